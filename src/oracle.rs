@@ -1,0 +1,831 @@
+//! The invariant of a conformant hijack, and diagnoses a person can act on.
+//!
+//! The oracle never trusts the subject. It reads two things: the [`Trace`] (what
+//! crossed the wire, in order) and the [`AppRecord`] of the application the
+//! harness gave the subject (what the application read and wrote). From the
+//! scenario it knows what the scripted peer sent; from those it checks the six
+//! points of DESIGN.md, and for each broken one it says which bytes were lost,
+//! duplicated, reordered or extra, and in which segment they travelled.
+
+use std::fmt;
+use std::ops::Range;
+
+use crate::reference::head;
+use crate::scenario::{Body, Role, Scenario};
+use crate::subject::AppRecord;
+use crate::wire::driver::Ending;
+use crate::wire::{Direction, Side, Trace};
+
+/// A point of the invariant (DESIGN.md), plus the handshake that precedes it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Point {
+    /// 1. The server application reads exactly the bytes the client sent after the request, then EOF iff the client closed.
+    ServerRead,
+    /// 2. The client application reads exactly the bytes the server sent after the response head.
+    ClientRead,
+    /// 3. Writes before the hijack precede writes after it; the head is complete before the new protocol.
+    WriteOrder,
+    /// 4. After the hijack the library writes nothing and does not close the connection.
+    Ownership,
+    /// 5. Shutting down the write half sends FIN and leaves the read half working.
+    HalfClose,
+    /// 6. Without a 101 (or 2xx to CONNECT) nothing is handed over.
+    NoFalseUpgrade,
+    /// The HTTP exchange before the hand-over went wrong (no answer, wrong status, body mangled).
+    Handshake,
+}
+
+impl Point {
+    /// The point's number in DESIGN.md (0 for the handshake).
+    pub fn number(self) -> u8 {
+        match self {
+            Point::ServerRead => 1,
+            Point::ClientRead => 2,
+            Point::WriteOrder => 3,
+            Point::Ownership => 4,
+            Point::HalfClose => 5,
+            Point::NoFalseUpgrade => 6,
+            Point::Handshake => 0,
+        }
+    }
+
+    /// The point's short title.
+    pub fn title(self) -> &'static str {
+        match self {
+            Point::ServerRead => "read side, server",
+            Point::ClientRead => "read side, client",
+            Point::WriteOrder => "write side",
+            Point::Ownership => "ownership",
+            Point::HalfClose => "half-close",
+            Point::NoFalseUpgrade => "no false upgrade",
+            Point::Handshake => "handshake",
+        }
+    }
+}
+
+impl fmt::Display for Point {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self.number() {
+            0 => write!(f, "{}", self.title()),
+            n => write!(f, "point {n} ({})", self.title()),
+        }
+    }
+}
+
+/// One broken point, with what happened.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Violation {
+    /// Which point.
+    pub point: Point,
+    /// What happened, in bytes and segments.
+    pub message: String,
+}
+
+/// The judgement of one run.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Verdict {
+    /// Every broken point; empty when the run conforms.
+    pub violations: Vec<Violation>,
+    /// Context that is not a violation by itself (the subject's error, how the run ended).
+    pub notes: Vec<String>,
+}
+
+impl Verdict {
+    /// Whether the run conforms.
+    pub fn passed(&self) -> bool {
+        self.violations.is_empty()
+    }
+
+    /// Whether `point` is among the violations.
+    pub fn breaks(&self, point: Point) -> bool {
+        self.violations.iter().any(|v| v.point == point)
+    }
+
+    fn fail(&mut self, point: Point, message: impl Into<String>) {
+        self.violations.push(Violation {
+            point,
+            message: message.into(),
+        });
+    }
+}
+
+impl fmt::Display for Verdict {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if self.passed() {
+            writeln!(f, "pass")?;
+        }
+        for v in &self.violations {
+            writeln!(f, "FAIL {}: {}", v.point, v.message)?;
+        }
+        for note in &self.notes {
+            writeln!(f, "note: {note}")?;
+        }
+        Ok(())
+    }
+}
+
+/// What one run produced, for the oracle.
+#[derive(Debug, Clone, Copy)]
+pub struct Observation<'a> {
+    /// The case.
+    pub scenario: &'a Scenario,
+    /// Which side was the subject (the other was the scripted peer).
+    pub subject: Side,
+    /// Everything that crossed the wire.
+    pub trace: &'a Trace,
+    /// What the subject's application did.
+    pub app: &'a AppRecord,
+    /// How the run ended.
+    pub ending: Ending,
+    /// The subject's error, if it returned one.
+    pub subject_error: Option<&'a str>,
+}
+
+/// Judges one run.
+pub fn judge(obs: &Observation<'_>) -> Verdict {
+    let mut verdict = Verdict::default();
+    if obs.ending == Ending::PollLimit {
+        verdict.fail(
+            Point::Handshake,
+            "the run never settled: something polled in a loop without making progress",
+        );
+    }
+    if let Some(error) = obs.subject_error {
+        verdict.notes.push(format!(
+            "the {} subject returned an error: {error}",
+            obs.subject
+        ));
+    }
+    if let Some(error) = &obs.app.error {
+        verdict.notes.push(format!(
+            "the {} application's stream failed: {error}",
+            obs.subject
+        ));
+    }
+    match obs.subject {
+        Side::Server => judge_server(obs, &mut verdict),
+        Side::Client => judge_client(obs, &mut verdict),
+    }
+    verdict
+}
+
+fn decoded_body(scenario: &Scenario) -> Vec<u8> {
+    match &scenario.body {
+        Body::None => Vec::new(),
+        Body::Length(p) => p.bytes(Role::Body(0)).to_vec(),
+        Body::Chunked(chunks) => chunks
+            .iter()
+            .enumerate()
+            .flat_map(|(i, c)| c.bytes(Role::Body(i as u8)))
+            .collect(),
+    }
+}
+
+fn judge_server(obs: &Observation<'_>, verdict: &mut Verdict) {
+    let scenario = obs.scenario;
+    let (trace, app) = (obs.trace, obs.app);
+    let c2s = trace.stream(Direction::ClientToServer);
+    let s2c = trace.stream(Direction::ServerToClient);
+    let (message, _) = scenario.request_message();
+    let sent_after = &c2s[message.len().min(c2s.len())..];
+
+    let head = match head::parse_final_response(&s2c) {
+        Err(e) => {
+            verdict.fail(
+                Point::Handshake,
+                format!("the server's response head does not parse: {e}"),
+            );
+            return;
+        }
+        Ok(None) => {
+            verdict.fail(
+                Point::Handshake,
+                format!(
+                    "no complete response head reached the client ({} bytes arrived)",
+                    s2c.len()
+                ),
+            );
+            return;
+        }
+        Ok(Some(head)) => head,
+    };
+    let (response, head_end) = head;
+    if let Some((_, body)) = app.requests.first()
+        && body[..] != decoded_body(scenario)[..]
+    {
+        verdict.fail(
+            Point::Handshake,
+            format!(
+                "the handler got a body of {} bytes; the client sent {}",
+                body.len(),
+                decoded_body(scenario).len()
+            ),
+        );
+    }
+
+    if !scenario.accepted() {
+        if app.hijacked {
+            verdict.fail(
+                Point::NoFalseUpgrade,
+                format!(
+                    "the server answered {} and still handed the connection over: its application read {} bytes \
+                     that were the next HTTP request ({})",
+                    response.status,
+                    app.read.len(),
+                    preview(&app.read, 40)
+                ),
+            );
+        } else if !app.requests.iter().any(|(target, _)| target == "/next") {
+            verdict.fail(
+                Point::NoFalseUpgrade,
+                format!(
+                    "after answering {}, the server did not serve the pipelined request that followed as HTTP",
+                    response.status
+                ),
+            );
+        }
+        return;
+    }
+
+    let expected_status = scenario.response_head().status;
+    if response.status != expected_status {
+        verdict.fail(
+            Point::Handshake,
+            format!(
+                "the server answered {}, not {expected_status}",
+                response.status
+            ),
+        );
+        return;
+    }
+
+    // Point 1: the server application reads exactly what the client sent after the request.
+    if !app.hijacked {
+        verdict.fail(
+            Point::ServerRead,
+            format!(
+                "the server never handed the connection to its application: the {} bytes the client sent \
+                 after the request were never delivered",
+                sent_after.len()
+            ),
+        );
+    } else {
+        let found = compare(sent_after, &app.read);
+        if !found.is_empty() {
+            let place = |offset: usize| {
+                locate(
+                    trace,
+                    Direction::ClientToServer,
+                    message.len() + offset,
+                    message.len(),
+                )
+            };
+            verdict.fail(
+                Point::ServerRead,
+                describe(
+                    "server app",
+                    "the client sent after the request",
+                    sent_after.len(),
+                    &app.read,
+                    &found,
+                    place,
+                ),
+            );
+        }
+        check_eof(
+            verdict,
+            Point::ServerRead,
+            "server",
+            "client",
+            trace.fin(Direction::ClientToServer).is_some(),
+            app,
+            found.is_empty(),
+        );
+    }
+
+    check_write_side(
+        verdict,
+        trace,
+        app,
+        Side::Server,
+        &s2c[head_end..],
+        head_end,
+    );
+}
+
+fn judge_client(obs: &Observation<'_>, verdict: &mut Verdict) {
+    let scenario = obs.scenario;
+    let (trace, app) = (obs.trace, obs.app);
+    let c2s = trace.stream(Direction::ClientToServer);
+    let s2c = trace.stream(Direction::ServerToClient);
+    let message_end = match head::request_message_len(&c2s) {
+        Err(e) => {
+            verdict.fail(
+                Point::Handshake,
+                format!("the client's request does not parse: {e}"),
+            );
+            return;
+        }
+        Ok(None) => {
+            verdict.fail(
+                Point::Handshake,
+                format!(
+                    "the client never sent a complete request ({} bytes)",
+                    c2s.len()
+                ),
+            );
+            return;
+        }
+        Ok(Some((_, len))) => len,
+    };
+    let (response, _) = scenario.response_message();
+    let status = scenario.response_head().status;
+
+    if !scenario.accepted() {
+        if app.hijacked {
+            verdict.fail(
+                Point::NoFalseUpgrade,
+                format!("the client handed the connection over after a {status} answer, which does not switch protocols"),
+            );
+        }
+        return;
+    }
+    if app.response_status.is_some_and(|s| s != status) {
+        verdict.fail(
+            Point::Handshake,
+            format!(
+                "the client reported status {:?}, the server sent {status}",
+                app.response_status
+            ),
+        );
+    }
+
+    // Point 2: the client application reads exactly what the server sent after its head.
+    let sent_after = &s2c[response.len().min(s2c.len())..];
+    if !app.hijacked {
+        verdict.fail(
+            Point::ClientRead,
+            format!(
+                "the client never handed the connection to its application after a {status}: the {} bytes the \
+                 server sent after its head were never delivered",
+                sent_after.len()
+            ),
+        );
+    } else {
+        let found = compare(sent_after, &app.read);
+        if !found.is_empty() {
+            let place = |offset: usize| {
+                locate(
+                    trace,
+                    Direction::ServerToClient,
+                    response.len() + offset,
+                    response.len(),
+                )
+            };
+            verdict.fail(
+                Point::ClientRead,
+                describe(
+                    "client app",
+                    "the server sent after its head",
+                    sent_after.len(),
+                    &app.read,
+                    &found,
+                    place,
+                ),
+            );
+        }
+        check_eof(
+            verdict,
+            Point::ClientRead,
+            "client",
+            "server",
+            trace.fin(Direction::ServerToClient).is_some(),
+            app,
+            found.is_empty(),
+        );
+    }
+
+    check_write_side(
+        verdict,
+        trace,
+        app,
+        Side::Client,
+        &c2s[message_end..],
+        message_end,
+    );
+}
+
+/// EOF is seen if and only if the peer closed, and only after everything it sent.
+fn check_eof(
+    verdict: &mut Verdict,
+    point: Point,
+    who: &str,
+    peer: &str,
+    peer_fin: bool,
+    app: &AppRecord,
+    all_read: bool,
+) {
+    if peer_fin && all_read && !app.saw_eof && app.error.is_none() {
+        verdict.fail(
+            point,
+            format!("the {peer} closed its write half, but the {who} app never saw EOF"),
+        );
+    }
+    if !peer_fin && app.saw_eof {
+        verdict.fail(
+            point,
+            format!("the {who} app saw EOF, but the {peer} never closed its write half"),
+        );
+    }
+}
+
+/// Points 3, 4 and 5 for the subject's side: what it put on the wire after the
+/// message is exactly what its application wrote; it did not close the connection
+/// under the application; a shutdown became a FIN.
+fn check_write_side(
+    verdict: &mut Verdict,
+    trace: &Trace,
+    app: &AppRecord,
+    side: Side,
+    on_wire: &[u8],
+    base: usize,
+) {
+    let dir = Direction::written_by(side);
+    let who = side.to_string();
+    if app.hijacked || !on_wire.is_empty() {
+        for d in compare(&app.written, on_wire) {
+            let place = locate(trace, dir, base + d.at_actual(), base);
+            match d {
+                Discrepancy::Extra { at, ref bytes } => verdict.fail(
+                    Point::Ownership,
+                    format!(
+                        "the {who} library wrote {} of its own after the hand-over, at byte {at} of the new \
+                         protocol {place}: {}",
+                        count(bytes.len()),
+                        preview(bytes, 40)
+                    ),
+                ),
+                Discrepancy::Lost { ref range } => {
+                    let when = if range.start < app.written_before_hijack {
+                        " (written before the hijack, still unflushed then)"
+                    } else {
+                        ""
+                    };
+                    verdict.fail(
+                        Point::WriteOrder,
+                        format!(
+                            "bytes {}..{} the {who} app wrote{when} never reached the wire ({})",
+                            range.start,
+                            range.end,
+                            count(range.len())
+                        ),
+                    )
+                }
+                Discrepancy::Duplicated { ref range, at } => verdict.fail(
+                    Point::WriteOrder,
+                    format!("bytes {}..{} the {who} app wrote went on the wire twice (again at byte {at})", range.start, range.end),
+                ),
+                Discrepancy::Reordered { ref range, at } => verdict.fail(
+                    Point::WriteOrder,
+                    format!(
+                        "bytes {}..{} the {who} app wrote went on the wire out of order (at byte {at}, after later bytes)",
+                        range.start, range.end
+                    ),
+                ),
+            }
+        }
+    }
+    let fin = trace.fin(dir);
+    if app.hijacked
+        && let Some((fin_at, how)) = fin
+    {
+        let released = [trace.app_shutdown(side), trace.app_end(side)]
+            .into_iter()
+            .flatten()
+            .min();
+        if released.is_none_or(|at| at > fin_at) {
+            let how = match how {
+                crate::wire::Closing::Shutdown => "shut down the write half",
+                crate::wire::Closing::Dropped => "closed the connection",
+            };
+            verdict.fail(
+                Point::Ownership,
+                format!("the {who} library {how} while its application still owned the stream"),
+            );
+        }
+    }
+    if app.shut_down && fin.is_none() {
+        verdict.fail(
+            Point::HalfClose,
+            format!("the {who} app shut down its write half, but no FIN reached the peer: it waits for EOF forever"),
+        );
+    }
+}
+
+/// Says where stream offset `offset` of `dir` travelled.
+fn locate(trace: &Trace, dir: Direction, offset: usize, message_end: usize) -> String {
+    match trace.segment_at(dir, offset) {
+        Some((index, start)) if start < message_end => {
+            format!("({dir} segment {index}, the one that carried the end of the message)")
+        }
+        Some((index, _)) => format!("({dir} segment {index})"),
+        None => "(never on the wire)".into(),
+    }
+}
+
+/// A difference between what was sent and what arrived.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Discrepancy {
+    /// Sent bytes that never arrived.
+    Lost {
+        /// Offsets in what was sent.
+        range: Range<usize>,
+    },
+    /// Bytes that arrived and were never sent.
+    Extra {
+        /// Offset in what arrived.
+        at: usize,
+        /// The bytes.
+        bytes: Vec<u8>,
+    },
+    /// Sent bytes that arrived a second time.
+    Duplicated {
+        /// Offsets in what was sent.
+        range: Range<usize>,
+        /// Where the second copy starts in what arrived.
+        at: usize,
+    },
+    /// Sent bytes that arrived after bytes sent later.
+    Reordered {
+        /// Offsets in what was sent.
+        range: Range<usize>,
+        /// Where they start in what arrived.
+        at: usize,
+    },
+}
+
+impl Discrepancy {
+    fn at_actual(&self) -> usize {
+        match self {
+            Discrepancy::Lost { range } => range.start,
+            Discrepancy::Extra { at, .. }
+            | Discrepancy::Duplicated { at, .. }
+            | Discrepancy::Reordered { at, .. } => *at,
+        }
+    }
+}
+
+/// The smallest runs of shared bytes worth calling a duplicate or a move.
+const MIN_MATCH: usize = 4;
+
+/// Compares what was sent with what arrived.
+pub fn compare(sent: &[u8], arrived: &[u8]) -> Vec<Discrepancy> {
+    if sent == arrived {
+        return Vec::new();
+    }
+    if arrived.len() < sent.len() && sent.starts_with(arrived) {
+        return vec![Discrepancy::Lost {
+            range: arrived.len()..sent.len(),
+        }];
+    }
+    if arrived.len() > sent.len() && arrived.starts_with(sent) {
+        return vec![classify_insert(
+            sent,
+            arrived,
+            sent.len(),
+            sent.len(),
+            arrived.len() - sent.len(),
+        )];
+    }
+    let deadline = std::time::Instant::now() + std::time::Duration::from_millis(500);
+    let ops = similar::capture_diff_slices_deadline(
+        similar::Algorithm::Myers,
+        sent,
+        arrived,
+        Some(deadline),
+    );
+    let mut out = Vec::new();
+    for op in ops {
+        match op {
+            similar::DiffOp::Equal { .. } => {}
+            similar::DiffOp::Delete {
+                old_index, old_len, ..
+            } => out.push(Discrepancy::Lost {
+                range: old_index..old_index + old_len,
+            }),
+            similar::DiffOp::Insert {
+                old_index,
+                new_index,
+                new_len,
+            } => out.push(classify_insert(
+                sent, arrived, old_index, new_index, new_len,
+            )),
+            similar::DiffOp::Replace {
+                old_index,
+                old_len,
+                new_index,
+                new_len,
+            } => {
+                out.push(Discrepancy::Lost {
+                    range: old_index..old_index + old_len,
+                });
+                out.push(classify_insert(
+                    sent,
+                    arrived,
+                    old_index + old_len,
+                    new_index,
+                    new_len,
+                ));
+            }
+        }
+    }
+    pair_moves(sent, out)
+}
+
+fn classify_insert(
+    sent: &[u8],
+    arrived: &[u8],
+    old_index: usize,
+    new_index: usize,
+    new_len: usize,
+) -> Discrepancy {
+    let bytes = &arrived[new_index..new_index + new_len];
+    // The same bytes right before the insertion: a replay, however short.
+    if new_index >= new_len
+        && arrived[new_index - new_len..new_index] == *bytes
+        && let Some(start) = old_index.checked_sub(new_len)
+        && sent[start..old_index] == *bytes
+    {
+        return Discrepancy::Duplicated {
+            range: start..old_index,
+            at: new_index,
+        };
+    }
+    if new_len >= MIN_MATCH
+        && let Some(start) = find(&sent[..old_index], bytes)
+    {
+        return Discrepancy::Duplicated {
+            range: start..start + new_len,
+            at: new_index,
+        };
+    }
+    Discrepancy::Extra {
+        at: new_index,
+        bytes: bytes.to_vec(),
+    }
+}
+
+/// An extra run that equals a lost run is one run that moved.
+fn pair_moves(sent: &[u8], mut found: Vec<Discrepancy>) -> Vec<Discrepancy> {
+    let mut i = 0;
+    while i < found.len() {
+        if let Discrepancy::Extra { at, bytes } = &found[i] {
+            let (at, bytes) = (*at, bytes.clone());
+            let lost = found.iter().position(
+                |d| matches!(d, Discrepancy::Lost { range } if sent[range.clone()] == bytes[..]),
+            );
+            if let Some(j) = lost
+                && let Discrepancy::Lost { range } = found[j].clone()
+            {
+                found[i] = Discrepancy::Reordered { range, at };
+                found.remove(j);
+                i = 0;
+                continue;
+            }
+        }
+        i += 1;
+    }
+    found
+}
+
+fn find(haystack: &[u8], needle: &[u8]) -> Option<usize> {
+    if needle.is_empty() || needle.len() > haystack.len() {
+        return None;
+    }
+    haystack.windows(needle.len()).position(|w| w == needle)
+}
+
+fn describe(
+    who: &str,
+    what: &str,
+    sent: usize,
+    read: &[u8],
+    found: &[Discrepancy],
+    place: impl Fn(usize) -> String,
+) -> String {
+    let mut parts = Vec::new();
+    for d in found {
+        parts.push(match d {
+            Discrepancy::Lost { range } => format!(
+                "bytes {}..{} ({}) were never delivered {}",
+                range.start,
+                range.end,
+                count(range.len()),
+                place(range.start)
+            ),
+            Discrepancy::Extra { at, bytes } => {
+                format!(
+                    "{} that were never sent arrived at byte {at}: {}",
+                    count(bytes.len()),
+                    preview(bytes, 40)
+                )
+            }
+            Discrepancy::Duplicated { range, at } => {
+                format!(
+                    "bytes {}..{} were delivered twice (again at byte {at})",
+                    range.start, range.end
+                )
+            }
+            Discrepancy::Reordered { range, at } => format!(
+                "bytes {}..{} {} were delivered out of order, at byte {at} after bytes sent later",
+                range.start,
+                range.end,
+                place(range.start)
+            ),
+        });
+    }
+    format!(
+        "{who} read {} of the {} {what}: {}",
+        read.len(),
+        count(sent),
+        parts.join("; ")
+    )
+}
+
+/// "1 byte", "2 bytes".
+pub fn count(n: usize) -> String {
+    if n == 1 {
+        "1 byte".into()
+    } else {
+        format!("{n} bytes")
+    }
+}
+
+/// Bytes as a short escaped string: printable ASCII as is, the rest as `\r`, `\n`, `\xNN`.
+pub fn preview(bytes: &[u8], max: usize) -> String {
+    let mut out = String::from("\"");
+    for &b in bytes.iter().take(max) {
+        match b {
+            b'\r' => out.push_str("\\r"),
+            b'\n' => out.push_str("\\n"),
+            b'\\' => out.push_str("\\\\"),
+            b'"' => out.push_str("\\\""),
+            0x20..=0x7e => out.push(b as char),
+            _ => out.push_str(&format!("\\x{b:02x}")),
+        }
+    }
+    out.push('"');
+    if bytes.len() > max {
+        out.push_str(&format!("… ({} more)", bytes.len() - max));
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn lost_tail() {
+        assert_eq!(
+            compare(b"abcdef", b"abc"),
+            vec![Discrepancy::Lost { range: 3..6 }]
+        );
+    }
+
+    #[test]
+    fn lost_head() {
+        assert_eq!(
+            compare(b"abcdefgh", b"efgh"),
+            vec![Discrepancy::Lost { range: 0..4 }]
+        );
+    }
+
+    #[test]
+    fn duplicate_is_named() {
+        assert_eq!(
+            compare(b"abcdWXYZ", b"abcdabcdWXYZ")[0],
+            Discrepancy::Duplicated { range: 0..4, at: 4 }
+        );
+    }
+
+    #[test]
+    fn move_is_named() {
+        let found = compare(b"abcdWXYZ", b"WXYZabcd");
+        assert!(
+            matches!(found[..], [Discrepancy::Reordered { .. }]),
+            "{found:?}"
+        );
+    }
+
+    #[test]
+    fn extra_is_named() {
+        assert_eq!(
+            compare(b"ab", b"0\r\n\r\nab"),
+            vec![Discrepancy::Extra {
+                at: 0,
+                bytes: b"0\r\n\r\n".to_vec()
+            }]
+        );
+    }
+}

@@ -1,0 +1,128 @@
+//! The scripted peers: the harness's own client and server, which send exactly
+//! what the scenario says and read everything, so that the subject on the other
+//! end is the only thing that can go wrong. What they received is not kept here:
+//! the trace has it, as it crossed the wire.
+
+use std::io;
+
+use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
+
+use crate::reference::head;
+use crate::scenario::Scenario;
+
+/// The most a peer buffers while looking for the end of a head.
+const MAX_HEAD_SEARCH: usize = 1 << 20;
+const READ_SIZE: usize = 16 * 1024;
+
+/// Reads until EOF, throwing the bytes away (the trace keeps them).
+async fn read_to_eof<IO: AsyncRead + Unpin>(io: &mut IO) -> io::Result<()> {
+    let mut buf = vec![0u8; READ_SIZE];
+    while io.read(&mut buf).await? > 0 {}
+    Ok(())
+}
+
+/// Reads into `received` until `parse` finds what it looks for; `None` at EOF,
+/// on a parse error, or past [`MAX_HEAD_SEARCH`].
+async fn read_until<IO: AsyncRead + Unpin, T>(
+    io: &mut IO,
+    received: &mut Vec<u8>,
+    parse: impl Fn(&[u8]) -> head_result::Parsed<T>,
+) -> io::Result<Option<T>> {
+    let mut buf = vec![0u8; READ_SIZE];
+    loop {
+        match parse(received) {
+            head_result::Parsed::Done(found) => return Ok(Some(found)),
+            head_result::Parsed::Invalid => return Ok(None),
+            head_result::Parsed::More if received.len() > MAX_HEAD_SEARCH => return Ok(None),
+            head_result::Parsed::More => {}
+        }
+        let n = io.read(&mut buf).await?;
+        if n == 0 {
+            return Ok(None);
+        }
+        received.extend_from_slice(&buf[..n]);
+    }
+}
+
+mod head_result {
+    /// The outcome of looking for something at the start of a buffer.
+    pub enum Parsed<T> {
+        Done(T),
+        More,
+        Invalid,
+    }
+
+    impl<T> From<crate::reference::Result<Option<T>>> for Parsed<T> {
+        fn from(r: crate::reference::Result<Option<T>>) -> Self {
+            match r {
+                Ok(Some(v)) => Parsed::Done(v),
+                Ok(None) => Parsed::More,
+                Err(_) => Parsed::Invalid,
+            }
+        }
+    }
+}
+
+/// The scripted client: sends the request and the early bytes in one write, waits
+/// for the final answer, sends the late bytes if it switched protocols, half-closes
+/// if the scenario says so, and reads until EOF.
+pub async fn client<IO: AsyncRead + AsyncWrite + Unpin>(
+    mut io: IO,
+    scenario: &Scenario,
+) -> io::Result<()> {
+    let (message, _) = scenario.request_message();
+    let mut first = message.to_vec();
+    first.extend_from_slice(&scenario.client_early());
+    io.write_all(&first).await?;
+    let mut received = Vec::new();
+    let answer = read_until(&mut io, &mut received, |buf| {
+        head::parse_final_response(buf).into()
+    })
+    .await?;
+    let switched = answer.is_some_and(|(head, _)| {
+        scenario.accepted() && head.status == scenario.response_head().status
+    });
+    if switched {
+        io.write_all(&scenario.client_late()).await?;
+    }
+    if scenario.client.half_close {
+        io.shutdown().await?;
+    }
+    read_to_eof(&mut io).await
+}
+
+/// The scripted server: reads the request message, answers with the scenario's
+/// response and first bytes in one write, then echoes until EOF and half-closes
+/// (or, after a refusal, reads until EOF).
+pub async fn server<IO: AsyncRead + AsyncWrite + Unpin>(
+    mut io: IO,
+    scenario: &Scenario,
+) -> io::Result<()> {
+    let mut received = Vec::new();
+    let Some((_, message_len)) = read_until(&mut io, &mut received, |buf| {
+        head::request_message_len(buf).into()
+    })
+    .await?
+    else {
+        return io.shutdown().await;
+    };
+    let (response, _) = scenario.response_message();
+    let mut out = response.to_vec();
+    out.extend_from_slice(&scenario.server_first());
+    io.write_all(&out).await?;
+    if scenario.accepted() {
+        let leftover = received.split_off(message_len);
+        io.write_all(&leftover).await?;
+        let mut buf = vec![0u8; READ_SIZE];
+        loop {
+            let n = io.read(&mut buf).await?;
+            if n == 0 {
+                break;
+            }
+            io.write_all(&buf[..n]).await?;
+        }
+    } else {
+        read_to_eof(&mut io).await?;
+    }
+    io.shutdown().await
+}

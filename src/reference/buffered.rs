@@ -1,0 +1,197 @@
+//! The buffered connection an HTTP/1.1 library keeps before the hand-over.
+//!
+//! Reading a head a byte at a time would be correct and slow, so every library
+//! reads in chunks into a buffer, and that is where the hijack bug starts: the
+//! chunk that ends the head usually carries the first bytes of the new protocol.
+//! This type makes the buffer explicit. `read_chunk` bounds how much one read
+//! asks the transport for (Go's `bufio.Reader` size, hyper's read buffer), from
+//! one byte up; the buffer itself grows past it only while a head is incomplete,
+//! and only up to the head limit.
+
+use bytes::{Buf, BufMut, Bytes, BytesMut};
+use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
+
+use super::error::{Error, Result};
+use super::head::{self, ChunkStep, Framing};
+use super::hijacked::Hijacked;
+
+/// Finds a complete head at the start of a buffer: the head and its length.
+pub type HeadParser<H> = fn(&[u8]) -> Result<Option<(H, usize)>>;
+
+/// Limits and sizes of a buffered connection.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Config {
+    /// The most one read asks the transport for (at least 1).
+    pub read_chunk: usize,
+    /// The longest head accepted, in bytes.
+    pub max_head: usize,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Config {
+            read_chunk: 8 * 1024,
+            max_head: 64 * 1024,
+        }
+    }
+}
+
+/// A transport with a read buffer and a write buffer.
+#[derive(Debug)]
+pub struct BufferedConn<IO> {
+    io: IO,
+    read_buf: BytesMut,
+    write_buf: BytesMut,
+    config: Config,
+}
+
+impl<IO> BufferedConn<IO> {
+    /// Wraps `io`.
+    pub fn new(io: IO, config: Config) -> Self {
+        let config = Config {
+            read_chunk: config.read_chunk.max(1),
+            ..config
+        };
+        BufferedConn {
+            io,
+            read_buf: BytesMut::new(),
+            write_buf: BytesMut::new(),
+            config,
+        }
+    }
+
+    /// Appends `data` to the write buffer; nothing reaches the transport until a flush.
+    pub fn buffer_write(&mut self, data: &[u8]) {
+        self.write_buf.put_slice(data);
+    }
+
+    /// The bytes read but not yet consumed.
+    pub fn read_ahead(&self) -> &[u8] {
+        &self.read_buf
+    }
+
+    /// The bytes written but not yet flushed.
+    pub fn unflushed(&self) -> &[u8] {
+        &self.write_buf
+    }
+
+    /// Hands the transport over with both buffers, without copying them.
+    pub fn into_hijacked(self) -> Hijacked<IO> {
+        Hijacked::new(self.io, self.read_buf.freeze(), self.write_buf.freeze())
+    }
+
+    /// The transport and both buffers, for variants that mishandle them on purpose.
+    pub fn into_inner(self) -> (IO, BytesMut, BytesMut) {
+        (self.io, self.read_buf, self.write_buf)
+    }
+
+    /// The transport.
+    pub fn get_mut(&mut self) -> &mut IO {
+        &mut self.io
+    }
+}
+
+impl<IO: AsyncRead + AsyncWrite + Unpin> BufferedConn<IO> {
+    /// Reads once from the transport, at most `read_chunk` bytes; returns how many (0 at EOF).
+    pub async fn fill(&mut self) -> Result<usize> {
+        let chunk = self.config.read_chunk;
+        self.read_buf.reserve(chunk);
+        let n = self
+            .io
+            .read_buf(&mut (&mut self.read_buf).limit(chunk))
+            .await?;
+        Ok(n)
+    }
+
+    /// Reads until `parse` finds a complete head at the start of the buffer, and consumes it.
+    ///
+    /// Returns `None` when the peer closes before sending a single byte (a clean end
+    /// between messages).
+    pub async fn read_head<H>(
+        &mut self,
+        what: &'static str,
+        parse: HeadParser<H>,
+    ) -> Result<Option<H>> {
+        loop {
+            if let Some((head, len)) = parse(&self.read_buf)? {
+                self.read_buf.advance(len);
+                return Ok(Some(head));
+            }
+            if self.read_buf.len() >= self.config.max_head {
+                return Err(Error::HeadTooLarge {
+                    limit: self.config.max_head,
+                });
+            }
+            if self.fill().await? == 0 {
+                if self.read_buf.is_empty() {
+                    return Ok(None);
+                }
+                return Err(Error::UnexpectedEof(what));
+            }
+        }
+    }
+
+    /// Reads and consumes a body delimited by `framing`, returning its payload.
+    ///
+    /// `UntilClose` is not read here: such a body ends only with the connection.
+    pub async fn read_body(&mut self, framing: Framing) -> Result<Bytes> {
+        match framing {
+            Framing::Empty | Framing::UntilClose => Ok(Bytes::new()),
+            Framing::Length(n) => {
+                let n = usize::try_from(n).map_err(|_| Error::Malformed {
+                    what: "content-length",
+                    reason: "larger than this machine's memory".into(),
+                })?;
+                self.read_exact_bytes(n).await
+            }
+            Framing::Chunked => {
+                let mut body = BytesMut::new();
+                loop {
+                    match head::chunk_step(&self.read_buf)? {
+                        ChunkStep::Partial => self.fill_or_eof("inside a chunked body").await?,
+                        ChunkStep::Data {
+                            start,
+                            len,
+                            consumed,
+                        } => {
+                            body.put_slice(&self.read_buf[start..start + len]);
+                            self.read_buf.advance(consumed);
+                        }
+                        ChunkStep::Last { consumed } => {
+                            self.read_buf.advance(consumed);
+                            return Ok(body.freeze());
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    async fn read_exact_bytes(&mut self, n: usize) -> Result<Bytes> {
+        let mut out = BytesMut::with_capacity(n.min(64 * 1024));
+        while out.len() < n {
+            if self.read_buf.is_empty() {
+                self.fill_or_eof("inside a body").await?;
+            }
+            let take = (n - out.len()).min(self.read_buf.len());
+            out.put_slice(&self.read_buf[..take]);
+            self.read_buf.advance(take);
+        }
+        Ok(out.freeze())
+    }
+
+    async fn fill_or_eof(&mut self, what: &'static str) -> Result<()> {
+        if self.fill().await? == 0 {
+            return Err(Error::UnexpectedEof(what));
+        }
+        Ok(())
+    }
+
+    /// Writes the write buffer to the transport and flushes it.
+    pub async fn flush(&mut self) -> Result<()> {
+        self.io.write_all(&self.write_buf).await?;
+        self.write_buf.clear();
+        self.io.flush().await?;
+        Ok(())
+    }
+}

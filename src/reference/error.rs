@@ -1,0 +1,51 @@
+//! The reference's errors: each says what the peer did, in the peer's terms.
+
+use std::io;
+
+/// Why the reference could not read, answer or hand over a connection.
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    /// The transport failed.
+    #[error("i/o error: {0}")]
+    Io(#[from] io::Error),
+    /// The peer closed the connection in the middle of a message.
+    #[error("the peer closed the connection {0}")]
+    UnexpectedEof(&'static str),
+    /// A head or body did not parse.
+    #[error("malformed {what}: {reason}")]
+    Malformed {
+        /// What was being parsed ("request head", "chunk size line", ...).
+        what: &'static str,
+        /// What was wrong with it.
+        reason: String,
+    },
+    /// A head grew past the configured limit before it ended.
+    #[error("the head is larger than the limit of {limit} bytes")]
+    HeadTooLarge {
+        /// The limit in force.
+        limit: usize,
+    },
+    /// A hijack was asked for, but the exchange did not switch protocols.
+    #[error(
+        "not upgraded: the answer was {status}, and only 101 (or a 2xx to CONNECT) hands the connection over"
+    )]
+    NotUpgraded {
+        /// The status of the final response.
+        status: u16,
+    },
+    /// A hijack was asked for before any response was written or read.
+    #[error("no response yet: a connection is handed over only after a response head")]
+    NoResponse,
+    /// Nothing accepted the TCP connection.
+    #[error("nothing is listening on {addr} (connection refused): is the server running?")]
+    ConnectionRefused {
+        /// The address that refused.
+        addr: String,
+        /// The underlying error.
+        #[source]
+        source: io::Error,
+    },
+}
+
+/// The reference's result type.
+pub type Result<T, E = Error> = std::result::Result<T, E>;

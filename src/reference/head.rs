@@ -1,0 +1,442 @@
+//! HTTP/1.1 heads and message framing, as pure functions over bytes.
+//!
+//! Everything that decides *where a message ends* lives here, because that is the
+//! line the whole project is about: a byte before it belongs to HTTP, a byte after
+//! it belongs to the new protocol. The reference server and client, the scripted
+//! peers and the oracle all call these functions, so they cannot disagree about it.
+//! Heads are parsed with `httparse`; framing follows RFC 9112 §6.
+
+use bytes::{BufMut, Bytes, BytesMut};
+
+use super::error::{Error, Result};
+
+/// How many headers a head may carry.
+pub const MAX_HEADERS: usize = 100;
+
+/// One header field, as text.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Header {
+    /// The field name, as written.
+    pub name: String,
+    /// The field value, as written (lossy UTF-8 for obs-text).
+    pub value: String,
+}
+
+impl Header {
+    /// A header from a name and a value.
+    pub fn new(name: impl Into<String>, value: impl Into<String>) -> Self {
+        Header {
+            name: name.into(),
+            value: value.into(),
+        }
+    }
+}
+
+/// A parsed or to-be-written request head.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RequestHead {
+    /// The method (`GET`, `CONNECT`, ...).
+    pub method: String,
+    /// The request target (`/path` or `host:port` for CONNECT).
+    pub target: String,
+    /// The header fields, in order.
+    pub headers: Vec<Header>,
+}
+
+/// A parsed or to-be-written response head.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ResponseHead {
+    /// The status code.
+    pub status: u16,
+    /// The reason phrase.
+    pub reason: String,
+    /// The header fields, in order.
+    pub headers: Vec<Header>,
+}
+
+/// How the body of a message is delimited (RFC 9112 §6.3).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Framing {
+    /// No body at all.
+    Empty,
+    /// Exactly this many bytes.
+    Length(u64),
+    /// `Transfer-Encoding: chunked`.
+    Chunked,
+    /// Until the connection closes (responses only).
+    UntilClose,
+}
+
+fn header<'a>(headers: &'a [Header], name: &str) -> impl Iterator<Item = &'a str> {
+    headers
+        .iter()
+        .filter(move |h| h.name.eq_ignore_ascii_case(name))
+        .map(|h| h.value.as_str())
+}
+
+/// Whether a comma-separated header `name` lists `token` (case-insensitive).
+pub fn has_token(headers: &[Header], name: &str, token: &str) -> bool {
+    header(headers, name)
+        .flat_map(|v| v.split(','))
+        .any(|t| t.trim().eq_ignore_ascii_case(token))
+}
+
+/// The value of the first header called `name`.
+pub fn header_value<'a>(headers: &'a [Header], name: &str) -> Option<&'a str> {
+    header(headers, name).next()
+}
+
+fn body_framing(headers: &[Header]) -> Result<Option<Framing>> {
+    if let Some(last) = header(headers, "transfer-encoding")
+        .flat_map(|v| v.split(','))
+        .last()
+    {
+        if last.trim().eq_ignore_ascii_case("chunked") {
+            return Ok(Some(Framing::Chunked));
+        }
+        return Err(Error::Malformed {
+            what: "transfer-encoding",
+            reason: format!("the final coding is {:?}, not chunked", last.trim()),
+        });
+    }
+    let mut lengths = header(headers, "content-length");
+    let Some(first) = lengths.next() else {
+        return Ok(None);
+    };
+    let parse = |v: &str| {
+        v.trim().parse::<u64>().map_err(|_| Error::Malformed {
+            what: "content-length",
+            reason: format!("{v:?} is not a length"),
+        })
+    };
+    let length = parse(first)?;
+    for other in lengths {
+        if parse(other)? != length {
+            return Err(Error::Malformed {
+                what: "content-length",
+                reason: "conflicting values".into(),
+            });
+        }
+    }
+    Ok(Some(Framing::Length(length)))
+}
+
+impl RequestHead {
+    /// Whether the client asks to switch protocols (`Connection: upgrade` and `Upgrade`).
+    pub fn wants_upgrade(&self) -> bool {
+        has_token(&self.headers, "connection", "upgrade")
+            && header_value(&self.headers, "upgrade").is_some()
+    }
+
+    /// Whether this is a `CONNECT` request.
+    pub fn is_connect(&self) -> bool {
+        self.method.eq_ignore_ascii_case("CONNECT")
+    }
+
+    /// How the request body is delimited: without a length or chunking, there is none.
+    pub fn framing(&self) -> Result<Framing> {
+        Ok(body_framing(&self.headers)?.unwrap_or(Framing::Empty))
+    }
+
+    /// The head as it goes on the wire.
+    pub fn to_bytes(&self) -> Bytes {
+        let mut out = BytesMut::with_capacity(64 + self.headers.len() * 32);
+        out.put_slice(self.method.as_bytes());
+        out.put_u8(b' ');
+        out.put_slice(self.target.as_bytes());
+        out.put_slice(b" HTTP/1.1\r\n");
+        write_headers(&mut out, &self.headers);
+        out.freeze()
+    }
+}
+
+impl ResponseHead {
+    /// Whether this response hands the connection over by itself, as an answer to `request`:
+    /// `101` to an upgrade request, or a `2xx` to `CONNECT` (RFC 9110 §7.8, §9.3.6).
+    pub fn switches(&self, request_is_connect: bool) -> bool {
+        self.status == 101 || (request_is_connect && (200..300).contains(&self.status))
+    }
+
+    /// Whether this is an interim (`1xx` other than `101`) response.
+    pub fn is_interim(&self) -> bool {
+        (100..200).contains(&self.status) && self.status != 101
+    }
+
+    /// How the response body is delimited, given whether it answers a `CONNECT`.
+    pub fn framing(&self, request_is_connect: bool) -> Result<Framing> {
+        if (100..200).contains(&self.status) || self.status == 204 || self.status == 304 {
+            return Ok(Framing::Empty);
+        }
+        if request_is_connect && (200..300).contains(&self.status) {
+            return Ok(Framing::Empty);
+        }
+        Ok(body_framing(&self.headers)?.unwrap_or(Framing::UntilClose))
+    }
+
+    /// The head as it goes on the wire.
+    pub fn to_bytes(&self) -> Bytes {
+        let mut out = BytesMut::with_capacity(64 + self.headers.len() * 32);
+        out.put_slice(format!("HTTP/1.1 {} {}\r\n", self.status, self.reason).as_bytes());
+        write_headers(&mut out, &self.headers);
+        out.freeze()
+    }
+}
+
+fn write_headers(out: &mut BytesMut, headers: &[Header]) {
+    for h in headers {
+        out.put_slice(h.name.as_bytes());
+        out.put_slice(b": ");
+        out.put_slice(h.value.as_bytes());
+        out.put_slice(b"\r\n");
+    }
+    out.put_slice(b"\r\n");
+}
+
+fn collect(headers: &[httparse::Header<'_>]) -> Vec<Header> {
+    headers
+        .iter()
+        .map(|h| Header::new(h.name, String::from_utf8_lossy(h.value).into_owned()))
+        .collect()
+}
+
+fn malformed(what: &'static str) -> impl Fn(httparse::Error) -> Error {
+    move |e| Error::Malformed {
+        what,
+        reason: e.to_string(),
+    }
+}
+
+/// Parses a request head at the start of `buf`: `Some((head, length))` once it is complete.
+pub fn parse_request(buf: &[u8]) -> Result<Option<(RequestHead, usize)>> {
+    let mut headers = [httparse::EMPTY_HEADER; MAX_HEADERS];
+    let mut req = httparse::Request::new(&mut headers);
+    match req.parse(buf).map_err(malformed("request head"))? {
+        httparse::Status::Partial => Ok(None),
+        httparse::Status::Complete(len) => {
+            if req.version != Some(1) {
+                return Err(Error::Malformed {
+                    what: "request head",
+                    reason: "not HTTP/1.1".into(),
+                });
+            }
+            let head = RequestHead {
+                method: req.method.unwrap_or_default().to_owned(),
+                target: req.path.unwrap_or_default().to_owned(),
+                headers: collect(req.headers),
+            };
+            Ok(Some((head, len)))
+        }
+    }
+}
+
+/// Parses a response head at the start of `buf`: `Some((head, length))` once it is complete.
+pub fn parse_response(buf: &[u8]) -> Result<Option<(ResponseHead, usize)>> {
+    let mut headers = [httparse::EMPTY_HEADER; MAX_HEADERS];
+    let mut res = httparse::Response::new(&mut headers);
+    match res.parse(buf).map_err(malformed("response head"))? {
+        httparse::Status::Partial => Ok(None),
+        httparse::Status::Complete(len) => {
+            let head = ResponseHead {
+                status: res.code.unwrap_or_default(),
+                reason: res.reason.unwrap_or_default().to_owned(),
+                headers: collect(res.headers),
+            };
+            Ok(Some((head, len)))
+        }
+    }
+}
+
+/// Parses the final response head in `buf`, skipping interim (`1xx`, not `101`)
+/// responses before it: `Some((head, end))`, where `end` is the offset just past it.
+pub fn parse_final_response(buf: &[u8]) -> Result<Option<(ResponseHead, usize)>> {
+    let mut at = 0;
+    loop {
+        let Some((head, len)) = parse_response(&buf[at..])? else {
+            return Ok(None);
+        };
+        at += len;
+        if !head.is_interim() {
+            return Ok(Some((head, at)));
+        }
+    }
+}
+
+/// One step of decoding a chunked body from the start of `buf`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ChunkStep {
+    /// Need more bytes.
+    Partial,
+    /// A data chunk: its payload is `buf[start..start + len]`; the step consumes `consumed` bytes.
+    Data {
+        /// Where the payload starts.
+        start: usize,
+        /// How long the payload is.
+        len: usize,
+        /// How many bytes of `buf` the chunk takes, CRLF included.
+        consumed: usize,
+    },
+    /// The last chunk and its trailer section: `consumed` bytes end the body.
+    Last {
+        /// How many bytes of `buf` the last chunk and trailers take.
+        consumed: usize,
+    },
+}
+
+/// The longest chunk-size line (with extensions) or trailer line accepted.
+pub const MAX_CHUNK_LINE: usize = 4096;
+
+fn line_end(buf: &[u8]) -> Result<Option<usize>> {
+    match memchr_crlf(buf) {
+        Some(at) => Ok(Some(at)),
+        None if buf.len() > MAX_CHUNK_LINE => Err(Error::Malformed {
+            what: "chunked body",
+            reason: "a line longer than 4096 bytes".into(),
+        }),
+        None => Ok(None),
+    }
+}
+
+fn memchr_crlf(buf: &[u8]) -> Option<usize> {
+    buf.windows(2).position(|w| w == b"\r\n")
+}
+
+/// Decodes the next chunk of a chunked body (RFC 9112 §7.1).
+pub fn chunk_step(buf: &[u8]) -> Result<ChunkStep> {
+    let Some(eol) = line_end(buf)? else {
+        return Ok(ChunkStep::Partial);
+    };
+    let size_text = buf[..eol].split(|&b| b == b';').next().unwrap_or_default();
+    let size_text = std::str::from_utf8(size_text)
+        .unwrap_or("")
+        .trim_matches([' ', '\t']);
+    let bad_size = || Error::Malformed {
+        what: "chunk size line",
+        reason: format!(
+            "{:?} is not a hexadecimal size",
+            String::from_utf8_lossy(&buf[..eol])
+        ),
+    };
+    if size_text.is_empty()
+        || size_text.len() > 15
+        || !size_text.bytes().all(|b| b.is_ascii_hexdigit())
+    {
+        return Err(bad_size());
+    }
+    let size = usize::from_str_radix(size_text, 16).map_err(|_| bad_size())?;
+    let start = eol + 2;
+    if size == 0 {
+        // Trailer section: lines until an empty one.
+        let mut at = start;
+        loop {
+            let Some(end) = line_end(&buf[at..])? else {
+                return Ok(ChunkStep::Partial);
+            };
+            at += end + 2;
+            if end == 0 {
+                return Ok(ChunkStep::Last { consumed: at });
+            }
+        }
+    }
+    let end = start
+        .checked_add(size)
+        .and_then(|e| e.checked_add(2))
+        .ok_or_else(bad_size)?;
+    if buf.len() < end {
+        return Ok(ChunkStep::Partial);
+    }
+    if &buf[end - 2..end] != b"\r\n" {
+        return Err(Error::Malformed {
+            what: "chunked body",
+            reason: "chunk data not followed by CRLF".into(),
+        });
+    }
+    Ok(ChunkStep::Data {
+        start,
+        len: size,
+        consumed: end,
+    })
+}
+
+/// The length of a complete chunked body at the start of `buf`, if it is all there.
+pub fn chunked_len(buf: &[u8]) -> Result<Option<usize>> {
+    let mut at = 0;
+    loop {
+        match chunk_step(&buf[at..])? {
+            ChunkStep::Partial => return Ok(None),
+            ChunkStep::Data { consumed, .. } => at += consumed,
+            ChunkStep::Last { consumed } => return Ok(Some(at + consumed)),
+        }
+    }
+}
+
+/// Where the request message (head and body) at the start of `buf` ends, once it is all there.
+pub fn request_message_len(buf: &[u8]) -> Result<Option<(RequestHead, usize)>> {
+    let Some((head, head_len)) = parse_request(buf)? else {
+        return Ok(None);
+    };
+    let body_len = match head.framing()? {
+        Framing::Empty | Framing::UntilClose => Some(0),
+        Framing::Length(n) => {
+            let n = usize::try_from(n).unwrap_or(usize::MAX);
+            (buf.len() - head_len >= n).then_some(n)
+        }
+        Framing::Chunked => chunked_len(&buf[head_len..])?,
+    };
+    Ok(body_len.map(|body| (head, head_len + body)))
+}
+
+/// Encodes `chunks` as a chunked body, ending with the last chunk `0\r\n\r\n`.
+pub fn encode_chunked(chunks: &[Bytes]) -> Bytes {
+    let mut out = BytesMut::new();
+    for chunk in chunks.iter().filter(|c| !c.is_empty()) {
+        out.put_slice(format!("{:x}\r\n", chunk.len()).as_bytes());
+        out.put_slice(chunk);
+        out.put_slice(b"\r\n");
+    }
+    out.put_slice(b"0\r\n\r\n");
+    out.freeze()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn chunked_round_trip() {
+        let body = encode_chunked(&[
+            Bytes::from_static(b"abc"),
+            Bytes::from_static(b"0123456789abcdef0"),
+        ]);
+        assert_eq!(chunked_len(&body).unwrap(), Some(body.len()));
+        assert_eq!(chunked_len(&body[..body.len() - 1]).unwrap(), None);
+        assert_eq!(chunked_len(b"0\r\n\r\nrest").unwrap(), Some(5));
+        assert_eq!(
+            chunked_len(b"0;ext=1\r\nTrailer: x\r\n\r\n").unwrap(),
+            Some(23)
+        );
+    }
+
+    #[test]
+    fn bad_chunk_sizes_are_errors() {
+        for bad in [
+            &b"zz\r\n"[..],
+            b"\r\n",
+            b"-1\r\n",
+            b"ffffffffffffffffff\r\n",
+            b"3\r\nabcX\r\n",
+        ] {
+            assert!(
+                chunk_step(bad).is_err(),
+                "{:?}",
+                String::from_utf8_lossy(bad)
+            );
+        }
+    }
+
+    #[test]
+    fn message_len_counts_the_body() {
+        let msg = b"POST / HTTP/1.1\r\nContent-Length: 3\r\n\r\nabcEXTRA";
+        let (_, len) = request_message_len(msg).unwrap().unwrap();
+        assert_eq!(&msg[len..], b"EXTRA");
+    }
+}

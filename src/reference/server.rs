@@ -1,0 +1,139 @@
+//! The server side of the hand-over, as Go's `http.Hijacker` offers it.
+//!
+//! A [`ServerConn`] reads one request at a time, lets the caller answer it, and
+//! then either goes on to the next request (keep-alive) or hands the connection
+//! over. It hands over by itself only when the answer switched protocols: `101` to
+//! an upgrade request, or a `2xx` to `CONNECT`. Any other answer means the bytes
+//! after the request are the next request (RFC 9110 §7.8: "the server ... will
+//! switch ... immediately after the empty line that terminates the 101 response"),
+//! so [`ServerConn::hijack`] refuses. [`ServerConn::hijack_explicit`] is Go's
+//! `Hijack()`: the application takes the connection after any answer, as Docker's
+//! older attach API does with `200 OK` and `application/vnd.docker.raw-stream`.
+
+use bytes::Bytes;
+use tokio::io::{AsyncRead, AsyncWrite};
+
+use super::buffered::{BufferedConn, Config};
+use super::error::{Error, Result};
+use super::head::{self, Header, RequestHead, ResponseHead};
+use super::hijacked::Hijacked;
+
+/// A request, read whole: its head and its decoded body.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Request {
+    /// The head.
+    pub head: RequestHead,
+    /// The body's payload (chunked bodies decoded).
+    pub body: Bytes,
+}
+
+/// The server end of an HTTP/1.1 connection.
+#[derive(Debug)]
+pub struct ServerConn<IO> {
+    conn: BufferedConn<IO>,
+    /// Whether the request being answered was a `CONNECT`.
+    connect: bool,
+    /// The status of the last final response written, if any.
+    answered: Option<u16>,
+}
+
+impl<IO: AsyncRead + AsyncWrite + Unpin> ServerConn<IO> {
+    /// Serves `io` with the given buffer sizes and limits.
+    pub fn new(io: IO, config: Config) -> Self {
+        ServerConn {
+            conn: BufferedConn::new(io, config),
+            connect: false,
+            answered: None,
+        }
+    }
+
+    /// Reads the next request, head and body. `None` when the client closed between requests.
+    pub async fn read_request(&mut self) -> Result<Option<Request>> {
+        let Some(head) = self.read_request_head().await? else {
+            return Ok(None);
+        };
+        // A body is part of the request message even when the request asks to
+        // upgrade: the new protocol starts after it (kubernetes#117722 left an
+        // empty chunked body's `0\r\n\r\n` in the stream).
+        let body = self.read_request_body(&head).await?;
+        Ok(Some(Request { head, body }))
+    }
+
+    /// Reads the next request head only; the body must be read with
+    /// [`ServerConn::read_request_body`] before anything else.
+    pub async fn read_request_head(&mut self) -> Result<Option<RequestHead>> {
+        self.answered = None;
+        let head = self
+            .conn
+            .read_head("before the end of the request head", head::parse_request)
+            .await?;
+        self.connect = head.as_ref().is_some_and(RequestHead::is_connect);
+        Ok(head)
+    }
+
+    /// Reads the body of the request whose head was just read.
+    pub async fn read_request_body(&mut self, head: &RequestHead) -> Result<Bytes> {
+        self.conn.read_body(head.framing()?).await
+    }
+
+    /// Writes `100 Continue` to the buffer (RFC 9110 §10.1.1).
+    pub fn write_continue(&mut self) {
+        self.conn.buffer_write(b"HTTP/1.1 100 Continue\r\n\r\n");
+    }
+
+    /// Writes a final response head to the buffer, and `body` after it.
+    ///
+    /// A response that does not switch protocols gets a `Content-Length` for its
+    /// body when it has none, so the connection stays usable for the next request.
+    pub fn write_response(&mut self, head: &ResponseHead, body: &[u8]) {
+        let mut head = head.clone();
+        let switches = head.switches(self.connect);
+        if !switches && head::header_value(&head.headers, "content-length").is_none() {
+            head.headers
+                .push(Header::new("Content-Length", body.len().to_string()));
+        }
+        self.conn.buffer_write(&head.to_bytes());
+        if !switches {
+            self.conn.buffer_write(body);
+        }
+        self.answered = Some(head.status);
+    }
+
+    /// Appends raw bytes to the write buffer (the application's own, before the hand-over).
+    pub fn write(&mut self, data: &[u8]) {
+        self.conn.buffer_write(data);
+    }
+
+    /// Sends everything buffered.
+    pub async fn flush(&mut self) -> Result<()> {
+        self.conn.flush().await
+    }
+
+    /// Hands the connection over after a response that switched protocols.
+    ///
+    /// The stream carries the read-ahead and any unflushed writes; see [`Hijacked`].
+    pub fn hijack(self) -> Result<Hijacked<IO>> {
+        match self.answered {
+            None => Err(Error::NoResponse),
+            Some(status) if status == 101 || (self.connect && (200..300).contains(&status)) => {
+                Ok(self.conn.into_hijacked())
+            }
+            Some(status) => Err(Error::NotUpgraded { status }),
+        }
+    }
+
+    /// Hands the connection over whatever the answer was (Go's `Hijacker.Hijack`).
+    pub fn hijack_explicit(self) -> Hijacked<IO> {
+        self.conn.into_hijacked()
+    }
+
+    /// The buffered connection, for variants of the reference.
+    pub fn into_buffered(self) -> BufferedConn<IO> {
+        self.conn
+    }
+
+    /// The buffered connection, borrowed.
+    pub fn buffered(&mut self) -> &mut BufferedConn<IO> {
+        &mut self.conn
+    }
+}

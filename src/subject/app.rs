@@ -1,0 +1,360 @@
+//! The harness's side of the boundary: the handler that answers, and the
+//! applications that take the hijacked stream and record what they read and wrote.
+
+use std::sync::{Arc, Mutex, MutexGuard};
+
+use bytes::Bytes;
+use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
+
+use crate::reference::RequestBody;
+use crate::reference::head::{Header, RequestHead, ResponseHead};
+use crate::scenario::{FirstWrite, Handshake, Scenario, ServerApp};
+use crate::wire::{Event, Recorder, Side};
+
+/// The media type of Docker's raw attach stream.
+pub const RAW_STREAM: &str = "application/vnd.docker.raw-stream";
+
+/// How many bytes the applications ask for per read.
+const APP_READ: usize = 8192;
+
+/// Everything one application did, as the oracle sees it.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct AppRecord {
+    /// Server: the requests the handler answered (target and body), in order.
+    pub requests: Vec<(String, Bytes)>,
+    /// Client: the status of the final response the library reported.
+    pub response_status: Option<u16>,
+    /// Whether the library handed the stream to the application.
+    pub hijacked: bool,
+    /// How many of `written`'s first bytes were written before the hand-over.
+    pub written_before_hijack: usize,
+    /// Every byte the application read from the hijacked stream, in order.
+    pub read: Vec<u8>,
+    /// Whether a read returned EOF.
+    pub saw_eof: bool,
+    /// Every byte the application wrote, in order.
+    pub written: Vec<u8>,
+    /// Whether the application shut down its write half.
+    pub shut_down: bool,
+    /// The first error the hijacked stream returned, if any.
+    pub error: Option<String>,
+}
+
+#[derive(Debug)]
+struct Shared {
+    scenario: Scenario,
+    record: Mutex<AppRecord>,
+    recorder: Recorder,
+}
+
+impl Shared {
+    fn record(&self) -> MutexGuard<'_, AppRecord> {
+        self.record
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+}
+
+/// Whether and how an answer hands the connection over.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum HandOver {
+    /// It does not: the connection stays HTTP.
+    No,
+    /// It switches protocols (`101`, or `2xx` to `CONNECT`): the library hands over by itself.
+    Switch,
+    /// The application takes the connection explicitly after a normal answer.
+    Explicit,
+}
+
+/// The handler's answer to one request.
+#[derive(Debug, Clone)]
+pub struct Reply {
+    /// Send `100 Continue` first.
+    pub send_continue: bool,
+    /// The final response head.
+    pub head: ResponseHead,
+    /// Its body (empty when it hands over).
+    pub body: Bytes,
+    /// Whether it hands over.
+    pub hand_over: HandOver,
+    /// The application's first bytes in the new protocol.
+    pub first: Bytes,
+    /// When the application wants them written.
+    pub first_write: FirstWrite,
+}
+
+/// The harness's request handler and server application, given to a [`super::ServerSubject`].
+#[derive(Debug, Clone)]
+pub struct ServerHandler {
+    shared: Arc<Shared>,
+}
+
+impl ServerHandler {
+    /// A handler for `scenario`, logging into `recorder`.
+    pub fn new(scenario: Scenario, recorder: Recorder) -> Self {
+        ServerHandler {
+            shared: Arc::new(Shared {
+                scenario,
+                record: Mutex::default(),
+                recorder,
+            }),
+        }
+    }
+
+    /// The scenario.
+    pub fn scenario(&self) -> &Scenario {
+        &self.shared.scenario
+    }
+
+    /// The read size the scenario gives the server library, for libraries that take one.
+    pub fn read_chunk(&self) -> usize {
+        self.shared.scenario.server.read_chunk
+    }
+
+    /// What the application did so far.
+    pub fn record(&self) -> AppRecord {
+        self.shared.record().clone()
+    }
+
+    /// Answers a request. The first gets the scenario's answer; any later one (a
+    /// pipelined request after a refusal) gets `200 OK` with body `next`.
+    pub fn reply(&self, head: &RequestHead, body: &[u8]) -> Reply {
+        let scenario = &self.shared.scenario;
+        let first_request = {
+            let mut record = self.shared.record();
+            record
+                .requests
+                .push((head.target.clone(), Bytes::copy_from_slice(body)));
+            record.requests.len() == 1
+        };
+        if !first_request {
+            return Reply {
+                send_continue: false,
+                head: ResponseHead {
+                    status: 200,
+                    reason: "OK".into(),
+                    headers: vec![Header::new("Content-Length", "4")],
+                },
+                body: Bytes::from_static(b"next"),
+                hand_over: HandOver::No,
+                first: Bytes::new(),
+                first_write: FirstWrite::AfterHijack,
+            };
+        }
+        let hand_over = match (scenario.accepted(), scenario.handshake) {
+            (false, _) => HandOver::No,
+            (true, Handshake::Explicit) => HandOver::Explicit,
+            (true, _) => HandOver::Switch,
+        };
+        let head = scenario.response_head();
+        let body = if hand_over == HandOver::No {
+            Bytes::from_static(crate::scenario::REFUSAL_BODY)
+        } else {
+            Bytes::new()
+        };
+        Reply {
+            send_continue: scenario.interim_continue,
+            head,
+            body,
+            hand_over,
+            first: scenario.server_first(),
+            first_write: scenario.server.first_write,
+        }
+    }
+
+    /// The server application: takes the hijacked stream and runs the scenario's
+    /// protocol on it (echo, or half-close first), recording everything.
+    ///
+    /// `first_written` says whether the library already wrote [`Reply::first`]
+    /// before the hand-over; if not, the application writes it first thing.
+    pub async fn run<S: AsyncRead + AsyncWrite + Unpin>(&self, mut stream: S, first_written: bool) {
+        let first = self.shared.scenario.server_first();
+        let app = self.shared.scenario.server.app;
+        let mut session = Session::start(&self.shared, Side::Server);
+        if first_written {
+            let mut record = self.shared.record();
+            record.written.extend_from_slice(&first);
+            record.written_before_hijack = first.len();
+        }
+        let first = if first_written { Bytes::new() } else { first };
+        let result = session.serve(&mut stream, first, app).await;
+        // The end is logged before the stream is dropped, so that a FIN from the
+        // drop is not mistaken for the library closing a stream the app still had.
+        session.finish(result);
+        drop(stream);
+    }
+}
+
+/// The harness's client application, given to a [`super::ClientSubject`].
+#[derive(Debug, Clone)]
+pub struct ClientApp {
+    shared: Arc<Shared>,
+}
+
+impl ClientApp {
+    /// A client application for `scenario`, logging into `recorder`.
+    pub fn new(scenario: Scenario, recorder: Recorder) -> Self {
+        ClientApp {
+            shared: Arc::new(Shared {
+                scenario,
+                record: Mutex::default(),
+                recorder,
+            }),
+        }
+    }
+
+    /// The scenario.
+    pub fn scenario(&self) -> &Scenario {
+        &self.shared.scenario
+    }
+
+    /// The read size the scenario gives the client library.
+    pub fn read_chunk(&self) -> usize {
+        self.shared.scenario.client.read_chunk
+    }
+
+    /// What the application did so far.
+    pub fn record(&self) -> AppRecord {
+        self.shared.record().clone()
+    }
+
+    /// The request to send.
+    pub fn request(&self) -> (RequestHead, RequestBody) {
+        (
+            self.shared.scenario.request_head(),
+            self.shared.scenario.request_body(),
+        )
+    }
+
+    /// Tells the application the final response status the library read.
+    pub fn saw_response(&self, status: u16) {
+        self.shared.record().response_status = Some(status);
+    }
+
+    /// Whether the application takes the connection after `head` although it does
+    /// not switch protocols: Docker's older attach API answers `200 OK` with
+    /// `Content-Type: application/vnd.docker.raw-stream`, and its client hijacks then.
+    pub fn explicit_hijack(&self, head: &ResponseHead) -> bool {
+        self.shared.scenario.handshake == Handshake::Explicit
+            && head.status == 200
+            && crate::reference::head::header_value(&head.headers, "content-type")
+                .is_some_and(|v| v.eq_ignore_ascii_case(RAW_STREAM))
+    }
+
+    /// The client application: writes the scenario's late bytes, half-closes if
+    /// the scenario says so, and reads until EOF, recording everything.
+    pub async fn run<S: AsyncRead + AsyncWrite + Unpin>(&self, mut stream: S) {
+        let mut session = Session::start(&self.shared, Side::Client);
+        let result = session.client(&mut stream).await;
+        session.finish(result);
+        drop(stream);
+    }
+}
+
+/// One application's use of a hijacked stream.
+struct Session<'a> {
+    shared: &'a Shared,
+    side: Side,
+}
+
+impl<'a> Session<'a> {
+    fn start(shared: &'a Shared, side: Side) -> Self {
+        shared.recorder.record(Event::Hijack { side });
+        shared.record().hijacked = true;
+        Session { shared, side }
+    }
+
+    async fn write<S: AsyncWrite + Unpin>(
+        &mut self,
+        stream: &mut S,
+        data: &[u8],
+    ) -> std::io::Result<()> {
+        if data.is_empty() {
+            return Ok(());
+        }
+        stream.write_all(data).await?;
+        // Recorded once accepted: a write the stream refused was never the library's to deliver.
+        self.shared.record().written.extend_from_slice(data);
+        stream.flush().await
+    }
+
+    async fn shutdown<S: AsyncWrite + Unpin>(&mut self, stream: &mut S) -> std::io::Result<()> {
+        self.shared
+            .recorder
+            .record(Event::AppShutdown { side: self.side });
+        self.shared.record().shut_down = true;
+        stream.shutdown().await
+    }
+
+    /// Reads once; `None` at EOF.
+    async fn read<S: AsyncRead + Unpin>(
+        &mut self,
+        stream: &mut S,
+        buf: &mut [u8],
+    ) -> std::io::Result<Option<usize>> {
+        let n = stream.read(buf).await?;
+        let mut record = self.shared.record();
+        if n == 0 {
+            record.saw_eof = true;
+            return Ok(None);
+        }
+        record.read.extend_from_slice(&buf[..n]);
+        Ok(Some(n))
+    }
+
+    async fn drain<S: AsyncRead + Unpin>(&mut self, stream: &mut S) -> std::io::Result<()> {
+        let mut buf = vec![0u8; APP_READ];
+        while self.read(stream, &mut buf).await?.is_some() {}
+        Ok(())
+    }
+
+    async fn serve<S: AsyncRead + AsyncWrite + Unpin>(
+        &mut self,
+        stream: &mut S,
+        first: Bytes,
+        app: ServerApp,
+    ) -> std::io::Result<()> {
+        self.write(stream, &first).await?;
+        // An application that wrote before the hand-over flushes before it waits:
+        // the unflushed bytes must not sit behind a read that may never return.
+        stream.flush().await?;
+        match app {
+            ServerApp::Echo => {
+                let mut buf = vec![0u8; APP_READ];
+                while let Some(n) = self.read(stream, &mut buf).await? {
+                    self.write(stream, &buf[..n]).await?;
+                }
+                self.shutdown(stream).await
+            }
+            ServerApp::CloseWriteFirst => {
+                self.shutdown(stream).await?;
+                self.drain(stream).await
+            }
+        }
+    }
+
+    async fn client<S: AsyncRead + AsyncWrite + Unpin>(
+        &mut self,
+        stream: &mut S,
+    ) -> std::io::Result<()> {
+        let late = self.shared.scenario.client_late();
+        self.write(stream, &late).await?;
+        if self.shared.scenario.client.half_close {
+            self.shutdown(stream).await?;
+        }
+        self.drain(stream).await
+    }
+
+    fn finish(self, result: std::io::Result<()>) {
+        self.shared
+            .recorder
+            .record(Event::AppEnd { side: self.side });
+        if let Err(e) = result {
+            tracing::debug!(side = %self.side, error = %e, "application stream failed");
+            self.shared
+                .record()
+                .error
+                .get_or_insert_with(|| e.to_string());
+        }
+    }
+}

@@ -1,0 +1,8 @@
+//! How bytes travel between the peers, and the record of what travelled.
+
+pub mod driver;
+pub mod memory;
+pub mod text;
+pub mod trace;
+
+pub use trace::{Closing, Direction, Event, Recorder, Side, Trace};

@@ -1,0 +1,49 @@
+//! Shared test support: one place for how tests run properties and report runs.
+#![allow(dead_code)]
+
+use hijack_harness::check::Run;
+use hijack_harness::properties::{self, Config, Counterexample, Stats};
+use hijack_harness::subject::mutants::Mutant;
+use hijack_harness::wire::text;
+
+/// The cases per property: `PROPTEST_CASES`, or 256.
+pub fn cases() -> u32 {
+    std::env::var("PROPTEST_CASES")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(256)
+}
+
+/// A run as text: trace and verdict, for assertion messages.
+pub fn report(run: &Run) -> String {
+    format!(
+        "{:#?}\n{}{}",
+        run.scenario,
+        text::render(&run.trace),
+        run.verdict
+    )
+}
+
+/// Runs the property that `mutant` breaks and returns the shrunk counterexample.
+///
+/// Seeded, so that the same scenarios run every time: a mutant caught today is
+/// caught tomorrow, and a survivor is a real regression of the harness.
+pub fn counterexample(mutant: Mutant) -> Box<Counterexample> {
+    let config = Config {
+        cases: cases().max(256),
+        ..Config::seeded(7)
+    };
+    let result: Result<Stats, Box<Counterexample>> = match (mutant.server(), mutant.client()) {
+        (Some(server), _) => properties::check_server(&server, &config),
+        (_, Some(client)) => properties::check_client(&client, &config),
+        _ => unreachable!("a mutant is a server or a client"),
+    };
+    match result {
+        Ok(stats) => panic!(
+            "mutant {} survived {} cases: the properties cannot see its bug",
+            mutant.name(),
+            stats.cases
+        ),
+        Err(counterexample) => counterexample,
+    }
+}
