@@ -19,4 +19,5 @@ pub mod properties;
 pub mod reference;
 pub mod scenario;
 pub mod subject;
+pub mod suite;
 pub mod wire;

@@ -489,7 +489,7 @@ impl Scenario {
                 }
                 Cut::Offset(n) => n as usize % (total + 1),
             })
-            .filter(|&at| at > 0 && at < total)
+            .filter(|&at| at > 0 && at <= total)
             .collect();
         out.sort_unstable();
         out.dedup();
