@@ -21,3 +21,4 @@ pub mod scenario;
 pub mod subject;
 pub mod suite;
 pub mod wire;
+pub mod report;
