@@ -13,12 +13,13 @@
 #![deny(missing_docs)]
 
 pub mod check;
+pub mod inspect;
 pub mod oracle;
 pub mod peer;
 pub mod properties;
 pub mod reference;
+pub mod report;
 pub mod scenario;
 pub mod subject;
 pub mod suite;
 pub mod wire;
-pub mod report;

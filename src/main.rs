@@ -27,12 +27,50 @@ enum Command {
         #[arg(long)]
         cases: Option<u32>,
     },
+    /// Print the wire trace (and verdict) of one case over the in-memory wire.
+    Trace {
+        /// The case ID, e.g. handoff.early-data.same-segment.1.
+        case: String,
+        /// `reference` or `mutant:<name>`.
+        #[arg(long, default_value = "reference")]
+        subject: String,
+        /// Only this side: `server` or `client` (default: every side the case tests).
+        #[arg(long)]
+        side: Option<String>,
+        /// Also write the trace as a pcap file (open it in Wireshark).
+        #[arg(long)]
+        pcap: Option<std::path::PathBuf>,
+    },
 }
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
     match cli.command {
         Command::Run { cases } => self_check(cases),
+        Command::Trace {
+            case,
+            subject,
+            side,
+            pcap,
+        } => trace(&case, &subject, side.as_deref(), pcap.as_deref()),
+    }
+}
+
+fn trace(
+    case: &str,
+    subject: &str,
+    side: Option<&str>,
+    pcap: Option<&std::path::Path>,
+) -> ExitCode {
+    match hijack_harness::inspect::trace_command(case, subject, side, pcap) {
+        Ok(output) => {
+            print!("{}", output.text);
+            ExitCode::from(u8::from(!output.passed))
+        }
+        Err(e) => {
+            eprintln!("error: {e}");
+            ExitCode::from(2)
+        }
     }
 }
 

@@ -79,6 +79,78 @@ pub struct Violation {
     pub point: Point,
     /// What happened, in bytes and segments.
     pub message: String,
+    /// Where on the wire it happened, for renderers to point at (may be empty:
+    /// not every violation has bytes, e.g. an application that never saw EOF).
+    pub marks: Vec<Mark>,
+}
+
+/// What went wrong with marked bytes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Fault {
+    /// They travelled on the wire and the application never read them.
+    Lost,
+    /// They are not what the application wrote (the library's own bytes), or the
+    /// application read them although they belonged to the HTTP message.
+    Extra,
+    /// The application read them twice, or they went on the wire twice.
+    Duplicated,
+    /// They arrived after bytes that were sent later.
+    Reordered,
+    /// They are the next HTTP request, and were handed to the application as
+    /// new-protocol data.
+    HandedOver,
+}
+
+impl Fault {
+    /// A short word for markers: `lost`, `extra`, `duplicated`, `reordered`, `handed over`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Fault::Lost => "lost",
+            Fault::Extra => "extra",
+            Fault::Duplicated => "duplicated",
+            Fault::Reordered => "reordered",
+            Fault::HandedOver => "handed over",
+        }
+    }
+}
+
+impl fmt::Display for Fault {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// A place in the [`Trace`] that a violation is about.
+///
+/// Offsets are positions in [`Trace::stream`] of one direction, so a renderer can
+/// find the segment (and the bytes inside it) with [`Trace::segment_at`]: a person
+/// sees *where* the lost byte travelled, not just that it is missing.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Mark {
+    /// Bytes that travelled in `dir`, at `range` of its stream.
+    Bytes {
+        /// Which way they travelled.
+        dir: Direction,
+        /// Their offsets in the stream of `dir`.
+        range: Range<usize>,
+        /// What is wrong with them.
+        fault: Fault,
+    },
+    /// Bytes an application wrote that never went on the wire: they belonged at
+    /// offset `at` of the stream of `dir`.
+    Missing {
+        /// The direction they should have travelled in.
+        dir: Direction,
+        /// Where in that stream they belonged.
+        at: usize,
+        /// How many.
+        len: usize,
+    },
+    /// An event of the trace, by its index in [`Trace::events`] (a FIN sent too early).
+    Event {
+        /// The event's index.
+        index: usize,
+    },
 }
 
 /// The judgement of one run.
@@ -102,9 +174,14 @@ impl Verdict {
     }
 
     fn fail(&mut self, point: Point, message: impl Into<String>) {
+        self.fail_marked(point, message, Vec::new());
+    }
+
+    fn fail_marked(&mut self, point: Point, message: impl Into<String>, marks: Vec<Mark>) {
         self.violations.push(Violation {
             point,
             message: message.into(),
+            marks,
         });
     }
 }
@@ -225,7 +302,9 @@ fn judge_server(obs: &Observation<'_>, verdict: &mut Verdict) {
 
     if !scenario.accepted() {
         if app.hijacked {
-            verdict.fail(
+            let start = message.len().min(c2s.len());
+            let end = (start + app.read.len()).min(c2s.len());
+            verdict.fail_marked(
                 Point::NoFalseUpgrade,
                 format!(
                     "the server answered {} and still handed the connection over: its application read {} bytes \
@@ -234,6 +313,11 @@ fn judge_server(obs: &Observation<'_>, verdict: &mut Verdict) {
                     app.read.len(),
                     preview(&app.read, 40)
                 ),
+                vec![Mark::Bytes {
+                    dir: Direction::ClientToServer,
+                    range: start..end,
+                    fault: Fault::HandedOver,
+                }],
             );
         } else if !app.requests.iter().any(|(target, _)| target == "/next") {
             verdict.fail(
@@ -280,7 +364,8 @@ fn judge_server(obs: &Observation<'_>, verdict: &mut Verdict) {
                     message.len(),
                 )
             };
-            verdict.fail(
+            let marks = read_marks(Direction::ClientToServer, &c2s, message.len(), &found);
+            verdict.fail_marked(
                 Point::ServerRead,
                 describe(
                     "server app",
@@ -290,6 +375,7 @@ fn judge_server(obs: &Observation<'_>, verdict: &mut Verdict) {
                     &found,
                     place,
                 ),
+                marks,
             );
         }
         check_eof(
@@ -382,7 +468,8 @@ fn judge_client(obs: &Observation<'_>, verdict: &mut Verdict) {
                     response.len(),
                 )
             };
-            verdict.fail(
+            let marks = read_marks(Direction::ServerToClient, &s2c, response.len(), &found);
+            verdict.fail_marked(
                 Point::ClientRead,
                 describe(
                     "client app",
@@ -392,6 +479,7 @@ fn judge_client(obs: &Observation<'_>, verdict: &mut Verdict) {
                     &found,
                     place,
                 ),
+                marks,
             );
         }
         check_eof(
@@ -455,8 +543,30 @@ fn check_write_side(
     if app.hijacked || !on_wire.is_empty() {
         for d in compare(&app.written, on_wire) {
             let place = locate(trace, dir, base + d.at_actual(), base);
+            let marks = vec![match d {
+                Discrepancy::Extra { at, ref bytes } => Mark::Bytes {
+                    dir,
+                    range: base + at..base + at + bytes.len(),
+                    fault: Fault::Extra,
+                },
+                Discrepancy::Lost { ref range } => Mark::Missing {
+                    dir,
+                    at: base + range.start,
+                    len: range.len(),
+                },
+                Discrepancy::Duplicated { ref range, at } => Mark::Bytes {
+                    dir,
+                    range: base + at..base + at + range.len(),
+                    fault: Fault::Duplicated,
+                },
+                Discrepancy::Reordered { ref range, at } => Mark::Bytes {
+                    dir,
+                    range: base + at..base + at + range.len(),
+                    fault: Fault::Reordered,
+                },
+            }];
             match d {
-                Discrepancy::Extra { at, ref bytes } => verdict.fail(
+                Discrepancy::Extra { at, ref bytes } => verdict.fail_marked(
                     Point::Ownership,
                     format!(
                         "the {who} library wrote {} of its own after the hand-over, at byte {at} of the new \
@@ -464,6 +574,7 @@ fn check_write_side(
                         count(bytes.len()),
                         preview(bytes, 40)
                     ),
+                    marks,
                 ),
                 Discrepancy::Lost { ref range } => {
                     let when = if range.start < app.written_before_hijack {
@@ -471,7 +582,7 @@ fn check_write_side(
                     } else {
                         ""
                     };
-                    verdict.fail(
+                    verdict.fail_marked(
                         Point::WriteOrder,
                         format!(
                             "bytes {}..{} the {who} app wrote{when} never reached the wire ({})",
@@ -479,18 +590,21 @@ fn check_write_side(
                             range.end,
                             count(range.len())
                         ),
+                        marks,
                     )
                 }
-                Discrepancy::Duplicated { ref range, at } => verdict.fail(
+                Discrepancy::Duplicated { ref range, at } => verdict.fail_marked(
                     Point::WriteOrder,
                     format!("bytes {}..{} the {who} app wrote went on the wire twice (again at byte {at})", range.start, range.end),
+                    marks,
                 ),
-                Discrepancy::Reordered { ref range, at } => verdict.fail(
+                Discrepancy::Reordered { ref range, at } => verdict.fail_marked(
                     Point::WriteOrder,
                     format!(
                         "bytes {}..{} the {who} app wrote went on the wire out of order (at byte {at}, after later bytes)",
                         range.start, range.end
                     ),
+                    marks,
                 ),
             }
         }
@@ -508,27 +622,75 @@ fn check_write_side(
                 crate::wire::Closing::Shutdown => "shut down the write half",
                 crate::wire::Closing::Dropped => "closed the connection",
             };
-            verdict.fail(
+            verdict.fail_marked(
                 Point::Ownership,
                 format!("the {who} library {how} while its application still owned the stream"),
+                vec![Mark::Event { index: fin_at }],
             );
         }
     }
     match fin {
         _ if !app.shut_down => {}
         Some((_, crate::wire::Closing::Shutdown)) => {}
-        Some((_, crate::wire::Closing::Dropped)) => verdict.fail(
+        Some((fin_at, crate::wire::Closing::Dropped)) => verdict.fail_marked(
             Point::HalfClose,
             format!(
                 "the {who} app shut down its write half, but no FIN was sent until the stream was dropped: \
                  the peer waited for EOF while the {who} still read"
             ),
+            vec![Mark::Event { index: fin_at }],
         ),
         None => verdict.fail(
             Point::HalfClose,
             format!("the {who} app shut down its write half, but no FIN reached the peer: it waits for EOF forever"),
         ),
     }
+}
+
+/// Where the bytes of a read-side discrepancy travelled: `base` is where the new
+/// protocol starts in `stream` (the end of the HTTP message), and the offsets in
+/// `found` count from there. Bytes the application read that were never sent after
+/// the message are looked for inside the message: that is where a library that
+/// left part of the message unconsumed (an empty chunked body's `0\r\n\r\n`) got them.
+fn read_marks(dir: Direction, stream: &[u8], base: usize, found: &[Discrepancy]) -> Vec<Mark> {
+    let base = base.min(stream.len());
+    let clamp = |range: &Range<usize>| {
+        (base + range.start).min(stream.len())..(base + range.end).min(stream.len())
+    };
+    found
+        .iter()
+        .filter_map(|d| match d {
+            Discrepancy::Lost { range } => Some(Mark::Bytes {
+                dir,
+                range: clamp(range),
+                fault: Fault::Lost,
+            }),
+            Discrepancy::Duplicated { range, .. } => Some(Mark::Bytes {
+                dir,
+                range: clamp(range),
+                fault: Fault::Duplicated,
+            }),
+            Discrepancy::Reordered { range, .. } => Some(Mark::Bytes {
+                dir,
+                range: clamp(range),
+                fault: Fault::Reordered,
+            }),
+            Discrepancy::Extra { bytes, .. } => {
+                rfind(&stream[..base], bytes).map(|start| Mark::Bytes {
+                    dir,
+                    range: start..start + bytes.len(),
+                    fault: Fault::Extra,
+                })
+            }
+        })
+        .collect()
+}
+
+fn rfind(haystack: &[u8], needle: &[u8]) -> Option<usize> {
+    if needle.is_empty() || needle.len() > haystack.len() {
+        return None;
+    }
+    haystack.windows(needle.len()).rposition(|w| w == needle)
 }
 
 /// Says where stream offset `offset` of `dir` travelled.

@@ -13,6 +13,7 @@ pub const ALL: &[fn() -> Case] = &[
     early_data_same_segment_4k,
     early_data_same_segment_64k,
     head_split,
+    head_split_every_point,
     early_data_delayed,
     pipelined_http_after_upgrade,
     body_content_length,
@@ -120,6 +121,42 @@ pub fn head_split() -> Case {
         spec: "RFC 9112 §2.2",
         bug: "",
         sides: Sides::SERVER,
+        protocols: SERVER_PUSH,
+        scenario,
+    }
+}
+
+/// RFC 9112 §2.2, as above, at every place a head parser keeps state: inside the
+/// method, the request target, a header name and a header value, then before each
+/// of the four bytes of the final CRLFCRLF, and right after it, so the early bytes
+/// come alone. The same for the response head, which carries the server's first
+/// bytes, for clients. A parser that looks for `\r\n\r\n` within one read, or
+/// that resumes a split head by re-reading the connection and dropping what it had
+/// buffered, loses bytes at one of these cuts.
+pub fn head_split_every_point() -> Case {
+    let mut scenario = with_early(40);
+    scenario.server.first = Payload::noise(40, 18);
+    scenario.server.first_write = FirstWrite::WithHead;
+    let cuts = vec![
+        Cut::Offset(2),
+        Cut::Offset(9),
+        Cut::Offset(18),
+        Cut::Offset(26),
+        Cut::At(Landmark::HeadEnd, -4),
+        Cut::At(Landmark::HeadEnd, -3),
+        Cut::At(Landmark::HeadEnd, -2),
+        Cut::At(Landmark::HeadEnd, -1),
+        Cut::At(Landmark::HeadEnd, 0),
+    ];
+    scenario.client_cuts = cuts.clone();
+    scenario.server_cuts = cuts;
+    Case {
+        id: "handoff.head-split.every-point",
+        title: "heads split at every parser state, early bytes in a segment of their own",
+        level: Level::Must,
+        spec: "RFC 9112 §2.2",
+        bug: "",
+        sides: Sides::BOTH,
         protocols: SERVER_PUSH,
         scenario,
     }

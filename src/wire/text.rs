@@ -1,46 +1,486 @@
 //! A trace as text: one line per event, readable at a glance and stable under diff.
 //!
+//! This is what a person sees when a run fails, and what `snapshots/` pins down, so
+//! it has two jobs that pull against each other: show the bytes that matter (the
+//! HTTP heads, the first bytes of the new protocol, the bytes that went wrong), and
+//! stay small and stable enough that a snapshot diff is one line per real change.
+//!
+//! # The format
+//!
 //! ```text
-//! c>s #0   42 "GET /upgrade HTTP/1.1\r\nHost: example.test\r\n..."
-//! s>c #0   66 "HTTP/1.1 101 Switching Protocols\r\n..."
-//! == server hijacked
+//! reference server: pass
+//! c>s #0   @0          79  "GET / HTTP/1.1\r\nHost: example.test\r\nConnection: Upgrade\r\nUpgrade: echo\r\n\r\n\x9d"
+//! s>c #0   @0          71  "HTTP/1.1 101 Switching Protocols\r\nConnection: Upgrade\r\nUpgrade: echo\r\n\r\n"
+//! == server hijacked ==
+//! s>c #1   @71          1  "\x9d"
 //! c>s FIN (shutdown)
+//! .. server app shut down its write half
+//! s>c FIN (shutdown)
+//! .. server app done
+//! ```
+//!
+//! * A **segment** line: direction (`c>s` client to server, `s>c` server to
+//!   client), the segment's number in that direction (`#0`), the stream offset
+//!   of its first byte (`@79`: the offsets the oracle's diagnosis uses), its length,
+//!   then its bytes in quotes: printable ASCII as is, `\r`, `\n`, `\t`, `\\`, `\"`
+//!   and `\xNN` for the rest, so an invisible difference (a CR, a NUL) is visible.
+//! * A long **run** of bytes is elided: `"first" <4476 bytes fnv1a 8d1f0a6c2e3b4a59> "last"`.
+//!   A run is a stretch of text (at least [`TEXT_MIN`] printable bytes in a row) or
+//!   of binary (everything else). Text is kept whole up to [`TEXT_SHOWN`] bytes and
+//!   binary up to [`BINARY_SHOWN`]; beyond that the line keeps the run's first and
+//!   last bytes and replaces the middle with its length and its 64-bit FNV-1a hash.
+//!   So an HTTP head is always shown in full next to the noise that follows it, a
+//!   70 kB payload costs one short line, and a change to any elided byte still
+//!   changes the line (FNV-1a is computed here, not with std's per-process
+//!   randomized hasher, so the snapshot is the same on every machine).
+//! * `c>s FIN (shutdown)` / `(dropped)`: the writer of that direction sent FIN by
+//!   shutting down its write half, or by closing the connection; `c>s RST`: a reset.
+//! * `== server hijacked ==`: the library on that side handed the connection to its
+//!   application here; everything after it in that side's direction is the
+//!   application's (or a bug). `..` lines are what the application did.
+//!
+//! [`render_run`] adds a first line (subject, side, pass or FAIL) and, for a
+//! failing run, the oracle's diagnosis under the trace: each violation's message as
+//! the oracle wrote it, then each place it marked (see [`crate::oracle::Mark`])
+//! with the segment re-printed and a caret line under the exact bytes:
+//!
+//! ```text
+//! FAIL point 1 (read side, server): server app read 0 of the 1 byte the client sent after the request: ...
+//!   lost 1 byte: c>s stream bytes 78..79, in segment #0 at 78..79
+//!     c>s #0   @0          79  "GET / HTTP/1.1\r\n...\r\n\r\n\x9d"
+//!                                                          ^^^^
 //! ```
 
 use std::fmt::Write;
+use std::ops::Range;
 
-use super::trace::{Closing, Event, Trace};
-use crate::oracle::preview;
+use super::trace::{Closing, Direction, Event, Trace};
+use crate::check::Run;
+use crate::oracle::{Mark, count};
 
-/// How many bytes of a segment are shown before eliding the rest.
-pub const SHOWN: usize = 72;
+/// The fewest printable bytes in a row that count as a text run. Random bytes are
+/// printable 37% of the time, so shorter stretches inside noise stay binary
+/// (16 in a row happen by chance about once in five million bytes).
+pub const TEXT_MIN: usize = 16;
+/// A text run up to this long is shown whole (an HTTP head always is).
+pub const TEXT_SHOWN: usize = 512;
+/// How many bytes of a longer text run are kept at its start and at its end.
+pub const TEXT_KEPT: (usize, usize) = (128, 32);
+/// A binary run up to this long is shown whole.
+pub const BINARY_SHOWN: usize = 32;
+/// How many bytes of a longer binary run are kept at its start and at its end.
+pub const BINARY_KEPT: (usize, usize) = (16, 8);
+/// How many segments a marked range is shown in, at most, before "… more".
+const MARKED_SEGMENTS: usize = 3;
 
-/// Renders `trace`, one line per event.
-pub fn render(trace: &Trace) -> String {
-    let mut out = String::new();
-    for event in &trace.events {
-        let _ = match event {
-            Event::Segment { dir, index, bytes } => {
-                writeln!(
-                    out,
-                    "{dir} #{index:<3} {:>6} {}",
-                    bytes.len(),
-                    preview(bytes, SHOWN)
-                )
+/// 64-bit FNV-1a: a hash that is the same on every machine and every run, for
+/// elided bytes in snapshots (std's `DefaultHasher` is seeded per process).
+pub fn fnv1a64(bytes: &[u8]) -> u64 {
+    let mut hash: u64 = 0xcbf2_9ce4_8422_2325;
+    for &b in bytes {
+        hash ^= u64::from(b);
+        hash = hash.wrapping_mul(0x0000_0100_0000_01b3);
+    }
+    hash
+}
+
+/// Bytes rendered for a line, with where each byte went, so a caret line can point at them.
+struct Shown {
+    text: String,
+    /// (bytes, columns) per token: one byte each where shown, a whole run where elided.
+    tokens: Vec<(Range<usize>, Range<usize>)>,
+}
+
+fn texty(b: u8) -> bool {
+    matches!(b, 0x20..=0x7e | b'\r' | b'\n' | b'\t')
+}
+
+/// The runs of `bytes`: `(range, is_text)`, in order, covering every byte.
+fn runs(bytes: &[u8]) -> Vec<(Range<usize>, bool)> {
+    let mut text = Vec::new();
+    let mut i = 0;
+    while i < bytes.len() {
+        if texty(bytes[i]) {
+            let start = i;
+            while i < bytes.len() && texty(bytes[i]) {
+                i += 1;
             }
-            Event::Fin { dir, how } => writeln!(
-                out,
-                "{dir} FIN ({})",
-                match how {
-                    Closing::Shutdown => "shutdown",
-                    Closing::Dropped => "dropped",
-                }
-            ),
-            Event::Reset { dir } => writeln!(out, "{dir} RST"),
-            Event::Hijack { side } => writeln!(out, "== {side} hijacked"),
-            Event::AppShutdown { side } => writeln!(out, "== {side} app shut down its write half"),
-            Event::AppEnd { side } => writeln!(out, "== {side} app done"),
-        };
+            if i - start >= TEXT_MIN || i - start == bytes.len() {
+                text.push(start..i);
+            }
+        } else {
+            i += 1;
+        }
+    }
+    let mut out = Vec::new();
+    let mut at = 0;
+    for range in text {
+        if range.start > at {
+            out.push((at..range.start, false));
+        }
+        at = range.end;
+        out.push((range, true));
+    }
+    if at < bytes.len() {
+        out.push((at..bytes.len(), false));
     }
     out
+}
+
+/// How many bytes stay visible on each side of a marked boundary inside a long run.
+const AROUND_MARK: usize = 4;
+/// The shortest stretch worth eliding once marks have cut a run up.
+const MIN_ELIDED: usize = 8;
+
+/// The ranges of `bytes` that are elided, in order. No elision hides the bytes
+/// around an offset in `keep` (the ends of a marked range), so a caret line can
+/// point at the exact byte where lost bytes start even inside a 70 kB segment.
+fn elided(bytes: &[u8], keep: &[usize]) -> Vec<Range<usize>> {
+    let mut out = Vec::new();
+    for (range, text) in runs(bytes) {
+        let (shown, (head, tail)) = if text {
+            (TEXT_SHOWN, TEXT_KEPT)
+        } else {
+            (BINARY_SHOWN, BINARY_KEPT)
+        };
+        if range.len() <= shown {
+            continue;
+        }
+        let mut pieces = vec![range.start + head..range.end - tail];
+        for &k in keep {
+            let window = k.saturating_sub(AROUND_MARK)..k + AROUND_MARK;
+            pieces = pieces
+                .into_iter()
+                .flat_map(|p| {
+                    if window.end <= p.start || p.end <= window.start {
+                        vec![p]
+                    } else {
+                        vec![
+                            p.start..window.start.max(p.start),
+                            window.end.min(p.end)..p.end,
+                        ]
+                    }
+                })
+                .filter(|p| p.len() >= MIN_ELIDED)
+                .collect();
+        }
+        out.extend(pieces);
+    }
+    out
+}
+
+fn escape(out: &mut String, b: u8) {
+    match b {
+        b'\r' => out.push_str("\\r"),
+        b'\n' => out.push_str("\\n"),
+        b'\t' => out.push_str("\\t"),
+        b'\\' => out.push_str("\\\\"),
+        b'"' => out.push_str("\\\""),
+        0x20..=0x7e => out.push(char::from(b)),
+        _ => {
+            let _ = write!(out, "\\x{b:02x}");
+        }
+    }
+}
+
+fn show(bytes: &[u8], keep: &[usize]) -> Shown {
+    let mut text = String::new();
+    let mut tokens = Vec::new();
+    let quoted = |text: &mut String, tokens: &mut Vec<_>, range: Range<usize>| {
+        if range.is_empty() {
+            return;
+        }
+        if !text.is_empty() {
+            text.push(' ');
+        }
+        text.push('"');
+        for i in range {
+            let col = text.len();
+            escape(text, bytes[i]);
+            tokens.push((i..i + 1, col..text.len()));
+        }
+        text.push('"');
+    };
+    let mut at = 0;
+    for cut in elided(bytes, keep) {
+        quoted(&mut text, &mut tokens, at..cut.start);
+        text.push(' ');
+        let col = text.len();
+        let _ = write!(
+            text,
+            "<{} bytes fnv1a {:016x}>",
+            cut.len(),
+            fnv1a64(&bytes[cut.clone()])
+        );
+        tokens.push((cut.clone(), col..text.len()));
+        at = cut.end;
+    }
+    quoted(&mut text, &mut tokens, at..bytes.len());
+    if bytes.is_empty() {
+        text.push_str("\"\"");
+    }
+    Shown { text, tokens }
+}
+
+/// The prefix of a segment line, up to its bytes.
+fn segment_prefix(dir: Direction, index: usize, start: usize, len: usize) -> String {
+    format!("{dir} #{index:<3} @{start:<6} {len:>6}  ")
+}
+
+fn event_line(event: &Event, start: usize) -> String {
+    match event {
+        Event::Segment { dir, index, bytes } => {
+            segment_prefix(*dir, *index, start, bytes.len()) + &show(bytes, &[]).text
+        }
+        Event::Fin { dir, how } => format!(
+            "{dir} FIN ({})",
+            match how {
+                Closing::Shutdown => "shutdown",
+                Closing::Dropped => "dropped",
+            }
+        ),
+        Event::Reset { dir } => format!("{dir} RST"),
+        Event::Hijack { side } => format!("== {side} hijacked =="),
+        Event::AppShutdown { side } => format!(".. {side} app shut down its write half"),
+        Event::AppEnd { side } => format!(".. {side} app done"),
+    }
+}
+
+/// Where each event's bytes start in its direction's stream (0 for non-segments).
+fn starts(trace: &Trace) -> Vec<usize> {
+    let (mut c2s, mut s2c) = (0, 0);
+    trace
+        .events
+        .iter()
+        .map(|event| match event {
+            Event::Segment { dir, bytes, .. } => {
+                let next = match dir {
+                    Direction::ClientToServer => &mut c2s,
+                    Direction::ServerToClient => &mut s2c,
+                };
+                let start = *next;
+                *next += bytes.len();
+                start
+            }
+            _ => 0,
+        })
+        .collect()
+}
+
+/// Renders `trace`, one line per event (see the module docs for the format).
+pub fn render(trace: &Trace) -> String {
+    let mut out = String::new();
+    for (event, start) in trace.events.iter().zip(starts(trace)) {
+        out.push_str(&event_line(event, start));
+        out.push('\n');
+    }
+    out
+}
+
+/// Renders a run: a summary line, the trace, and for a failing run the oracle's
+/// diagnosis with each marked place pointed at (see the module docs).
+pub fn render_run(run: &Run) -> String {
+    let mut out = String::new();
+    let outcome = if run.unsupported.is_some() {
+        "unsupported"
+    } else if run.passed() {
+        "pass"
+    } else {
+        "FAIL"
+    };
+    let _ = writeln!(out, "{} {}: {outcome}", run.subject, run.side);
+    if let Some(why) = &run.unsupported {
+        let _ = writeln!(out, "unsupported: {why}");
+        return out;
+    }
+    out.push_str(&render(&run.trace));
+    for violation in &run.verdict.violations {
+        let _ = writeln!(out, "FAIL {}: {}", violation.point, violation.message);
+        for mark in &violation.marks {
+            render_mark(&mut out, &run.trace, mark);
+        }
+    }
+    for note in &run.verdict.notes {
+        let _ = writeln!(out, "note: {note}");
+    }
+    out
+}
+
+/// One segment of `dir` with its start offset.
+struct Seg<'a> {
+    index: usize,
+    start: usize,
+    bytes: &'a [u8],
+}
+
+fn segments(trace: &Trace, dir: Direction) -> Vec<Seg<'_>> {
+    let mut start = 0;
+    trace
+        .segments(dir)
+        .enumerate()
+        .map(|(index, bytes)| {
+            let seg = Seg {
+                index,
+                start,
+                bytes,
+            };
+            start += bytes.len();
+            seg
+        })
+        .collect()
+}
+
+/// Re-prints `seg` indented, with a caret line under the bytes in `local` (offsets
+/// inside the segment); an empty `local` puts one caret where bytes belonged.
+fn point_at(out: &mut String, dir: Direction, seg: &Seg<'_>, local: Range<usize>) {
+    let prefix = segment_prefix(dir, seg.index, seg.start, seg.bytes.len());
+    let shown = show(seg.bytes, &[local.start, local.end]);
+    let mut carets = vec![b' '; shown.text.len() + 1];
+    if local.is_empty() {
+        let col = shown
+            .tokens
+            .iter()
+            .find(|(bytes, _)| bytes.contains(&local.start))
+            .map_or(shown.text.len(), |(_, cols)| cols.start);
+        carets[col] = b'^';
+    } else {
+        for (bytes, cols) in &shown.tokens {
+            if bytes.start < local.end && local.start < bytes.end {
+                carets[cols.clone()].fill(b'^');
+            }
+        }
+    }
+    let carets = String::from_utf8_lossy(&carets).trim_end().to_string();
+    let pad = " ".repeat(4 + prefix.len());
+    let _ = writeln!(out, "    {prefix}{}", shown.text);
+    let _ = writeln!(out, "{pad}{carets}");
+}
+
+fn render_mark(out: &mut String, trace: &Trace, mark: &Mark) {
+    match mark {
+        Mark::Bytes { dir, range, fault } => {
+            let segs = segments(trace, *dir);
+            let touched: Vec<&Seg<'_>> = segs
+                .iter()
+                .filter(|s| s.start < range.end && range.start < s.start + s.bytes.len())
+                .collect();
+            let _ = write!(
+                out,
+                "  {fault} {}: {dir} stream bytes {}..{}",
+                count(range.len()),
+                range.start,
+                range.end
+            );
+            match touched.as_slice() {
+                [] => {
+                    let _ = writeln!(out, ", not on the wire");
+                }
+                [seg] => {
+                    let _ = writeln!(
+                        out,
+                        ", in segment #{} at {}..{}",
+                        seg.index,
+                        range.start - seg.start,
+                        range.end - seg.start
+                    );
+                }
+                [first, .., last] => {
+                    let _ = writeln!(out, ", in segments #{} to #{}", first.index, last.index);
+                }
+            }
+            for seg in touched.iter().take(MARKED_SEGMENTS) {
+                let local = range.start.saturating_sub(seg.start)
+                    ..(range.end - seg.start).min(seg.bytes.len());
+                point_at(out, *dir, seg, local);
+            }
+            if touched.len() > MARKED_SEGMENTS {
+                let _ = writeln!(
+                    out,
+                    "    … and {} more segments",
+                    touched.len() - MARKED_SEGMENTS
+                );
+            }
+        }
+        Mark::Missing { dir, at, len } => {
+            let _ = writeln!(
+                out,
+                "  missing {}: never on the wire; they belonged at {dir} stream byte {at}",
+                count(*len)
+            );
+            let segs = segments(trace, *dir);
+            let place = segs
+                .iter()
+                .find(|s| *at < s.start + s.bytes.len())
+                .or(segs.last());
+            if let Some(seg) = place {
+                let local = at.saturating_sub(seg.start).min(seg.bytes.len());
+                point_at(out, *dir, seg, local..local);
+            }
+        }
+        Mark::Event { index } => {
+            let Some(event) = trace.events.get(*index) else {
+                let _ = writeln!(out, "  at event {index} (not in the trace)");
+                return;
+            };
+            let start = starts(trace).get(*index).copied().unwrap_or(0);
+            let line = event_line(event, start);
+            let _ = writeln!(out, "  at event {index}:");
+            let _ = writeln!(out, "    {line}");
+            let _ = writeln!(out, "    {}", "^".repeat(line.len()));
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use bytes::Bytes;
+
+    #[test]
+    fn fnv1a_matches_the_published_vectors() {
+        // From the FNV reference test suite: "" and "a".
+        assert_eq!(fnv1a64(b""), 0xcbf2_9ce4_8422_2325);
+        assert_eq!(fnv1a64(b"a"), 0xaf63_dc4c_8601_ec8c);
+    }
+
+    #[test]
+    fn text_is_whole_and_noise_is_elided_with_its_hash() {
+        let mut bytes = b"HTTP/1.1 101 Switching Protocols\r\n\r\n".to_vec();
+        bytes.extend((0..100u8).map(|i| i.wrapping_mul(37) | 0x80));
+        let text = show(&bytes, &[]).text;
+        assert!(
+            text.starts_with("\"HTTP/1.1 101 Switching Protocols\\r\\n\\r\\n\\x80"),
+            "{text}"
+        );
+        assert!(text.contains(" <76 bytes fnv1a "), "{text}");
+        // One elided byte changed: the line changes.
+        let mut changed = bytes.clone();
+        changed[80] ^= 1;
+        assert_ne!(show(&changed, &[]).text, text);
+    }
+
+    #[test]
+    fn carets_point_at_the_marked_bytes() {
+        let trace = Trace {
+            events: vec![Event::Segment {
+                dir: Direction::ClientToServer,
+                index: 0,
+                bytes: Bytes::from_static(b"GET / HTTP/1.1\r\n\r\nab"),
+            }],
+        };
+        let mut out = String::new();
+        render_mark(
+            &mut out,
+            &trace,
+            &Mark::Bytes {
+                dir: Direction::ClientToServer,
+                range: 18..19,
+                fault: crate::oracle::Fault::Lost,
+            },
+        );
+        let lines: Vec<&str> = out.lines().collect();
+        let col = lines[2].find('^').expect("a caret");
+        assert_eq!(&lines[1][col..col + 1], "a", "{out}");
+        assert_eq!(lines[2].trim(), "^", "{out}");
+    }
 }

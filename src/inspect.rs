@@ -1,0 +1,182 @@
+//! Looking at one case closely: `hijack-harness trace CASE`.
+//!
+//! A verdict says *that* a subject broke the invariant; the wire trace shows
+//! *how*. This module runs one conformance case over the in-memory wire (so the
+//! trace is the same on every run) against one named subject, and gives back the
+//! runs for [`crate::wire::text::render_run`] and, on request, a pcap of each for
+//! Wireshark ([`crate::wire::pcap`]). The command line only parses and prints.
+
+use std::path::{Path, PathBuf};
+
+use crate::check::{self, Run};
+use crate::subject::mutants::Mutant;
+use crate::subject::reference::{ReferenceClient, ReferenceServer};
+use crate::suite;
+use crate::wire::pcap::{self, PcapExportError};
+use crate::wire::{Side, text};
+
+/// Why a case could not be traced.
+#[derive(Debug, thiserror::Error)]
+pub enum TraceError {
+    /// No case has this ID.
+    #[error("no case `{0}` (see the case IDs in src/suite/cases.rs)")]
+    UnknownCase(String),
+    /// No subject has this name.
+    #[error("no subject `{0}`: use `reference` or `mutant:<name>`, with one of: {1}")]
+    UnknownSubject(String, String),
+    /// `--side` is not `server` or `client`.
+    #[error("no side `{0}`: use `server` or `client`")]
+    UnknownSide(String),
+    /// The case, or the subject, does not test the side asked for.
+    #[error("{0}")]
+    NoSuchRun(String),
+    /// A pcap was asked for, but there is more than one run to write.
+    #[error("case `{0}` runs against both sides; choose one with --side to write a pcap")]
+    AmbiguousPcap(String),
+    /// The pcap could not be written.
+    #[error("{path}: {source}")]
+    Pcap {
+        /// Where it was to be written.
+        path: PathBuf,
+        /// Why it failed.
+        source: PcapExportError,
+    },
+}
+
+/// A subject that can be traced by name.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SubjectName {
+    /// The reference implementation (both sides).
+    Reference,
+    /// A mutant of the reference (one side).
+    Mutant(Mutant),
+}
+
+impl SubjectName {
+    /// Parses `reference` or `mutant:<name>`.
+    pub fn parse(name: &str) -> Result<SubjectName, TraceError> {
+        if name == "reference" {
+            return Ok(SubjectName::Reference);
+        }
+        name.strip_prefix("mutant:")
+            .and_then(Mutant::from_name)
+            .map(SubjectName::Mutant)
+            .ok_or_else(|| {
+                let names: Vec<&str> = Mutant::all().into_iter().map(Mutant::name).collect();
+                TraceError::UnknownSubject(name.to_string(), names.join(", "))
+            })
+    }
+
+    /// The sides this subject has.
+    fn has(self, side: Side) -> bool {
+        match self {
+            SubjectName::Reference => true,
+            SubjectName::Mutant(m) => match side {
+                Side::Server => m.server().is_some(),
+                Side::Client => m.client().is_some(),
+            },
+        }
+    }
+}
+
+/// Parses `server` or `client`.
+pub fn parse_side(side: &str) -> Result<Side, TraceError> {
+    match side {
+        "server" => Ok(Side::Server),
+        "client" => Ok(Side::Client),
+        other => Err(TraceError::UnknownSide(other.to_string())),
+    }
+}
+
+/// Runs case `case_id` against `subject` over the in-memory wire: on `side` only,
+/// or on every side both the case and the subject have (server first).
+pub fn trace_case(
+    case_id: &str,
+    subject: SubjectName,
+    side: Option<Side>,
+) -> Result<Vec<Run>, TraceError> {
+    let case = suite::find(case_id).ok_or_else(|| TraceError::UnknownCase(case_id.into()))?;
+    let tests = |s: Side| match s {
+        Side::Server => case.sides.server,
+        Side::Client => case.sides.client,
+    };
+    let sides: Vec<Side> = match side {
+        Some(s) if !tests(s) => {
+            return Err(TraceError::NoSuchRun(format!(
+                "case `{case_id}` does not test {s}s"
+            )));
+        }
+        Some(s) if !subject.has(s) => {
+            return Err(TraceError::NoSuchRun(format!(
+                "this subject has no {s} side"
+            )));
+        }
+        Some(s) => vec![s],
+        None => [Side::Server, Side::Client]
+            .into_iter()
+            .filter(|&s| tests(s) && subject.has(s))
+            .collect(),
+    };
+    if sides.is_empty() {
+        return Err(TraceError::NoSuchRun(format!(
+            "case `{case_id}` tests no side this subject has"
+        )));
+    }
+    let (server, client) = match subject {
+        SubjectName::Reference => (ReferenceServer::default(), ReferenceClient::default()),
+        SubjectName::Mutant(m) => (
+            m.server().unwrap_or_default(),
+            m.client().unwrap_or_default(),
+        ),
+    };
+    Ok(sides
+        .into_iter()
+        .map(|s| match s {
+            Side::Server => check::run_server(&server, &case.scenario),
+            Side::Client => check::run_client(&client, &case.scenario),
+        })
+        .collect())
+}
+
+/// What `hijack-harness trace` prints, and whether every run passed.
+#[derive(Debug, Clone)]
+pub struct TraceOutput {
+    /// The text trace and verdict of each run.
+    pub text: String,
+    /// Whether every run conformed.
+    pub passed: bool,
+}
+
+/// The whole `trace` command: parse the names, run, render, and write the pcap
+/// to `pcap_path` if given (which needs exactly one run: pass `side` when the case
+/// tests both).
+pub fn trace_command(
+    case_id: &str,
+    subject: &str,
+    side: Option<&str>,
+    pcap_path: Option<&Path>,
+) -> Result<TraceOutput, TraceError> {
+    let subject = SubjectName::parse(subject)?;
+    let side = side.map(parse_side).transpose()?;
+    let runs = trace_case(case_id, subject, side)?;
+    if let Some(path) = pcap_path {
+        let [run] = runs.as_slice() else {
+            return Err(TraceError::AmbiguousPcap(case_id.into()));
+        };
+        pcap::write_file(&run.trace, path).map_err(|source| TraceError::Pcap {
+            path: path.to_path_buf(),
+            source,
+        })?;
+    }
+    let mut out = String::new();
+    for run in &runs {
+        if !out.is_empty() {
+            out.push('\n');
+        }
+        out.push_str(&text::render_run(run));
+    }
+    Ok(TraceOutput {
+        text: out,
+        passed: runs.iter().all(Run::passed),
+    })
+}

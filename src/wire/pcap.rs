@@ -1,0 +1,262 @@
+//! A [`Trace`] as a pcap file, so that Wireshark's "Follow TCP Stream" shows the
+//! conversation a run had.
+//!
+//! The in-memory wire has no packets, addresses or sequence numbers; this module
+//! makes them up, consistently: one synthetic IPv4/TCP connection from
+//! [`CLIENT`] to [`SERVER`] (addresses from TEST-NET-1, RFC 5737, which exist
+//! only inside the file: nothing is sent anywhere), opened by a three-way
+//! handshake, then one packet per traced segment with sequence and
+//! acknowledgement numbers that count exactly the traced bytes, a pure ACK from
+//! the receiver after each, and `FIN` or `RST` where the trace has them. A segment
+//! larger than [`MAX_PAYLOAD`] (what fits in one IPv4 packet) becomes several
+//! packets. The segment boundaries of the trace are therefore packet boundaries in
+//! the file, which is what makes a split head visible in Wireshark.
+//!
+//! Timestamps are fixed and derived from the event's index (one millisecond per
+//! event from [`EPOCH`], one microsecond per packet inside an event), so the same
+//! trace always gives the same file, byte for byte. The hijack and application
+//! events have no packet (pcap has no comments); read them in the text trace.
+//!
+//! ```no_run
+//! # fn demo(trace: &hijack_harness::wire::Trace) -> Result<(), hijack_harness::wire::pcap::PcapExportError> {
+//! let file = std::fs::File::create("run.pcap")?;
+//! hijack_harness::wire::pcap::write(trace, file)?;
+//! # Ok(()) }
+//! ```
+
+use std::io::Write;
+use std::time::Duration;
+
+use etherparse::PacketBuilder;
+use pcap_file::pcap::{PcapHeader, PcapPacket, PcapWriter};
+use pcap_file::{DataLink, Endianness, TsResolution};
+
+use super::trace::{Direction, Event, Trace};
+
+/// The client's synthetic address and port (TEST-NET-1, RFC 5737).
+pub const CLIENT: ([u8; 4], u16) = ([192, 0, 2, 1], 49152);
+/// The server's synthetic address and port (TEST-NET-1, RFC 5737).
+pub const SERVER: ([u8; 4], u16) = ([192, 0, 2, 2], 80);
+/// The client's initial sequence number.
+pub const CLIENT_ISN: u32 = 1_000;
+/// The server's initial sequence number.
+pub const SERVER_ISN: u32 = 5_000_000;
+/// The largest TCP payload of one packet: an IPv4 packet is at most 65535 bytes,
+/// minus 20 for the IPv4 header and 20 for the TCP header.
+pub const MAX_PAYLOAD: usize = 65_535 - 20 - 20;
+/// The time of the first packet, seconds after the Unix epoch (2023-11-14).
+pub const EPOCH: u64 = 1_700_000_000;
+/// The snapshot length written in the file header: more than the largest frame.
+const SNAPLEN: u32 = 0x0004_0000;
+/// Locally administered MAC addresses (the `02` bit), fixed.
+const CLIENT_MAC: [u8; 6] = [0x02, 0, 0, 0, 0, 0x01];
+const SERVER_MAC: [u8; 6] = [0x02, 0, 0, 0, 0, 0x02];
+const WINDOW: u16 = 65_535;
+const TTL: u8 = 64;
+
+/// Why a pcap could not be written.
+#[derive(Debug, thiserror::Error)]
+pub enum PcapExportError {
+    /// The destination failed.
+    #[error("writing the pcap failed: {0}")]
+    Io(#[from] std::io::Error),
+    /// The pcap encoder failed.
+    #[error("pcap encoding failed: {0}")]
+    Pcap(#[from] pcap_file::PcapError),
+    /// A packet could not be built.
+    #[error("building a packet failed: {0}")]
+    Packet(String),
+}
+
+/// TCP flags of one synthetic packet.
+#[derive(Debug, Clone, Copy, Default)]
+struct Flags {
+    syn: bool,
+    ack: bool,
+    psh: bool,
+    fin: bool,
+    rst: bool,
+}
+
+/// One end's sequence state.
+#[derive(Debug, Clone, Copy)]
+struct End {
+    /// The next sequence number it sends.
+    next: u32,
+}
+
+struct Builder<W: Write> {
+    out: PcapWriter<W>,
+    client: End,
+    server: End,
+    event: usize,
+    packet_in_event: u64,
+}
+
+impl<W: Write> Builder<W> {
+    fn stamp(&mut self) -> Duration {
+        let at = Duration::from_secs(EPOCH)
+            + Duration::from_millis(self.event as u64)
+            + Duration::from_micros(self.packet_in_event);
+        self.packet_in_event += 1;
+        at
+    }
+
+    /// Sends one packet from the writer of `dir`; advances its sequence number.
+    fn packet(
+        &mut self,
+        dir: Direction,
+        flags: Flags,
+        payload: &[u8],
+    ) -> Result<(), PcapExportError> {
+        let (from, to, mac_from, mac_to) = match dir {
+            Direction::ClientToServer => (CLIENT, SERVER, CLIENT_MAC, SERVER_MAC),
+            Direction::ServerToClient => (SERVER, CLIENT, SERVER_MAC, CLIENT_MAC),
+        };
+        let (seq, ack) = match dir {
+            Direction::ClientToServer => (self.client.next, self.server.next),
+            Direction::ServerToClient => (self.server.next, self.client.next),
+        };
+        let mut tcp = PacketBuilder::ethernet2(mac_from, mac_to)
+            .ipv4(from.0, to.0, TTL)
+            .tcp(from.1, to.1, seq, WINDOW);
+        if flags.syn {
+            tcp = tcp.syn();
+        }
+        if flags.ack {
+            tcp = tcp.ack(ack);
+        }
+        if flags.psh {
+            tcp = tcp.psh();
+        }
+        if flags.fin {
+            tcp = tcp.fin();
+        }
+        if flags.rst {
+            tcp = tcp.rst();
+        }
+        let mut frame = Vec::with_capacity(tcp.size(payload.len()));
+        tcp.write(&mut frame, payload)
+            .map_err(|e| PcapExportError::Packet(e.to_string()))?;
+        let consumed = payload.len() as u32 + u32::from(flags.syn) + u32::from(flags.fin);
+        let sender = match dir {
+            Direction::ClientToServer => &mut self.client,
+            Direction::ServerToClient => &mut self.server,
+        };
+        sender.next = sender.next.wrapping_add(consumed);
+        let timestamp = self.stamp();
+        let len = frame.len() as u32;
+        self.out
+            .write_packet(&PcapPacket::new_owned(timestamp, len, frame))?;
+        Ok(())
+    }
+
+    fn ack(&mut self, dir: Direction) -> Result<(), PcapExportError> {
+        self.packet(
+            dir,
+            Flags {
+                ack: true,
+                ..Flags::default()
+            },
+            &[],
+        )
+    }
+}
+
+fn reverse(dir: Direction) -> Direction {
+    match dir {
+        Direction::ClientToServer => Direction::ServerToClient,
+        Direction::ServerToClient => Direction::ClientToServer,
+    }
+}
+
+/// Writes `trace` to `out` as a classic pcap file (Ethernet link type).
+///
+/// Returns `out` when done, so a caller writing into a `Vec<u8>` gets its bytes back.
+pub fn write<W: Write>(trace: &Trace, out: W) -> Result<W, PcapExportError> {
+    let header = PcapHeader {
+        snaplen: SNAPLEN,
+        datalink: DataLink::ETHERNET,
+        ts_resolution: TsResolution::MicroSecond,
+        endianness: Endianness::Little,
+        ..PcapHeader::default()
+    };
+    let mut b = Builder {
+        out: PcapWriter::with_header(out, header)?,
+        client: End { next: CLIENT_ISN },
+        server: End { next: SERVER_ISN },
+        event: 0,
+        packet_in_event: 0,
+    };
+    // The three-way handshake, before event 0.
+    b.packet(
+        Direction::ClientToServer,
+        Flags {
+            syn: true,
+            ..Flags::default()
+        },
+        &[],
+    )?;
+    b.packet(
+        Direction::ServerToClient,
+        Flags {
+            syn: true,
+            ack: true,
+            ..Flags::default()
+        },
+        &[],
+    )?;
+    b.ack(Direction::ClientToServer)?;
+    for (index, event) in trace.events.iter().enumerate() {
+        b.event = index + 1;
+        b.packet_in_event = 0;
+        match event {
+            Event::Segment { dir, bytes, .. } => {
+                for chunk in bytes.chunks(MAX_PAYLOAD) {
+                    b.packet(
+                        *dir,
+                        Flags {
+                            ack: true,
+                            psh: true,
+                            ..Flags::default()
+                        },
+                        chunk,
+                    )?;
+                }
+                b.ack(reverse(*dir))?;
+            }
+            Event::Fin { dir, .. } => {
+                b.packet(
+                    *dir,
+                    Flags {
+                        ack: true,
+                        fin: true,
+                        ..Flags::default()
+                    },
+                    &[],
+                )?;
+                b.ack(reverse(*dir))?;
+            }
+            Event::Reset { dir } => b.packet(
+                *dir,
+                Flags {
+                    ack: true,
+                    rst: true,
+                    ..Flags::default()
+                },
+                &[],
+            )?,
+            Event::Hijack { .. } | Event::AppShutdown { .. } | Event::AppEnd { .. } => {}
+        }
+    }
+    Ok(b.out.into_writer())
+}
+
+/// Writes `trace` as a pcap file at `path`.
+pub fn write_file(trace: &Trace, path: &std::path::Path) -> Result<(), PcapExportError> {
+    let file = std::io::BufWriter::new(std::fs::File::create(path)?);
+    let mut file = write(trace, file)?;
+    file.flush()?;
+    tracing::debug!(path = %path.display(), events = trace.events.len(), "pcap written");
+    Ok(())
+}

@@ -1,0 +1,223 @@
+//! The pcap export gives back exactly the traced bytes: read with a pcap reader
+//! and a packet parser (and with Wireshark's `tshark` when it is installed),
+//! each direction reassembles into the stream the trace recorded.
+
+use std::collections::BTreeMap;
+use std::process::Command;
+
+use bytes::Bytes;
+use etherparse::{NetSlice, SlicedPacket, TransportSlice};
+use pcap_file::pcap::PcapReader;
+
+use hijack_harness::check::{run_client, run_server};
+use hijack_harness::subject::mutants::{Flaw, Mutant};
+use hijack_harness::subject::reference::{ReferenceClient, ReferenceServer};
+use hijack_harness::suite;
+use hijack_harness::wire::pcap::{self, CLIENT, SERVER};
+use hijack_harness::wire::{Closing, Direction, Event, Trace};
+
+/// What one direction of the file holds.
+#[derive(Debug, Default)]
+struct Reassembled {
+    bytes: Vec<u8>,
+    syn: usize,
+    fin: usize,
+    rst: usize,
+}
+
+/// Reads a pcap the way a capture tool would, checking that every packet's
+/// sequence number continues where the previous one of its direction ended
+/// and that every ACK acknowledges exactly what the other side had sent.
+fn reassemble(file: &[u8]) -> (Reassembled, Reassembled) {
+    let mut reader = PcapReader::new(file).expect("a pcap header");
+    let mut next: BTreeMap<u16, u32> = BTreeMap::new();
+    let (mut c2s, mut s2c) = (Reassembled::default(), Reassembled::default());
+    while let Some(packet) = reader.next_packet() {
+        let packet = packet.expect("a pcap record");
+        assert_eq!(
+            packet.orig_len as usize,
+            packet.data.len(),
+            "truncated frame"
+        );
+        let sliced = SlicedPacket::from_ethernet(&packet.data).expect("an Ethernet frame");
+        let Some(NetSlice::Ipv4(ip)) = sliced.net else {
+            panic!("not IPv4")
+        };
+        let Some(TransportSlice::Tcp(tcp)) = sliced.transport else {
+            panic!("not TCP")
+        };
+        let (from, to, side) = if tcp.source_port() == CLIENT.1 {
+            (CLIENT, SERVER, &mut c2s)
+        } else {
+            (SERVER, CLIENT, &mut s2c)
+        };
+        assert_eq!(ip.header().source(), from.0);
+        assert_eq!(ip.header().destination(), to.0);
+        assert_eq!(tcp.destination_port(), to.1);
+        let seq = tcp.sequence_number();
+        if let Some(&expected) = next.get(&from.1) {
+            assert_eq!(seq, expected, "sequence gap from port {}", from.1);
+        }
+        if tcp.ack() {
+            assert_eq!(
+                Some(&tcp.acknowledgment_number()),
+                next.get(&to.1),
+                "ACK does not match the bytes the peer sent"
+            );
+        }
+        let payload = tcp.payload();
+        side.bytes.extend_from_slice(payload);
+        side.syn += usize::from(tcp.syn());
+        side.fin += usize::from(tcp.fin());
+        side.rst += usize::from(tcp.rst());
+        let consumed = payload.len() as u32 + u32::from(tcp.syn()) + u32::from(tcp.fin());
+        next.insert(from.1, seq.wrapping_add(consumed));
+    }
+    (c2s, s2c)
+}
+
+fn fins(trace: &Trace, dir: Direction) -> usize {
+    usize::from(trace.fin(dir).is_some())
+}
+
+fn check_roundtrip(name: &str, trace: &Trace) -> Vec<u8> {
+    let file = pcap::write(trace, Vec::new()).expect("pcap written");
+    assert_eq!(
+        file,
+        pcap::write(trace, Vec::new()).expect("pcap written"),
+        "{name}: the same trace gives a different file"
+    );
+    let (c2s, s2c) = reassemble(&file);
+    assert!(
+        c2s.bytes == trace.stream(Direction::ClientToServer),
+        "{name}: c>s differs"
+    );
+    assert!(
+        s2c.bytes == trace.stream(Direction::ServerToClient),
+        "{name}: s>c differs"
+    );
+    assert_eq!((c2s.syn, s2c.syn), (1, 1), "{name}: handshake");
+    assert_eq!(c2s.fin, fins(trace, Direction::ClientToServer), "{name}");
+    assert_eq!(s2c.fin, fins(trace, Direction::ServerToClient), "{name}");
+    file
+}
+
+/// Every reference trace of the suite, and a failing mutant's, round-trips.
+#[test]
+fn every_suite_trace_reassembles_into_the_traced_bytes() {
+    for case in suite::all() {
+        if case.sides.server {
+            let run = run_server(&ReferenceServer::default(), &case.scenario);
+            check_roundtrip(&format!("{} server", case.id), &run.trace);
+        }
+        if case.sides.client {
+            let run = run_client(&ReferenceClient::default(), &case.scenario);
+            check_roundtrip(&format!("{} client", case.id), &run.trace);
+        }
+    }
+    let case = suite::find("handoff.early-data.same-segment.1").expect("case");
+    let mutant = Mutant::Server(Flaw::IgnoresReadAhead)
+        .server()
+        .expect("a server");
+    check_roundtrip("mutant", &run_server(&mutant, &case.scenario).trace);
+}
+
+/// A reset, and a segment too large for one IPv4 packet, survive the export.
+#[test]
+fn resets_and_oversized_segments() {
+    let big: Bytes = (0..200_000u32).map(|i| (i % 251) as u8).collect();
+    let trace = Trace {
+        events: vec![
+            Event::Segment {
+                dir: Direction::ClientToServer,
+                index: 0,
+                bytes: big,
+            },
+            Event::Fin {
+                dir: Direction::ClientToServer,
+                how: Closing::Shutdown,
+            },
+            Event::Reset {
+                dir: Direction::ServerToClient,
+            },
+        ],
+    };
+    let file = check_roundtrip("synthetic", &trace);
+    let (c2s, s2c) = reassemble(&file);
+    assert_eq!((c2s.rst, s2c.rst), (0, 1));
+}
+
+/// `tshark -r FILE -qz follow,tcp,raw,0`: one hex line per packet, the second
+/// node's (the server's) indented by a tab.
+fn tshark_follow(path: &std::path::Path) -> Option<(Vec<u8>, Vec<u8>)> {
+    let output = match Command::new("tshark")
+        .arg("-r")
+        .arg(path)
+        .args(["-qz", "follow,tcp,raw,0"])
+        .output()
+    {
+        Ok(output) => output,
+        Err(e) => {
+            println!("skipped the tshark check: tshark could not be run ({e})");
+            return None;
+        }
+    };
+    assert!(
+        output.status.success(),
+        "tshark failed: {}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let stdout = String::from_utf8(output.stdout).expect("tshark prints text");
+    let (mut client, mut server) = (Vec::new(), Vec::new());
+    let mut in_body = false;
+    for line in stdout.lines() {
+        if line.starts_with("Node 1:") {
+            in_body = true;
+            continue;
+        }
+        if !in_body || line.starts_with("====") || line.trim().is_empty() {
+            continue;
+        }
+        let (to, hex) = match line.strip_prefix('\t') {
+            Some(hex) => (&mut server, hex),
+            None => (&mut client, line),
+        };
+        let hex = hex.trim();
+        assert!(hex.len() % 2 == 0, "odd hex line from tshark: {line}");
+        for i in (0..hex.len()).step_by(2) {
+            to.push(u8::from_str_radix(&hex[i..i + 2], 16).expect("hex from tshark"));
+        }
+    }
+    Some((client, server))
+}
+
+/// Wireshark's own dissector agrees: "Follow TCP Stream" shows the traced bytes.
+#[test]
+fn tshark_follows_the_stream() {
+    let dir = tempfile::tempdir().expect("a temp dir");
+    for id in [
+        "handoff.head-split.every-point",
+        "transfer.large-bidirectional",
+    ] {
+        let case = suite::find(id).expect("case");
+        let run = run_server(&ReferenceServer::default(), &case.scenario);
+        let path = dir.path().join(format!("{id}.pcap"));
+        pcap::write_file(&run.trace, &path).expect("pcap written");
+        let Some((client, server)) = tshark_follow(&path) else {
+            return;
+        };
+        assert!(
+            client == run.trace.stream(Direction::ClientToServer),
+            "{id}: tshark's c>s differs ({} bytes, traced {})",
+            client.len(),
+            run.trace.stream(Direction::ClientToServer).len()
+        );
+        assert!(
+            server == run.trace.stream(Direction::ServerToClient),
+            "{id}: tshark's s>c differs ({} bytes, traced {})",
+            server.len(),
+            run.trace.stream(Direction::ServerToClient).len()
+        );
+        println!("tshark follow,tcp,raw reproduces {id} in both directions");
+    }
+}
