@@ -146,7 +146,8 @@ fn elided(bytes: &[u8], keep: &[usize]) -> Vec<Range<usize>> {
         if range.len() <= shown {
             continue;
         }
-        let mut pieces = vec![range.start + head..range.end - tail];
+        let middle = range.start + head..range.end - tail;
+        let mut pieces = vec![middle];
         for &k in keep {
             let window = k.saturating_sub(AROUND_MARK)..k + AROUND_MARK;
             pieces = pieces
