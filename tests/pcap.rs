@@ -157,8 +157,14 @@ fn tshark_follow(path: &std::path::Path) -> Option<(Vec<u8>, Vec<u8>)> {
         .output()
     {
         Ok(output) => output,
+        Err(e) if std::env::var_os("REQUIRE_TSHARK").is_some() => {
+            panic!("REQUIRE_TSHARK is set, but tshark could not be run: {e}")
+        }
         Err(e) => {
-            println!("skipped the tshark check: tshark could not be run ({e})");
+            println!(
+                "skipped the tshark check: tshark could not be run ({e}); \
+                 install it (Debian: apt-get install tshark) or set REQUIRE_TSHARK=1 to make this fail"
+            );
             return None;
         }
     };
@@ -192,6 +198,8 @@ fn tshark_follow(path: &std::path::Path) -> Option<(Vec<u8>, Vec<u8>)> {
 }
 
 /// Wireshark's own dissector agrees: "Follow TCP Stream" shows the traced bytes.
+/// Skipped (with a line saying so) when `tshark` is not installed, unless
+/// `REQUIRE_TSHARK` is set.
 #[test]
 fn tshark_follows_the_stream() {
     let dir = tempfile::tempdir().expect("a temp dir");

@@ -36,8 +36,14 @@ fn mutant_trace_fails_points_at_the_bytes_and_writes_a_pcap() {
         .expect("runs");
     let stdout = String::from_utf8_lossy(&out.stdout);
     assert_eq!(out.status.code(), Some(1), "{stdout}");
-    assert!(stdout.contains("FAIL point 1 (read side, server)"), "{stdout}");
-    assert!(stdout.contains("  lost 1 byte: c>s stream bytes"), "{stdout}");
+    assert!(
+        stdout.contains("FAIL point 1 (read side, server)"),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains("  lost 1 byte: c>s stream bytes"),
+        "{stdout}"
+    );
     let written = std::fs::read(&pcap).expect("the pcap was written");
     // The classic pcap magic number, little-endian, microseconds.
     assert_eq!(&written[..4], &[0xd4, 0xc3, 0xb2, 0xa1]);

@@ -7,17 +7,28 @@
 //!
 //! # The format
 //!
+//! The mutant that ignores the library's read-ahead, on the case that sends one
+//! byte (`y`) in the segment of the request head (`snapshots/mutant-ignores-read-ahead__handoff.early-data.same-segment.1.snap`):
+//!
 //! ```text
-//! reference server: pass
-//! c>s #0   @0          79  "GET / HTTP/1.1\r\nHost: example.test\r\nConnection: Upgrade\r\nUpgrade: echo\r\n\r\n\x9d"
-//! s>c #0   @0          71  "HTTP/1.1 101 Switching Protocols\r\nConnection: Upgrade\r\nUpgrade: echo\r\n\r\n"
+//! mutant:ignores-read-ahead server: FAIL
+//! c>s #0   @0          82  "GET /upgrade HTTP/1.1\r\nHost: example.test\r\nConnection: Upgrade\r\nUpgrade: echo\r\n\r\ny"
 //! == server hijacked ==
-//! s>c #1   @71          1  "\x9d"
+//! s>c #0   @0          72  "HTTP/1.1 101 Switching Protocols\r\nConnection: Upgrade\r\nUpgrade: echo\r\n\r\n"
 //! c>s FIN (shutdown)
 //! .. server app shut down its write half
 //! s>c FIN (shutdown)
 //! .. server app done
+//! FAIL point 1 (read side, server): server app read 0 of the 1 byte the client sent after the request: bytes 0..1 (1 byte) were never delivered (c>s segment 0, the one that carried the end of the message)
+//!   lost 1 byte: c>s stream bytes 81..82, in segment #0 at 81..82
+//!     c>s #0   @0          82  "GET /upgrade HTTP/1.1\r\nHost: example.test\r\nConnection: Upgrade\r\nUpgrade: echo\r\n\r\ny"
+//!                                                                                                                          ^
 //! ```
+//!
+//! (The reference echoes the `y` back after the 101; this mutant never read it,
+//! so the `s>c` stream ends with the head. The hijack comes before the 101 on the
+//! wire because, as with Go's `Hijacker`, the head is still in the library's write
+//! buffer when the application takes the connection.)
 //!
 //! * A **segment** line: direction (`c>s` client to server, `s>c` server to
 //!   client), the segment's number in that direction (`#0`), the stream offset
@@ -39,17 +50,14 @@
 //!   application here; everything after it in that side's direction is the
 //!   application's (or a bug). `..` lines are what the application did.
 //!
-//! [`render_run`] adds a first line (subject, side, pass or FAIL) and, for a
-//! failing run, the oracle's diagnosis under the trace: each violation's message as
-//! the oracle wrote it, then each place it marked (see [`crate::oracle::Mark`])
-//! with the segment re-printed and a caret line under the exact bytes:
-//!
-//! ```text
-//! FAIL point 1 (read side, server): server app read 0 of the 1 byte the client sent after the request: ...
-//!   lost 1 byte: c>s stream bytes 78..79, in segment #0 at 78..79
-//!     c>s #0   @0          79  "GET / HTTP/1.1\r\n...\r\n\r\n\x9d"
-//!                                                          ^^^^
-//! ```
+//! [`render_run`] adds a first line (subject, side, `pass`, `FAIL` or
+//! `unsupported`) and, for a failing run, the oracle's diagnosis under the trace:
+//! each violation's message exactly as the oracle wrote it, then each place it
+//! marked (see [`crate::oracle::Mark`]): the fault and the stream offsets, the
+//! segment re-printed, and a caret line under the bytes. Inside a long segment the
+//! elision is split at the marked range's ends, so the carets land on the first
+//! and last wrong byte rather than on a whole elided run. Bytes that never reached
+//! the wire get one caret where they belonged; a FIN sent too early is underlined.
 
 use std::fmt::Write;
 use std::ops::Range;
