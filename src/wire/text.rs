@@ -389,7 +389,7 @@ fn render_mark(out: &mut String, trace: &Trace, mark: &Mark) {
                         out,
                         ", in segment #{} at {}..{}",
                         seg.index,
-                        range.start - seg.start,
+                        range.start.saturating_sub(seg.start),
                         range.end - seg.start
                     );
                 }
