@@ -106,6 +106,32 @@ fn server_differential(model: &dyn ServerSubject, subject: &dyn ServerSubject, s
 }
 
 // ---------------------------------------------------------------------------
+// known findings
+
+/// The finding that covers `(s, options)`, if any: the properties skip those
+/// cases (so that they keep looking for new failures) and the finding's own
+/// regression test below asserts that hyper still fails them.
+fn server_finding(s: &Scenario, options: &HyperServerOptions) -> Option<&'static str> {
+    if options.pipeline_flush && s.accepted() && !s.client_early().is_empty() {
+        return Some("pipeline_flush_loses_101_head");
+    }
+    if !s.accepted() && s.client.half_close && !options.half_close {
+        return Some("half_close_false_drops_pipelined_request");
+    }
+    None
+}
+
+/// hyper's defaults a quarter of the time (what most users run), any configuration otherwise.
+fn server_configs() -> impl Strategy<Value = HyperServerOptions> {
+    prop_oneof![1 => Just(HyperServerOptions::default()), 3 => server_options()]
+}
+
+/// The same for the client.
+fn client_configs() -> impl Strategy<Value = HyperClientOptions> {
+    prop_oneof![1 => Just(HyperClientOptions::default()), 3 => client_options()]
+}
+
+// ---------------------------------------------------------------------------
 // properties
 
 proptest! {
@@ -113,28 +139,37 @@ proptest! {
 
     /// hyper's server, reading `Upgraded` itself, under any configuration.
     #[test]
-    fn hyper_server_direct_conforms((s, options) in (scenario(), server_options())) {
+    fn hyper_server_direct_conforms((s, options) in (scenario(), server_configs())) {
+        if server_finding(&s, &options).is_some() {
+            return Ok(());
+        }
         let run = run_server(&HyperServer { mode: ServerMode::Direct, options: options.clone() }, &s);
         prop_assert!(run.passed(), "{options:#?}\n{}", support::report(&run));
     }
 
     /// hyper's server, `Upgraded::downcast` and its `read_buf` first.
     #[test]
-    fn hyper_server_downcast_conforms((s, options) in (scenario(), server_options())) {
+    fn hyper_server_downcast_conforms((s, options) in (scenario(), server_configs())) {
+        if server_finding(&s, &options).is_some() {
+            return Ok(());
+        }
         let run = run_server(&HyperServer { mode: ServerMode::Downcast, options: options.clone() }, &s);
         prop_assert!(run.passed(), "{options:#?}\n{}", support::report(&run));
     }
 
     /// hyper-util's `auto::Builder`, HTTP/1 path, with its own `downcast`.
     #[test]
-    fn hyper_util_auto_server_conforms((s, options) in (scenario(), server_options())) {
+    fn hyper_util_auto_server_conforms((s, options) in (scenario(), server_configs())) {
+        if server_finding(&s, &options).is_some() {
+            return Ok(());
+        }
         let run = run_server(&HyperServer { mode: ServerMode::Auto, options: options.clone() }, &s);
         prop_assert!(run.passed(), "{options:#?}\n{}", support::report(&run));
     }
 
     /// hyper's client, under any configuration.
     #[test]
-    fn hyper_client_conforms((s, options) in (scenario(), client_options())) {
+    fn hyper_client_conforms((s, options) in (scenario(), client_configs())) {
         let run = run_client(&HyperClient { options: options.clone() }, &s);
         prop_assert!(run.passed(), "{options:#?}\n{}", support::report(&run));
     }
@@ -142,7 +177,10 @@ proptest! {
     /// The reference and hyper's server, in each mode, deliver the same bytes to
     /// the application and put the same bytes on the wire after the hand-over.
     #[test]
-    fn hyper_server_matches_reference((s, options) in (scenario(), server_options())) {
+    fn hyper_server_matches_reference((s, options) in (scenario(), server_configs())) {
+        if server_finding(&s, &options).is_some() {
+            return Ok(());
+        }
         for mode in ServerMode::ALL {
             let hyper = HyperServer { mode, options: options.clone() };
             if let Err(diff) = server_differential(&ReferenceServer::default(), &hyper, &s) {
@@ -153,7 +191,7 @@ proptest! {
 
     /// The same for the client.
     #[test]
-    fn hyper_client_matches_reference((s, options) in (scenario(), client_options())) {
+    fn hyper_client_matches_reference((s, options) in (scenario(), client_configs())) {
         let model = run_client(&ReferenceClient::default(), &s);
         let run = run_client(&HyperClient { options: options.clone() }, &s);
         if let Err(diff) = same(&model, &run) {
@@ -248,28 +286,7 @@ fn hyper_server_over_tcp() {
 }
 
 // ---------------------------------------------------------------------------
-// defaults, and throughput
-
-/// The default configurations, on the seeded scenarios the mutants run on.
-#[test]
-fn default_configurations_conform() {
-    let config = hijack_harness::properties::Config::seeded(7);
-    for mode in ServerMode::ALL {
-        let subject = HyperServer {
-            mode,
-            options: HyperServerOptions::default(),
-        };
-        if let Err(c) = hijack_harness::properties::check_server(&subject, &config) {
-            panic!("{c}");
-        }
-    }
-    let client = HyperClient {
-        options: HyperClientOptions::default(),
-    };
-    if let Err(c) = hijack_harness::properties::check_client(&client, &config) {
-        panic!("{c}");
-    }
-}
+// throughput
 
 /// Cases per second, hyper next to the reference. Run with
 /// `cargo test --release --test hyper -- --ignored --nocapture throughput`.
