@@ -322,3 +322,105 @@ fn throughput() {
         hijack_harness::properties::check_client(&HyperClient::default(), &config),
     );
 }
+
+// ---------------------------------------------------------------------------
+// findings: each asserts that hyper still fails, so that a fix is noticed
+
+/// Finding 1 (hyper 1.12.0, every server mode): with `pipeline_flush(true)`, a
+/// `101` whose request was followed by new-protocol bytes in the same read is
+/// never written. `Buffered::poll_flush` returns `Ready(Ok)` without writing while
+/// the read buffer is not empty (it expects more pipelined requests), and on the
+/// hand-over `Buffered::into_inner` returns only `(io, read_buf)`: the write buffer
+/// holding the `101` head is dropped. The application's first bytes then reach the
+/// client where the response head should be.
+#[test]
+fn finding_pipeline_flush_loses_101_head() {
+    let mut s = Scenario::basic();
+    s.client.early = Payload::noise(2, 0);
+    s.client.half_close = false;
+    let options = HyperServerOptions {
+        pipeline_flush: true,
+        ..HyperServerOptions::default()
+    };
+    assert_eq!(
+        server_finding(&s, &options),
+        Some("pipeline_flush_loses_101_head")
+    );
+    for mode in ServerMode::ALL {
+        let run = run_server(
+            &HyperServer {
+                mode,
+                options: options.clone(),
+            },
+            &s,
+        );
+        println!("{mode:?}:\n{}", support::report(&run));
+        assert!(
+            run.verdict
+                .breaks(hijack_harness::oracle::Point::Handshake),
+            "{mode:?}: hyper no longer loses the 101 head with pipeline_flush; \
+             remove this finding and its filter\n{}",
+            support::report(&run)
+        );
+        // The control: the same case without pipeline_flush conforms.
+        let control = run_server(&HyperServer::new(mode), &s);
+        assert!(control.passed(), "{}", support::report(&control));
+    }
+}
+
+/// Finding 2 (hyper 1.12.0, default `half_close(false)`, every server mode): a
+/// complete pipelined request after a refused upgrade is never served when it
+/// arrives in its own segment and the client half-closes after reading the
+/// refusal. hyper parses it, and while it is mid-message with an empty read
+/// buffer `Conn::mid_message_detect_eof` reads the FIN and fails the connection
+/// with "connection closed before message completed" before the service runs.
+/// This is what `half_close(false)` documents ("closing the connection
+/// immediately if read detects an EOF in the middle of a request"), but it breaks
+/// point 6 as stated: the bytes after the refusal are an HTTP request and must
+/// be served. With `half_close(true)` the request is served.
+#[test]
+fn finding_half_close_false_drops_pipelined_request() {
+    let mut s = Scenario::basic();
+    s.answer = hijack_harness::scenario::Answer::Refuse(400);
+    s.client.half_close = true;
+    s.client_cuts = vec![hijack_harness::scenario::Cut::At(
+        hijack_harness::scenario::Landmark::MessageEnd,
+        0,
+    )];
+    let s = s.normalized();
+    let options = HyperServerOptions::default();
+    assert_eq!(
+        server_finding(&s, &options),
+        Some("half_close_false_drops_pipelined_request")
+    );
+    for mode in ServerMode::ALL {
+        let run = run_server(
+            &HyperServer {
+                mode,
+                options: options.clone(),
+            },
+            &s,
+        );
+        println!("{mode:?}:\n{}", support::report(&run));
+        assert!(
+            run.verdict
+                .breaks(hijack_harness::oracle::Point::NoFalseUpgrade),
+            "{mode:?}: hyper now serves the pipelined request; remove this finding and its filter\n{}",
+            support::report(&run)
+        );
+        let control = run_server(
+            &HyperServer {
+                mode,
+                options: HyperServerOptions {
+                    half_close: true,
+                    ..HyperServerOptions::default()
+                },
+            },
+            &s,
+        );
+        assert!(control.passed(), "{}", support::report(&control));
+        // The reference serves it.
+        let reference = run_server(&ReferenceServer::default(), &s);
+        assert!(reference.passed(), "{}", support::report(&reference));
+    }
+}
