@@ -101,7 +101,11 @@ fn same(model: &Run, subject: &Run) -> Result<(), String> {
     ))
 }
 
-fn server_differential(model: &dyn ServerSubject, subject: &dyn ServerSubject, s: &Scenario) -> Result<(), String> {
+fn server_differential(
+    model: &dyn ServerSubject,
+    subject: &dyn ServerSubject,
+    s: &Scenario,
+) -> Result<(), String> {
     same(&run_server(model, s), &run_server(subject, s))
 }
 
@@ -220,7 +224,9 @@ fn differential_catches_a_mutant() {
         server_differential(&hyper, &mutant, &s).map_err(TestCaseError::fail)
     });
     match result {
-        Ok(()) => panic!("the differential property did not tell hyper from a mutant that ignores the read-ahead"),
+        Ok(()) => panic!(
+            "the differential property did not tell hyper from a mutant that ignores the read-ahead"
+        ),
         Err(e) => println!("differential caught the mutant:\n{e}"),
     }
 }
@@ -276,7 +282,10 @@ fn hyper_server_over_tcp() {
         let mut sent = s.client_early().to_vec();
         sent.extend_from_slice(&s.client_late());
         assert!(record.hijacked, "{mode:?}: no hand-over");
-        assert_eq!(record.read, sent, "{mode:?}: the application read other bytes");
+        assert_eq!(
+            record.read, sent,
+            "{mode:?}: the application read other bytes"
+        );
         assert!(record.saw_eof, "{mode:?}: no EOF");
         let mut written = s.server_first().to_vec();
         written.extend_from_slice(&sent);
@@ -297,7 +306,11 @@ fn throughput() {
         cases: 2000,
         ..hijack_harness::properties::Config::seeded(3)
     };
-    let report = |name: &str, stats: Result<hijack_harness::properties::Stats, Box<hijack_harness::properties::Counterexample>>| {
+    let report = |name: &str,
+                  stats: Result<
+        hijack_harness::properties::Stats,
+        Box<hijack_harness::properties::Counterexample>,
+    >| {
         match stats {
             Ok(stats) => println!("{name:<24} {:>9.0} cases/s", stats.per_second()),
             Err(c) => println!("{name:<24} failed: {}", c.run.verdict),
@@ -356,8 +369,7 @@ fn finding_pipeline_flush_loses_101_head() {
         );
         println!("{mode:?}:\n{}", support::report(&run));
         assert!(
-            run.verdict
-                .breaks(hijack_harness::oracle::Point::Handshake),
+            run.verdict.breaks(hijack_harness::oracle::Point::Handshake),
             "{mode:?}: hyper no longer loses the 101 head with pipeline_flush; \
              remove this finding and its filter\n{}",
             support::report(&run)

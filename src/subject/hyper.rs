@@ -286,7 +286,12 @@ fn max_header_size() -> impl Strategy<Value = Option<usize>> {
 /// Any server configuration.
 pub fn server_options() -> impl Strategy<Value = HyperServerOptions> {
     (
-        (any::<bool>(), prop::bool::weighted(0.8), any::<bool>(), any::<bool>()),
+        (
+            any::<bool>(),
+            prop::bool::weighted(0.8),
+            any::<bool>(),
+            any::<bool>(),
+        ),
         (
             prop::option::of(MOST_HEADERS..=200),
             max_header_size(),
@@ -328,7 +333,12 @@ pub fn client_options() -> impl Strategy<Value = HyperClientOptions> {
         1 => max_buf_size().prop_map(ReadBuf::Max),
     ];
     (
-        (prop::option::of(any::<bool>()), read_buf, any::<bool>(), any::<bool>()),
+        (
+            prop::option::of(any::<bool>()),
+            read_buf,
+            any::<bool>(),
+            any::<bool>(),
+        ),
         (prop::option::of(MOST_HEADERS..=200), max_header_size()),
         (any::<bool>(), any::<bool>(), any::<bool>(), any::<bool>()),
     )
@@ -417,7 +427,8 @@ impl ServerSubject for HyperServer {
     fn supports(&self, scenario: &Scenario) -> Support {
         if scenario.handshake == Handshake::Explicit && scenario.accepted() {
             return Support::No(
-                "hyper cannot hand a connection over after a 200 that does not switch protocols".into(),
+                "hyper cannot hand a connection over after a 200 that does not switch protocols"
+                    .into(),
             );
         }
         if !scenario.accepted() && !self.options.keep_alive {
@@ -482,18 +493,19 @@ async fn serve(
         match mode {
             ServerMode::Direct => handler.run(TokioIo::new(upgraded), first_written).await,
             ServerMode::Downcast => {
-                let parts = upgraded
-                    .downcast::<TokioIo<BoxIo>>()
-                    .map_err(|_| SubjectError::Library("downcast to the served io failed".into()))?;
+                let parts = upgraded.downcast::<TokioIo<BoxIo>>().map_err(|_| {
+                    SubjectError::Library("downcast to the served io failed".into())
+                })?;
                 // `read_buf` holds what hyper read past the request: it comes first.
                 let stream = Hijacked::new(parts.io.into_inner(), parts.read_buf, Bytes::new());
                 handler.run(stream, first_written).await
             }
             ServerMode::Auto => {
-                let parts = hyper_util::server::conn::auto::upgrade::downcast::<TokioIo<BoxIo>>(
-                    upgraded,
-                )
-                .map_err(|_| SubjectError::Library("auto downcast to the served io failed".into()))?;
+                let parts =
+                    hyper_util::server::conn::auto::upgrade::downcast::<TokioIo<BoxIo>>(upgraded)
+                        .map_err(|_| {
+                        SubjectError::Library("auto downcast to the served io failed".into())
+                    })?;
                 let stream = Hijacked::new(parts.io.into_inner(), parts.read_buf, Bytes::new());
                 handler.run(stream, first_written).await
             }
@@ -654,7 +666,11 @@ impl Body for RequestFrames {
     }
 }
 
-async fn connect(options: HyperClientOptions, io: BoxIo, app: ClientApp) -> Result<(), SubjectError> {
+async fn connect(
+    options: HyperClientOptions,
+    io: BoxIo,
+    app: ClientApp,
+) -> Result<(), SubjectError> {
     let (head, body) = app.request();
     let is_connect = head.is_connect();
     let mut request = Request::new(RequestFrames::new(body));
@@ -683,7 +699,8 @@ async fn connect(options: HyperClientOptions, io: BoxIo, app: ClientApp) -> Resu
         let mut response = sender.send_request(request).await.map_err(library)?;
         let status = response.status();
         app.saw_response(status.as_u16());
-        let switched = status == StatusCode::SWITCHING_PROTOCOLS || (is_connect && status.is_success());
+        let switched =
+            status == StatusCode::SWITCHING_PROTOCOLS || (is_connect && status.is_success());
         if !switched {
             // Not upgraded: read the answer and let the connection go.
             let _ = response.body_mut().collect().await;
