@@ -436,3 +436,67 @@ fn finding_half_close_false_drops_pipelined_request() {
         assert!(reference.passed(), "{}", support::report(&reference));
     }
 }
+
+/// Finding 1 on a real socket: over loopback TCP, a request and its early bytes
+/// written at once reach hyper in one read, and with `pipeline_flush(true)` the
+/// client receives the echo of its early bytes and never a `101`.
+#[test]
+fn finding_pipeline_flush_loses_101_head_over_tcp() {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .expect("a runtime");
+    let mut s = Scenario::basic();
+    s.client.early = Payload::noise(16, 5);
+    let received = rt.block_on(async {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+            .await
+            .expect("bind");
+        let addr = listener.local_addr().expect("address");
+        let subject = HyperServer {
+            mode: ServerMode::Direct,
+            options: HyperServerOptions {
+                pipeline_flush: true,
+                ..HyperServerOptions::default()
+            },
+        };
+        let handler = ServerHandler::new(s.clone(), Recorder::new());
+        let server = async move {
+            let (stream, _) = listener.accept().await?;
+            stream.set_nodelay(true)?;
+            subject
+                .serve(Box::new(stream), handler)
+                .await
+                .map_err(std::io::Error::other)
+        };
+        let client = async {
+            let mut stream = tokio::net::TcpStream::connect(addr).await?;
+            stream.set_nodelay(true)?;
+            let (message, _) = s.request_message();
+            let mut out = message.to_vec();
+            out.extend_from_slice(&s.client_early());
+            stream.write_all(&out).await?;
+            stream.shutdown().await?;
+            let mut received = Vec::new();
+            stream.read_to_end(&mut received).await?;
+            Ok::<_, std::io::Error>(received)
+        };
+        let (served, received) = tokio::time::timeout(Duration::from_secs(10), async {
+            tokio::join!(server, client)
+        })
+        .await
+        .expect("the TCP run finished in time");
+        served.expect("the hyper server");
+        received.expect("the raw client")
+    });
+    println!(
+        "the client received {:?}",
+        bytes::Bytes::from(received.clone())
+    );
+    assert_eq!(
+        received,
+        s.client_early().to_vec(),
+        "hyper no longer loses the 101 head with pipeline_flush over TCP; remove this finding"
+    );
+}
