@@ -39,6 +39,14 @@
 //!   response, by design, so a refused upgrade cannot serve the pipelined request
 //!   that follows it: that combination is [`Support::No`].
 //!
+//! # Findings
+//!
+//! Two configurations break the invariant (hyper 1.12.0; README "Findings", and the
+//! `finding_*` regression tests in `tests/hyper.rs`): `pipeline_flush(true)` drops
+//! the `101` head when new-protocol bytes came with the request, and the default
+//! `half_close(false)` drops a pipelined request after a refusal when the client
+//! half-closes.
+//!
 //! # Runtime
 //!
 //! The futures here need no tokio runtime: hyper's HTTP/1 connection only needs a
