@@ -294,6 +294,55 @@ fn hyper_server_over_tcp() {
     }
 }
 
+/// hyper's client on a real socket, against the scripted server on a tokio listener.
+#[test]
+fn hyper_client_over_tcp() {
+    use hijack_harness::subject::{ClientApp, ClientSubject};
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .expect("a runtime");
+    let mut s = Scenario::basic();
+    s.server.first = Payload::noise(300, 4);
+    s.client.late = Payload::noise(5000, 5);
+    let record = rt.block_on(async {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+            .await
+            .expect("bind");
+        let addr = listener.local_addr().expect("address");
+        let server = async {
+            let (stream, _) = listener.accept().await?;
+            stream.set_nodelay(true)?;
+            hijack_harness::peer::server(stream, &s).await
+        };
+        let app = ClientApp::new(s.clone(), Recorder::new());
+        let client = async {
+            let stream = tokio::net::TcpStream::connect(addr).await?;
+            stream.set_nodelay(true)?;
+            HyperClient::default()
+                .connect(Box::new(stream), app.clone())
+                .await
+                .map_err(std::io::Error::other)
+        };
+        let (served, connected) = tokio::time::timeout(Duration::from_secs(10), async {
+            tokio::join!(server, client)
+        })
+        .await
+        .expect("the TCP run finished in time");
+        served.expect("the scripted server");
+        connected.expect("the hyper client");
+        app.record()
+    });
+    // The scripted server sends the first bytes, then echoes the late ones.
+    let mut expected = s.server_first().to_vec();
+    expected.extend_from_slice(&s.client_late());
+    assert!(record.hijacked, "no hand-over");
+    assert_eq!(record.response_status, Some(101));
+    assert_eq!(record.read, expected, "the application read other bytes");
+    assert!(record.saw_eof, "no EOF");
+    assert_eq!(record.written, s.client_late().to_vec());
+}
+
 // ---------------------------------------------------------------------------
 // throughput
 
