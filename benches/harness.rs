@@ -26,6 +26,9 @@ fn median(mut xs: Vec<f64>) -> (f64, f64, f64) {
     (xs[xs.len() / 2], xs[0], xs[xs.len() - 1])
 }
 
+/// Runs one property with a config and returns its cases per second.
+type Measure<'a> = Box<dyn Fn(&Config) -> f64 + 'a>;
+
 fn rate(result: Result<properties::Stats, Box<properties::Counterexample>>) -> f64 {
     match result {
         Ok(stats) => stats.per_second(),
@@ -58,7 +61,7 @@ fn main() {
         std::hint::black_box(&theirs.app.read);
         ours
     };
-    let subjects: [(&str, Box<dyn Fn(&Config) -> f64>); 5] = [
+    let subjects: [(&str, Measure); 5] = [
         (
             "reference server",
             Box::new(|c: &Config| rate(properties::check_server(&reference, c))),
