@@ -9,8 +9,10 @@
 use std::path::{Path, PathBuf};
 
 use crate::check::{self, Run};
+use crate::subject::hyper::{HyperClient, HyperServer, HyperServerOptions, ServerMode};
 use crate::subject::mutants::Mutant;
 use crate::subject::reference::{ReferenceClient, ReferenceServer};
+use crate::subject::{ClientSubject, ServerSubject};
 use crate::suite;
 use crate::wire::pcap::{self, PcapExportError};
 use crate::wire::{Side, text};
@@ -22,7 +24,10 @@ pub enum TraceError {
     #[error("no case `{0}` (see the case IDs in src/suite/cases.rs)")]
     UnknownCase(String),
     /// No subject has this name.
-    #[error("no subject `{0}`: use `reference` or `mutant:<name>`, with one of: {1}")]
+    #[error(
+        "no subject `{0}`: use `reference`, `hyper`, `hyper-downcast`, `hyper-util-auto` or `mutant:<name>`, \
+         with one of: {1}"
+    )]
     UnknownSubject(String, String),
     /// `--side` is not `server` or `client`.
     #[error("no side `{0}`: use `server` or `client`")]
@@ -48,15 +53,22 @@ pub enum TraceError {
 pub enum SubjectName {
     /// The reference implementation (both sides).
     Reference,
+    /// hyper 1.x: its server read in `mode` (`hyper`, `hyper-downcast`,
+    /// `hyper-util-auto`), and its client (with `hyper` only).
+    Hyper(ServerMode),
     /// A mutant of the reference (one side).
     Mutant(Mutant),
 }
 
 impl SubjectName {
-    /// Parses `reference` or `mutant:<name>`.
+    /// Parses `reference`, `hyper`, `hyper-downcast`, `hyper-util-auto` or `mutant:<name>`.
     pub fn parse(name: &str) -> Result<SubjectName, TraceError> {
-        if name == "reference" {
-            return Ok(SubjectName::Reference);
+        match name {
+            "reference" => return Ok(SubjectName::Reference),
+            "hyper" => return Ok(SubjectName::Hyper(ServerMode::Direct)),
+            "hyper-downcast" => return Ok(SubjectName::Hyper(ServerMode::Downcast)),
+            "hyper-util-auto" => return Ok(SubjectName::Hyper(ServerMode::Auto)),
+            _ => {}
         }
         name.strip_prefix("mutant:")
             .and_then(Mutant::from_name)
@@ -67,14 +79,40 @@ impl SubjectName {
             })
     }
 
-    /// The sides this subject has.
-    fn has(self, side: Side) -> bool {
+    /// The server subject, if this subject has a server side.
+    ///
+    /// hyper runs with its defaults except `auto_date_header(false)`: its `date:`
+    /// header would put the wall clock into the trace, which must be the same on
+    /// every run (snapshots, diffs between two runs).
+    pub fn server(self) -> Option<Box<dyn ServerSubject>> {
         match self {
-            SubjectName::Reference => true,
-            SubjectName::Mutant(m) => match side {
-                Side::Server => m.server().is_some(),
-                Side::Client => m.client().is_some(),
-            },
+            SubjectName::Reference => Some(Box::new(ReferenceServer::default())),
+            SubjectName::Hyper(mode) => Some(Box::new(HyperServer {
+                mode,
+                options: HyperServerOptions {
+                    auto_date_header: false,
+                    ..HyperServerOptions::default()
+                },
+            })),
+            SubjectName::Mutant(m) => m.server().map(|s| Box::new(s) as Box<dyn ServerSubject>),
+        }
+    }
+
+    /// The client subject, if this subject has a client side.
+    pub fn client(self) -> Option<Box<dyn ClientSubject>> {
+        match self {
+            SubjectName::Reference => Some(Box::new(ReferenceClient::default())),
+            SubjectName::Hyper(ServerMode::Direct) => Some(Box::new(HyperClient::default())),
+            SubjectName::Hyper(_) => None,
+            SubjectName::Mutant(m) => m.client().map(|c| Box::new(c) as Box<dyn ClientSubject>),
+        }
+    }
+
+    /// Whether this subject has `side`.
+    fn has(self, side: Side) -> bool {
+        match side {
+            Side::Server => self.server().is_some(),
+            Side::Client => self.client().is_some(),
         }
     }
 }
@@ -122,18 +160,15 @@ pub fn trace_case(
             "case `{case_id}` tests no side this subject has"
         )));
     }
-    let (server, client) = match subject {
-        SubjectName::Reference => (ReferenceServer::default(), ReferenceClient::default()),
-        SubjectName::Mutant(m) => (
-            m.server().unwrap_or_default(),
-            m.client().unwrap_or_default(),
-        ),
-    };
     Ok(sides
         .into_iter()
-        .map(|s| match s {
-            Side::Server => check::run_server(&server, &case.scenario),
-            Side::Client => check::run_client(&client, &case.scenario),
+        .filter_map(|s| match s {
+            Side::Server => subject
+                .server()
+                .map(|server| check::run_server(server.as_ref(), &case.scenario)),
+            Side::Client => subject
+                .client()
+                .map(|client| check::run_client(client.as_ref(), &case.scenario)),
         })
         .collect())
 }

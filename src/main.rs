@@ -31,7 +31,7 @@ enum Command {
     Trace {
         /// The case ID, e.g. handoff.early-data.same-segment.1.
         case: String,
-        /// `reference` or `mutant:<name>`.
+        /// `reference`, `hyper`, `hyper-downcast`, `hyper-util-auto` or `mutant:<name>`.
         #[arg(long, default_value = "reference")]
         subject: String,
         /// Only this side: `server` or `client` (default: every side the case tests).

@@ -9,6 +9,10 @@
 //! segment boundary) fails here, and the diff shows which line moved.
 //!
 //! * Reference: one snapshot per case and side (`reference-server__<case>`).
+//! * hyper (its server read through `Upgraded`, and its client), with hyper's
+//!   defaults except `auto_date_header(false)` (no clock in the trace): one per case
+//!   and side (`hyper-server__<case>`), including the cases it fails or cannot run,
+//!   so a hyper upgrade that changes its wire behaviour shows up as a diff.
 //! * Mutants: one per mutant, against the first case in suite order that catches
 //!   it with the point its bug breaks (`mutant-<name>__<case>`).
 //!
@@ -21,8 +25,9 @@ use std::collections::BTreeSet;
 use std::panic::{AssertUnwindSafe, catch_unwind};
 
 use hijack_harness::check::{Run, run_client, run_server};
+use hijack_harness::inspect::SubjectName;
+use hijack_harness::subject::hyper::ServerMode;
 use hijack_harness::subject::mutants::Mutant;
-use hijack_harness::subject::reference::{ReferenceClient, ReferenceServer};
 use hijack_harness::suite::{self, Case};
 use hijack_harness::wire::{Side, text};
 
@@ -59,10 +64,17 @@ fn snapshot_name(who: &str, case: &Case) -> String {
     format!("{who}__{}", case.id)
 }
 
-fn reference_run(case: &Case, side: Side) -> Run {
+/// Runs `case` on `side` against `subject` (which has that side).
+fn subject_run(subject: SubjectName, case: &Case, side: Side) -> Run {
     match side {
-        Side::Server => run_server(&ReferenceServer::default(), &case.scenario),
-        Side::Client => run_client(&ReferenceClient::default(), &case.scenario),
+        Side::Server => run_server(
+            subject.server().expect("a server side").as_ref(),
+            &case.scenario,
+        ),
+        Side::Client => run_client(
+            subject.client().expect("a client side").as_ref(),
+            &case.scenario,
+        ),
     }
 }
 
@@ -77,20 +89,37 @@ fn sides(case: &Case) -> Vec<Side> {
     out
 }
 
-/// The reference's snapshots: (name, case, side).
-fn reference_plan() -> Vec<(String, Case, Side)> {
+/// The snapshots of `subject` under `label`: (name, case, side), every side the
+/// case tests and the subject has.
+fn subject_plan(label: &str, subject: SubjectName) -> Vec<(String, Case, Side)> {
+    let has = |side: Side| match side {
+        Side::Server => subject.server().is_some(),
+        Side::Client => subject.client().is_some(),
+    };
     suite::all()
         .into_iter()
         .flat_map(|case| {
-            sides(&case).into_iter().map(move |side| {
-                (
-                    snapshot_name(&format!("reference-{side}"), &case),
-                    case.clone(),
-                    side,
-                )
-            })
+            sides(&case)
+                .into_iter()
+                .filter(|&side| has(side))
+                .map(|side| {
+                    (
+                        snapshot_name(&format!("{label}-{side}"), &case),
+                        case.clone(),
+                        side,
+                    )
+                })
+                .collect::<Vec<_>>()
         })
         .collect()
+}
+
+fn reference_plan() -> Vec<(String, Case, Side)> {
+    subject_plan("reference", SubjectName::Reference)
+}
+
+fn hyper_plan() -> Vec<(String, Case, Side)> {
+    subject_plan("hyper", SubjectName::Hyper(ServerMode::Direct))
 }
 
 fn mutant_run(mutant: Mutant, case: &Case) -> Option<Run> {
@@ -127,16 +156,38 @@ fn mutant_plan() -> Vec<(String, Run)> {
         .collect()
 }
 
-#[test]
-fn reference_traces() {
-    let items = reference_plan()
-        .into_iter()
+fn subject_items(subject: SubjectName, plan: Vec<(String, Case, Side)>) -> Vec<(String, String)> {
+    plan.into_iter()
         .map(|(name, case, side)| {
-            let run = reference_run(&case, side);
+            let run = subject_run(subject, &case, side);
             (name, text::render_run(&run))
         })
-        .collect();
+        .collect()
+}
+
+#[test]
+fn reference_traces() {
+    let items = subject_items(SubjectName::Reference, reference_plan());
+    // The reference conforms everywhere; a snapshot that says otherwise is a bug to
+    // fix, not a trace to accept.
+    for (name, rendered) in &items {
+        assert!(
+            rendered
+                .lines()
+                .next()
+                .is_some_and(|l| l.ends_with(": pass")),
+            "{name}:\n{rendered}"
+        );
+    }
     assert_all(items);
+}
+
+#[test]
+fn hyper_traces() {
+    assert_all(subject_items(
+        SubjectName::Hyper(ServerMode::Direct),
+        hyper_plan(),
+    ));
 }
 
 #[test]
@@ -165,6 +216,7 @@ fn every_snapshot_file_is_referenced() {
     let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("snapshots");
     let expected: BTreeSet<String> = reference_plan()
         .into_iter()
+        .chain(hyper_plan())
         .map(|(name, ..)| name)
         .chain(mutant_plan().into_iter().map(|(name, _)| name))
         .map(|name| format!("{name}.snap"))
@@ -179,5 +231,29 @@ fn every_snapshot_file_is_referenced() {
     assert!(
         unreferenced.is_empty(),
         "snapshot files no test asserts (delete them, or restore their test): {unreferenced:?}"
+    );
+}
+
+/// The example in the README and in `src/wire/text.rs` is a real snapshot, not a
+/// drawing that drifts from the format.
+#[test]
+fn documented_example_is_a_snapshot() {
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+    let snap = std::fs::read_to_string(
+        root.join("snapshots/mutant-ignores-read-ahead__handoff.early-data.same-segment.1.snap"),
+    )
+    .expect("the documented snapshot exists");
+    let body: String = snap
+        .splitn(3, "---\n")
+        .nth(2)
+        .expect("a snapshot body")
+        .into();
+    let readme = std::fs::read_to_string(root.join("README.md")).expect("README.md");
+    assert!(readme.contains(&body), "README.md shows an outdated trace");
+    let docs = std::fs::read_to_string(root.join("src/wire/text.rs")).expect("text.rs");
+    let as_doc: String = body.lines().map(|l| format!("//! {l}\n")).collect();
+    assert!(
+        docs.contains(&as_doc),
+        "src/wire/text.rs shows an outdated trace"
     );
 }

@@ -83,3 +83,16 @@ fn bad_names_exit_2() {
         );
     }
 }
+
+#[test]
+fn hyper_trace_has_no_clock_in_it() {
+    let out = harness()
+        .args(["trace", "handoff.server-speaks-first", "--subject", "hyper"])
+        .output()
+        .expect("runs");
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(out.status.code(), Some(0), "{stdout}");
+    assert!(stdout.contains("hyper server: pass"), "{stdout}");
+    assert!(stdout.contains("hyper client: pass"), "{stdout}");
+    assert!(!stdout.to_ascii_lowercase().contains("date:"), "{stdout}");
+}

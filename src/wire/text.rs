@@ -8,11 +8,11 @@
 //! # The format
 //!
 //! The mutant that ignores the library's read-ahead, on the case that sends one
-//! byte (`y`) in the segment of the request head (`snapshots/mutant-ignores-read-ahead__handoff.early-data.same-segment.1.snap`):
+//! byte (`9`) in the segment of the request head (`snapshots/mutant-ignores-read-ahead__handoff.early-data.same-segment.1.snap`):
 //!
 //! ```text
 //! mutant:ignores-read-ahead server: FAIL
-//! c>s #0   @0          82  "GET /upgrade HTTP/1.1\r\nHost: example.test\r\nConnection: Upgrade\r\nUpgrade: echo\r\n\r\ny"
+//! c>s #0   @0          82  "GET /upgrade HTTP/1.1\r\nHost: example.test\r\nConnection: Upgrade\r\nUpgrade: echo\r\n\r\n9"
 //! == server hijacked ==
 //! s>c #0   @0          72  "HTTP/1.1 101 Switching Protocols\r\nConnection: Upgrade\r\nUpgrade: echo\r\n\r\n"
 //! c>s FIN (shutdown)
@@ -21,11 +21,11 @@
 //! .. server app done
 //! FAIL point 1 (read side, server): server app read 0 of the 1 byte the client sent after the request: bytes 0..1 (1 byte) were never delivered (c>s segment 0, the one that carried the end of the message)
 //!   lost 1 byte: c>s stream bytes 81..82, in segment #0 at 81..82
-//!     c>s #0   @0          82  "GET /upgrade HTTP/1.1\r\nHost: example.test\r\nConnection: Upgrade\r\nUpgrade: echo\r\n\r\ny"
+//!     c>s #0   @0          82  "GET /upgrade HTTP/1.1\r\nHost: example.test\r\nConnection: Upgrade\r\nUpgrade: echo\r\n\r\n9"
 //!                                                                                                                          ^
 //! ```
 //!
-//! (The reference echoes the `y` back after the 101; this mutant never read it,
+//! (The reference echoes the `9` back after the 101; this mutant never read it,
 //! so the `s>c` stream ends with the head. The hijack comes before the 101 on the
 //! wire because, as with Go's `Hijacker`, the head is still in the library's write
 //! buffer when the application takes the connection.)

@@ -1,0 +1,128 @@
+//! The harness's own speed: property cases per second (one core, release) for
+//! each subject, and the conformance suite's wall time over the in-memory wire.
+//! More cases per second is more bugs found per CI minute.
+//!
+//! Run: `cargo bench --bench harness` (`HIJACK_BENCH_CASES` sets the cases per
+//! round, `HIJACK_BENCH_ROUNDS` the rounds; the figure is the median round).
+
+use std::time::Instant;
+
+use hijack_harness::check::Run;
+use hijack_harness::check::{run_client, run_server};
+use hijack_harness::properties::{self, Config};
+use hijack_harness::subject::hyper::{HyperClient, HyperServer, HyperServerOptions, ServerMode};
+use hijack_harness::subject::reference::{ReferenceClient, ReferenceServer};
+use hijack_harness::suite;
+
+fn env(name: &str, default: usize) -> usize {
+    std::env::var(name)
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(default)
+}
+
+fn median(mut xs: Vec<f64>) -> (f64, f64, f64) {
+    xs.sort_by(|a, b| a.partial_cmp(b).expect("no NaN"));
+    (xs[xs.len() / 2], xs[0], xs[xs.len() - 1])
+}
+
+/// Runs one property with a config and returns its cases per second.
+type Measure<'a> = Box<dyn Fn(&Config) -> f64 + 'a>;
+
+fn rate(result: Result<properties::Stats, Box<properties::Counterexample>>) -> f64 {
+    match result {
+        Ok(stats) => stats.per_second(),
+        Err(counterexample) => panic!("the property failed:\n{counterexample}"),
+    }
+}
+
+fn main() {
+    let cases = env("HIJACK_BENCH_CASES", 20_000) as u32;
+    let rounds = env("HIJACK_BENCH_ROUNDS", 5);
+    println!(
+        "# property cases per second, one thread, {cases} cases a round, {rounds} interleaved rounds"
+    );
+    // hyper with `half_close(true)`: its default drops a pipelined request after a
+    // refusal when the client half-closes (README, "Findings"), and a failing
+    // property spends its time shrinking, not running cases.
+    let hyper = HyperServer {
+        mode: ServerMode::Direct,
+        options: HyperServerOptions {
+            half_close: true,
+            ..HyperServerOptions::default()
+        },
+    };
+    let reference = ReferenceServer::default();
+    let differential = |s: &hijack_harness::scenario::Scenario| -> Run {
+        let ours = run_server(&reference, s);
+        let theirs = run_server(&hyper, s);
+        // The differential property compares the two applications' bytes; here
+        // only the cost of running both matters.
+        std::hint::black_box(&theirs.app.read);
+        ours
+    };
+    let subjects: [(&str, Measure); 5] = [
+        (
+            "reference server",
+            Box::new(|c: &Config| rate(properties::check_server(&reference, c))),
+        ),
+        (
+            "reference client",
+            Box::new(|c: &Config| rate(properties::check_client(&ReferenceClient::default(), c))),
+        ),
+        (
+            "hyper server",
+            Box::new(|c: &Config| rate(properties::check_server(&hyper, c))),
+        ),
+        (
+            "hyper client",
+            Box::new(|c: &Config| rate(properties::check_client(&HyperClient::default(), c))),
+        ),
+        (
+            "differential server",
+            Box::new(move |c: &Config| rate(properties::check_with(c, differential))),
+        ),
+    ];
+    let mut samples: Vec<Vec<f64>> = vec![Vec::new(); subjects.len()];
+    for round in 0..rounds {
+        let config = Config {
+            cases,
+            ..Config::seeded(round as u8)
+        };
+        for (i, (_, measure)) in subjects.iter().enumerate() {
+            samples[i].push(measure(&config));
+        }
+    }
+    for ((name, _), xs) in subjects.iter().zip(samples) {
+        let (m, lo, hi) = median(xs);
+        println!("{name:<20} {m:>8.0} cases/s  (min {lo:.0}, max {hi:.0})");
+    }
+
+    println!("\n# conformance suite over the in-memory wire, reference server and client");
+    let mut times = Vec::new();
+    for _ in 0..rounds {
+        let started = Instant::now();
+        for case in suite::all() {
+            if case.sides.server {
+                assert!(
+                    run_server(&ReferenceServer::default(), &case.scenario).passed(),
+                    "{}",
+                    case.id
+                );
+            }
+            if case.sides.client {
+                assert!(
+                    run_client(&ReferenceClient::default(), &case.scenario).passed(),
+                    "{}",
+                    case.id
+                );
+            }
+        }
+        times.push(started.elapsed().as_secs_f64() * 1000.0);
+    }
+    let (m, lo, hi) = median(times);
+    println!(
+        "{} cases: {m:.2} ms  (min {lo:.2}, max {hi:.2})",
+        suite::all().len()
+    );
+}
