@@ -82,6 +82,9 @@ table.matrix td.c { text-align: center; padding: 0; }
 table.matrix td.c a { display: block; padding: 2px 4px; color: #fff; text-decoration: none; font-size: 11px; font-weight: 600; }
 table.matrix td.id { font-family: ui-monospace, Menlo, Consolas, monospace; font-size: 12px; white-space: nowrap; }
 table.mutants td { padding: 2px 10px 2px 0; vertical-align: top; }
+table.mutants td code { white-space: nowrap; }
+table.matrix td, table.matrix th { white-space: nowrap; }
+table.matrix td.c { min-width: 44px; }
 details.case { border: 1px solid #d0d7de; border-left-width: 6px; border-radius: 6px; margin: 8px 0; padding: 4px 12px; }
 details.case.pass { border-left-color: var(--pass); } details.case.fail { border-left-color: var(--fail); }
 details.case.non-strict { border-left-color: var(--ns); } details.case.unsupported { border-left-color: var(--unsup); }
@@ -134,10 +137,21 @@ pub fn render(report: &RunReport) -> String {
     summary(&mut out, report);
     matrix(&mut out, report);
     mutants(&mut out, report);
-    out.push_str("<h2>Cases</h2>\n");
-    legend(&mut out);
-    for (i, r) in report.results.iter().enumerate() {
-        case(&mut out, i, r);
+    // Problems first: they are what a person opened the report for.
+    let (problems, others): (Vec<_>, Vec<_>) = report
+        .results
+        .iter()
+        .enumerate()
+        .partition(|(_, r)| r.outcome.is_problem());
+    for (title, results) in [("Problems", problems), ("Other results", others)] {
+        if results.is_empty() {
+            continue;
+        }
+        let _ = writeln!(out, "<h2>{title} ({})</h2>", results.len());
+        legend(&mut out);
+        for (i, r) in results {
+            case(&mut out, i, r);
+        }
     }
     out.push_str("</body>\n</html>\n");
     out
@@ -296,7 +310,7 @@ fn case(out: &mut String, i: usize, r: &CaseResult) {
     }
     let _ = write!(
         out,
-        "<dt>target</dt><dd><code>{}</code> as the {}</dd><dt>time</dt><dd>{:.1} ms</dd></dl>\n",
+        "<dt>target</dt><dd><code>{}</code> as the {}</dd><dt>time</dt><dd>{:.2} ms</dd></dl>\n",
         escape(&r.target),
         r.side,
         r.duration.as_secs_f64() * 1000.0
@@ -359,12 +373,12 @@ pub fn flagged_segments(r: &CaseResult) -> HashMap<(Direction, usize), Vec<Point
 
 // Geometry of the ladder, in SVG user units (pixels).
 const WIDTH: u32 = 1000;
-const CLIENT_X: u32 = 170;
-const SERVER_X: u32 = WIDTH - 170;
+const CLIENT_X: u32 = 190;
+const SERVER_X: u32 = WIDTH - 190;
 const TOP: u32 = 44;
 const SEGMENT_ROW: u32 = 50;
 const MARK_ROW: u32 = 26;
-const LINE_ROW: u32 = 34;
+const LINE_ROW: u32 = 40;
 const DROP: u32 = 14;
 
 fn x_of(side: Side) -> u32 {
@@ -489,11 +503,11 @@ fn ladder(out: &mut String, r: &CaseResult) {
                 y += MARK_ROW;
             }
             Event::AppShutdown { side } => {
-                side_note(&mut body, *side, y + 12, "app", "app: shutdown(write)");
+                side_note(&mut body, *side, y + 12, "app", "app shut down write");
                 y += MARK_ROW;
             }
             Event::AppEnd { side } => {
-                side_note(&mut body, *side, y + 12, "app", "app: done, drops stream");
+                side_note(&mut body, *side, y + 12, "app", "app done");
                 y += MARK_ROW;
             }
         }
