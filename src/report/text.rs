@@ -17,8 +17,8 @@
 //! The matrix comes first because the question after a run is "which peer
 //! broke which case"; the diagnoses follow in the same order as the rows. Only
 //! FAIL is upper case, so that it stands out in a column of passes. With many
-//! targets, columns are numbered and named in a legend, so that rows stay on one
-//! line of a terminal.
+//! targets, columns are numbered and named in a legend, and cells shortened
+//! (`ns`, `unsup`, `err`), so that rows stay on one line of a terminal.
 
 use std::fmt::Write;
 
@@ -28,6 +28,17 @@ use crate::wire::Side;
 
 /// The widest the matrix may be before its columns are numbered instead of named.
 pub const MAX_WIDTH: usize = 140;
+
+/// A cell of the numbered (narrow) matrix: at most five characters.
+pub fn short_cell(outcome: Outcome) -> &'static str {
+    match outcome {
+        Outcome::Pass => "pass",
+        Outcome::Fail => "FAIL",
+        Outcome::NonStrict => "ns",
+        Outcome::Unsupported => "unsup",
+        Outcome::Error => "err",
+    }
+}
 
 /// A cell of the matrix.
 pub fn cell(outcome: Outcome) -> &'static str {
@@ -59,14 +70,15 @@ pub fn render(report: &RunReport) -> String {
     let named_width = targets.iter().map(|t| t.len()).max().unwrap_or(0).max(11);
     let fixed = id_width + 2 + 6 + 1 + 7 + 1;
     let numbered = fixed + targets.len() * (named_width + 1) > MAX_WIDTH;
-    let col = if numbered { 11 } else { named_width };
+    let col = if numbered { 5 } else { named_width };
+    let cell_of = if numbered { short_cell } else { cell };
 
     if !rows.is_empty() {
         if numbered {
             for (i, t) in targets.iter().enumerate() {
                 let _ = writeln!(out, "[{}] {t}", i + 1);
             }
-            out.push('\n');
+            out.push_str("(ns = non-strict, unsup = unsupported, err = error)\n\n");
         }
         let _ = write!(out, "{:<id_width$}  {:<6} {:<7}", "case", "level", "side");
         for (i, t) in targets.iter().enumerate() {
@@ -86,7 +98,7 @@ pub fn render(report: &RunReport) -> String {
                     .results
                     .iter()
                     .find(|r| r.case_id == *id && r.side == *side && r.target == *t);
-                let text = found.map_or("-", |r| cell(r.outcome));
+                let text = found.map_or("-", |r| cell_of(r.outcome));
                 let _ = write!(out, " {text:<col$}");
             }
             trim_end(&mut out);
