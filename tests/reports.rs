@@ -108,7 +108,7 @@ fn validate(schema: &Value, root: &Value, value: &Value, at: &str, errors: &mut 
             "pattern" => {
                 // The only pattern is the hex of segment bytes.
                 let hex = value.as_str().unwrap_or("");
-                if hex.len() % 2 != 0
+                if !hex.len().is_multiple_of(2)
                     || !hex
                         .bytes()
                         .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))

@@ -308,9 +308,9 @@ fn case(out: &mut String, i: usize, r: &CaseResult) {
     if !r.bug.is_empty() {
         let _ = write!(out, "<dt>bug</dt><dd>{}</dd>", escape(&r.bug));
     }
-    let _ = write!(
+    let _ = writeln!(
         out,
-        "<dt>target</dt><dd><code>{}</code> as the {}</dd><dt>time</dt><dd>{:.2} ms</dd></dl>\n",
+        "<dt>target</dt><dd><code>{}</code> as the {}</dd><dt>time</dt><dd>{:.2} ms</dd></dl>",
         escape(&r.target),
         r.side,
         r.duration.as_secs_f64() * 1000.0
