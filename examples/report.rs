@@ -6,8 +6,9 @@
 //! scripts/html-screenshot.sh /tmp/hh-report/report.html /tmp/hh-report/report.png
 //! ```
 //!
-//! Further arguments keep only the results whose target contains one of them
-//! (`... -- /tmp/hh-report drops-first-packet`), for a short page to look at.
+//! Further arguments keep only the results whose `case-id target side` contains
+//! every one of them (`... -- /tmp/hh drops-first-packet same-segment.1`), for a
+//! short page to look at.
 
 #[path = "../tests/support/suite_report.rs"]
 mod suite_report;
@@ -25,8 +26,10 @@ fn main() -> ExitCode {
     let filters: Vec<String> = std::env::args().skip(2).collect();
     let mut run = suite_report::suite_report();
     if !filters.is_empty() {
-        run.results
-            .retain(|r| filters.iter().any(|f| r.target.contains(f.as_str())));
+        run.results.retain(|r| {
+            let name = format!("{} {} {}", r.case_id, r.target, r.side);
+            filters.iter().all(|f| name.contains(f.as_str()))
+        });
     }
     let written = std::fs::create_dir_all(&dir)
         .and_then(|()| report::json::write(&run, &dir.join("report.json")))

@@ -34,8 +34,26 @@ use crate::wire::{Closing, Direction, Event, Side};
 /// At most this many events of one connection are drawn; the rest are counted.
 pub const MAX_EVENTS: usize = 400;
 
-/// How many bytes of a segment its label previews.
-pub const PREVIEW: usize = 48;
+/// How many characters a segment's preview may take once escaped: binary bytes
+/// escape to four characters each (`\\x9c`), so the preview shows fewer of them
+/// rather than spill out of the ladder.
+pub const PREVIEW: usize = 64;
+
+/// The longest prefix of `bytes` whose escaped preview fits in [`PREVIEW`] characters.
+fn fitting(bytes: &[u8]) -> usize {
+    let mut width = 0;
+    for (n, &b) in bytes.iter().enumerate() {
+        width += match b {
+            b'\r' | b'\n' | b'\\' | b'"' => 2,
+            0x20..=0x7e => 1,
+            _ => 4,
+        };
+        if width > PREVIEW {
+            return n;
+        }
+    }
+    bytes.len()
+}
 
 /// Writes `report` as HTML to `path`.
 pub fn write(report: &RunReport, path: &Path) -> std::io::Result<()> {
@@ -77,7 +95,7 @@ code, .mono { font-family: ui-monospace, "SFMono-Regular", Menlo, Consolas, mono
 table { border-collapse: collapse; }
 table.matrix td, table.matrix th { border: 1px solid #d0d7de; padding: 2px 6px; }
 table.matrix th.t { vertical-align: bottom; font-weight: 500; }
-table.matrix th.t span { writing-mode: vertical-rl; transform: rotate(180deg); white-space: nowrap; font-size: 12px; }
+table.matrix.many th.t span { writing-mode: vertical-rl; transform: rotate(180deg); white-space: nowrap; font-size: 12px; }
 table.matrix td.c { text-align: center; padding: 0; }
 table.matrix td.c a { display: block; padding: 2px 4px; color: #fff; text-decoration: none; font-size: 11px; font-weight: 600; }
 table.matrix td.id { font-family: ui-monospace, Menlo, Consolas, monospace; font-size: 12px; white-space: nowrap; }
@@ -165,8 +183,9 @@ fn summary(out: &mut String, report: &RunReport) {
     let t = report.totals();
     let _ = writeln!(
         out,
-        "<h1>hijack-harness report</h1>\n<p class=\"muted\">{} results against {} target(s) in {:.2} s · {} {}</p>",
+        "<h1>hijack-harness report</h1>\n<p class=\"muted\">{} result{} against {} target(s) in {:.2} s · {} {}</p>",
         t.cases,
+        if t.cases == 1 { "" } else { "s" },
         report.targets().len(),
         report.duration.as_secs_f64(),
         env!("CARGO_PKG_NAME"),
@@ -378,7 +397,7 @@ const SERVER_X: u32 = WIDTH - 190;
 const TOP: u32 = 44;
 const SEGMENT_ROW: u32 = 50;
 const MARK_ROW: u32 = 26;
-const LINE_ROW: u32 = 40;
+const LINE_ROW: u32 = 44;
 const DROP: u32 = 14;
 
 fn x_of(side: Side) -> u32 {
@@ -445,7 +464,7 @@ fn ladder(out: &mut String, r: &CaseResult) {
                     y + 45,
                     "middle",
                     &format!("{class} bytes"),
-                    &preview(bytes, PREVIEW),
+                    &preview(bytes, fitting(bytes)),
                 );
                 y += SEGMENT_ROW;
             }
