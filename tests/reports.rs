@@ -28,7 +28,15 @@ fn manifest(path: &str) -> std::path::PathBuf {
 #[test]
 fn the_run_has_real_failures_and_passes() {
     let t = run().totals();
-    assert!(t.pass > 0 && t.fail > 0, "{t:?}");
+    assert!(t.pass > 0 && t.fail > 0 && t.non_strict > 0, "{t:?}");
+    // A broken SHOULD is non-strict, a broken MUST a failure.
+    for r in run().results.iter().filter(|r| !r.violations.is_empty()) {
+        let want = match r.level {
+            Level::Must => Outcome::Fail,
+            Level::Should => Outcome::NonStrict,
+        };
+        assert_eq!(r.outcome, want, "{} {}", r.case_id, r.target);
+    }
     assert!(run().mutants.iter().all(|m| m.caught));
     for r in &run().results {
         assert_eq!(
@@ -438,6 +446,15 @@ fn html_escapes_everything_a_peer_controls() {
     // The segment the diagnosis names is drawn red; RST and FIN are drawn.
     assert!(html.contains("seg bad"));
     assert!(html.contains("RST") && html.contains("FIN (dropped)"));
+}
+
+/// Writes the hostile report's HTML where `HH_HOSTILE_HTML` says, to look at it
+/// in a browser (`scripts/html-screenshot.sh`); does nothing otherwise.
+#[test]
+fn write_hostile_html_on_request() {
+    if let Some(path) = std::env::var_os("HH_HOSTILE_HTML") {
+        report::html::write(&hostile(), Path::new(&path)).unwrap();
+    }
 }
 
 #[test]

@@ -95,6 +95,7 @@ code, .mono { font-family: ui-monospace, "SFMono-Regular", Menlo, Consolas, mono
 table { border-collapse: collapse; }
 table.matrix td, table.matrix th { border: 1px solid #d0d7de; padding: 2px 6px; }
 table.matrix th.t { vertical-align: bottom; font-weight: 500; }
+table.matrix th.t { white-space: normal; overflow-wrap: anywhere; max-width: 240px; }
 table.matrix.many th.t span { writing-mode: vertical-rl; transform: rotate(180deg); white-space: nowrap; font-size: 12px; }
 table.matrix td.c { text-align: center; padding: 0; }
 table.matrix td.c a { display: block; padding: 2px 4px; color: #fff; text-decoration: none; font-size: 11px; font-weight: 600; }
@@ -134,7 +135,7 @@ fn markers(out: &mut String) {
     for (id, color) in [("an", "#57606a"), ("ab", "#cf222e"), ("af", "#0969da")] {
         let _ = write!(
             out,
-            "<marker id=\"{id}\" viewBox=\"0 0 10 10\" refX=\"9\" refY=\"5\" markerWidth=\"7\" markerHeight=\"7\" orient=\"auto-start-reverse\"><path d=\"M0,0 L10,5 L0,10 z\" fill=\"{color}\"/></marker>"
+            "<marker id=\"{id}\" viewBox=\"0 0 10 10\" refX=\"9\" refY=\"5\" markerUnits=\"userSpaceOnUse\" markerWidth=\"10\" markerHeight=\"10\" orient=\"auto-start-reverse\"><path d=\"M0,0 L10,5 L0,10 z\" fill=\"{color}\"/></marker>"
         );
     }
     out.push_str("</defs></svg>\n");
@@ -556,17 +557,19 @@ fn ladder(out: &mut String, r: &CaseResult) {
     let height = y + 16;
     let subject = |side: Side| {
         if side == r.side {
-            format!("{side}: {} (subject)", r.target)
+            format!("{side}: {} (subject)", clip(&r.target, 40))
         } else {
             format!("{side}: harness")
         }
     };
     let _ = write!(
         out,
-        "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"{WIDTH}\" height=\"{height}\" viewBox=\"0 0 {WIDTH} {height}\" class=\"lad\" role=\"img\">"
+        "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"{WIDTH}\" height=\"{height}\" viewBox=\"0 0 {WIDTH} {height}\" class=\"lad\" style=\"max-width:100%;height:auto\" role=\"img\">"
     );
-    label(out, CLIENT_X, 18, "middle", "head", &subject(Side::Client));
-    label(out, SERVER_X, 18, "middle", "head", &subject(Side::Server));
+    // Anchored at the outer edges, so that a long target name grows inwards
+    // instead of out of the picture.
+    label(out, 10, 18, "start", "head", &subject(Side::Client));
+    label(out, WIDTH - 10, 18, "end", "head", &subject(Side::Server));
     for x in [CLIENT_X, SERVER_X] {
         let _ = write!(
             out,
@@ -576,6 +579,14 @@ fn ladder(out: &mut String, r: &CaseResult) {
     }
     out.push_str(&body);
     out.push_str("</svg>");
+}
+
+/// `s` cut to `max` characters, with an ellipsis if it was longer.
+fn clip(s: &str, max: usize) -> String {
+    match s.char_indices().nth(max) {
+        Some((at, _)) => format!("{}…", &s[..at]),
+        None => s.to_string(),
+    }
 }
 
 /// A note written outside the ladder, beside `side`'s line.
