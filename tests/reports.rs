@@ -588,3 +588,22 @@ fn the_text_table_reads_at_a_glance() {
         .unwrap();
     assert!(widest <= report::text::MAX_WIDTH, "{widest}");
 }
+
+/// The committed outcomes of the in-memory suite run (`tests/data/expected-suite.txt`):
+/// a case that stops catching a mutant, or starts failing the reference, fails
+/// here with one sentence per change. After a deliberate change (a new case, a
+/// new mutant), regenerate with `HH_BLESS=1 cargo test --test reports` and
+/// review the diff.
+#[test]
+fn the_suite_run_matches_its_expected_results() {
+    let path = manifest("tests/data/expected-suite.txt");
+    if std::env::var_os("HH_BLESS").is_some() {
+        report::expect::write(run(), &path).unwrap();
+    }
+    let cmp = report::expect::compare(run(), &path).unwrap();
+    assert!(
+        cmp.matches(),
+        "the suite's outcomes changed (if deliberate: HH_BLESS=1 cargo test --test reports):\n{}",
+        cmp.changed.join("\n")
+    );
+}

@@ -65,7 +65,34 @@ pub fn render(report: &RunReport) -> Result<String, Error> {
         suite.set_time(time);
         junit.add_test_suite(suite);
     }
-    Ok(junit.to_string()?)
+    Ok(drop_root_skipped(junit.to_string()?))
+}
+
+/// Removes the `skipped` count from the root `<testsuites>` element.
+///
+/// quick-junit writes it, but Jenkins' widely used `junit-10.xsd` does not
+/// allow it there (only on `<testsuite>`), and it is the one attribute that
+/// keeps the output from validating against that schema. Every consumer counts
+/// skipped cases from the suites, so nothing is lost.
+fn drop_root_skipped(xml: String) -> String {
+    let Some(start) = xml.find("<testsuites") else {
+        return xml;
+    };
+    let Some(len) = xml[start..].find('>') else {
+        return xml;
+    };
+    let tag = &xml[start..start + len];
+    let Some(at) = tag.find(" skipped=\"") else {
+        return xml;
+    };
+    let value_start = at + " skipped=\"".len();
+    let Some(value_len) = tag[value_start..].find('"') else {
+        return xml;
+    };
+    let cut = start + at..start + value_start + value_len + 1;
+    let mut out = xml;
+    out.replace_range(cut, "");
+    out
 }
 
 /// The class a case belongs to: its ID without the last dotted part.
@@ -168,6 +195,17 @@ fn test_case(r: &CaseResult) -> TestCase {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn only_the_root_loses_its_skipped_count() {
+        let xml = "<?xml?>\n<testsuites name=\"h\" tests=\"2\" skipped=\"1\" failures=\"0\">\
+                   <testsuite name=\"s\" skipped=\"1\"/></testsuites>";
+        assert_eq!(
+            drop_root_skipped(xml.to_string()),
+            "<?xml?>\n<testsuites name=\"h\" tests=\"2\" failures=\"0\">\
+             <testsuite name=\"s\" skipped=\"1\"/></testsuites>"
+        );
+    }
 
     #[test]
     fn classname_drops_the_last_part() {
