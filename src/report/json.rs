@@ -17,15 +17,21 @@ use serde::Serialize;
 use super::{CaseResult, MutantResult, RunReport, Totals};
 use crate::wire::{Closing, Direction, Event, Side, Trace};
 
-/// The version of the JSON shape written by [`write`].
+/// The version of the JSON shape written by [`write()`].
 pub const SCHEMA_VERSION: u32 = 1;
+
+/// How many bytes of each segment an event's `hex` holds (`len` is the full
+/// size). The events are there to locate a problem, and the text trace and the
+/// pcap in `--traces` hold everything; without a cap, one run of the suite
+/// against the mutants writes megabytes of hex.
+pub const HEX_BYTES: usize = 1024;
 
 /// Writes `report` as pretty-printed JSON to `path`.
 pub fn write(report: &RunReport, path: &Path) -> std::io::Result<()> {
     std::fs::write(path, render(report))
 }
 
-/// The report as pretty-printed JSON (what [`write`] writes).
+/// The report as pretty-printed JSON (what [`write()`] writes).
 pub fn render(report: &RunReport) -> String {
     let doc = Document::from(report);
     // Serializing plain structs of strings and numbers to a String cannot fail:
@@ -194,7 +200,7 @@ fn event(event: &Event) -> JsonEvent {
             dir: dir.to_string(),
             index: *index,
             len: bytes.len(),
-            hex: hex(bytes),
+            hex: hex(&bytes[..bytes.len().min(HEX_BYTES)]),
         },
         Event::Fin { dir, how } => JsonEvent::Fin {
             dir: dir.to_string(),

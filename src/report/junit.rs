@@ -37,7 +37,7 @@ pub fn write(report: &RunReport, path: &Path) -> Result<(), Error> {
     std::fs::write(path, xml).map_err(|e| Error::io(path, e))
 }
 
-/// The report as JUnit XML (what [`write`] writes).
+/// The report as JUnit XML (what [`write()`] writes).
 pub fn render(report: &RunReport) -> Result<String, Error> {
     let mut junit = Report::new("hijack-harness");
     junit.set_time(report.duration);
