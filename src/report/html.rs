@@ -95,15 +95,16 @@ code, .mono { font-family: ui-monospace, "SFMono-Regular", Menlo, Consolas, mono
 table { border-collapse: collapse; }
 table.matrix td, table.matrix th { border: 1px solid #d0d7de; padding: 2px 6px; }
 table.matrix th.t { vertical-align: bottom; font-weight: 500; }
-table.matrix th.t { white-space: normal; overflow-wrap: anywhere; max-width: 240px; }
+table.matrix:not(.many) th.t { white-space: normal; overflow-wrap: anywhere; max-width: 240px; }
 table.matrix.many th.t span { writing-mode: vertical-rl; transform: rotate(180deg); white-space: nowrap; font-size: 12px; }
 table.matrix td.c { text-align: center; padding: 0; }
-table.matrix td.c a { display: block; padding: 2px 4px; color: #fff; text-decoration: none; font-size: 11px; font-weight: 600; }
+table.matrix td.c a { display: block; padding: 2px 3px; color: #fff; text-decoration: none; font-size: 11px; font-weight: 600; }
 table.matrix td.id { font-family: ui-monospace, Menlo, Consolas, monospace; font-size: 12px; white-space: nowrap; }
 table.mutants td { padding: 2px 10px 2px 0; vertical-align: top; }
 table.mutants td code { white-space: nowrap; }
 table.matrix td, table.matrix th { white-space: nowrap; }
-table.matrix td.c { min-width: 44px; }
+table.matrix td.c { min-width: 40px; }
+.wide { overflow-x: auto; }
 details.case { border: 1px solid #d0d7de; border-left-width: 6px; border-radius: 6px; margin: 8px 0; padding: 4px 12px; }
 details.case.pass { border-left-color: var(--pass); } details.case.fail { border-left-color: var(--fail); }
 details.case.non-strict { border-left-color: var(--ns); } details.case.unsupported { border-left-color: var(--unsup); }
@@ -237,8 +238,13 @@ fn matrix(out: &mut String, report: &RunReport) {
         }
         cells.entry((&r.case_id, r.side, &r.target)).or_insert(i);
     }
-    out.push_str(
-        "<h2>Results</h2>\n<table class=\"matrix\">\n<tr><th>case</th><th>level</th><th>side</th>",
+    // Few targets: names read across; many: they stand up and cells are
+    // abbreviated (`ns`, `unsup`, `err`, full name on hover), so columns stay narrow.
+    let many = targets.len() > 4;
+    let _ = write!(
+        out,
+        "<h2>Results</h2>\n<div class=\"wide\"><table class=\"matrix{}\">\n<tr><th>case</th><th>level</th><th>side</th>",
+        if many { " many" } else { "" }
     );
     for t in &targets {
         let _ = write!(out, "<th class=\"t\"><span>{}</span></th>", escape(t));
@@ -261,9 +267,14 @@ fn matrix(out: &mut String, report: &RunReport) {
                     let o = report.results[i].outcome;
                     let _ = write!(
                         out,
-                        "<td class=\"c o-{}\"><a href=\"#r{i}\">{}</a></td>",
+                        "<td class=\"c o-{}\"><a href=\"#r{i}\" title=\"{}\">{}</a></td>",
                         class(o),
-                        super::text::cell(o)
+                        o.as_str(),
+                        if many {
+                            super::text::short_cell(o)
+                        } else {
+                            super::text::cell(o)
+                        }
                     );
                 }
                 None => out.push_str("<td class=\"c muted\">–</td>"),
@@ -271,7 +282,16 @@ fn matrix(out: &mut String, report: &RunReport) {
         }
         out.push_str("</tr>\n");
     }
-    out.push_str("</table>\n");
+    out.push_str("</table></div>\n");
+    let _ = writeln!(
+        out,
+        "<p class=\"muted\">{}Click a cell for its diagnosis and ladder diagram.</p>",
+        if many {
+            "ns = non-strict (a SHOULD missed), unsup = unsupported, err = error. "
+        } else {
+            ""
+        }
+    );
 }
 
 fn mutants(out: &mut String, report: &RunReport) {
