@@ -607,3 +607,64 @@ fn the_suite_run_matches_its_expected_results() {
         cmp.changed.join("\n")
     );
 }
+
+/// A server library that speaks no `CONNECT`: its results are `unsupported`.
+struct NoConnect;
+
+impl hijack_harness::subject::ServerSubject for NoConnect {
+    fn name(&self) -> String {
+        "no-connect".into()
+    }
+
+    fn supports(
+        &self,
+        scenario: &hijack_harness::scenario::Scenario,
+    ) -> hijack_harness::subject::Support {
+        let delegate = hijack_harness::subject::reference::ReferenceServer::default();
+        if scenario.is_connect() {
+            hijack_harness::subject::Support::No("no CONNECT support".into())
+        } else {
+            hijack_harness::subject::ServerSubject::supports(&delegate, scenario)
+        }
+    }
+
+    fn serve(
+        &self,
+        io: hijack_harness::subject::BoxIo,
+        handler: hijack_harness::subject::ServerHandler,
+    ) -> hijack_harness::subject::BoxFuture<
+        'static,
+        Result<(), hijack_harness::subject::SubjectError>,
+    > {
+        hijack_harness::subject::ServerSubject::serve(
+            &hijack_harness::subject::reference::ReferenceServer::default(),
+            io,
+            handler,
+        )
+    }
+}
+
+#[test]
+fn unsupported_results_are_skipped_in_junit_and_counted_everywhere() {
+    let case = hijack_harness::suite::find("connect.tunnel-early-data").unwrap();
+    let run = hijack_harness::check::run_server(&NoConnect, &case.scenario);
+    let result = CaseResult::from_run(&case, &run);
+    assert_eq!(result.outcome, Outcome::Unsupported);
+    assert_eq!(result.notes[0], "no CONNECT support");
+    let report = RunReport {
+        results: vec![result],
+        ..RunReport::default()
+    };
+    let xml = report::junit::render(&report).unwrap();
+    assert!(
+        xml.contains("<skipped message=\"no CONNECT support\""),
+        "{xml}"
+    );
+    if let Some((valid, errors)) = xmllint(&xml) {
+        assert!(valid, "{errors}");
+    }
+    let doc: Value = serde_json::from_str(&report::json::render(&report)).unwrap();
+    assert_eq!(doc["totals"]["unsupported"], 1);
+    assert!(schema_errors(&doc).is_empty());
+    assert!(report::text::render(&report).contains("unsupported"));
+}
