@@ -651,11 +651,20 @@ fn unsupported_results_are_skipped_in_junit_and_counted_everywhere() {
     let result = CaseResult::from_run(&case, &run);
     assert_eq!(result.outcome, Outcome::Unsupported);
     assert_eq!(result.notes[0], "no CONNECT support");
+    // And a run that could not be made (as over TCP: refused), beside it.
+    let mut refused = result.clone();
+    refused.outcome = Outcome::Error;
+    refused.notes = vec!["connection refused".into()];
+    refused.target = "127.0.0.1:1".into();
     let report = RunReport {
-        results: vec![result],
+        results: vec![result, refused],
         ..RunReport::default()
     };
     let xml = report::junit::render(&report).unwrap();
+    assert!(
+        xml.contains("<error message=\"connection refused\""),
+        "{xml}"
+    );
     assert!(
         xml.contains("<skipped message=\"no CONNECT support\""),
         "{xml}"
@@ -665,6 +674,7 @@ fn unsupported_results_are_skipped_in_junit_and_counted_everywhere() {
     }
     let doc: Value = serde_json::from_str(&report::json::render(&report)).unwrap();
     assert_eq!(doc["totals"]["unsupported"], 1);
+    assert_eq!(doc["totals"]["error"], 1);
     assert!(schema_errors(&doc).is_empty());
     assert!(report::text::render(&report).contains("unsupported"));
 }
