@@ -64,7 +64,7 @@ use std::ops::Range;
 
 use super::trace::{Closing, Direction, Event, Trace};
 use crate::check::Run;
-use crate::oracle::{Mark, count};
+use crate::oracle::{Mark, Violation, count};
 
 /// The fewest printable bytes in a row that count as a text run. Random bytes are
 /// printable 37% of the time, so shorter stretches inside noise stay binary
@@ -303,14 +303,24 @@ pub fn render_run(run: &Run) -> String {
         return out;
     }
     out.push_str(&render(&run.trace));
-    for violation in &run.verdict.violations {
-        let _ = writeln!(out, "FAIL {}: {}", violation.point, violation.message);
-        for mark in &violation.marks {
-            render_mark(&mut out, &run.trace, mark);
-        }
-    }
+    out.push_str(&render_diagnosis(&run.trace, &run.verdict.violations));
     for note in &run.verdict.notes {
         let _ = writeln!(out, "note: {note}");
+    }
+    out
+}
+
+/// The oracle's diagnosis for a trace: each violation as `FAIL point: message`,
+/// then each of its marks with the segment re-printed and a caret line under the
+/// bytes (see the module docs). For reports that keep the trace and the
+/// violations but not the whole [`Run`].
+pub fn render_diagnosis(trace: &Trace, violations: &[Violation]) -> String {
+    let mut out = String::new();
+    for violation in violations {
+        let _ = writeln!(out, "FAIL {}: {}", violation.point, violation.message);
+        for mark in &violation.marks {
+            render_mark(&mut out, trace, mark);
+        }
     }
     out
 }
