@@ -22,3 +22,4 @@ pub mod subject;
 pub mod suite;
 pub mod wire;
 pub mod report;
+pub mod runner;
