@@ -87,3 +87,23 @@ pub struct RunReport {
     /// How long the run took.
     pub duration: Duration,
 }
+
+// STUBS (cli branch): the report formats are written on another branch; these
+// exist so that the CLI compiles and its flags are wired. The lead replaces them
+// with the real modules at merge (same names and signatures).
+pub mod expect;
+pub mod html;
+pub mod json;
+pub mod junit;
+pub mod traces;
+
+/// Why a report could not be written or read.
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    /// Reading or writing a file failed.
+    #[error("{0}")]
+    Io(#[from] std::io::Error),
+    /// A file did not have the expected shape.
+    #[error("{0}")]
+    Format(String),
+}

@@ -12,9 +12,7 @@ use crate::peer;
 use crate::report::{CaseResult, MutantResult, Outcome};
 use crate::scenario::Scenario;
 use crate::subject::mutants::Mutant;
-use crate::subject::{
-    BoxIo, ClientApp, ClientSubject, ServerHandler, ServerSubject, Support,
-};
+use crate::subject::{BoxIo, ClientApp, ClientSubject, ServerHandler, ServerSubject, Support};
 use crate::suite::Case;
 use crate::wire::driver::Ending;
 use crate::wire::tcp::{self, Capture, Paced, Recording, SubjectEnd};
@@ -39,7 +37,9 @@ fn unsupported(scenario: &Scenario, side: Side, subject: String, why: String) ->
 fn setup_error(scenario: &Scenario, side: Side, subject: String, e: std::io::Error) -> Run {
     let mut run = unsupported(scenario, side, subject, String::new());
     run.unsupported = None;
-    run.verdict.notes.push(format!("could not set up loopback TCP: {e}"));
+    run.verdict
+        .notes
+        .push(format!("could not set up loopback TCP: {e}"));
     run.verdict.violations.push(oracle::Violation {
         point: oracle::Point::Handshake,
         message: format!("could not set up loopback TCP: {e}"),
@@ -55,11 +55,19 @@ pub async fn run_server(
     opts: &Options,
 ) -> (Run, bool) {
     if let Support::No(why) = subject.supports(scenario) {
-        return (unsupported(scenario, Side::Server, subject.name(), why), false);
+        return (
+            unsupported(scenario, Side::Server, subject.name(), why),
+            false,
+        );
     }
     let (client_tcp, server_tcp) = match tcp::loopback_pair().await {
         Ok(pair) => pair,
-        Err(e) => return (setup_error(scenario, Side::Server, subject.name(), e), false),
+        Err(e) => {
+            return (
+                setup_error(scenario, Side::Server, subject.name(), e),
+                false,
+            );
+        }
     };
     let recorder = Recorder::new();
     let capture = Capture::new(opts.capture_cap);
@@ -84,7 +92,7 @@ pub async fn run_server(
     let handler = ServerHandler::new(scenario.clone(), recorder.clone());
     let serving = subject.serve(server_end, handler.clone());
     let both = async { tokio::join!(peer::client(client_end, scenario), serving) };
-    let settled = settle(both, &capture, opts.quiet, opts.timeout).await;
+    let settled = settle(both, &capture, &recorder, opts.quiet, opts.timeout).await;
     recorder.seal();
     let (ending, subject_error, timed_out) = match settled {
         Settled::Done((_, served)) => (
@@ -118,11 +126,19 @@ pub async fn run_client(
     opts: &Options,
 ) -> (Run, bool) {
     if let Support::No(why) = subject.supports(scenario) {
-        return (unsupported(scenario, Side::Client, subject.name(), why), false);
+        return (
+            unsupported(scenario, Side::Client, subject.name(), why),
+            false,
+        );
     }
     let (client_tcp, server_tcp) = match tcp::loopback_pair().await {
         Ok(pair) => pair,
-        Err(e) => return (setup_error(scenario, Side::Client, subject.name(), e), false),
+        Err(e) => {
+            return (
+                setup_error(scenario, Side::Client, subject.name(), e),
+                false,
+            );
+        }
     };
     let recorder = Recorder::new();
     let capture = Capture::new(opts.capture_cap);
@@ -147,7 +163,7 @@ pub async fn run_client(
     let app = ClientApp::new(scenario.clone(), recorder.clone());
     let connecting = subject.connect(client_end, app.clone());
     let both = async { tokio::join!(connecting, peer::server(server_end, scenario)) };
-    let settled = settle(both, &capture, opts.quiet, opts.timeout).await;
+    let settled = settle(both, &capture, &recorder, opts.quiet, opts.timeout).await;
     recorder.seal();
     let (ending, subject_error, timed_out) = match settled {
         Settled::Done((connected, _)) => (
@@ -256,22 +272,27 @@ pub async fn run_subjects(
     clients: &[SharedClient],
     cases: &[Case],
     opts: &Options,
-    progress: &(dyn Fn(&CaseResult) + Send + Sync),
+    progress: super::Progress,
 ) -> Vec<CaseResult> {
     let mut jobs: Vec<std::pin::Pin<Box<dyn std::future::Future<Output = CaseResult> + Send>>> =
         Vec::new();
     for case in cases {
         for server in servers.iter().filter(|_| case.sides.server) {
-            jobs.push(Box::pin(server_case(server.clone(), case.clone(), opts.clone())));
+            jobs.push(Box::pin(server_case(
+                server.clone(),
+                case.clone(),
+                opts.clone(),
+            )));
         }
         for client in clients.iter().filter(|_| case.sides.client) {
-            jobs.push(Box::pin(client_case(client.clone(), case.clone(), opts.clone())));
+            jobs.push(Box::pin(client_case(
+                client.clone(),
+                case.clone(),
+                opts.clone(),
+            )));
         }
     }
-    let results = super::bounded(jobs, opts.concurrency).await;
-    for result in &results {
-        progress(result);
-    }
+    let results = super::bounded(jobs, opts.concurrency, progress).await;
     results
 }
 
@@ -280,7 +301,7 @@ pub async fn run_subjects(
 pub async fn check_mutants(
     cases: &[Case],
     opts: &Options,
-    progress: &(dyn Fn(&CaseResult) + Send + Sync),
+    progress: super::Progress,
 ) -> Vec<MutantResult> {
     let mut out = Vec::new();
     let mutants = Mutant::all();
@@ -291,21 +312,26 @@ pub async fn check_mutants(
         for case in cases {
             match (mutant.server(), mutant.client()) {
                 (Some(server), _) if case.sides.server => {
-                    jobs.push(Box::pin(server_case(Arc::new(server), case.clone(), opts.clone())));
+                    jobs.push(Box::pin(server_case(
+                        Arc::new(server),
+                        case.clone(),
+                        opts.clone(),
+                    )));
                     owners.push(m);
                 }
                 (_, Some(client)) if case.sides.client => {
-                    jobs.push(Box::pin(client_case(Arc::new(client), case.clone(), opts.clone())));
+                    jobs.push(Box::pin(client_case(
+                        Arc::new(client),
+                        case.clone(),
+                        opts.clone(),
+                    )));
                     owners.push(m);
                 }
                 _ => {}
             }
         }
     }
-    let results = super::bounded(jobs, opts.concurrency).await;
-    for result in &results {
-        progress(result);
-    }
+    let results = super::bounded(jobs, opts.concurrency, progress).await;
     for (m, mutant) in mutants.iter().enumerate() {
         let mine = results
             .iter()
@@ -319,10 +345,7 @@ pub async fn check_mutants(
         let result = match catching.next() {
             Some(first) => {
                 let more = catching.count();
-                let violation = first
-                    .violations
-                    .iter()
-                    .find(|v| v.point == mutant.breaks());
+                let violation = first.violations.iter().find(|v| v.point == mutant.breaks());
                 MutantResult {
                     name: mutant.name().to_string(),
                     caught: true,
@@ -338,10 +361,22 @@ pub async fn check_mutants(
                     ),
                 }
             }
-            None => MutantResult {
-                name: mutant.name().to_string(),
-                caught: false,
-                detail: format!("no case failed with {}", mutant.breaks()),
+            None => match caught_in_memory(*mutant, cases) {
+                // Some bugs live in a window narrower than any pacing (a byte that
+                // arrives between two syscalls of the subject): the in-memory wire
+                // opens that window deterministically.
+                Some((case_id, message)) => MutantResult {
+                    name: mutant.name().to_string(),
+                    caught: true,
+                    detail: format!(
+                        "{case_id} (in-memory wire; TCP timing never hit its window): {message}"
+                    ),
+                },
+                None => MutantResult {
+                    name: mutant.name().to_string(),
+                    caught: false,
+                    detail: format!("no case failed with {}", mutant.breaks()),
+                },
             },
         };
         out.push(result);
@@ -352,3 +387,19 @@ pub async fn check_mutants(
 /// How long a quiet connection is given in the embedded run, where both ends
 /// are in this process and a pause means the conversation is over.
 pub const EMBEDDED_QUIET: Duration = Duration::from_millis(150);
+
+/// The first case that catches `mutant` over the deterministic in-memory wire.
+fn caught_in_memory(mutant: Mutant, cases: &[Case]) -> Option<(String, String)> {
+    cases.iter().find_map(|case| {
+        let run = match (mutant.server(), mutant.client()) {
+            (Some(server), _) if case.sides.server => check::run_server(&server, &case.scenario),
+            (_, Some(client)) if case.sides.client => check::run_client(&client, &case.scenario),
+            _ => return None,
+        };
+        run.verdict
+            .violations
+            .iter()
+            .find(|v| v.point == mutant.breaks())
+            .map(|v| (case.id.to_string(), v.message.clone()))
+    })
+}

@@ -17,10 +17,11 @@ use crate::oracle::Verdict;
 use crate::report::{CaseResult, Outcome};
 use crate::suite::{Case, Level};
 use crate::wire::tcp::Capture;
-use crate::wire::{Side, Trace};
+use crate::wire::{Recorder, Side, Trace};
 
 pub mod black_box;
 pub mod embedded;
+pub mod serve;
 pub mod websocket;
 
 /// How cases are run.
@@ -75,13 +76,16 @@ pub(crate) enum Settled<T> {
 }
 
 /// Waits for `fut`, ending early when `capture` shows no activity for `quiet`,
-/// or at `timeout`.
+/// or at `timeout`. The recorder is sealed before `fut` is dropped, so that the
+/// teardown of an unfinished run (sockets dropped) stays out of the trace.
 pub(crate) async fn settle<F: Future>(
     fut: F,
     capture: &Capture,
+    recorder: &Recorder,
     quiet: Duration,
     timeout: Duration,
 ) -> Settled<F::Output> {
+    let mut fut = std::pin::pin!(fut);
     let deadline = tokio::time::Instant::now() + timeout;
     let watch = async {
         let tick = (quiet / 5).max(Duration::from_millis(2));
@@ -98,11 +102,13 @@ pub(crate) async fn settle<F: Future>(
             }
         }
     };
-    tokio::select! {
-        out = fut => Settled::Done(out),
+    let settled = tokio::select! {
+        out = &mut fut => Settled::Done(out),
         () = watch => Settled::Quiet,
         () = tokio::time::sleep_until(deadline) => Settled::TimedOut,
-    }
+    };
+    recorder.seal();
+    settled
 }
 
 /// The outcome of a verdict for a case of `level`.
@@ -162,19 +168,30 @@ pub fn from_run(case: &Case, run: Run, timed_out: bool, duration: Duration) -> C
     )
 }
 
-/// Runs `jobs` at most `limit` at a time on the current runtime, keeping their order.
-pub(crate) async fn bounded<T, F>(jobs: Vec<F>, limit: usize) -> Vec<T>
+/// Called with each case result as it is made (for progress bars and plain lines).
+pub type Progress = Arc<dyn Fn(&CaseResult) + Send + Sync>;
+
+/// A progress callback that does nothing.
+pub fn no_progress() -> Progress {
+    Arc::new(|_| {})
+}
+
+/// Runs `jobs` at most `limit` at a time on the current runtime, keeping their
+/// order, calling `done` as each finishes.
+pub(crate) async fn bounded<F>(jobs: Vec<F>, limit: usize, done: Progress) -> Vec<CaseResult>
 where
-    F: Future<Output = T> + Send + 'static,
-    T: Send + 'static,
+    F: Future<Output = CaseResult> + Send + 'static,
 {
     let semaphore = Arc::new(tokio::sync::Semaphore::new(limit.max(1)));
     let mut handles = Vec::with_capacity(jobs.len());
     for job in jobs {
         let semaphore = semaphore.clone();
+        let done = done.clone();
         handles.push(tokio::spawn(async move {
             let _permit = semaphore.acquire_owned().await;
-            job.await
+            let result = job.await;
+            done(&result);
+            result
         }));
     }
     let mut out = Vec::with_capacity(handles.len());

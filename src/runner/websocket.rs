@@ -79,7 +79,10 @@ pub fn unframe(stream: &[u8]) -> Result<Vec<u8>, String> {
             127 if rest.len() >= 10 => {
                 let mut be = [0u8; 8];
                 be.copy_from_slice(&rest[2..10]);
-                (usize::try_from(u64::from_be_bytes(be)).unwrap_or(usize::MAX), 10)
+                (
+                    usize::try_from(u64::from_be_bytes(be)).unwrap_or(usize::MAX),
+                    10,
+                )
             }
             126 | 127 => return Err(format!("a truncated frame header at byte {at}")),
             n => (usize::from(n), 2),
@@ -141,7 +144,10 @@ pub fn parse_frame(buf: &[u8]) -> Option<(u8, Vec<u8>, usize)> {
     let opcode = buf[0] & 0x0f;
     let masked = buf[1] & 0x80 != 0;
     let (len, mut header) = match buf[1] & 0x7f {
-        126 => (usize::from(u16::from_be_bytes([*buf.get(2)?, *buf.get(3)?])), 4),
+        126 => (
+            usize::from(u16::from_be_bytes([*buf.get(2)?, *buf.get(3)?])),
+            4,
+        ),
         127 => {
             let mut be = [0u8; 8];
             be.copy_from_slice(buf.get(2..10)?);

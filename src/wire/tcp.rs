@@ -85,8 +85,7 @@ impl Capture {
         let before = self.stored.fetch_add(data.len(), Ordering::Relaxed);
         let room = self.cap.saturating_sub(before);
         if room < data.len() {
-            self.dropped
-                .fetch_add(data.len() - room, Ordering::Relaxed);
+            self.dropped.fetch_add(data.len() - room, Ordering::Relaxed);
         }
         &data[..room.min(data.len())]
     }
