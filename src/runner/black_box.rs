@@ -590,13 +590,17 @@ pub async fn client_case(target: &ClientTarget, case: &Case, opts: &Options) -> 
     let response_len = response.len();
     let mut expected = scenario.server_first().to_vec();
     expected.extend_from_slice(&push);
-    let cuts = Scenario::resolve_cuts(
+    let mut cuts = Scenario::resolve_cuts(
         &scenario.server_cuts,
         head_end,
         response_len,
         first.len(),
         first.len() + push.len(),
     );
+    // The pushed bytes follow a pause: only what the case puts in the 101's
+    // segment arrives with it, so a client that loses its read-ahead fails
+    // exactly the cases that coalesce.
+    cuts.push(first.len());
     let recorder = Recorder::new();
     let capture = Capture::new(opts.capture_cap);
     let io = Paced::new(

@@ -35,8 +35,9 @@ use tokio::time::Sleep;
 use super::trace::{Closing, Direction, Event, Recorder};
 
 /// How long a paced writer pauses at a cut point: long enough that on loopback
-/// the bytes before the cut are sent, and usually read, on their own.
-pub const CUT_PAUSE: Duration = Duration::from_millis(5);
+/// the bytes before the cut are sent, and read, on their own, even on a loaded
+/// machine where a thread may wake a few milliseconds late.
+pub const CUT_PAUSE: Duration = Duration::from_millis(10);
 
 /// The default capture cap per connection: far above what any case sends.
 pub const DEFAULT_CAP: usize = 16 << 20;
