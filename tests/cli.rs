@@ -21,8 +21,8 @@ fn harness() -> Command {
 
 fn output(cmd: &mut Command) -> (i32, String) {
     let out = cmd.output().expect("the binary runs");
-    let text = String::from_utf8_lossy(&out.stdout).into_owned()
-        + &String::from_utf8_lossy(&out.stderr);
+    let text =
+        String::from_utf8_lossy(&out.stdout).into_owned() + &String::from_utf8_lossy(&out.stderr);
     (out.status.code().unwrap_or(-1), text)
 }
 
@@ -39,7 +39,13 @@ impl Served {
             .and_then(|l| l.local_addr())
             .expect("a free port");
         let child = StdCommand::new(env!("CARGO_BIN_EXE_hijack-harness"))
-            .args(["serve", "--listen", &addr.to_string(), "--protocol", protocol])
+            .args([
+                "serve",
+                "--listen",
+                &addr.to_string(),
+                "--protocol",
+                protocol,
+            ])
             .stdout(Stdio::null())
             .stderr(Stdio::null())
             .spawn()
@@ -89,11 +95,8 @@ fn each_mutant_server_fails_with_its_point() {
         .into_iter()
         .filter(|m| m.name() != "loses-background-byte");
     for mutant in tcp_reachable {
-        let (code, text) = output(harness().args([
-            "run",
-            "--subject",
-            &format!("mutant:{}", mutant.name()),
-        ]));
+        let (code, text) =
+            output(harness().args(["run", "--subject", &format!("mutant:{}", mutant.name())]));
         assert_eq!(code, 1, "mutant {} passed:\n{text}", mutant.name());
         assert!(
             text.contains(&mutant.breaks().to_string()),
@@ -132,7 +135,9 @@ fn nothing_listening_is_exit_code_2_with_a_reason() {
     let (code, text) = output(harness().args(["run", "--server", &addr.to_string()]));
     assert_eq!(code, 2, "{text}");
     assert!(
-        text.contains(&format!("nothing is listening on {addr}: is the server running?")),
+        text.contains(&format!(
+            "nothing is listening on {addr}: is the server running?"
+        )),
         "{text}"
     );
 }
@@ -178,10 +183,11 @@ fn serve_naively(mut stream: TcpStream) -> std::io::Result<()> {
             if line == "\r\n" {
                 break;
             }
-            if !first && let Some((name, value)) = line.split_once(':') {
-                if name.eq_ignore_ascii_case("upgrade") {
-                    upgrade = Some(value.trim().to_ascii_lowercase());
-                }
+            if !first
+                && let Some((name, value)) = line.split_once(':')
+                && name.eq_ignore_ascii_case("upgrade")
+            {
+                upgrade = Some(value.trim().to_ascii_lowercase());
             }
             first = false;
         }
@@ -201,9 +207,9 @@ fn serve_naively(mut stream: TcpStream) -> std::io::Result<()> {
                 }
                 return stream.shutdown(Shutdown::Write);
             }
-            Some(_) => stream.write_all(
-                b"HTTP/1.1 426 Upgrade Required\r\nContent-Length: 0\r\n\r\n",
-            )?,
+            Some(_) => {
+                stream.write_all(b"HTTP/1.1 426 Upgrade Required\r\nContent-Length: 0\r\n\r\n")?
+            }
             None => stream.write_all(b"HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n")?,
         }
     }
@@ -267,11 +273,11 @@ fn a_client_command_is_run_per_case() {
     let command = format!("{} {{addr}}", client.display());
     let (code, text) = output(harness().args(["run", "--client-cmd", &command]));
     assert_eq!(code, 0, "{text}");
-    let (code, text) = output(
-        harness()
-            .env("ECHO_CLIENT_DROP_READ_AHEAD", "1")
-            .args(["run", "--client-cmd", &command]),
-    );
+    let (code, text) = output(harness().env("ECHO_CLIENT_DROP_READ_AHEAD", "1").args([
+        "run",
+        "--client-cmd",
+        &command,
+    ]));
     assert_eq!(code, 1, "{text}");
     assert!(
         text.contains("FAIL handoff.server-speaks-first")

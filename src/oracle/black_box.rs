@@ -25,6 +25,9 @@ pub enum Expect {
     Refusal,
 }
 
+/// Turns the bytes after a response head into the echoed payload (or says why not).
+pub type Decoder = dyn Fn(&[u8]) -> Result<Vec<u8>, String>;
+
 /// Everything a black-box run produced.
 pub struct BlackBoxObservation<'a> {
     /// What crossed the wire, as the harness's socket saw it.
@@ -38,7 +41,7 @@ pub struct BlackBoxObservation<'a> {
     pub expected_echo: &'a [u8],
     /// Turns what the server sent after its head into echoed bytes (WebSocket
     /// unframes); `None` for a raw echo, where offsets map one to one onto the wire.
-    pub decode: Option<&'a dyn Fn(&[u8]) -> Result<Vec<u8>, String>>,
+    pub decode: Option<&'a Decoder>,
     /// Whether the client closed its write half (or sent its closing frame).
     pub client_closed: bool,
     /// How the run ended.

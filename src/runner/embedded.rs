@@ -292,8 +292,7 @@ pub async fn run_subjects(
             )));
         }
     }
-    let results = super::bounded(jobs, opts.concurrency, progress).await;
-    results
+    super::bounded(jobs, opts.concurrency, progress).await
 }
 
 /// The mutant self-check over TCP: every mutant runs every case of its side; it

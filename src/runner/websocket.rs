@@ -116,25 +116,6 @@ pub fn unframe(stream: &[u8]) -> Result<Vec<u8>, String> {
     Ok(out)
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn accept_matches_rfc_example() {
-        assert_eq!(
-            accept("dGhlIHNhbXBsZSBub25jZQ=="),
-            "s3pPLMBiTxaQ9kYAJ3W5mL30JAk="
-        );
-    }
-
-    #[test]
-    fn frames_round_trip() {
-        let payload: Vec<u8> = (0..70_000u32).map(|i| i as u8).collect();
-        assert_eq!(unframe(&client_frames(&payload, 7)).unwrap(), payload);
-    }
-}
-
 /// One frame at the start of `buf`: `(opcode, unmasked payload, length on the
 /// wire)`; `None` until a whole frame is there.
 pub fn parse_frame(buf: &[u8]) -> Option<(u8, Vec<u8>, usize)> {
@@ -180,4 +161,23 @@ pub fn server_frame(opcode: u8, payload: &[u8]) -> Vec<u8> {
     push_len(&mut out, payload.len(), false);
     out.extend_from_slice(payload);
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn accept_matches_rfc_example() {
+        assert_eq!(
+            accept("dGhlIHNhbXBsZSBub25jZQ=="),
+            "s3pPLMBiTxaQ9kYAJ3W5mL30JAk="
+        );
+    }
+
+    #[test]
+    fn frames_round_trip() {
+        let payload: Vec<u8> = (0..70_000u32).map(|i| i as u8).collect();
+        assert_eq!(unframe(&client_frames(&payload, 7)).unwrap(), payload);
+    }
 }
