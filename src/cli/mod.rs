@@ -66,7 +66,7 @@ pub struct Cli {
 pub enum Command {
     /// Run the conformance suite: embedded (no target), or against a server, proxy or client.
     #[command(after_long_help = RUN_EXAMPLES)]
-    Run(RunArgs),
+    Run(Box<RunArgs>),
     /// List the conformance cases: ID, level, protocols, title.
     List {
         /// Only cases whose ID matches this glob (repeatable).

@@ -32,7 +32,7 @@ pub fn main() -> ExitCode {
         .with_writer(std::io::stderr)
         .try_init();
     let result = match cli.command {
-        Command::Run(args) => run(args),
+        Command::Run(args) => run(*args),
         Command::List { cases } => list(&cases),
         Command::Serve { listen, protocol } => serve_forever(&listen, protocol),
         Command::SelfCheck { count } => Ok(self_check(count)),
