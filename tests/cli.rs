@@ -86,6 +86,16 @@ fn the_embedded_run_passes_and_catches_every_mutant() {
 }
 
 #[test]
+fn hyper_passes_every_case_it_supports_over_tcp() {
+    let (code, text) = output(harness().args(["run", "--subject", "hyper"]));
+    assert_eq!(code, 0, "{text}");
+    assert!(
+        text.contains("hyper server") && text.contains("hyper client"),
+        "{text}"
+    );
+}
+
+#[test]
 fn each_mutant_server_fails_with_its_point() {
     // `loses-background-byte` loses a byte that arrives between two syscalls of
     // the server: no pacing hits that window reliably over real TCP, so the

@@ -9,8 +9,8 @@ pub mod table;
 
 const RUN_EXAMPLES: &str = "\
 Examples:
-  # The embedded suite: every case against the reference server and client over
-  # loopback TCP, plus the self-check that every mutant is caught (a few seconds).
+  # The embedded suite: every case against the reference and hyper servers and
+  # clients over loopback TCP, plus the self-check that every mutant is caught (a few seconds).
   hijack-harness run
 
   # Your server, any language: it must answer `Upgrade: echo` with 101 and echo.

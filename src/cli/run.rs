@@ -15,6 +15,7 @@ use hijack_harness::report::{self, CaseResult, Outcome, RunReport};
 use hijack_harness::runner::black_box::{self, ClientTarget, ServerTarget};
 use hijack_harness::runner::embedded::{self, SharedClient, SharedServer};
 use hijack_harness::runner::{self, Options, Progress, serve};
+use hijack_harness::subject::hyper::{HyperClient, HyperServer, ServerMode};
 use hijack_harness::subject::mutants::Mutant;
 use hijack_harness::subject::reference::{ReferenceClient, ReferenceServer};
 use hijack_harness::suite::{self, Case, Proto};
@@ -340,20 +341,33 @@ fn black_box_options(args: &RunArgs, timeout: Duration) -> Options {
 fn embedded_subjects(
     only: Option<&str>,
 ) -> anyhow::Result<(Vec<SharedServer>, Vec<SharedClient>, bool)> {
-    // TODO(hyper): add `hijack_harness::subject::hyper` server and client here once merged.
     let reference = || -> (Vec<SharedServer>, Vec<SharedClient>) {
         (
             vec![Arc::new(ReferenceServer::default())],
             vec![Arc::new(ReferenceClient::default())],
         )
     };
+    // hyper with its default options (`http1::Builder` defaults, `with_upgrades`).
+    let hyper = || -> (Vec<SharedServer>, Vec<SharedClient>) {
+        (
+            vec![Arc::new(HyperServer::new(ServerMode::Direct))],
+            vec![Arc::new(HyperClient::default())],
+        )
+    };
     match only {
         None => {
-            let (s, c) = reference();
+            let (mut s, mut c) = reference();
+            let (hs, hc) = hyper();
+            s.extend(hs);
+            c.extend(hc);
             Ok((s, c, true))
         }
         Some("reference") => {
             let (s, c) = reference();
+            Ok((s, c, false))
+        }
+        Some("hyper") => {
+            let (s, c) = hyper();
             Ok((s, c, false))
         }
         Some(name) => {
@@ -362,7 +376,7 @@ fn embedded_subjects(
                 .and_then(Mutant::from_name)
                 .with_context(|| {
                     format!(
-                        "unknown subject {name:?}: use reference or mutant:NAME with NAME one of {}",
+                        "unknown subject {name:?}: use reference, hyper or mutant:NAME with NAME one of {}",
                         Mutant::all()
                             .iter()
                             .map(|m| m.name())

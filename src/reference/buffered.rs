@@ -25,6 +25,9 @@ pub struct Config {
     pub read_chunk: usize,
     /// The longest head accepted, in bytes.
     pub max_head: usize,
+    /// How long a head may take to arrive, once asked for; `None` waits forever.
+    /// Needs a tokio runtime with its timer when set.
+    pub head_timeout: Option<std::time::Duration>,
 }
 
 impl Default for Config {
@@ -32,8 +35,18 @@ impl Default for Config {
         Config {
             read_chunk: 8 * 1024,
             max_head: 64 * 1024,
+            head_timeout: None,
         }
     }
+}
+
+/// Whether `buf` has a blank line (`\n\n` or `\n\r\n`, which ends a head) that
+/// ends after offset `scanned`: only the bytes new since the last look, and the
+/// three before them, can complete one.
+fn has_blank_line(buf: &[u8], scanned: usize) -> bool {
+    let from = scanned.saturating_sub(3);
+    let tail = &buf[from..];
+    tail.windows(2).any(|w| w == b"\n\n") || tail.windows(3).any(|w| w == b"\n\r\n")
 }
 
 /// A transport with a read buffer and a write buffer.
@@ -112,11 +125,30 @@ impl<IO: AsyncRead + AsyncWrite + Unpin> BufferedConn<IO> {
         what: &'static str,
         parse: HeadParser<H>,
     ) -> Result<Option<H>> {
+        match self.config.head_timeout {
+            None => self.read_head_untimed(what, parse).await,
+            Some(limit) => tokio::time::timeout(limit, self.read_head_untimed(what, parse))
+                .await
+                .map_err(|_| Error::HeadTimeout(limit))?,
+        }
+    }
+
+    async fn read_head_untimed<H>(
+        &mut self,
+        what: &'static str,
+        parse: HeadParser<H>,
+    ) -> Result<Option<H>> {
+        // Parsing is only worth trying once the buffer holds a blank line: a head
+        // arriving a byte at a time would otherwise be parsed once per byte.
+        let mut scanned = 0;
         loop {
-            if let Some((head, len)) = parse(&self.read_buf)? {
+            if has_blank_line(&self.read_buf, scanned)
+                && let Some((head, len)) = parse(&self.read_buf)?
+            {
                 self.read_buf.advance(len);
                 return Ok(Some(head));
             }
+            scanned = self.read_buf.len();
             if self.read_buf.len() >= self.config.max_head {
                 return Err(Error::HeadTooLarge {
                     limit: self.config.max_head,
@@ -126,6 +158,8 @@ impl<IO: AsyncRead + AsyncWrite + Unpin> BufferedConn<IO> {
                 if self.read_buf.is_empty() {
                     return Ok(None);
                 }
+                // Let the parser say what is wrong with a truncated head, if anything.
+                parse(&self.read_buf)?;
                 return Err(Error::UnexpectedEof(what));
             }
         }
