@@ -261,6 +261,9 @@ fn a_server_that_ignores_the_read_ahead_fails_exactly_the_early_data_cases() {
             .filter_map(|l| l.split_whitespace().next())
             .collect();
         assert_eq!(failed, expected, "attempt {attempt}:\n{text}");
+        if attempt == 0 {
+            eprintln!("{text}");
+        }
         assert!(
             text.contains(
                 "the server echoed 0 bytes of the 1 byte the client sent after the request: \
