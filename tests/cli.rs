@@ -298,3 +298,64 @@ fn a_client_command_is_run_per_case() {
         "{text}"
     );
 }
+
+#[test]
+fn a_connect_proxy_is_tested_with_the_harness_upstream() {
+    let proxy = std::path::Path::new(env!("CARGO_BIN_EXE_hijack-harness"))
+        .parent()
+        .map(|dir| dir.join("examples").join("connect_proxy"));
+    let Some(proxy) = proxy.filter(|p| p.exists()) else {
+        eprintln!("connect_proxy example not built; skipping");
+        return;
+    };
+    let addr = TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .expect("a free port");
+    let child = StdCommand::new(proxy)
+        .arg(addr.to_string())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("the proxy starts");
+    let served = Served { child, addr };
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while TcpStream::connect(served.addr).is_err() {
+        assert!(Instant::now() < deadline, "the proxy never listened");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    let (code, text) = output(harness().args([
+        "run",
+        "--proxy",
+        &served.addr.to_string(),
+        "--via",
+        "connect",
+    ]));
+    assert_eq!(code, 0, "{text}");
+    assert!(text.contains("connect.tunnel-early-data"), "{text}");
+}
+
+#[test]
+fn report_files_are_written() {
+    let served = Served::start("echo");
+    let dir = tempfile::tempdir().expect("a temp dir");
+    let path = |name: &str| dir.path().join(name).display().to_string();
+    let (code, text) = output(harness().args([
+        "run",
+        "--server",
+        &served.addr.to_string(),
+        "--cases",
+        "handoff.early-data.*",
+        "--json",
+        &path("out.json"),
+        "--junit",
+        &path("out.xml"),
+        "--html",
+        &path("out.html"),
+        "--traces",
+        &path("traces"),
+    ]));
+    assert_eq!(code, 0, "{text}");
+    for name in ["out.json", "out.xml", "out.html", "traces"] {
+        assert!(dir.path().join(name).exists(), "{name} missing");
+    }
+}

@@ -455,3 +455,73 @@ pub async fn loopback_pair() -> io::Result<(TcpStream, TcpStream)> {
     server.set_nodelay(true)?;
     Ok((client, server))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+
+    #[tokio::test]
+    async fn a_cut_splits_one_write_into_two_segments() {
+        let (client, server) = loopback_pair().await.expect("loopback");
+        let recorder = Recorder::new();
+        let capture = Capture::new(DEFAULT_CAP);
+        let mut paced = Paced::new(
+            Recording::new(
+                client,
+                recorder.clone(),
+                capture.clone(),
+                Direction::ClientToServer,
+                false,
+            ),
+            vec![3],
+            CUT_PAUSE,
+        );
+        paced.write_all(b"abcdefgh").await.expect("write");
+        paced.shutdown().await.expect("shutdown");
+        let mut server = server;
+        let mut got = Vec::new();
+        server.read_to_end(&mut got).await.expect("read");
+        assert_eq!(got, b"abcdefgh");
+        let trace = recorder.snapshot();
+        let segments: Vec<&[u8]> = trace
+            .segments(Direction::ClientToServer)
+            .map(|b| &b[..])
+            .collect();
+        assert_eq!(segments, [&b"abc"[..], &b"defgh"[..]]);
+        assert!(trace.fin(Direction::ClientToServer).is_some());
+    }
+
+    #[tokio::test]
+    async fn the_capture_stops_storing_at_its_cap_and_keeps_counting() {
+        let (client, mut server) = loopback_pair().await.expect("loopback");
+        let recorder = Recorder::new();
+        let capture = Capture::new(4);
+        let mut rec = Recording::new(
+            client,
+            recorder.clone(),
+            capture.clone(),
+            Direction::ClientToServer,
+            false,
+        );
+        rec.write_all(b"0123456789").await.expect("write");
+        let mut buf = [0u8; 10];
+        server.read_exact(&mut buf).await.expect("read");
+        assert_eq!(
+            recorder.snapshot().stream(Direction::ClientToServer),
+            b"0123"
+        );
+        assert_eq!(capture.dropped(), 6);
+    }
+
+    #[tokio::test]
+    async fn refused_names_the_address() {
+        let addr = std::net::TcpListener::bind("127.0.0.1:0")
+            .and_then(|l| l.local_addr())
+            .expect("a free port");
+        let err = connect(addr, Duration::from_secs(1))
+            .await
+            .expect_err("nothing listens");
+        assert!(err.to_string().contains("is the server running?"), "{err}");
+    }
+}
