@@ -138,5 +138,6 @@ pub fn render(report: &RunReport) -> String {
         let _ = write!(out, "; {caught}/{} mutants caught", report.mutants.len());
     }
     let _ = writeln!(out, "; {:.2} s", report.duration.as_secs_f64());
-    out
+    // Padding is for alignment only: no trailing blanks in logs and diffs.
+    out.lines().map(|l| l.trim_end().to_string() + "\n").collect()
 }
