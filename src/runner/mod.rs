@@ -91,14 +91,22 @@ pub(crate) async fn settle<F: Future>(
         let tick = (quiet / 5).max(Duration::from_millis(2));
         let mut last = capture.activity();
         let mut since = Instant::now();
+        // Wall time alone is not enough: if the runtime was busy elsewhere (a big
+        // diff in another case's oracle), this connection was not polled either.
+        // Quiet needs several ticks in a row that each saw nothing move.
+        let mut still = 0u32;
         loop {
             tokio::time::sleep(tick).await;
             let now = capture.activity();
             if now != last {
                 last = now;
                 since = Instant::now();
-            } else if since.elapsed() >= quiet {
-                return;
+                still = 0;
+            } else {
+                still += 1;
+                if still >= 5 && since.elapsed() >= quiet {
+                    return;
+                }
             }
         }
     };
