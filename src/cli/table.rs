@@ -139,5 +139,7 @@ pub fn render(report: &RunReport) -> String {
     }
     let _ = writeln!(out, "; {:.2} s", report.duration.as_secs_f64());
     // Padding is for alignment only: no trailing blanks in logs and diffs.
-    out.lines().map(|l| l.trim_end().to_string() + "\n").collect()
+    out.lines()
+        .map(|l| l.trim_end().to_string() + "\n")
+        .collect()
 }
