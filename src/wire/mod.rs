@@ -3,6 +3,7 @@
 pub mod driver;
 pub mod memory;
 pub mod pcap;
+pub mod tcp;
 pub mod text;
 pub mod trace;
 
