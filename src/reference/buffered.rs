@@ -89,8 +89,19 @@ impl<IO> BufferedConn<IO> {
     }
 
     /// Hands the transport over with both buffers, without copying them.
+    ///
+    /// `freeze` keeps the bytes where they are; the only allocation it can make is
+    /// `bytes`' small shared header for a buffer that is not full, and an empty
+    /// buffer is not frozen at all.
     pub fn into_hijacked(self) -> Hijacked<IO> {
-        Hijacked::new(self.io, self.read_buf.freeze(), self.write_buf.freeze())
+        let freeze = |buf: BytesMut| {
+            if buf.is_empty() {
+                Bytes::new()
+            } else {
+                buf.freeze()
+            }
+        };
+        Hijacked::new(self.io, freeze(self.read_buf), freeze(self.write_buf))
     }
 
     /// The transport and both buffers, for variants that mishandle them on purpose.
