@@ -494,10 +494,15 @@ fn a_trace_file_per_problem_and_no_escape_from_the_directory() {
         .iter()
         .filter(|r| r.outcome.is_problem())
         .collect();
-    let files = std::fs::read_dir(dir.path().join("traces"))
+    let names: Vec<String> = std::fs::read_dir(dir.path().join("traces"))
         .unwrap()
-        .count();
-    assert_eq!(files, problems.len());
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    // A text trace and a pcap per problem, nothing else.
+    let count = |ext: &str| names.iter().filter(|n| n.ends_with(ext)).count();
+    assert_eq!(count(".txt"), problems.len());
+    assert_eq!(count(".pcap"), problems.len());
+    assert_eq!(names.len(), 2 * problems.len());
     let text = std::fs::read_to_string(report::traces::text_path(
         &dir.path().join("traces"),
         problems[0],

@@ -25,14 +25,12 @@ pub fn write_dir(report: &RunReport, dir: &Path) -> io::Result<()> {
     Ok(())
 }
 
-/// The single call site of the pcap export.
-///
-/// MERGE: `src/wire/pcap.rs` is written on another branch. When it lands,
-/// replace the body with `crate::wire::pcap::write(trace, path)`; until then
-/// this branch writes text traces only.
+/// The pcap of one trace, for Wireshark's "Follow TCP Stream".
 fn pcap(trace: &Trace, path: &Path) -> io::Result<()> {
-    let _ = (trace, path);
-    Ok(())
+    crate::wire::pcap::write_file(trace, path).map_err(|e| match e {
+        crate::wire::pcap::PcapExportError::Io(io) => io,
+        other => io::Error::other(other),
+    })
 }
 
 /// The name of a result's files, without extension.
