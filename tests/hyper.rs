@@ -139,7 +139,7 @@ fn client_configs() -> impl Strategy<Value = HyperClientOptions> {
 // properties
 
 proptest! {
-    #![proptest_config(ProptestConfig::with_cases(support::cases()))]
+    #![proptest_config(support::proptest_config("hyper"))]
 
     /// hyper's server, reading `Upgraded` itself, under any configuration.
     #[test]

@@ -8,7 +8,7 @@ use hijack_harness::subject::reference::{ReferenceClient, ReferenceServer};
 use proptest::prelude::*;
 
 proptest! {
-    #![proptest_config(ProptestConfig::with_cases(support::cases()))]
+    #![proptest_config(support::proptest_config("properties"))]
 
     /// Every byte the client sends after the request reaches the server
     /// application, every byte the application writes reaches the client, and

@@ -28,7 +28,7 @@ fn verdict(run: &Run, faults: &Faults) -> Verdict {
 }
 
 proptest! {
-    #![proptest_config(ProptestConfig::with_cases(support::cases()))]
+    #![proptest_config(support::proptest_config("reliability"))]
 
     #[test]
     fn reference_server_survives_faults(s in scenario(), f in faults()) {

@@ -14,6 +14,21 @@ pub fn cases() -> u32 {
         .unwrap_or(256)
 }
 
+/// The proptest configuration of the property files: `PROPTEST_CASES` cases, and
+/// failures persisted to `proptest-regressions/<name>.txt`, which is committed so
+/// that every later run replays them first. (proptest's default looks for
+/// `lib.rs` above the test's source and finds none for files under `tests/`.)
+pub fn proptest_config(name: &str) -> proptest::test_runner::Config {
+    let path: &'static str = Box::leak(format!("proptest-regressions/{name}.txt").into_boxed_str());
+    proptest::test_runner::Config {
+        cases: cases(),
+        failure_persistence: Some(Box::new(
+            proptest::test_runner::FileFailurePersistence::Direct(path),
+        )),
+        ..proptest::test_runner::Config::default()
+    }
+}
+
 /// A run as text: trace and verdict, for assertion messages.
 pub fn report(run: &Run) -> String {
     format!(
