@@ -102,40 +102,82 @@ impl Payload {
     }
 
     /// The bytes, for the payload in `role`.
+    ///
+    /// A payload of length `n` is the first `n` bytes of an endless stream that
+    /// depends only on the fill and the role, so the bytes come from a per-thread
+    /// cache of those streams and are a zero-copy slice of it. A run asks for the
+    /// same payload several times (cut resolution, the scripted peer, the handler,
+    /// the oracle), and a fuzzer asks for similar ones millions of times; the cache
+    /// makes that cost one generation, not one per call. The bytes are the same
+    /// with or without the cache.
     pub fn bytes(&self, role: Role) -> Bytes {
         let len = self.len.min(MAX_PAYLOAD);
-        match self.fill {
-            Fill::HttpLike => {
-                let pattern = b"GET / HTTP/1.1\r\nHost: smuggled\r\n\r\n";
-                pattern
-                    .iter()
-                    .copied()
-                    .cycle()
-                    .take(len)
-                    .collect::<Vec<u8>>()
-                    .into()
+        let key = match self.fill {
+            Fill::HttpLike => None,
+            Fill::Noise(seed) => Some((seed, role.salt())),
+        };
+        STREAMS.with(|streams| {
+            let mut streams = streams.borrow_mut();
+            if let Some(stream) = streams.get(&key)
+                && stream.len() >= len
+            {
+                return stream.slice(..len);
             }
-            Fill::Noise(seed) => {
-                let salt: u32 = match role {
-                    Role::Body(i) => 0x100 + u32::from(i),
-                    Role::Early => 0x200,
-                    Role::Late => 0x300,
-                    Role::First => 0x400,
-                };
-                // xorshift32: cheap, and distinct per (seed, role).
-                let mut x = (u32::from(seed) << 16 | salt) ^ 0x9E37_79B9;
-                (0..len)
-                    .map(|_| {
-                        x ^= x << 13;
-                        x ^= x >> 17;
-                        x ^= x << 5;
-                        (x >> 24) as u8
-                    })
-                    .collect::<Vec<u8>>()
-                    .into()
+            if streams.len() >= MAX_CACHED_STREAMS {
+                streams.clear();
+            }
+            // Generate a little more than asked, so that growing lengths do not
+            // regenerate every time.
+            let stream = generate(key, len.max(1024).next_power_of_two().min(MAX_PAYLOAD));
+            let out = stream.slice(..len);
+            streams.insert(key, stream);
+            out
+        })
+    }
+}
+
+impl Role {
+    fn salt(self) -> u32 {
+        match self {
+            Role::Body(i) => 0x100 + u32::from(i),
+            Role::Early => 0x200,
+            Role::Late => 0x300,
+            Role::First => 0x400,
+        }
+    }
+}
+
+/// How many payload streams a thread keeps (at most 70 KB each).
+const MAX_CACHED_STREAMS: usize = 64;
+
+thread_local! {
+    /// Payload streams by `(seed, salt)`; `None` is the HTTP-like fill.
+    static STREAMS: std::cell::RefCell<std::collections::HashMap<Option<(u8, u32)>, Bytes>> =
+        std::cell::RefCell::new(std::collections::HashMap::new());
+}
+
+/// The first `len` bytes of the stream for `key` (see [`Payload::bytes`]).
+fn generate(key: Option<(u8, u32)>, len: usize) -> Bytes {
+    let mut out = vec![0u8; len];
+    match key {
+        None => {
+            let pattern = b"GET / HTTP/1.1\r\nHost: smuggled\r\n\r\n";
+            for chunk in out.chunks_mut(pattern.len()) {
+                chunk.copy_from_slice(&pattern[..chunk.len()]);
+            }
+        }
+        Some((seed, salt)) => {
+            // xorshift32: cheap, and distinct per (seed, role).
+            let mut x = (u32::from(seed) << 16 | salt) ^ 0x9E37_79B9;
+            for byte in &mut out {
+                x ^= x << 13;
+                x ^= x >> 17;
+                x ^= x << 5;
+                *byte = (x >> 24) as u8;
             }
         }
     }
+    out.into()
 }
 
 /// The request body and how it is framed.
@@ -671,6 +713,48 @@ mod tests {
             prop_assert_eq!(len, message.len());
             prop_assert_eq!(head, s.request_head());
             prop_assert!(head_len <= len);
+        }
+    }
+
+    /// The payload bytes as first defined, without the cache: the cache must not
+    /// change a single byte (snapshots and corpus files depend on them).
+    fn uncached(p: &Payload, role: Role) -> Vec<u8> {
+        let len = p.len.min(MAX_PAYLOAD);
+        match p.fill {
+            Fill::HttpLike => b"GET / HTTP/1.1\r\nHost: smuggled\r\n\r\n"
+                .iter()
+                .copied()
+                .cycle()
+                .take(len)
+                .collect(),
+            Fill::Noise(seed) => {
+                let mut x = (u32::from(seed) << 16 | role.salt()) ^ 0x9E37_79B9;
+                (0..len)
+                    .map(|_| {
+                        x ^= x << 13;
+                        x ^= x >> 17;
+                        x ^= x << 5;
+                        (x >> 24) as u8
+                    })
+                    .collect()
+            }
+        }
+    }
+
+    proptest! {
+        #[test]
+        fn cached_payloads_are_the_uncached_bytes(
+            lens in proptest::collection::vec(0usize..=MAX_PAYLOAD + 10, 1..6),
+            seed in any::<u8>(),
+            http_like in any::<bool>(),
+        ) {
+            let fill = if http_like { Fill::HttpLike } else { Fill::Noise(seed) };
+            for len in lens {
+                let p = Payload { len, fill };
+                for role in [Role::Early, Role::Late, Role::First, Role::Body(3)] {
+                    prop_assert_eq!(p.bytes(role).to_vec(), uncached(&p, role));
+                }
+            }
         }
     }
 
