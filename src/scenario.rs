@@ -116,21 +116,25 @@ impl Payload {
             Fill::HttpLike => None,
             Fill::Noise(seed) => Some((seed, role.salt())),
         };
-        STREAMS.with(|streams| {
-            let mut streams = streams.borrow_mut();
-            if let Some(stream) = streams.get(&key)
+        STREAMS.with(|cache| {
+            let mut cache = cache.borrow_mut();
+            if let Some(stream) = cache.streams.get(&key)
                 && stream.len() >= len
             {
                 return stream.slice(..len);
             }
-            if streams.len() >= MAX_CACHED_STREAMS {
-                streams.clear();
+            // Generate a little more than asked (the next power of two), so that
+            // growing lengths regenerate O(log n) times, not every time.
+            let stream = generate(key, len.max(64).next_power_of_two().min(MAX_PAYLOAD));
+            if cache.bytes + stream.len() > MAX_CACHED_BYTES {
+                cache.streams.clear();
+                cache.bytes = 0;
             }
-            // Generate a little more than asked, so that growing lengths do not
-            // regenerate every time.
-            let stream = generate(key, len.max(1024).next_power_of_two().min(MAX_PAYLOAD));
+            cache.bytes += stream.len();
             let out = stream.slice(..len);
-            streams.insert(key, stream);
+            if let Some(old) = cache.streams.insert(key, stream) {
+                cache.bytes -= old.len();
+            }
             out
         })
     }
@@ -147,13 +151,18 @@ impl Role {
     }
 }
 
-/// How many payload streams a thread keeps (at most 70 KB each).
-const MAX_CACHED_STREAMS: usize = 64;
+/// How many bytes of payload streams a thread keeps before it starts over.
+const MAX_CACHED_BYTES: usize = 8 << 20;
+
+/// Payload streams by `(seed, salt)`; `None` is the HTTP-like fill.
+#[derive(Default)]
+struct StreamCache {
+    streams: std::collections::HashMap<Option<(u8, u32)>, Bytes>,
+    bytes: usize,
+}
 
 thread_local! {
-    /// Payload streams by `(seed, salt)`; `None` is the HTTP-like fill.
-    static STREAMS: std::cell::RefCell<std::collections::HashMap<Option<(u8, u32)>, Bytes>> =
-        std::cell::RefCell::new(std::collections::HashMap::new());
+    static STREAMS: std::cell::RefCell<StreamCache> = std::cell::RefCell::default();
 }
 
 /// The first `len` bytes of the stream for `key` (see [`Payload::bytes`]).
