@@ -57,24 +57,23 @@ impl Run {
 
 /// Where each direction is cut, resolved against the streams this scenario produces.
 pub fn cuts(scenario: &Scenario) -> Cuts {
-    let (message, head_len) = scenario.request_message();
-    let early = message.len() + scenario.client_early().len();
-    let c2s_total = early + scenario.client_late().len();
-    let (response, response_head) = scenario.response_message();
-    let first = response.len() + scenario.server_first().len();
-    let s2c_total = first + scenario.client_early().len() + scenario.client_late().len();
+    let sizes = scenario.sizes();
+    let early = sizes.request + sizes.early;
+    let c2s_total = early + sizes.late;
+    let first = sizes.response + sizes.first;
+    let s2c_total = first + sizes.early + sizes.late;
     Cuts {
         client_to_server: Scenario::resolve_cuts(
             &scenario.client_cuts,
-            head_len,
-            message.len(),
+            sizes.request_head,
+            sizes.request,
             early,
             c2s_total,
         ),
         server_to_client: Scenario::resolve_cuts(
             &scenario.server_cuts,
-            response_head,
-            response.len(),
+            sizes.response_head,
+            sizes.response,
             first,
             s2c_total,
         ),
@@ -103,7 +102,7 @@ pub fn run_server(subject: &dyn ServerSubject, scenario: &Scenario) -> Run {
         Side::Server,
         subject.name(),
         recorder,
-        handler.record(),
+        handler.take_record(),
         ending,
         subject_error,
     )
@@ -131,7 +130,7 @@ pub fn run_client(subject: &dyn ClientSubject, scenario: &Scenario) -> Run {
         Side::Client,
         subject.name(),
         recorder,
-        app.record(),
+        app.take_record(),
         ending,
         subject_error,
     )

@@ -18,6 +18,8 @@ pub mod oracle;
 pub mod peer;
 pub mod properties;
 pub mod reference;
+pub mod report;
 pub mod scenario;
 pub mod subject;
+pub mod suite;
 pub mod wire;

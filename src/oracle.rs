@@ -514,11 +514,20 @@ fn check_write_side(
             );
         }
     }
-    if app.shut_down && fin.is_none() {
-        verdict.fail(
+    match fin {
+        _ if !app.shut_down => {}
+        Some((_, crate::wire::Closing::Shutdown)) => {}
+        Some((_, crate::wire::Closing::Dropped)) => verdict.fail(
+            Point::HalfClose,
+            format!(
+                "the {who} app shut down its write half, but no FIN was sent until the stream was dropped: \
+                 the peer waited for EOF while the {who} still read"
+            ),
+        ),
+        None => verdict.fail(
             Point::HalfClose,
             format!("the {who} app shut down its write half, but no FIN reached the peer: it waits for EOF forever"),
-        );
+        ),
     }
 }
 

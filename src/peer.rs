@@ -16,9 +16,14 @@ const READ_SIZE: usize = 16 * 1024;
 
 /// Reads until EOF, throwing the bytes away (the trace keeps them).
 async fn read_to_eof<IO: AsyncRead + Unpin>(io: &mut IO) -> io::Result<()> {
-    let mut buf = vec![0u8; READ_SIZE];
-    while io.read(&mut buf).await? > 0 {}
-    Ok(())
+    // `read_buf` fills spare capacity, so the buffer is never zeroed.
+    let mut buf = Vec::with_capacity(READ_SIZE);
+    loop {
+        buf.clear();
+        if io.read_buf(&mut buf).await? == 0 {
+            return Ok(());
+        }
+    }
 }
 
 /// Reads into `received` until `parse` finds what it looks for; `None` at EOF,
@@ -28,7 +33,6 @@ async fn read_until<IO: AsyncRead + Unpin, T>(
     received: &mut Vec<u8>,
     parse: impl Fn(&[u8]) -> head_result::Parsed<T>,
 ) -> io::Result<Option<T>> {
-    let mut buf = vec![0u8; READ_SIZE];
     loop {
         match parse(received) {
             head_result::Parsed::Done(found) => return Ok(Some(found)),
@@ -36,11 +40,10 @@ async fn read_until<IO: AsyncRead + Unpin, T>(
             head_result::Parsed::More if received.len() > MAX_HEAD_SEARCH => return Ok(None),
             head_result::Parsed::More => {}
         }
-        let n = io.read(&mut buf).await?;
-        if n == 0 {
+        received.reserve(READ_SIZE);
+        if io.read_buf(received).await? == 0 {
             return Ok(None);
         }
-        received.extend_from_slice(&buf[..n]);
     }
 }
 
@@ -113,13 +116,13 @@ pub async fn server<IO: AsyncRead + AsyncWrite + Unpin>(
     if scenario.accepted() {
         let leftover = received.split_off(message_len);
         io.write_all(&leftover).await?;
-        let mut buf = vec![0u8; READ_SIZE];
+        let mut buf = Vec::with_capacity(READ_SIZE);
         loop {
-            let n = io.read(&mut buf).await?;
-            if n == 0 {
+            buf.clear();
+            if io.read_buf(&mut buf).await? == 0 {
                 break;
             }
-            io.write_all(&buf[..n]).await?;
+            io.write_all(&buf).await?;
         }
     } else {
         read_to_eof(&mut io).await?;

@@ -36,6 +36,15 @@ impl Default for Config {
     }
 }
 
+/// Whether `buf` has a blank line (`\n\n` or `\n\r\n`, which ends a head) that
+/// ends after offset `scanned`: only the bytes new since the last look, and the
+/// three before them, can complete one.
+fn has_blank_line(buf: &[u8], scanned: usize) -> bool {
+    let from = scanned.saturating_sub(3);
+    let tail = &buf[from..];
+    tail.windows(2).any(|w| w == b"\n\n") || tail.windows(3).any(|w| w == b"\n\r\n")
+}
+
 /// A transport with a read buffer and a write buffer.
 #[derive(Debug)]
 pub struct BufferedConn<IO> {
@@ -112,11 +121,17 @@ impl<IO: AsyncRead + AsyncWrite + Unpin> BufferedConn<IO> {
         what: &'static str,
         parse: HeadParser<H>,
     ) -> Result<Option<H>> {
+        // Parsing is only worth trying once the buffer holds a blank line: a head
+        // arriving a byte at a time would otherwise be parsed once per byte.
+        let mut scanned = 0;
         loop {
-            if let Some((head, len)) = parse(&self.read_buf)? {
+            if has_blank_line(&self.read_buf, scanned)
+                && let Some((head, len)) = parse(&self.read_buf)?
+            {
                 self.read_buf.advance(len);
                 return Ok(Some(head));
             }
+            scanned = self.read_buf.len();
             if self.read_buf.len() >= self.config.max_head {
                 return Err(Error::HeadTooLarge {
                     limit: self.config.max_head,
@@ -126,6 +141,8 @@ impl<IO: AsyncRead + AsyncWrite + Unpin> BufferedConn<IO> {
                 if self.read_buf.is_empty() {
                     return Ok(None);
                 }
+                // Let the parser say what is wrong with a truncated head, if anything.
+                parse(&self.read_buf)?;
                 return Err(Error::UnexpectedEof(what));
             }
         }

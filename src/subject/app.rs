@@ -116,6 +116,13 @@ impl ServerHandler {
         self.shared.record().clone()
     }
 
+    /// What the application did, taken out (the record is left empty): for the
+    /// end of a run, where copying every byte read and written once more would
+    /// cost more than the rest of the bookkeeping.
+    pub fn take_record(&self) -> AppRecord {
+        std::mem::take(&mut *self.shared.record())
+    }
+
     /// Answers a request. The first gets the scenario's answer; any later one (a
     /// pipelined request after a refusal) gets `200 OK` with body `next`.
     pub fn reply(&self, head: &RequestHead, body: &[u8]) -> Reply {
@@ -218,6 +225,13 @@ impl ClientApp {
         self.shared.record().clone()
     }
 
+    /// What the application did, taken out (the record is left empty): for the
+    /// end of a run, where copying every byte read and written once more would
+    /// cost more than the rest of the bookkeeping.
+    pub fn take_record(&self) -> AppRecord {
+        std::mem::take(&mut *self.shared.record())
+    }
+
     /// The request to send.
     pub fn request(&self) -> (RequestHead, RequestBody) {
         (
@@ -286,24 +300,26 @@ impl<'a> Session<'a> {
         stream.shutdown().await
     }
 
-    /// Reads once; `None` at EOF.
+    /// Reads once into `buf` (cleared first); `None` at EOF.
     async fn read<S: AsyncRead + Unpin>(
         &mut self,
         stream: &mut S,
-        buf: &mut [u8],
+        buf: &mut Vec<u8>,
     ) -> std::io::Result<Option<usize>> {
-        let n = stream.read(buf).await?;
+        buf.clear();
+        // `read_buf` fills spare capacity: the buffer is never zeroed.
+        let n = stream.read_buf(buf).await?;
         let mut record = self.shared.record();
         if n == 0 {
             record.saw_eof = true;
             return Ok(None);
         }
-        record.read.extend_from_slice(&buf[..n]);
+        record.read.extend_from_slice(buf);
         Ok(Some(n))
     }
 
     async fn drain<S: AsyncRead + Unpin>(&mut self, stream: &mut S) -> std::io::Result<()> {
-        let mut buf = vec![0u8; APP_READ];
+        let mut buf = Vec::with_capacity(APP_READ);
         while self.read(stream, &mut buf).await?.is_some() {}
         Ok(())
     }
@@ -320,9 +336,9 @@ impl<'a> Session<'a> {
         stream.flush().await?;
         match app {
             ServerApp::Echo => {
-                let mut buf = vec![0u8; APP_READ];
-                while let Some(n) = self.read(stream, &mut buf).await? {
-                    self.write(stream, &buf[..n]).await?;
+                let mut buf = Vec::with_capacity(APP_READ);
+                while self.read(stream, &mut buf).await?.is_some() {
+                    self.write(stream, &buf).await?;
                 }
                 self.shutdown(stream).await
             }

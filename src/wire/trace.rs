@@ -125,7 +125,7 @@ pub struct Trace {
 impl Trace {
     /// All bytes that travelled in `dir`, concatenated.
     pub fn stream(&self, dir: Direction) -> Vec<u8> {
-        let mut out = Vec::new();
+        let mut out = Vec::with_capacity(self.segments(dir).map(Bytes::len).sum());
         for bytes in self.segments(dir) {
             out.extend_from_slice(bytes);
         }

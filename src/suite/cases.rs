@@ -1,0 +1,436 @@
+//! The cases. Each function's doc comment quotes the requirement it checks and
+//! names the bug it comes from; the body is the scenario that would show the bug.
+
+use super::{Case, Level, Proto, Sides};
+use crate::scenario::{
+    Answer, Body, Cut, Fill, FirstWrite, Handshake, Landmark, Payload, Scenario, ServerApp,
+};
+
+/// Every case function, in report order.
+pub const ALL: &[fn() -> Case] = &[
+    early_data_same_segment_1,
+    early_data_same_segment_small,
+    early_data_same_segment_4k,
+    early_data_same_segment_64k,
+    head_split,
+    early_data_delayed,
+    pipelined_http_after_upgrade,
+    body_content_length,
+    body_chunked,
+    body_empty_chunked,
+    expect_continue,
+    server_first_coalesced,
+    server_first_unflushed,
+    nothing_after_hijack,
+    connection_stays_open,
+    client_fin_drains,
+    server_fin_first,
+    large_bidirectional,
+    refused_upgrade,
+    connect_tunnel,
+    docker_raw_stream,
+];
+
+const ALL_PROTOCOLS: &[Proto] = &[Proto::Echo, Proto::WebSocket, Proto::Docker, Proto::Connect];
+const SERVER_PUSH: &[Proto] = &[Proto::Echo, Proto::Docker, Proto::Connect];
+const UPGRADES: &[Proto] = &[Proto::Echo, Proto::WebSocket, Proto::Docker];
+
+fn with_early(len: usize) -> Scenario {
+    let mut s = Scenario::basic();
+    s.client.early = Payload::noise(len, 1);
+    s
+}
+
+/// RFC 9110 §7.8: the server switches "immediately after the empty line that
+/// terminates the 101 (Switching Protocols) response", so a byte that arrived in
+/// the same segment as the end of the request belongs to the new protocol.
+///
+/// One byte in the head's segment. Bug: Go handlers reading the `net.Conn` from
+/// `Hijack()` and ignoring its `bufio.Reader` (moby/moby#30154).
+pub fn early_data_same_segment_1() -> Case {
+    Case {
+        id: "handoff.early-data.same-segment.1",
+        title: "one byte sent with the request head reaches the application",
+        level: Level::Must,
+        spec: "RFC 9110 §7.8",
+        bug: "moby/moby#30154",
+        sides: Sides::SERVER,
+        protocols: SERVER_PUSH,
+        scenario: with_early(1),
+    }
+}
+
+/// RFC 9110 §7.8, as above: a few hundred bytes in the head's segment (Node's
+/// `'upgrade'` `head` argument, ignored by http-party/node-http-proxy#473).
+pub fn early_data_same_segment_small() -> Case {
+    Case {
+        id: "handoff.early-data.same-segment.small",
+        title: "300 bytes sent with the request head reach the application",
+        level: Level::Must,
+        spec: "RFC 9110 §7.8",
+        bug: "http-party/node-http-proxy#473",
+        sides: Sides::SERVER,
+        protocols: SERVER_PUSH,
+        scenario: with_early(300),
+    }
+}
+
+/// RFC 9110 §7.8, as above: more early bytes than Go's 4 KiB `bufio.Reader`
+/// holds, so part of them is in the library's buffer and part still in the socket.
+pub fn early_data_same_segment_4k() -> Case {
+    Case {
+        id: "handoff.early-data.same-segment.4k",
+        title: "4500 bytes sent with the request head reach the application, in order",
+        level: Level::Must,
+        spec: "RFC 9110 §7.8",
+        bug: "golang/go#80875",
+        sides: Sides::SERVER,
+        protocols: SERVER_PUSH,
+        scenario: with_early(4500),
+    }
+}
+
+/// RFC 9110 §7.8, as above: more early bytes than a 64 KiB read buffer.
+pub fn early_data_same_segment_64k() -> Case {
+    Case {
+        id: "handoff.early-data.same-segment.64k",
+        title: "70000 bytes sent with the request head reach the application, in order",
+        level: Level::Must,
+        spec: "RFC 9110 §7.8",
+        bug: "",
+        sides: Sides::SERVER,
+        protocols: SERVER_PUSH,
+        scenario: with_early(70_000),
+    }
+}
+
+/// RFC 9112 §2.2: a recipient parses the message "as a sequence of octets";
+/// segment boundaries carry no meaning. The head arrives in three segments, the
+/// last of which also carries early bytes.
+pub fn head_split() -> Case {
+    let mut scenario = with_early(40);
+    scenario.client_cuts = vec![
+        Cut::At(Landmark::HeadEnd, -3),
+        Cut::At(Landmark::HeadEnd, -1),
+    ];
+    Case {
+        id: "handoff.head-split",
+        title: "a head split inside its final CRLFCRLF, with early bytes after it",
+        level: Level::Must,
+        spec: "RFC 9112 §2.2",
+        bug: "",
+        sides: Sides::SERVER,
+        protocols: SERVER_PUSH,
+        scenario,
+    }
+}
+
+/// RFC 9110 §7.8, as above: early bytes in their own segment, arriving while the
+/// server is answering. A background read started to notice the client going
+/// away must hand its byte over (golang/go#18535).
+pub fn early_data_delayed() -> Case {
+    let mut scenario = with_early(16);
+    scenario.client_cuts = vec![
+        Cut::At(Landmark::MessageEnd, 0),
+        Cut::At(Landmark::EarlyEnd, 0),
+    ];
+    Case {
+        id: "handoff.early-data.delayed",
+        title: "early bytes in a segment of their own reach the application",
+        level: Level::Must,
+        spec: "RFC 9110 §7.8",
+        bug: "golang/go#18535",
+        sides: Sides::SERVER,
+        protocols: SERVER_PUSH,
+        scenario,
+    }
+}
+
+/// RFC 9110 §7.8, as above: after the switch, bytes that look like an HTTP request
+/// are new-protocol data, not a pipelined request.
+pub fn pipelined_http_after_upgrade() -> Case {
+    let mut scenario = Scenario::basic();
+    scenario.client.early = Payload {
+        len: 90,
+        fill: Fill::HttpLike,
+    };
+    scenario.client.late = Payload {
+        len: 60,
+        fill: Fill::HttpLike,
+    };
+    Case {
+        id: "handoff.pipelined-http-after-upgrade",
+        title: "bytes that look like HTTP after the upgrade reach the application",
+        level: Level::Must,
+        spec: "RFC 9110 §7.8",
+        bug: "",
+        sides: Sides::BOTH,
+        protocols: SERVER_PUSH,
+        scenario,
+    }
+}
+
+fn with_body(body: Body) -> Scenario {
+    let mut scenario = with_early(24);
+    scenario.body = body;
+    scenario
+}
+
+/// RFC 9112 §6.3: the body's length is given by `Content-Length`; the new
+/// protocol starts after the whole request message, body included.
+pub fn body_content_length() -> Case {
+    Case {
+        id: "handoff.body.content-length",
+        title: "a Content-Length body is consumed before the hand-over",
+        level: Level::Must,
+        spec: "RFC 9112 §6.3",
+        bug: "",
+        sides: Sides::BOTH,
+        protocols: &[Proto::Echo, Proto::Docker],
+        scenario: with_body(Body::Length(Payload::noise(100, 2))),
+    }
+}
+
+/// RFC 9112 §7.1: a chunked body ends with the last chunk and the trailer
+/// section; the new protocol starts after it.
+pub fn body_chunked() -> Case {
+    Case {
+        id: "handoff.body.chunked",
+        title: "a chunked body is consumed before the hand-over",
+        level: Level::Must,
+        spec: "RFC 9112 §7.1",
+        bug: "",
+        sides: Sides::BOTH,
+        protocols: &[Proto::Echo, Proto::Docker],
+        scenario: with_body(Body::Chunked(vec![
+            Payload::noise(50, 3),
+            Payload::noise(10, 4),
+        ])),
+    }
+}
+
+/// RFC 9112 §7.1, as above, for an empty chunked body: its `0\r\n\r\n` is HTTP,
+/// not new-protocol data (kubernetes/kubernetes#117722).
+pub fn body_empty_chunked() -> Case {
+    Case {
+        id: "handoff.body.empty-chunked",
+        title: "an empty chunked body's 0\\r\\n\\r\\n is consumed before the hand-over",
+        level: Level::Must,
+        spec: "RFC 9112 §7.1",
+        bug: "kubernetes/kubernetes#117722",
+        sides: Sides::BOTH,
+        protocols: &[Proto::Echo, Proto::Docker],
+        scenario: with_body(Body::Chunked(Vec::new())),
+    }
+}
+
+/// RFC 9110 §7.8: "If a server receives both an Upgrade and an Expect header
+/// field with the "100-continue" expectation (Section 10.1.1), the server MUST
+/// send a 100 (Continue) response before sending a 101 (Switching Protocols)
+/// response." The client must skip the 100 and hand over after the 101.
+pub fn expect_continue() -> Case {
+    let mut scenario = with_body(Body::Length(Payload::noise(20, 5)));
+    scenario.expect_continue = true;
+    scenario.interim_continue = true;
+    scenario.server.first = Payload::noise(8, 6);
+    scenario.server.first_write = FirstWrite::WithHead;
+    Case {
+        id: "handoff.expect-continue",
+        title: "100 Continue, then 101: both sides hand over after the 101",
+        level: Level::Must,
+        spec: "RFC 9110 §7.8",
+        bug: "",
+        sides: Sides::BOTH,
+        protocols: &[Proto::Echo, Proto::Docker],
+        scenario,
+    }
+}
+
+/// RFC 9110 §7.8, as above, seen from the client: the server may send its first
+/// frame in the same segment as the 101, and a client that reads past the head
+/// must hand those bytes over (rancher-sandbox/rancher-desktop#8311).
+pub fn server_first_coalesced() -> Case {
+    let mut scenario = Scenario::basic();
+    scenario.server.first = Payload::noise(64, 7);
+    scenario.server.first_write = FirstWrite::WithHead;
+    scenario.client.late = Payload::noise(16, 8);
+    Case {
+        id: "handoff.server-speaks-first",
+        title: "the server's first bytes, in the 101's segment, reach the client application",
+        level: Level::Must,
+        spec: "RFC 9110 §7.8",
+        bug: "rancher-sandbox/rancher-desktop#8311",
+        sides: Sides::BOTH,
+        protocols: ALL_PROTOCOLS,
+        scenario,
+    }
+}
+
+/// Go's `http.Hijacker`: "The returned bufio.Reader may contain unprocessed
+/// buffered data from the client"; likewise its `bufio.Writer` may hold unflushed
+/// bytes. Bytes written before the hijack go on the wire before later ones.
+pub fn server_first_unflushed() -> Case {
+    let mut scenario = with_early(10);
+    scenario.server.first = Payload::noise(32, 9);
+    scenario.server.first_write = FirstWrite::Unflushed;
+    Case {
+        id: "handoff.unflushed-write",
+        title: "bytes written before the hijack, unflushed, precede everything after",
+        level: Level::Must,
+        spec: "Go net/http Hijacker",
+        bug: "",
+        sides: Sides::SERVER,
+        protocols: SERVER_PUSH,
+        scenario,
+    }
+}
+
+/// RFC 9110 §7.8, as above: after the switch the connection belongs to the new
+/// protocol; the library writes nothing more (no chunk terminator, no error page).
+pub fn nothing_after_hijack() -> Case {
+    let mut scenario = with_early(5);
+    scenario.client.late = Payload::noise(5, 10);
+    Case {
+        id: "ownership.nothing-after-hijack",
+        title: "the library writes nothing after the hand-over",
+        level: Level::Must,
+        spec: "RFC 9110 §7.8",
+        bug: "",
+        sides: Sides::BOTH,
+        protocols: ALL_PROTOCOLS,
+        scenario,
+    }
+}
+
+/// RFC 9110 §7.8, as above: the library does not close a connection it handed
+/// over, even when its handler returned. The client never closes here.
+pub fn connection_stays_open() -> Case {
+    let mut scenario = with_early(8);
+    scenario.client.half_close = false;
+    Case {
+        id: "ownership.connection-stays-open",
+        title: "the library does not close or shut down a connection it handed over",
+        level: Level::Must,
+        spec: "RFC 9110 §7.8",
+        bug: "",
+        sides: Sides::BOTH,
+        protocols: ALL_PROTOCOLS,
+        scenario,
+    }
+}
+
+/// RFC 9110 §9.3.6: "the intermediary MUST attempt to send any outstanding data
+/// that came from the closed side to the other side". The client half-closes with
+/// bytes in flight; all of them arrive before EOF, and the echo still flows back.
+pub fn client_fin_drains() -> Case {
+    let mut scenario = with_early(200);
+    scenario.client.late = Payload::noise(300, 11);
+    Case {
+        id: "halfclose.client-fin-drains",
+        title: "after the client's FIN, every byte before it is delivered, then EOF",
+        level: Level::Must,
+        spec: "RFC 9110 §9.3.6",
+        bug: "",
+        sides: Sides::BOTH,
+        protocols: ALL_PROTOCOLS,
+        scenario,
+    }
+}
+
+/// Docker ends stdin by shutting down the write half; on the buffered path
+/// (read-ahead not empty) the FIN must still be sent, and reading must go on
+/// (moby/moby#36516).
+pub fn server_fin_first() -> Case {
+    let mut scenario = with_early(12);
+    scenario.client.late = Payload::noise(12, 12);
+    scenario.server.app = ServerApp::CloseWriteFirst;
+    scenario.server.first = Payload::noise(6, 13);
+    Case {
+        id: "halfclose.server-fin-first",
+        title: "the server half-closes on the buffered path: FIN sent, reading goes on",
+        level: Level::Must,
+        spec: "RFC 9112 §9.6",
+        bug: "moby/moby#36516",
+        sides: Sides::SERVER,
+        protocols: &[Proto::Docker],
+        scenario,
+    }
+}
+
+/// RFC 9110 §7.8, as above, under load: large transfers both ways at once must
+/// not deadlock or lose bytes.
+pub fn large_bidirectional() -> Case {
+    let mut scenario = with_early(70_000);
+    scenario.client.late = Payload::noise(70_000, 14);
+    scenario.server.first = Payload::noise(70_000, 15);
+    scenario.server.first_write = FirstWrite::WithHead;
+    Case {
+        id: "transfer.large-bidirectional",
+        title: "70 kB each way at once, no deadlock, nothing lost",
+        level: Level::Must,
+        spec: "RFC 9110 §7.8",
+        bug: "",
+        sides: Sides::BOTH,
+        protocols: ALL_PROTOCOLS,
+        scenario,
+    }
+}
+
+/// RFC 9110 §7.8: "A server MAY ignore a received Upgrade header field if it
+/// wishes to continue using the current protocol on that connection." Without a
+/// 101 nothing switches: the bytes after the request are the next request
+/// (websocket-smuggle).
+pub fn refused_upgrade() -> Case {
+    let mut scenario = Scenario::basic();
+    scenario.answer = Answer::Refuse(426);
+    Case {
+        id: "refused.no-hand-over",
+        title: "a refused upgrade hands nothing over; the next request is served as HTTP",
+        level: Level::Must,
+        spec: "RFC 9110 §7.8",
+        bug: "websocket-smuggle",
+        sides: Sides::BOTH,
+        protocols: UPGRADES,
+        scenario,
+    }
+}
+
+/// RFC 9110 §9.3.6: "Any 2xx (Successful) response indicates that the sender (and
+/// all inbound proxies) will switch to tunnel mode immediately after the response
+/// header section; data received after that header section is from the server
+/// identified by the request target."
+pub fn connect_tunnel() -> Case {
+    let mut scenario = with_early(64);
+    scenario.handshake = Handshake::Connect;
+    scenario.client.late = Payload::noise(64, 16);
+    Case {
+        id: "connect.tunnel-early-data",
+        title: "a CONNECT tunnel carries the bytes sent with the request",
+        level: Level::Must,
+        spec: "RFC 9110 §9.3.6",
+        bug: "",
+        sides: Sides::BOTH,
+        protocols: &[Proto::Connect],
+        scenario,
+    }
+}
+
+/// Docker Engine API (older versions): attach answers `200 OK` with
+/// `Content-Type: application/vnd.docker.raw-stream` and then streams raw bytes;
+/// the client hijacks explicitly after that head.
+pub fn docker_raw_stream() -> Case {
+    let mut scenario = with_early(20);
+    scenario.handshake = Handshake::Explicit;
+    scenario.server.first = Payload::noise(20, 17);
+    scenario.server.first_write = FirstWrite::WithHead;
+    Case {
+        id: "explicit.docker-raw-stream",
+        title: "an explicit hijack after 200 raw-stream keeps every byte",
+        level: Level::Should,
+        spec: "Docker Engine API, attach",
+        bug: "",
+        sides: Sides::BOTH,
+        protocols: &[Proto::Docker],
+        scenario,
+    }
+}
