@@ -5,7 +5,10 @@ use crate::peer;
 use crate::scenario::Scenario;
 use crate::subject::{AppRecord, ClientApp, ClientSubject, ServerHandler, ServerSubject, Support};
 use crate::wire::driver::{self, Ending};
-use crate::wire::memory::{self, Cuts};
+use std::future::Future;
+use std::sync::{Arc, Mutex};
+
+use crate::wire::memory::{self, Cuts, Faults};
 use crate::wire::{Recorder, Side, Trace};
 
 /// How many polls a run may take before it counts as spinning.
@@ -82,57 +85,96 @@ pub fn cuts(scenario: &Scenario) -> Cuts {
 
 /// Runs `scenario` against a server subject, with the scripted client on the other end.
 pub fn run_server(subject: &dyn ServerSubject, scenario: &Scenario) -> Run {
+    run_server_with_faults(subject, scenario, Faults::default())
+}
+
+/// Runs `scenario` against a client subject, with the scripted server on the other end.
+pub fn run_client(subject: &dyn ClientSubject, scenario: &Scenario) -> Run {
+    run_client_with_faults(subject, scenario, Faults::default())
+}
+
+/// The subject's result, kept as soon as its future ends: a run that ends quiet
+/// (the peer still waiting) must not lose the error that ended the subject.
+#[derive(Clone, Default)]
+struct Outcome(Arc<Mutex<Option<String>>>);
+
+impl Outcome {
+    async fn keep<E: std::fmt::Display>(self, future: impl Future<Output = Result<(), E>>) {
+        if let Err(e) = future.await {
+            *self.0.lock().unwrap_or_else(|p| p.into_inner()) = Some(e.to_string());
+        }
+    }
+
+    fn error(&self) -> Option<String> {
+        self.0.lock().unwrap_or_else(|p| p.into_inner()).take()
+    }
+}
+
+/// [`run_server`] over a wire that injects `faults`.
+pub fn run_server_with_faults(
+    subject: &dyn ServerSubject,
+    scenario: &Scenario,
+    faults: Faults,
+) -> Run {
     if let Support::No(why) = subject.supports(scenario) {
         return Run::unsupported(scenario, Side::Server, subject.name(), why);
     }
     let recorder = Recorder::new();
-    let (client_end, server_end, wire) = memory::pair(&cuts(scenario), recorder.clone());
+    let (client_end, server_end, wire) =
+        memory::pair_with_faults(&cuts(scenario), faults, recorder.clone());
     let handler = ServerHandler::new(scenario.clone(), recorder.clone());
-    let serving = subject.serve(Box::new(server_end), handler.clone());
-    let (output, ending) = driver::drive(
+    let outcome = Outcome::default();
+    let serving = outcome
+        .clone()
+        .keep(subject.serve(Box::new(server_end), handler.clone()));
+    let (_, ending) = driver::drive(
         driver::join(peer::client(client_end, scenario), serving),
         &wire,
         MAX_POLLS,
     );
-    let subject_error = output
-        .and_then(|(_, served)| served.err())
-        .map(|e| e.to_string());
+    let app = handler.take_record();
     finish(
         scenario,
         Side::Server,
         subject.name(),
         recorder,
-        handler.take_record(),
+        app,
         ending,
-        subject_error,
+        outcome.error(),
     )
 }
 
-/// Runs `scenario` against a client subject, with the scripted server on the other end.
-pub fn run_client(subject: &dyn ClientSubject, scenario: &Scenario) -> Run {
+/// [`run_client`] over a wire that injects `faults`.
+pub fn run_client_with_faults(
+    subject: &dyn ClientSubject,
+    scenario: &Scenario,
+    faults: Faults,
+) -> Run {
     if let Support::No(why) = subject.supports(scenario) {
         return Run::unsupported(scenario, Side::Client, subject.name(), why);
     }
     let recorder = Recorder::new();
-    let (client_end, server_end, wire) = memory::pair(&cuts(scenario), recorder.clone());
+    let (client_end, server_end, wire) =
+        memory::pair_with_faults(&cuts(scenario), faults, recorder.clone());
     let app = ClientApp::new(scenario.clone(), recorder.clone());
-    let connecting = subject.connect(Box::new(client_end), app.clone());
-    let (output, ending) = driver::drive(
+    let outcome = Outcome::default();
+    let connecting = outcome
+        .clone()
+        .keep(subject.connect(Box::new(client_end), app.clone()));
+    let (_, ending) = driver::drive(
         driver::join(connecting, peer::server(server_end, scenario)),
         &wire,
         MAX_POLLS,
     );
-    let subject_error = output
-        .and_then(|(connected, _)| connected.err())
-        .map(|e| e.to_string());
+    let record = app.take_record();
     finish(
         scenario,
         Side::Client,
         subject.name(),
         recorder,
-        app.take_record(),
+        record,
         ending,
-        subject_error,
+        outcome.error(),
     )
 }
 

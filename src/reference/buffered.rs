@@ -25,6 +25,9 @@ pub struct Config {
     pub read_chunk: usize,
     /// The longest head accepted, in bytes.
     pub max_head: usize,
+    /// How long a head may take to arrive, once asked for; `None` waits forever.
+    /// Needs a tokio runtime with its timer when set.
+    pub head_timeout: Option<std::time::Duration>,
 }
 
 impl Default for Config {
@@ -32,6 +35,7 @@ impl Default for Config {
         Config {
             read_chunk: 8 * 1024,
             max_head: 64 * 1024,
+            head_timeout: None,
         }
     }
 }
@@ -117,6 +121,19 @@ impl<IO: AsyncRead + AsyncWrite + Unpin> BufferedConn<IO> {
     /// Returns `None` when the peer closes before sending a single byte (a clean end
     /// between messages).
     pub async fn read_head<H>(
+        &mut self,
+        what: &'static str,
+        parse: HeadParser<H>,
+    ) -> Result<Option<H>> {
+        match self.config.head_timeout {
+            None => self.read_head_untimed(what, parse).await,
+            Some(limit) => tokio::time::timeout(limit, self.read_head_untimed(what, parse))
+                .await
+                .map_err(|_| Error::HeadTimeout(limit))?,
+        }
+    }
+
+    async fn read_head_untimed<H>(
         &mut self,
         what: &'static str,
         parse: HeadParser<H>,

@@ -25,6 +25,15 @@ pub enum Error {
         /// The limit in force.
         limit: usize,
     },
+    /// A head carried more header fields than the parser takes.
+    #[error("the head has more than {limit} header fields")]
+    TooManyHeaders {
+        /// The limit in force.
+        limit: usize,
+    },
+    /// The peer did not finish a head within the configured time.
+    #[error("the peer did not finish the head within {0:?}")]
+    HeadTimeout(std::time::Duration),
     /// A hijack was asked for, but the exchange did not switch protocols.
     #[error(
         "not upgraded: the answer was {status}, and only 101 (or a 2xx to CONNECT) hands the connection over"
@@ -45,6 +54,21 @@ pub enum Error {
         #[source]
         source: io::Error,
     },
+}
+
+impl Error {
+    /// The status a server answers this error with before closing, if it is the
+    /// client's fault: `400`, `408` or `431` (RFC 9110 §15.5, RFC 6585 §5).
+    pub fn status(&self) -> Option<(u16, &'static str)> {
+        match self {
+            Error::Malformed { .. } => Some((400, "Bad Request")),
+            Error::HeadTimeout(_) => Some((408, "Request Timeout")),
+            Error::HeadTooLarge { .. } | Error::TooManyHeaders { .. } => {
+                Some((431, "Request Header Fields Too Large"))
+            }
+            _ => None,
+        }
+    }
 }
 
 /// The reference's result type.

@@ -200,9 +200,12 @@ fn collect(headers: &[httparse::Header<'_>]) -> Vec<Header> {
 }
 
 fn malformed(what: &'static str) -> impl Fn(httparse::Error) -> Error {
-    move |e| Error::Malformed {
-        what,
-        reason: e.to_string(),
+    move |e| match e {
+        httparse::Error::TooManyHeaders => Error::TooManyHeaders { limit: MAX_HEADERS },
+        e => Error::Malformed {
+            what,
+            reason: e.to_string(),
+        },
     }
 }
 

@@ -109,6 +109,28 @@ impl<IO: AsyncRead + AsyncWrite + Unpin> ServerConn<IO> {
         self.conn.flush().await
     }
 
+    /// Answers a request that could not be read with the matching status (`400`,
+    /// `408`, `431`) and `Connection: close`, then shuts the connection down: a
+    /// client that sent a broken or endless head learns why, and the server keeps
+    /// nothing of it. Errors that are not the client's (i/o) get no answer.
+    pub async fn reject(&mut self, error: &Error) -> Result<()> {
+        if let Some((status, reason)) = error.status() {
+            let head = ResponseHead {
+                status,
+                reason: reason.into(),
+                headers: vec![
+                    Header::new("Content-Length", "0"),
+                    Header::new("Connection", "close"),
+                ],
+            };
+            self.conn.buffer_write(&head.to_bytes());
+            self.conn.flush().await?;
+        }
+        use tokio::io::AsyncWriteExt;
+        self.conn.get_mut().shutdown().await?;
+        Ok(())
+    }
+
     /// Hands the connection over after a response that switched protocols.
     ///
     /// The stream carries the read-ahead and any unflushed writes; see [`Hijacked`].
@@ -135,5 +157,84 @@ impl<IO: AsyncRead + AsyncWrite + Unpin> ServerConn<IO> {
     /// The buffered connection, borrowed.
     pub fn buffered(&mut self) -> &mut BufferedConn<IO> {
         &mut self.conn
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::time::Duration;
+    use tokio::io::{AsyncReadExt, AsyncWriteExt, duplex};
+
+    /// Sends `input`, reads a request, rejects it; returns what the client got.
+    async fn answer_to(input: Vec<u8>, config: Config) -> (Error, String) {
+        let (mut client, server) = duplex(1 << 20);
+        client.write_all(&input).await.unwrap();
+        let mut conn = ServerConn::new(server, config);
+        let error = conn.read_request().await.expect_err("the request is bad");
+        conn.reject(&error).await.unwrap();
+        drop(conn);
+        let mut answer = String::new();
+        client.read_to_string(&mut answer).await.unwrap();
+        (error, answer)
+    }
+
+    #[tokio::test]
+    async fn an_oversize_head_gets_431_and_bounded_memory() {
+        let mut input = b"GET / HTTP/1.1\r\nX-Big: ".to_vec();
+        input.extend(std::iter::repeat_n(b'a', 100_000));
+        let config = Config {
+            max_head: 8 * 1024,
+            read_chunk: 1024,
+            ..Config::default()
+        };
+        let (error, answer) = answer_to(input, config).await;
+        assert!(
+            matches!(error, Error::HeadTooLarge { limit: 8192 }),
+            "{error}"
+        );
+        assert!(answer.starts_with("HTTP/1.1 431 "), "{answer}");
+    }
+
+    #[tokio::test]
+    async fn too_many_headers_get_431() {
+        let mut input = b"GET / HTTP/1.1\r\n".to_vec();
+        for i in 0..150 {
+            input.extend(format!("X-{i}: v\r\n").bytes());
+        }
+        input.extend(b"\r\n");
+        let (error, answer) = answer_to(input, Config::default()).await;
+        assert!(matches!(error, Error::TooManyHeaders { .. }), "{error}");
+        assert!(answer.starts_with("HTTP/1.1 431 "), "{answer}");
+    }
+
+    #[tokio::test]
+    async fn a_bad_chunk_size_gets_400() {
+        let input = b"POST / HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\n".to_vec();
+        let (error, answer) = answer_to(input, Config::default()).await;
+        assert!(matches!(error, Error::Malformed { .. }), "{error}");
+        assert!(answer.starts_with("HTTP/1.1 400 "), "{answer}");
+    }
+
+    #[tokio::test]
+    async fn a_malformed_head_gets_400() {
+        let (error, answer) = answer_to(
+            b"GET / HTTP/1.1\r\nBad Header\r\n\r\n".to_vec(),
+            Config::default(),
+        )
+        .await;
+        assert!(matches!(error, Error::Malformed { .. }), "{error}");
+        assert!(answer.starts_with("HTTP/1.1 400 "), "{answer}");
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_head_that_never_ends_gets_408() {
+        let config = Config {
+            head_timeout: Some(Duration::from_secs(10)),
+            ..Config::default()
+        };
+        let (error, answer) = answer_to(b"GET / HTTP/1.1\r\nHost: slow".to_vec(), config).await;
+        assert!(matches!(error, Error::HeadTimeout(_)), "{error}");
+        assert!(answer.starts_with("HTTP/1.1 408 "), "{answer}");
     }
 }

@@ -23,6 +23,7 @@ use tokio::io::{AsyncRead, AsyncWrite};
 use crate::scenario::Scenario;
 
 pub mod app;
+pub mod hyper;
 pub mod mutants;
 pub mod reference;
 

@@ -61,7 +61,15 @@ async fn serve(io: BoxIo, handler: ServerHandler, flaw: Option<Flaw>) -> Result<
             }
             _ => conn.read_request().await,
         };
-        let Some(request) = request.map_err(library)? else {
+        let request = match request {
+            Ok(request) => request,
+            Err(e) => {
+                // Tell the client why before closing; the error still ends the run.
+                let _ = conn.reject(&e).await;
+                return Err(library(e));
+            }
+        };
+        let Some(request) = request else {
             return Ok(());
         };
         let reply = handler.reply(&request.head, &request.body);

@@ -39,6 +39,54 @@ pub struct Cuts {
     pub server_to_client: Vec<usize>,
 }
 
+/// Faults the wire injects, for reliability properties. The default injects none.
+///
+/// Short writes and spurious `Pending`s must be invisible to a correct peer (it
+/// retries); a reset or an early FIN cuts the stream, and a correct peer then
+/// reports an error or EOF after delivering every byte that did arrive.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash)]
+pub struct Faults {
+    /// Each `poll_write` accepts at most this many bytes (a short write).
+    pub max_write: Option<usize>,
+    /// Every `n`th poll of an endpoint returns `Pending` (after waking itself).
+    pub pending_every: Option<u32>,
+    /// The stream of this direction is reset (RST) once it reaches this many bytes.
+    pub reset: Option<(Direction, usize)>,
+    /// The writer of this direction sends FIN once the stream reaches this many
+    /// bytes, and can write no more: a peer that stops mid-message.
+    pub fin: Option<(Direction, usize)>,
+}
+
+impl Faults {
+    /// Whether the faults cut a stream (a reset or an early FIN), rather than only
+    /// slowing it down.
+    pub fn cuts_a_stream(&self) -> bool {
+        self.reset.is_some() || self.fin.is_some()
+    }
+}
+
+/// Faults for reliability properties: short writes and spurious `Pending`s
+/// often, and a reset or early FIN in one direction at any byte.
+pub fn faults() -> impl proptest::strategy::Strategy<Value = Faults> {
+    use proptest::prelude::*;
+    let at = (0u8..2, 0u8..10, 0usize..1200).prop_map(|(dir, kind, at)| {
+        let dir = if dir == 0 {
+            Direction::ClientToServer
+        } else {
+            Direction::ServerToClient
+        };
+        (kind, (dir, at))
+    });
+    (0u8..3, 1usize..64, 0u8..3, 2u32..8, at).prop_map(
+        |(short, max, pending, every, (kind, at))| Faults {
+            max_write: (short == 0).then_some(max),
+            pending_every: (pending == 0).then_some(every),
+            reset: (kind < 3).then_some(at),
+            fin: (3..6).contains(&kind).then_some(at),
+        },
+    )
+}
+
 /// One direction of the wire.
 #[derive(Debug)]
 struct Pipe {
@@ -58,6 +106,17 @@ struct Pipe {
     fin_sent: bool,
     reader_waker: Option<Waker>,
     reader_gone: bool,
+    /// Where the stream is cut by an injected fault, and how.
+    cut_off: Option<(usize, Fault)>,
+    /// The reset has reached the reader.
+    reset_sent: bool,
+}
+
+/// A fault that ends a direction early.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Fault {
+    Reset,
+    Fin,
 }
 
 impl Pipe {
@@ -75,6 +134,8 @@ impl Pipe {
             fin_sent: false,
             reader_waker: None,
             reader_gone: false,
+            cut_off: None,
+            reset_sent: false,
         }
     }
 
@@ -92,7 +153,12 @@ impl Pipe {
         self.wake_reader();
     }
 
-    fn write(&mut self, data: &[u8], recorder: &Recorder) {
+    /// Takes `data` (all of it, or up to an injected fault); returns how many bytes.
+    fn write(&mut self, data: &[u8], recorder: &Recorder) -> usize {
+        let data = match self.cut_off {
+            Some((at, _)) => &data[..data.len().min(at.saturating_sub(self.written))],
+            None => data,
+        };
         self.held.extend_from_slice(data);
         self.written += data.len();
         while let Some(&cut) = self.cuts.front() {
@@ -106,6 +172,29 @@ impl Pipe {
                 let segment = self.held.split_to(take).freeze();
                 self.send(segment, recorder);
             }
+        }
+        if let Some((at, fault)) = self.cut_off
+            && self.written >= at
+        {
+            self.fault(fault, recorder);
+        }
+        data.len()
+    }
+
+    /// Ends the direction at the injected fault: what is held goes first.
+    fn fault(&mut self, fault: Fault, recorder: &Recorder) {
+        match fault {
+            Fault::Fin => self.close(Closing::Shutdown, recorder),
+            Fault::Reset if !self.reset_sent => {
+                let segment = self.held.split().freeze();
+                self.send(segment, recorder);
+                self.reset_sent = true;
+                self.closed.get_or_insert(Closing::Dropped);
+                self.fin_sent = true;
+                recorder.record(Event::Reset { dir: self.dir });
+                self.wake_reader();
+            }
+            Fault::Reset => {}
         }
     }
 
@@ -141,6 +230,11 @@ impl Pipe {
         }
     }
 
+    /// Whether a read would return at once (data, EOF or a reset).
+    fn readable(&self) -> bool {
+        !self.ready.is_empty() || self.fin_sent || self.reset_sent
+    }
+
     fn poll_read(&mut self, cx: &mut Context<'_>, buf: &mut ReadBuf<'_>) -> Poll<io::Result<()>> {
         if let Some(front) = self.ready.front_mut() {
             let n = front.len().min(buf.remaining());
@@ -150,6 +244,12 @@ impl Pipe {
                 self.ready.pop_front();
             }
             return Poll::Ready(Ok(()));
+        }
+        if self.reset_sent {
+            return Poll::Ready(Err(io::Error::new(
+                io::ErrorKind::ConnectionReset,
+                "connection reset by peer",
+            )));
         }
         if self.fin_sent {
             return Poll::Ready(Ok(()));
@@ -178,6 +278,7 @@ impl WireState {
 struct Shared {
     state: Mutex<WireState>,
     recorder: Recorder,
+    faults: Faults,
 }
 
 impl Shared {
@@ -194,6 +295,8 @@ impl Shared {
 pub struct Endpoint {
     shared: Arc<Shared>,
     side: Side,
+    /// Polls so far, for [`Faults::pending_every`].
+    polls: u32,
 }
 
 /// The wire as a whole, for the driver.
@@ -204,23 +307,44 @@ pub struct WireHandle {
 
 /// A connected pair of endpoints (client, server) and the handle that releases held bytes.
 pub fn pair(cuts: &Cuts, recorder: Recorder) -> (Endpoint, Endpoint, WireHandle) {
+    pair_with_faults(cuts, Faults::default(), recorder)
+}
+
+/// Like [`pair`], with faults injected.
+pub fn pair_with_faults(
+    cuts: &Cuts,
+    faults: Faults,
+    recorder: Recorder,
+) -> (Endpoint, Endpoint, WireHandle) {
+    let mut state = WireState {
+        client_to_server: Pipe::new(Direction::ClientToServer, cuts.client_to_server.clone()),
+        server_to_client: Pipe::new(Direction::ServerToClient, cuts.server_to_client.clone()),
+    };
+    for (fault, at) in [(Fault::Reset, faults.reset), (Fault::Fin, faults.fin)]
+        .into_iter()
+        .filter_map(|(fault, at)| at.map(|a| (fault, a)))
+    {
+        let pipe = state.pipe(at.0);
+        if pipe.cut_off.is_none_or(|(earlier, _)| at.1 < earlier) {
+            pipe.cut_off = Some((at.1, fault));
+        }
+    }
     let shared = Arc::new(Shared {
-        state: Mutex::new(WireState {
-            client_to_server: Pipe::new(Direction::ClientToServer, cuts.client_to_server.clone()),
-            server_to_client: Pipe::new(Direction::ServerToClient, cuts.server_to_client.clone()),
-        }),
+        state: Mutex::new(state),
         recorder,
+        faults,
     });
+    let end = |side| Endpoint {
+        shared: shared.clone(),
+        side,
+        polls: 0,
+    };
     (
-        Endpoint {
+        end(Side::Client),
+        end(Side::Server),
+        WireHandle {
             shared: shared.clone(),
-            side: Side::Client,
         },
-        Endpoint {
-            shared: shared.clone(),
-            side: Side::Server,
-        },
-        WireHandle { shared },
     )
 }
 
@@ -240,6 +364,20 @@ impl WireHandle {
 }
 
 impl Endpoint {
+    /// Whether this poll is one of the injected spurious `Pending`s; if so the
+    /// waker is woken at once, as a real spurious wake-up would leave it.
+    fn spurious_pending(&mut self, cx: &mut Context<'_>) -> bool {
+        let Some(every) = self.shared.faults.pending_every else {
+            return false;
+        };
+        self.polls = self.polls.wrapping_add(1);
+        if self.polls.is_multiple_of(every.max(2)) {
+            cx.waker().wake_by_ref();
+            return true;
+        }
+        false
+    }
+
     fn outgoing(&self) -> Direction {
         Direction::written_by(self.side)
     }
@@ -254,24 +392,40 @@ impl Endpoint {
 
 impl AsyncRead for Endpoint {
     fn poll_read(
-        self: Pin<&mut Self>,
+        mut self: Pin<&mut Self>,
         cx: &mut Context<'_>,
         buf: &mut ReadBuf<'_>,
     ) -> Poll<io::Result<()>> {
         let dir = self.incoming();
+        // A spurious `Pending` only where the read could have gone on: a reader
+        // that really waits must leave the connection quiet, or it never ends.
+        let readable = self.shared.lock().pipe(dir).readable();
+        if readable && self.spurious_pending(cx) {
+            return Poll::Pending;
+        }
         self.shared.lock().pipe(dir).poll_read(cx, buf)
     }
 }
 
 impl AsyncWrite for Endpoint {
     fn poll_write(
-        self: Pin<&mut Self>,
-        _cx: &mut Context<'_>,
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
         data: &[u8],
     ) -> Poll<io::Result<usize>> {
+        if self.spurious_pending(cx) {
+            return Poll::Pending;
+        }
         let dir = self.outgoing();
+        let max_write = self.shared.faults.max_write.unwrap_or(usize::MAX).max(1);
         let mut state = self.shared.lock();
         let pipe = state.pipe(dir);
+        if pipe.reset_sent {
+            return Poll::Ready(Err(io::Error::new(
+                io::ErrorKind::ConnectionReset,
+                "connection reset",
+            )));
+        }
         if pipe.closed.is_some() {
             return Poll::Ready(Err(io::Error::new(
                 io::ErrorKind::BrokenPipe,
@@ -284,8 +438,14 @@ impl AsyncWrite for Endpoint {
                 "peer closed the connection",
             )));
         }
-        pipe.write(data, &self.shared.recorder);
-        Poll::Ready(Ok(data.len()))
+        let accepted = pipe.write(&data[..data.len().min(max_write)], &self.shared.recorder);
+        if accepted == 0 && !data.is_empty() {
+            return Poll::Ready(Err(io::Error::new(
+                io::ErrorKind::BrokenPipe,
+                "the connection was cut here (injected fault)",
+            )));
+        }
+        Poll::Ready(Ok(accepted))
     }
 
     fn poll_flush(self: Pin<&mut Self>, _cx: &mut Context<'_>) -> Poll<io::Result<()>> {

@@ -1,0 +1,79 @@
+//! The harness's own speed: property cases per second (one core, release) for
+//! each subject, and the conformance suite's wall time over the in-memory wire.
+//! More cases per second is more bugs found per CI minute.
+//!
+//! Run: `cargo bench --bench harness` (`HIJACK_BENCH_CASES` sets the cases per
+//! round, `HIJACK_BENCH_ROUNDS` the rounds; the figure is the median round).
+
+use std::time::Instant;
+
+use hijack_harness::check::{run_client, run_server};
+use hijack_harness::properties::{self, Config};
+use hijack_harness::subject::reference::{ReferenceClient, ReferenceServer};
+use hijack_harness::suite;
+
+fn env(name: &str, default: usize) -> usize {
+    std::env::var(name)
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(default)
+}
+
+fn median(mut xs: Vec<f64>) -> (f64, f64, f64) {
+    xs.sort_by(|a, b| a.partial_cmp(b).expect("no NaN"));
+    (xs[xs.len() / 2], xs[0], xs[xs.len() - 1])
+}
+
+fn main() {
+    let cases = env("HIJACK_BENCH_CASES", 20_000) as u32;
+    let rounds = env("HIJACK_BENCH_ROUNDS", 5);
+    println!(
+        "# property cases per second, one thread, {cases} cases a round, {rounds} interleaved rounds"
+    );
+    let mut server = Vec::new();
+    let mut client = Vec::new();
+    for round in 0..rounds {
+        let config = Config {
+            cases,
+            ..Config::seeded(round as u8)
+        };
+        let stats = properties::check_server(&ReferenceServer::default(), &config)
+            .expect("reference server passes");
+        server.push(stats.per_second());
+        let stats = properties::check_client(&ReferenceClient::default(), &config)
+            .expect("reference client passes");
+        client.push(stats.per_second());
+    }
+    for (name, xs) in [("reference server", server), ("reference client", client)] {
+        let (m, lo, hi) = median(xs);
+        println!("{name:<20} {m:>8.0} cases/s  (min {lo:.0}, max {hi:.0})");
+    }
+
+    println!("\n# conformance suite over the in-memory wire, reference server and client");
+    let mut times = Vec::new();
+    for _ in 0..rounds {
+        let started = Instant::now();
+        for case in suite::all() {
+            if case.sides.server {
+                assert!(
+                    run_server(&ReferenceServer::default(), &case.scenario).passed(),
+                    "{}",
+                    case.id
+                );
+            }
+            if case.sides.client {
+                assert!(
+                    run_client(&ReferenceClient::default(), &case.scenario).passed(),
+                    "{}",
+                    case.id
+                );
+            }
+        }
+        times.push(started.elapsed().as_secs_f64() * 1000.0);
+    }
+    let (m, lo, hi) = median(times);
+    println!(
+        "{} cases: {m:.2} ms  (min {lo:.2}, max {hi:.2})",
+        suite::all().len()
+    );
+}
