@@ -45,10 +45,12 @@ else
   FUZZ=(cargo fuzz)
 fi
 # No sanitizer: these bugs are wrong bytes, not memory errors, and speed matters.
-"${FUZZ[@]}" build -O -s none server_handoff >&2 || exit 2
-"${FUZZ[@]}" build -O -s none client_handoff >&2 || exit 2
+# A target dir of its own, so that this build and the sanitizer build of
+# smoke.sh do not overwrite each other's dependencies.
+"${FUZZ[@]}" build -O -s none --target-dir fuzz/target/nosan server_handoff >&2 || exit 2
+"${FUZZ[@]}" build -O -s none --target-dir fuzz/target/nosan client_handoff >&2 || exit 2
 TRIPLE="$(rustc -vV | sed -n 's/^host: //p')"
-BIN="fuzz/target/$TRIPLE/release"
+BIN="fuzz/target/nosan/$TRIPLE/release"
 
 WORK="$(mktemp -d)"
 trap 'rm -rf "$WORK"' EXIT

@@ -54,6 +54,10 @@ use crate::scenario::{
     Answer, Body, ClientScript, Cut, Fill, FirstWrite, Handshake, Landmark, MAX_PAYLOAD, Payload,
     Protocol, Scenario, ServerApp, ServerScript,
 };
+use crate::subject::hyper::{
+    HyperClient, HyperClientOptions, HyperServer, HyperServerOptions, ReadBuf as HyperReadBuf,
+    ServerMode,
+};
 use crate::subject::mutants::Mutant;
 use crate::subject::reference::{ReferenceClient, ReferenceServer};
 use crate::subject::{ClientSubject, ServerSubject};
@@ -537,8 +541,12 @@ pub fn init() {
 }
 
 fn fail(run: &Run) -> ! {
+    fail_with(run, "")
+}
+
+fn fail_with(run: &Run, configuration: &str) -> ! {
     panic!(
-        "{FAILURE_MARK}: {} subject {}\n{:#?}\n{}{}",
+        "{FAILURE_MARK}: {} subject {} {configuration}\n{:#?}\n{}{}",
         run.side,
         run.subject,
         run.scenario,
@@ -626,6 +634,210 @@ pub fn client_handoff(data: &[u8]) {
 }
 
 // ---------------------------------------------------------------------------
+// hyper: the subject with its builder options drawn from the input.
+
+/// Reads `Some(v)` or `None` with one byte deciding (odd: some).
+fn read_option<T>(
+    r: &mut Reader<'_, '_>,
+    value: impl FnOnce(&mut Reader<'_, '_>) -> arbitrary::Result<T>,
+) -> arbitrary::Result<Option<T>> {
+    if r.byte()? & 1 == 1 {
+        Ok(Some(value(r)?))
+    } else {
+        Ok(None)
+    }
+}
+
+/// hyper's `max_buf_size`: its minimum, anything up to 70 000, or 400 KiB (as the
+/// `proptest` strategy in `subject::hyper` draws it).
+fn read_max_buf_size(r: &mut Reader<'_, '_>) -> arbitrary::Result<usize> {
+    Ok(match r.byte()? % 3 {
+        0 => 8192,
+        1 => 8193 + r.u32()? as usize % (70_000 - 8192),
+        _ => 400 * 1024,
+    })
+}
+
+/// `max_header_size`: above any scenario's head (hyper refuses smaller heads).
+fn read_max_header_size(r: &mut Reader<'_, '_>) -> arbitrary::Result<usize> {
+    Ok(2048 + usize::from(r.u16()?) % (65_536 - 2048 + 1))
+}
+
+fn read_bool(r: &mut Reader<'_, '_>) -> arbitrary::Result<bool> {
+    Ok(r.byte()? & 1 == 1)
+}
+
+/// How many zero bytes [`read_hyper_server`] reads as hyper's defaults (direct mode):
+/// a seed for the hyper targets is this many zeros, then a scenario's bytes.
+pub const HYPER_SERVER_DEFAULTS: usize = 13;
+
+/// How many zero bytes [`read_hyper_client`] reads as hyper's defaults.
+pub const HYPER_CLIENT_DEFAULTS: usize = 10;
+
+/// A hyper server with a mode and builder options drawn from the input. A zero
+/// byte is hyper's default, so short inputs test the default configuration.
+pub fn read_hyper_server(u: &mut Unstructured<'_>) -> arbitrary::Result<HyperServer> {
+    let r = &mut Reader(u);
+    let mode = ServerMode::ALL[usize::from(r.byte()? % 3)];
+    let options = HyperServerOptions {
+        half_close: read_bool(r)?,
+        // keep_alive defaults to true: a set low bit turns it off.
+        keep_alive: !read_bool(r)?,
+        title_case_headers: read_bool(r)?,
+        preserve_header_case: read_bool(r)?,
+        max_headers: read_option(r, |r| Ok(10 + usize::from(r.byte()?) % 191))?,
+        max_header_size: read_option(r, read_max_header_size)?,
+        writev: read_option(r, read_bool)?,
+        max_buf_size: read_option(r, read_max_buf_size)?,
+        auto_date_header: !read_bool(r)?,
+        pipeline_flush: read_bool(r)?,
+        ignore_invalid_headers: read_bool(r)?,
+        allow_multiple_spaces: read_bool(r)?,
+    };
+    Ok(HyperServer { mode, options })
+}
+
+/// A hyper client with builder options drawn from the input (zero bytes: defaults).
+pub fn read_hyper_client(u: &mut Unstructured<'_>) -> arbitrary::Result<HyperClient> {
+    let r = &mut Reader(u);
+    let read_buf = match r.byte()? % 3 {
+        0 => HyperReadBuf::Default,
+        // The exact read size is also hyper's largest head: keep it above any
+        // scenario's head (512), as the proptest strategy does.
+        1 => HyperReadBuf::Exact(match r.byte()? % 4 {
+            0 => 512,
+            1 => 513 + usize::from(r.u16()?) % (4096 - 512),
+            2 => 8192,
+            _ => 65_536,
+        }),
+        _ => HyperReadBuf::Max(read_max_buf_size(r)?),
+    };
+    let options = HyperClientOptions {
+        writev: read_option(r, read_bool)?,
+        read_buf,
+        title_case_headers: read_bool(r)?,
+        preserve_header_case: read_bool(r)?,
+        max_headers: read_option(r, |r| Ok(10 + usize::from(r.byte()?) % 191))?,
+        max_header_size: read_option(r, read_max_header_size)?,
+        http09_responses: read_bool(r)?,
+        allow_spaces_after_header_name: read_bool(r)?,
+        allow_obsolete_multiline_headers: read_bool(r)?,
+        ignore_invalid_headers: read_bool(r)?,
+    };
+    Ok(HyperClient { options })
+}
+
+/// The known hyper server finding a case falls under, if any (the same filter as
+/// `tests/hyper.rs`, where each finding has a regression test that asserts hyper
+/// still fails). The hyper targets skip these cases, so that a fuzz run keeps
+/// looking for new failures instead of rediscovering known ones.
+pub fn known_hyper_server_finding(
+    s: &Scenario,
+    options: &HyperServerOptions,
+) -> Option<&'static str> {
+    if options.pipeline_flush && s.accepted() && !s.client_early().is_empty() {
+        return Some("pipeline_flush_loses_101_head");
+    }
+    if !s.accepted() && s.client.half_close && !options.half_close {
+        return Some("half_close_false_drops_pipelined_request");
+    }
+    None
+}
+
+/// The `hyper_server` target: hyper's server with drawn options, then a scenario.
+pub fn hyper_server(data: &[u8]) {
+    let mut u = Unstructured::new(data);
+    let Ok(server) = read_hyper_server(&mut u) else {
+        return;
+    };
+    let scenario = Scenario::arbitrary(&mut u).unwrap_or_else(|_| Scenario::basic());
+    if known_hyper_server_finding(&scenario, &server.options).is_some() {
+        return;
+    }
+    let run = check::run_server(&server, &scenario);
+    if !run.passed() {
+        fail_with(&run, &format!("{:?}", server));
+    }
+}
+
+/// The `hyper_client` target: hyper's client with drawn options, then a scenario.
+pub fn hyper_client(data: &[u8]) {
+    let mut u = Unstructured::new(data);
+    let Ok(client) = read_hyper_client(&mut u) else {
+        return;
+    };
+    let scenario = Scenario::arbitrary(&mut u).unwrap_or_else(|_| Scenario::basic());
+    let run = check::run_client(&client, &scenario);
+    if !run.passed() {
+        fail_with(&run, &format!("{:?}", client));
+    }
+}
+
+/// What the application saw, which two conformant libraries must agree on.
+fn seen(run: &Run) -> (bool, &[(String, bytes::Bytes)], &[u8], bool, Option<u16>) {
+    (
+        run.app.hijacked,
+        &run.app.requests,
+        &run.app.read,
+        run.app.saw_eof,
+        run.app.response_status,
+    )
+}
+
+/// The `differential` target: the reference and hyper (drawn options) on the same
+/// scenario, server side or client side (the first byte's low bit). The reference
+/// must pass the oracle, and when hyper can run the case and it is no known
+/// finding, the application must see the same thing under both: the same hand-over,
+/// requests, bytes read and EOF. The oracle judges each library against the
+/// scenario; this judges them against each other, which also catches a mistake the
+/// oracle and the reference would share.
+pub fn differential(data: &[u8]) {
+    let mut u = Unstructured::new(data);
+    let client_side = u8::arbitrary(&mut u).unwrap_or(0) & 1 == 1;
+    let (reference, hyper, subject) = if client_side {
+        let Ok(client) = read_hyper_client(&mut u) else {
+            return;
+        };
+        let scenario = Scenario::arbitrary(&mut u).unwrap_or_else(|_| Scenario::basic());
+        (
+            check::run_client(&ReferenceClient::default(), &scenario),
+            check::run_client(&client, &scenario),
+            format!("{client:?}"),
+        )
+    } else {
+        let Ok(server) = read_hyper_server(&mut u) else {
+            return;
+        };
+        let scenario = Scenario::arbitrary(&mut u).unwrap_or_else(|_| Scenario::basic());
+        if known_hyper_server_finding(&scenario, &server.options).is_some() {
+            return;
+        }
+        (
+            check::run_server(&ReferenceServer::default(), &scenario),
+            check::run_server(&server, &scenario),
+            format!("{server:?}"),
+        )
+    };
+    if !reference.passed() {
+        fail(&reference);
+    }
+    if hyper.unsupported.is_some() {
+        return;
+    }
+    if seen(&reference) != seen(&hyper) {
+        panic!(
+            "{FAILURE_MARK}: the reference and hyper disagree ({subject})\n{:#?}\n\
+             reference saw: {:?}\nhyper saw: {:?}\nhyper's run:\n{}{}",
+            reference.scenario,
+            seen(&reference),
+            seen(&hyper),
+            text::render(&hyper.trace),
+            hyper.verdict
+        );
+    }
+}
+
+// ---------------------------------------------------------------------------
 // The head target.
 
 /// How many bytes of a `head` input are settings; the rest is the stream.
@@ -689,6 +901,8 @@ enum Direct {
         http11: bool,
     },
     Partial,
+    /// `httparse` refused it for having more than [`MAX_HEADERS`] fields.
+    TooManyHeaders,
     Invalid,
 }
 
@@ -710,6 +924,7 @@ fn direct_parse(response: bool, stream: &[u8]) -> Direct {
             http11: response || version == Some(1),
         },
         Ok(httparse::Status::Partial) => Direct::Partial,
+        Err(httparse::Error::TooManyHeaders) => Direct::TooManyHeaders,
         Err(_) => Direct::Invalid,
     }
 }
@@ -739,6 +954,8 @@ pub fn head(data: &[u8]) {
     let config = Config {
         read_chunk,
         max_head,
+        // No timer: the reader must finish on bytes alone.
+        head_timeout: None,
     };
     let mut io = Segments {
         data: stream,
@@ -812,6 +1029,11 @@ pub fn head(data: &[u8]) {
             "the head reader called a head malformed: {}",
             context()
         ),
+        Some(Err(Error::TooManyHeaders { .. })) => assert!(
+            direct == Direct::TooManyHeaders,
+            "the head reader counted too many headers: {}",
+            context()
+        ),
         Some(Err(other)) => panic!("unexpected error {other}: {}", context()),
     }
 }
@@ -863,6 +1085,20 @@ mod tests {
         assert_eq!(s.body, Body::None);
         assert!(s.accepted());
         assert_eq!(s.client.read_chunk, 4096);
+    }
+
+    #[test]
+    fn zero_bytes_are_hyper_defaults() {
+        let zeros = [0u8; 64];
+        let mut u = Unstructured::new(&zeros);
+        let server = read_hyper_server(&mut u).unwrap();
+        assert_eq!(server.mode, ServerMode::Direct);
+        assert_eq!(server.options, HyperServerOptions::default());
+        assert_eq!(zeros.len() - u.len(), HYPER_SERVER_DEFAULTS);
+        let mut u = Unstructured::new(&zeros);
+        let client = read_hyper_client(&mut u).unwrap();
+        assert_eq!(client.options, HyperClientOptions::default());
+        assert_eq!(zeros.len() - u.len(), HYPER_CLIENT_DEFAULTS);
     }
 
     #[test]

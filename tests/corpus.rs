@@ -14,9 +14,12 @@
 //! cargo test --test corpus -- --ignored generate_seeds
 //! ```
 //!
-//! `seeds_are_current` fails when a committed seed no longer decodes to its
-//! scenario (the byte format changed): run the generator again. Other files
-//! (`found-*`, `mutant-*`) are minimised inputs from fuzz runs, kept as they are.
+//! `seeds_are_current` fails when a committed seed differs from what the
+//! generator writes (the byte format or a seed changed): run the generator again.
+//! Other files are inputs from fuzz runs, kept as they are: `mutant-<name>` is
+//! the first crash `fuzz/detect.sh --save` found for that mutant from an empty
+//! corpus (the reference passes it, the mutant fails it), `found-*` a minimised
+//! crash of the reference, fixed since.
 
 use std::fs;
 use std::panic::{self, AssertUnwindSafe};
@@ -89,6 +92,47 @@ fn replay_client_handoff() {
 #[test]
 fn replay_head() {
     replay("head", fuzzing::head);
+}
+
+#[test]
+fn replay_hyper_server() {
+    replay("hyper_server", fuzzing::hyper_server);
+}
+
+#[test]
+fn replay_hyper_client() {
+    replay("hyper_client", fuzzing::hyper_client);
+}
+
+#[test]
+fn replay_differential() {
+    replay("differential", fuzzing::differential);
+}
+
+/// Each seed scenario, as the bytes of every target that takes a scenario: the
+/// hyper targets first read their options, and zero bytes are hyper's defaults.
+fn scenario_seeds() -> Vec<(&'static str, String, Vec<u8>)> {
+    let mut out = Vec::new();
+    for (name, scenario) in seeds() {
+        let bytes = fuzzing::encode(&scenario).expect("a seed within the decoder's range");
+        let server = [vec![0; fuzzing::HYPER_SERVER_DEFAULTS], bytes.clone()].concat();
+        let client = [vec![0; fuzzing::HYPER_CLIENT_DEFAULTS], bytes.clone()].concat();
+        out.push(("server_handoff", format!("seed-{name}"), bytes.clone()));
+        out.push(("client_handoff", format!("seed-{name}"), bytes));
+        out.push(("hyper_server", format!("seed-{name}"), server.clone()));
+        out.push(("hyper_client", format!("seed-{name}"), client.clone()));
+        out.push((
+            "differential",
+            format!("seed-server-{name}"),
+            [vec![0], server].concat(),
+        ));
+        out.push((
+            "differential",
+            format!("seed-client-{name}"),
+            [vec![1], client].concat(),
+        ));
+    }
+    out
 }
 
 // ---------------------------------------------------------------------------
@@ -279,13 +323,10 @@ fn head_seeds() -> Vec<(&'static str, Vec<u8>)> {
 #[test]
 #[ignore = "writes corpus/; run by hand to regenerate the seeds"]
 fn generate_seeds() {
-    for target in ["server_handoff", "client_handoff"] {
+    for (target, name, bytes) in scenario_seeds() {
         let dir = corpus_dir(target);
         fs::create_dir_all(&dir).expect("corpus dir");
-        for (name, scenario) in seeds() {
-            let bytes = fuzzing::encode(&scenario).expect("a seed within the decoder's range");
-            write_if_changed(&dir.join(format!("seed-{name}")), &bytes);
-        }
+        write_if_changed(&dir.join(name), &bytes);
     }
     let dir = corpus_dir("head");
     fs::create_dir_all(&dir).expect("corpus dir");
@@ -298,13 +339,10 @@ fn generate_seeds() {
 #[test]
 fn seeds_are_current() {
     let mut stale = Vec::new();
-    for target in ["server_handoff", "client_handoff"] {
-        for (name, scenario) in seeds() {
-            let path = corpus_dir(target).join(format!("seed-{name}"));
-            match fs::read(&path) {
-                Ok(bytes) if fuzzing::decode(&bytes) == scenario => {}
-                _ => stale.push(path.display().to_string()),
-            }
+    for (target, name, bytes) in scenario_seeds() {
+        let path = corpus_dir(target).join(name);
+        if fs::read(&path).ok() != Some(bytes) {
+            stale.push(path.display().to_string());
         }
     }
     for (name, bytes) in head_seeds() {
@@ -338,4 +376,34 @@ fn detect_script_lists_every_mutant() {
         .filter(|line| !script.contains(line.as_str()))
         .collect();
     assert!(missing.is_empty(), "fuzz/detect.sh lacks {missing:?}");
+}
+
+/// The corpus is not only passing inputs: for every mutant, some file in its
+/// target's folder fails. A seed that catches nothing would be dead weight, and a
+/// mutant no file catches would mean the corpus lost the shape of that bug.
+#[test]
+fn corpus_catches_every_mutant() {
+    use hijack_harness::subject::mutants::Mutant;
+    let mut uncaught = Vec::new();
+    for mutant in Mutant::all() {
+        let (target, run): (&str, Box<dyn Fn(&[u8])>) = match (mutant.server(), mutant.client()) {
+            (Some(server), _) => (
+                "server_handoff",
+                Box::new(move |d| fuzzing::server_handoff_with(&server, d)),
+            ),
+            (_, Some(client)) => (
+                "client_handoff",
+                Box::new(move |d| fuzzing::client_handoff_with(&client, d)),
+            ),
+            _ => unreachable!("a mutant is a server or a client"),
+        };
+        let caught = fs::read_dir(corpus_dir(target))
+            .expect("corpus dir")
+            .filter_map(|e| fs::read(e.ok()?.path()).ok())
+            .any(|data| panic::catch_unwind(AssertUnwindSafe(|| run(&data))).is_err());
+        if !caught {
+            uncaught.push(mutant.name());
+        }
+    }
+    assert!(uncaught.is_empty(), "no corpus file catches {uncaught:?}");
 }
