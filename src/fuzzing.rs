@@ -239,7 +239,7 @@ fn write_read_chunk(w: &mut Writer, n: usize) -> Result<(), EncodeError> {
         8192 => w.byte(4),
         65_536 => w.byte(5),
         70_000 => w.byte(6),
-        1..=70_000 => {
+        _ if (1025..=70_000).contains(&n) => {
             w.byte(7);
             w.u32((n - 1) as u32);
         }
@@ -774,14 +774,23 @@ pub fn hyper_client(data: &[u8]) {
 }
 
 /// What the application saw, which two conformant libraries must agree on.
-fn seen(run: &Run) -> (bool, &[(String, bytes::Bytes)], &[u8], bool, Option<u16>) {
-    (
-        run.app.hijacked,
-        &run.app.requests,
-        &run.app.read,
-        run.app.saw_eof,
-        run.app.response_status,
-    )
+#[derive(Debug, PartialEq, Eq)]
+struct Seen<'a> {
+    hijacked: bool,
+    requests: &'a [(String, bytes::Bytes)],
+    read: &'a [u8],
+    saw_eof: bool,
+    response_status: Option<u16>,
+}
+
+fn seen(run: &Run) -> Seen<'_> {
+    Seen {
+        hijacked: run.app.hijacked,
+        requests: &run.app.requests,
+        read: &run.app.read,
+        saw_eof: run.app.saw_eof,
+        response_status: run.app.response_status,
+    }
 }
 
 /// The `differential` target: the reference and hyper (drawn options) on the same

@@ -378,6 +378,9 @@ fn detect_script_lists_every_mutant() {
     assert!(missing.is_empty(), "fuzz/detect.sh lacks {missing:?}");
 }
 
+/// A target body with its subject chosen.
+type Target = Box<dyn Fn(&[u8])>;
+
 /// The corpus is not only passing inputs: for every mutant, some file in its
 /// target's folder fails. A seed that catches nothing would be dead weight, and a
 /// mutant no file catches would mean the corpus lost the shape of that bug.
@@ -386,7 +389,7 @@ fn corpus_catches_every_mutant() {
     use hijack_harness::subject::mutants::Mutant;
     let mut uncaught = Vec::new();
     for mutant in Mutant::all() {
-        let (target, run): (&str, Box<dyn Fn(&[u8])>) = match (mutant.server(), mutant.client()) {
+        let (target, run): (&str, Target) = match (mutant.server(), mutant.client()) {
             (Some(server), _) => (
                 "server_handoff",
                 Box::new(move |d| fuzzing::server_handoff_with(&server, d)),
