@@ -7,8 +7,10 @@
 
 use std::time::Instant;
 
+use hijack_harness::check::Run;
 use hijack_harness::check::{run_client, run_server};
 use hijack_harness::properties::{self, Config};
+use hijack_harness::subject::hyper::{HyperClient, HyperServer, HyperServerOptions, ServerMode};
 use hijack_harness::subject::reference::{ReferenceClient, ReferenceServer};
 use hijack_harness::suite;
 
@@ -24,27 +26,74 @@ fn median(mut xs: Vec<f64>) -> (f64, f64, f64) {
     (xs[xs.len() / 2], xs[0], xs[xs.len() - 1])
 }
 
+/// Runs one property with a config and returns its cases per second.
+type Measure<'a> = Box<dyn Fn(&Config) -> f64 + 'a>;
+
+fn rate(result: Result<properties::Stats, Box<properties::Counterexample>>) -> f64 {
+    match result {
+        Ok(stats) => stats.per_second(),
+        Err(counterexample) => panic!("the property failed:\n{counterexample}"),
+    }
+}
+
 fn main() {
     let cases = env("HIJACK_BENCH_CASES", 20_000) as u32;
     let rounds = env("HIJACK_BENCH_ROUNDS", 5);
     println!(
         "# property cases per second, one thread, {cases} cases a round, {rounds} interleaved rounds"
     );
-    let mut server = Vec::new();
-    let mut client = Vec::new();
+    // hyper with `half_close(true)`: its default drops a pipelined request after a
+    // refusal when the client half-closes (README, "Findings"), and a failing
+    // property spends its time shrinking, not running cases.
+    let hyper = HyperServer {
+        mode: ServerMode::Direct,
+        options: HyperServerOptions {
+            half_close: true,
+            ..HyperServerOptions::default()
+        },
+    };
+    let reference = ReferenceServer::default();
+    let differential = |s: &hijack_harness::scenario::Scenario| -> Run {
+        let ours = run_server(&reference, s);
+        let theirs = run_server(&hyper, s);
+        // The differential property compares the two applications' bytes; here
+        // only the cost of running both matters.
+        std::hint::black_box(&theirs.app.read);
+        ours
+    };
+    let subjects: [(&str, Measure); 5] = [
+        (
+            "reference server",
+            Box::new(|c: &Config| rate(properties::check_server(&reference, c))),
+        ),
+        (
+            "reference client",
+            Box::new(|c: &Config| rate(properties::check_client(&ReferenceClient::default(), c))),
+        ),
+        (
+            "hyper server",
+            Box::new(|c: &Config| rate(properties::check_server(&hyper, c))),
+        ),
+        (
+            "hyper client",
+            Box::new(|c: &Config| rate(properties::check_client(&HyperClient::default(), c))),
+        ),
+        (
+            "differential server",
+            Box::new(move |c: &Config| rate(properties::check_with(c, differential))),
+        ),
+    ];
+    let mut samples: Vec<Vec<f64>> = vec![Vec::new(); subjects.len()];
     for round in 0..rounds {
         let config = Config {
             cases,
             ..Config::seeded(round as u8)
         };
-        let stats = properties::check_server(&ReferenceServer::default(), &config)
-            .expect("reference server passes");
-        server.push(stats.per_second());
-        let stats = properties::check_client(&ReferenceClient::default(), &config)
-            .expect("reference client passes");
-        client.push(stats.per_second());
+        for (i, (_, measure)) in subjects.iter().enumerate() {
+            samples[i].push(measure(&config));
+        }
     }
-    for (name, xs) in [("reference server", server), ("reference client", client)] {
+    for ((name, _), xs) in subjects.iter().zip(samples) {
         let (m, lo, hi) = median(xs);
         println!("{name:<20} {m:>8.0} cases/s  (min {lo:.0}, max {hi:.0})");
     }

@@ -19,6 +19,7 @@ pub mod peer;
 pub mod properties;
 pub mod reference;
 pub mod report;
+pub mod runner;
 pub mod scenario;
 pub mod subject;
 pub mod suite;

@@ -933,3 +933,6 @@ mod tests {
         );
     }
 }
+
+pub mod black_box;
+pub use black_box::{BlackBoxObservation, Expect, judge_black_box, judge_black_box_client};

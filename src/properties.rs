@@ -103,6 +103,15 @@ fn runner(config: &Config) -> TestRunner {
     }
 }
 
+/// Checks any one-scenario run (a differential, a subject under faults) against
+/// generated scenarios: the property holds when every run passes.
+pub fn check_with(
+    config: &Config,
+    run: impl Fn(&Scenario) -> Run,
+) -> Result<Stats, Box<Counterexample>> {
+    check(config, run)
+}
+
 fn check(config: &Config, run: impl Fn(&Scenario) -> Run) -> Result<Stats, Box<Counterexample>> {
     let mut runner = runner(config);
     let started = Instant::now();

@@ -1,13 +1,71 @@
 //! What a conformance run found, in the shapes people and CI read: a table on the
 //! terminal, JSON, JUnit XML, an HTML report with a ladder diagram per case.
 //!
-//! Everything here renders a [`RunReport`]; nothing here runs a case.
+//! Everything here renders a [`RunReport`]; nothing here runs a case. Each format
+//! has its own module and one `write` function the command line calls:
+//!
+//! | module     | for                        | call                                   |
+//! |------------|----------------------------|----------------------------------------|
+//! | [`text`]   | a person at a terminal     | [`text::render`]                       |
+//! | [`json`]   | scripts, dashboards        | [`json::write`] (schema: `docs/report.schema.json`) |
+//! | [`junit`]  | CI test tabs (Jenkins, GitLab, GitHub) | [`junit::write`]           |
+//! | [`html`]   | a person with a browser: ladder diagrams | [`html::write`]          |
+//! | [`traces`] | a person debugging one failure: text trace (and pcap) | [`traces::write_dir`] |
+//! | [`expect`] | CI against a peer with known failures | [`expect::compare`], [`expect::write`] |
+//!
+//! The formats never re-judge a run: the verdict, the violations and their
+//! diagnoses come from the oracle, and each format only lays them out.
 
+use std::path::PathBuf;
 use std::time::Duration;
 
+use crate::check::Run;
 use crate::oracle::Violation;
-use crate::suite::Level;
+use crate::suite::{Case, Level};
 use crate::wire::{Side, Trace};
+
+pub mod expect;
+pub mod html;
+pub mod json;
+pub mod junit;
+pub mod text;
+pub mod traces;
+
+/// Why a report could not be written or read.
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    /// A file could not be read or written.
+    #[error("{}: {source}", path.display())]
+    Io {
+        /// The file.
+        path: PathBuf,
+        /// What the operating system said.
+        #[source]
+        source: std::io::Error,
+    },
+    /// The JUnit serializer refused the report (it should not: every string is escaped).
+    #[error("cannot serialize the JUnit report: {0}")]
+    Junit(#[from] quick_junit::SerializeError),
+    /// A line of an expected-results file does not parse.
+    #[error("{}:{line}: {message}", path.display())]
+    Expect {
+        /// The file.
+        path: PathBuf,
+        /// The line, from 1.
+        line: usize,
+        /// What is wrong with it.
+        message: String,
+    },
+}
+
+impl Error {
+    pub(crate) fn io(path: &std::path::Path, source: std::io::Error) -> Error {
+        Error::Io {
+            path: path.to_path_buf(),
+            source,
+        }
+    }
+}
 
 /// The verdict of one case against one target.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -34,6 +92,27 @@ impl Outcome {
             Outcome::Unsupported => "unsupported",
             Outcome::Error => "error",
         }
+    }
+
+    /// The outcome called `name` (the inverse of [`Outcome::as_str`]).
+    pub fn parse(name: &str) -> Option<Outcome> {
+        Outcome::ALL.into_iter().find(|o| o.as_str() == name)
+    }
+
+    /// Every outcome, from best to worst-but-not-a-verdict.
+    pub const ALL: [Outcome; 5] = [
+        Outcome::Pass,
+        Outcome::Fail,
+        Outcome::NonStrict,
+        Outcome::Unsupported,
+        Outcome::Error,
+    ];
+
+    /// Whether this outcome deserves a person's attention: a failure, a missed
+    /// SHOULD, or a run that could not be made. These get a trace file, an open
+    /// ladder diagram in HTML and a diagnosis in the text table.
+    pub fn is_problem(self) -> bool {
+        matches!(self, Outcome::Fail | Outcome::NonStrict | Outcome::Error)
     }
 }
 
@@ -64,6 +143,107 @@ pub struct CaseResult {
     pub trace: Trace,
     /// How long the case took.
     pub duration: Duration,
+}
+
+impl CaseResult {
+    /// The result of one in-memory [`Run`] of `case`.
+    ///
+    /// The outcome follows the case's level: a broken MUST case fails, a broken
+    /// SHOULD case is non-strict, a case the subject declined is unsupported. An
+    /// in-memory run is never an `error` (nothing can refuse or time out there);
+    /// that outcome is for runs over TCP, which the runner builds itself.
+    ///
+    /// A [`Run`] does not time itself, so `duration` is zero: the caller that
+    /// timed the run sets it.
+    pub fn from_run(case: &Case, run: &Run) -> CaseResult {
+        let mut notes = run.verdict.notes.clone();
+        let outcome = if let Some(why) = &run.unsupported {
+            notes.insert(0, why.clone());
+            Outcome::Unsupported
+        } else if run.verdict.passed() {
+            Outcome::Pass
+        } else {
+            match case.level {
+                Level::Must => Outcome::Fail,
+                Level::Should => Outcome::NonStrict,
+            }
+        };
+        CaseResult {
+            case_id: case.id.to_string(),
+            title: case.title.to_string(),
+            level: case.level,
+            spec: case.spec.to_string(),
+            bug: case.bug.to_string(),
+            target: run.subject.clone(),
+            side: run.side,
+            outcome,
+            violations: run.verdict.violations.clone(),
+            notes,
+            trace: run.trace.clone(),
+            duration: Duration::ZERO,
+        }
+    }
+}
+
+/// How many results had each outcome.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Totals {
+    /// Every result.
+    pub cases: usize,
+    /// [`Outcome::Pass`].
+    pub pass: usize,
+    /// [`Outcome::Fail`].
+    pub fail: usize,
+    /// [`Outcome::NonStrict`].
+    pub non_strict: usize,
+    /// [`Outcome::Unsupported`].
+    pub unsupported: usize,
+    /// [`Outcome::Error`].
+    pub error: usize,
+}
+
+impl Totals {
+    /// How many results had `outcome`.
+    pub fn of(&self, outcome: Outcome) -> usize {
+        match outcome {
+            Outcome::Pass => self.pass,
+            Outcome::Fail => self.fail,
+            Outcome::NonStrict => self.non_strict,
+            Outcome::Unsupported => self.unsupported,
+            Outcome::Error => self.error,
+        }
+    }
+}
+
+impl RunReport {
+    /// The count of each outcome.
+    pub fn totals(&self) -> Totals {
+        let mut totals = Totals {
+            cases: self.results.len(),
+            ..Totals::default()
+        };
+        for result in &self.results {
+            *match result.outcome {
+                Outcome::Pass => &mut totals.pass,
+                Outcome::Fail => &mut totals.fail,
+                Outcome::NonStrict => &mut totals.non_strict,
+                Outcome::Unsupported => &mut totals.unsupported,
+                Outcome::Error => &mut totals.error,
+            } += 1;
+        }
+        totals
+    }
+
+    /// Every target, in the order it first appears in the results.
+    pub fn targets(&self) -> Vec<&str> {
+        let mut out: Vec<&str> = Vec::new();
+        for result in &self.results {
+            if !out.contains(&result.target.as_str()) {
+                out.push(&result.target);
+            }
+        }
+        out
+    }
 }
 
 /// Whether one mutant was caught by the self-check.

@@ -2,6 +2,7 @@
 
 pub mod driver;
 pub mod memory;
+pub mod tcp;
 pub mod text;
 pub mod trace;
 

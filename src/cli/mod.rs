@@ -1,0 +1,188 @@
+//! The command line: what a user types, and what each flag means.
+
+use std::path::PathBuf;
+
+use clap::{Parser, Subcommand, ValueEnum};
+
+pub mod run;
+pub mod table;
+
+const RUN_EXAMPLES: &str = "\
+Examples:
+  # The embedded suite: every case against the reference and hyper servers and
+  # clients over loopback TCP, plus the self-check that every mutant is caught (a few seconds).
+  hijack-harness run
+
+  # Your server, any language: it must answer `Upgrade: echo` with 101 and echo.
+  hijack-harness run --server 127.0.0.1:8080 --protocol echo
+
+  # A WebSocket echo server on /ws, or a Docker-style attach endpoint.
+  hijack-harness run --server 127.0.0.1:8080 --protocol websocket --path /ws
+  hijack-harness run --server 127.0.0.1:2375 --protocol docker
+
+  # A CONNECT proxy: the harness runs the upstream echo server itself.
+  hijack-harness run --proxy 127.0.0.1:3128 --via connect
+
+  # Your client: the harness serves, and runs the command once per case.
+  hijack-harness run --client-cmd './my-client {addr}'
+
+  # Only some cases, machine-readable results, fail only on changes.
+  hijack-harness run --server 127.0.0.1:8080 --cases 'handoff.*' --exclude '*64k'
+  hijack-harness run --server 127.0.0.1:8080 --junit out.xml --expect expected.txt
+
+Verdicts: pass, fail (a MUST broken), non-strict (a SHOULD missed), unsupported
+(the target does not speak what the case needs), error (refused, timeout).
+
+Exit codes: 0 every case passed (non-strict allowed unless --strict; with
+--expect: nothing changed from the expected file), 1 a case failed or a mutant
+survived, 2 the run could not be made (nothing listening, bad arguments).
+
+Client command contract (--client-cmd): `{addr}` is replaced by HOST:PORT. The
+client connects there, sends `GET / HTTP/1.1` with `Connection: Upgrade` and
+`Upgrade: echo`, and after a 101 echoes every byte it receives; when it reads
+EOF it shuts down its write half (or exits). On any other answer it must not
+echo. It is killed when the case ends.";
+
+const SERVE_EXAMPLES: &str = "\
+Examples:
+  hijack-harness serve --listen 127.0.0.1:8080 --protocol echo
+  curl -v -H 'Connection: Upgrade' -H 'Upgrade: echo' http://127.0.0.1:8080/
+  hijack-harness serve --listen 127.0.0.1:9000 --protocol raw   # what a CONNECT tunnel reaches
+
+Runs until Ctrl-C.";
+
+/// Fuzzing and conformance harness for HTTP/1.1 connection hijacking
+/// (upgrade/101, CONNECT, Go's Hijacker, Docker attach).
+#[derive(Parser, Debug)]
+#[command(name = "hijack-harness", version)]
+pub struct Cli {
+    /// What to do.
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// The subcommands.
+#[derive(Subcommand, Debug)]
+pub enum Command {
+    /// Run the conformance suite: embedded (no target), or against a server, proxy or client.
+    #[command(after_long_help = RUN_EXAMPLES)]
+    Run(Box<RunArgs>),
+    /// List the conformance cases: ID, level, protocols, title.
+    List {
+        /// Only cases whose ID matches this glob (repeatable).
+        #[arg(long = "cases", value_name = "GLOB")]
+        cases: Vec<String>,
+    },
+    /// Serve the reference echo server on ADDR, for testing clients and proxies by hand.
+    #[command(after_long_help = SERVE_EXAMPLES)]
+    Serve {
+        /// Where to listen (loopback only), e.g. 127.0.0.1:8080.
+        #[arg(long, value_name = "ADDR")]
+        listen: String,
+        /// What to speak after the upgrade.
+        #[arg(long, value_enum, default_value_t = ServeProtocol::Echo)]
+        protocol: ServeProtocol,
+    },
+    /// The property-based self-check over the in-memory wire: the reference must
+    /// pass and every mutant must be caught.
+    SelfCheck {
+        /// Scenarios per property (default: 256).
+        #[arg(long, value_name = "N")]
+        count: Option<u32>,
+    },
+}
+
+/// A black-box server protocol.
+#[derive(ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Protocol {
+    /// `Upgrade: echo`, 101, then a raw echo until FIN.
+    Echo,
+    /// RFC 6455 handshake, masked frames, echoed data frames.
+    Websocket,
+    /// Docker attach: `POST .../attach`, `Upgrade: tcp`, `101 UPGRADED`, raw echo.
+    Docker,
+}
+
+/// What `serve` speaks.
+#[derive(ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ServeProtocol {
+    /// `Upgrade: echo`.
+    Echo,
+    /// RFC 6455 echo.
+    Websocket,
+    /// Docker attach (`Upgrade: tcp`, and the older `200` raw-stream).
+    Docker,
+    /// Raw TCP echo, no HTTP (the upstream of a CONNECT tunnel).
+    Raw,
+}
+
+/// How a proxy is asked for the connection.
+#[derive(ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Via {
+    /// `CONNECT upstream`: the proxy opens a tunnel to the harness's raw echo server.
+    Connect,
+    /// An `Upgrade: echo` request the proxy forwards to the harness's echo server.
+    Upgrade,
+}
+
+/// Arguments of `run`.
+#[derive(clap::Args, Debug)]
+pub struct RunArgs {
+    /// Test the server at HOST:PORT (loopback).
+    #[arg(long, value_name = "HOST:PORT", conflicts_with_all = ["proxy", "client_cmd"])]
+    pub server: Option<String>,
+    /// The server's protocol.
+    #[arg(long, value_enum, default_value_t = Protocol::Echo)]
+    pub protocol: Protocol,
+    /// The request target to use (default: `/`, or Docker's attach path).
+    #[arg(long, value_name = "P")]
+    pub path: Option<String>,
+    /// Test the proxy at HOST:PORT, with the harness's echo server behind it.
+    #[arg(long, value_name = "HOST:PORT", conflicts_with = "client_cmd")]
+    pub proxy: Option<String>,
+    /// How to go through the proxy.
+    #[arg(long, value_enum, default_value_t = Via::Connect)]
+    pub via: Via,
+    /// Where the harness's upstream echo server listens (default: a free loopback port).
+    #[arg(long, value_name = "ADDR")]
+    pub upstream: Option<String>,
+    /// Test a client: run CMD once per case, with `{addr}` replaced by the harness's address.
+    #[arg(long, value_name = "CMD")]
+    pub client_cmd: Option<String>,
+    /// Only cases whose ID matches GLOB (repeatable).
+    #[arg(long = "cases", value_name = "GLOB")]
+    pub cases: Vec<String>,
+    /// Skip cases whose ID matches GLOB (repeatable).
+    #[arg(long = "exclude", value_name = "GLOB")]
+    pub exclude: Vec<String>,
+    /// The most one case may take, in milliseconds.
+    #[arg(long, value_name = "MS", default_value_t = 5000)]
+    pub timeout: u64,
+    /// How long the connection may be silent before a case is judged as it stands, in ms.
+    #[arg(long, value_name = "MS")]
+    pub quiet: Option<u64>,
+    /// Treat non-strict (a SHOULD missed) as a failure.
+    #[arg(long)]
+    pub strict: bool,
+    /// Skip the mutant self-check of the embedded run.
+    #[arg(long)]
+    pub no_mutants: bool,
+    /// Write the results as JSON.
+    #[arg(long, value_name = "FILE")]
+    pub json: Option<PathBuf>,
+    /// Write the results as JUnit XML.
+    #[arg(long, value_name = "FILE")]
+    pub junit: Option<PathBuf>,
+    /// Write one trace per case into DIR.
+    #[arg(long, value_name = "DIR")]
+    pub traces: Option<PathBuf>,
+    /// Write an HTML report.
+    #[arg(long, value_name = "FILE")]
+    pub html: Option<PathBuf>,
+    /// Compare with expected results; only changes fail the run.
+    #[arg(long, value_name = "FILE")]
+    pub expect: Option<PathBuf>,
+    /// Run the embedded suite against one subject only: `reference`, `hyper`, or `mutant:NAME`.
+    #[arg(long, value_name = "NAME", hide = true)]
+    pub subject: Option<String>,
+}

@@ -1,0 +1,491 @@
+//! What each subcommand does.
+
+use std::io::IsTerminal as _;
+use std::net::{SocketAddr, ToSocketAddrs};
+use std::process::ExitCode;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use anyhow::{Context as _, bail};
+use globset::{Glob, GlobSet, GlobSetBuilder};
+use indicatif::{ProgressBar, ProgressStyle};
+
+use hijack_harness::properties::{self, Config};
+use hijack_harness::report::{self, CaseResult, Outcome, RunReport};
+use hijack_harness::runner::black_box::{self, ClientTarget, ServerTarget};
+use hijack_harness::runner::embedded::{self, SharedClient, SharedServer};
+use hijack_harness::runner::{self, Options, Progress, serve};
+use hijack_harness::subject::hyper::{HyperClient, HyperServer, ServerMode};
+use hijack_harness::subject::mutants::Mutant;
+use hijack_harness::subject::reference::{ReferenceClient, ReferenceServer};
+use hijack_harness::suite::{self, Case, Proto};
+
+use super::{Cli, Command, Protocol, RunArgs, ServeProtocol, Via, table};
+
+/// Exit code 2: the run could not be made.
+const CANNOT_RUN: u8 = 2;
+
+/// Parses the command line and runs it.
+pub fn main() -> ExitCode {
+    let cli = <Cli as clap::Parser>::parse();
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(tracing_subscriber::EnvFilter::from_default_env())
+        .with_writer(std::io::stderr)
+        .try_init();
+    let result = match cli.command {
+        Command::Run(args) => run(*args),
+        Command::List { cases } => list(&cases),
+        Command::Serve { listen, protocol } => serve_forever(&listen, protocol),
+        Command::SelfCheck { count } => Ok(self_check(count)),
+    };
+    match result {
+        Ok(code) => code,
+        Err(e) => {
+            eprintln!("hijack-harness: {e:#}");
+            ExitCode::from(CANNOT_RUN)
+        }
+    }
+}
+
+fn runtime() -> anyhow::Result<tokio::runtime::Runtime> {
+    tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .context("could not start the async runtime")
+}
+
+/// Resolves HOST:PORT to a loopback address: the harness only talks to this machine.
+fn loopback(what: &str, text: &str) -> anyhow::Result<SocketAddr> {
+    let addr = text
+        .to_socket_addrs()
+        .with_context(|| format!("{what} {text:?} is not HOST:PORT"))?
+        .next()
+        .with_context(|| format!("{what} {text:?} resolves to no address"))?;
+    if !addr.ip().is_loopback() {
+        bail!(
+            "{what} {addr} is not a loopback address: the harness tests peers on this machine only (127.0.0.1, ::1)"
+        );
+    }
+    Ok(addr)
+}
+
+fn globs(patterns: &[String]) -> anyhow::Result<Option<GlobSet>> {
+    if patterns.is_empty() {
+        return Ok(None);
+    }
+    let mut builder = GlobSetBuilder::new();
+    for p in patterns {
+        builder.add(Glob::new(p).with_context(|| format!("bad glob {p:?}"))?);
+    }
+    Ok(Some(builder.build()?))
+}
+
+fn select(include: &[String], exclude: &[String]) -> anyhow::Result<Vec<Case>> {
+    let include = globs(include)?;
+    let exclude = globs(exclude)?;
+    let cases: Vec<Case> = suite::all()
+        .into_iter()
+        .filter(|c| include.as_ref().is_none_or(|g| g.is_match(c.id)))
+        .filter(|c| exclude.as_ref().is_none_or(|g| !g.is_match(c.id)))
+        .collect();
+    if cases.is_empty() {
+        bail!("no case matches the --cases/--exclude patterns (see `hijack-harness list`)");
+    }
+    Ok(cases)
+}
+
+fn list(patterns: &[String]) -> anyhow::Result<ExitCode> {
+    let cases = select(patterns, &[])?;
+    let width = cases.iter().map(|c| c.id.len()).max().unwrap_or(4);
+    println!(
+        "{:<width$}  {:<6}  {:<6}  {:<30}  title",
+        "id", "level", "sides", "protocols"
+    );
+    for c in cases {
+        let sides = match (c.sides.server, c.sides.client) {
+            (true, true) => "both",
+            (true, false) => "server",
+            _ => "client",
+        };
+        let protocols: Vec<&str> = c.protocols.iter().map(|p| p.as_str()).collect();
+        println!(
+            "{:<width$}  {:<6}  {:<6}  {:<30}  {}",
+            c.id,
+            c.level.as_str(),
+            sides,
+            protocols.join(","),
+            c.title
+        );
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+fn serve_forever(listen: &str, protocol: ServeProtocol) -> anyhow::Result<ExitCode> {
+    let addr = loopback("--listen", listen)?;
+    let proto = match protocol {
+        ServeProtocol::Echo => Proto::Echo,
+        ServeProtocol::Websocket => Proto::WebSocket,
+        ServeProtocol::Docker => Proto::Docker,
+        ServeProtocol::Raw => Proto::Connect,
+    };
+    runtime()?.block_on(async move {
+        let listener = tokio::net::TcpListener::bind(addr)
+            .await
+            .with_context(|| format!("cannot listen on {addr}"))?;
+        let bound = listener.local_addr()?;
+        eprintln!("hijack-harness: serving {protocol:?} on {bound} (Ctrl-C to stop)");
+        tokio::select! {
+            served = serve::serve(listener, proto) => served.context("accept failed")?,
+            _ = tokio::signal::ctrl_c() => {}
+        }
+        Ok(ExitCode::SUCCESS)
+    })
+}
+
+/// Progress: a bar on a terminal, plain lines otherwise.
+struct Reporter {
+    bar: Option<ProgressBar>,
+}
+
+impl Reporter {
+    fn new() -> Self {
+        let bar = std::io::stderr().is_terminal().then(|| {
+            let bar = ProgressBar::new(0);
+            bar.set_style(
+                ProgressStyle::with_template("{bar:30} {pos}/{len} {msg}")
+                    .unwrap_or_else(|_| ProgressStyle::default_bar()),
+            );
+            bar
+        });
+        Reporter { bar }
+    }
+
+    /// A callback for `runs` more case runs; plain lines only when `lines`.
+    fn phase(&self, runs: usize, label: &str, lines: bool) -> Progress {
+        match &self.bar {
+            Some(bar) => {
+                bar.inc_length(runs as u64);
+                bar.set_message(label.to_string());
+                let bar = bar.clone();
+                Arc::new(move |r: &CaseResult| {
+                    bar.inc(1);
+                    bar.set_message(r.case_id.clone());
+                })
+            }
+            None if lines => Arc::new(|r: &CaseResult| {
+                eprintln!(
+                    "{:<11} {} [{} {}] {} ms",
+                    r.outcome.as_str(),
+                    r.case_id,
+                    r.target,
+                    r.side,
+                    r.duration.as_millis()
+                );
+            }),
+            None => {
+                eprintln!("{label}: {runs} runs");
+                runner::no_progress()
+            }
+        }
+    }
+
+    fn finish(&self) {
+        if let Some(bar) = &self.bar {
+            bar.finish_and_clear();
+        }
+    }
+}
+
+fn run(args: RunArgs) -> anyhow::Result<ExitCode> {
+    let cases = select(&args.cases, &args.exclude)?;
+    let started = Instant::now();
+    let timeout = Duration::from_millis(args.timeout.max(1));
+    let reporter = Reporter::new();
+    let rt = runtime()?;
+    let mut report = RunReport::default();
+    if let Some(server) = &args.server {
+        let addr = loopback("--server", server)?;
+        let protocol = match args.protocol {
+            Protocol::Echo => Proto::Echo,
+            Protocol::Websocket => Proto::WebSocket,
+            Protocol::Docker => Proto::Docker,
+        };
+        let target = ServerTarget {
+            addr,
+            protocol,
+            path: args.path.clone(),
+            connect_to: None,
+            name: addr.to_string(),
+        };
+        let opts = black_box_options(&args, timeout);
+        report.results = rt.block_on(async {
+            black_box::preflight(addr, timeout).await?;
+            let progress = reporter.phase(cases.len(), "cases", true);
+            anyhow::Ok(black_box::run_server(&target, &cases, &opts, progress).await)
+        })?;
+    } else if let Some(proxy) = &args.proxy {
+        let addr = loopback("--proxy", proxy)?;
+        let upstream = match &args.upstream {
+            Some(u) => loopback("--upstream", u)?,
+            None => SocketAddr::from(([127, 0, 0, 1], 0)),
+        };
+        let opts = black_box_options(&args, timeout);
+        report.results = rt.block_on(async {
+            let listener = tokio::net::TcpListener::bind(upstream)
+                .await
+                .with_context(|| format!("cannot start the upstream echo server on {upstream}"))?;
+            let upstream = listener.local_addr()?;
+            let (protocol, upstream_proto) = match args.via {
+                Via::Connect => (Proto::Connect, Proto::Connect),
+                Via::Upgrade => (Proto::Echo, Proto::Echo),
+            };
+            eprintln!("hijack-harness: upstream echo server on {upstream}");
+            let upstream_task = tokio::spawn(serve::serve(listener, upstream_proto));
+            black_box::preflight(addr, timeout).await?;
+            let target = ServerTarget {
+                addr,
+                protocol,
+                path: args.path.clone(),
+                connect_to: Some(upstream),
+                name: format!("proxy {addr}"),
+            };
+            let progress = reporter.phase(cases.len(), "cases", true);
+            let results = black_box::run_server(&target, &cases, &opts, progress).await;
+            upstream_task.abort();
+            anyhow::Ok(results)
+        })?;
+    } else if let Some(command) = &args.client_cmd {
+        if !command.contains("{addr}") {
+            bail!("--client-cmd must contain {{addr}}, where the client is told to connect");
+        }
+        let target = ClientTarget {
+            command: command.clone(),
+            name: "client-cmd".into(),
+        };
+        let opts = black_box_options(&args, timeout);
+        report.results = rt.block_on(async {
+            let progress = reporter.phase(cases.len(), "cases", true);
+            black_box::run_client(&target, &cases, &opts, progress).await
+        });
+    } else {
+        let opts = Options {
+            timeout,
+            quiet: Duration::from_millis(
+                args.quiet
+                    .unwrap_or(embedded::EMBEDDED_QUIET.as_millis() as u64),
+            ),
+            ..Options::default()
+        };
+        let (servers, clients, mutants) = embedded_subjects(args.subject.as_deref())?;
+        let runs: usize = cases
+            .iter()
+            .map(|c| {
+                usize::from(c.sides.server) * servers.len()
+                    + usize::from(c.sides.client) * clients.len()
+            })
+            .sum();
+        rt.block_on(async {
+            let progress = reporter.phase(runs, "cases", false);
+            report.results =
+                embedded::run_subjects(&servers, &clients, &cases, &opts, progress).await;
+            if mutants && !args.no_mutants {
+                let progress = reporter.phase(
+                    Mutant::all().len() * cases.len(),
+                    "mutant self-check",
+                    false,
+                );
+                report.mutants = embedded::check_mutants(&cases, &opts, progress).await;
+            }
+        });
+    }
+    reporter.finish();
+    report.duration = started.elapsed();
+    print!("{}", table::render(&report));
+    write_reports(&args, &report)?;
+
+    if let Some(expect) = &args.expect {
+        let comparison = report::expect::compare(&report, expect)
+            .with_context(|| format!("cannot compare with {}", expect.display()))?;
+        if comparison.changed.is_empty() {
+            println!("no change from {}", expect.display());
+            return Ok(ExitCode::SUCCESS);
+        }
+        println!("changed from {}:", expect.display());
+        for line in &comparison.changed {
+            println!("  {line}");
+        }
+        return Ok(ExitCode::from(1));
+    }
+    let failed = report.results.iter().any(|r| match r.outcome {
+        Outcome::Fail | Outcome::Error => true,
+        Outcome::NonStrict => args.strict,
+        Outcome::Pass | Outcome::Unsupported => false,
+    }) || report.mutants.iter().any(|m| !m.caught);
+    Ok(if failed {
+        ExitCode::from(1)
+    } else {
+        ExitCode::SUCCESS
+    })
+}
+
+fn black_box_options(args: &RunArgs, timeout: Duration) -> Options {
+    Options {
+        timeout,
+        quiet: Duration::from_millis(args.quiet.unwrap_or(300)),
+        concurrency: 1,
+        ..Options::default()
+    }
+}
+
+/// The subjects of the embedded run, and whether the mutant check runs.
+fn embedded_subjects(
+    only: Option<&str>,
+) -> anyhow::Result<(Vec<SharedServer>, Vec<SharedClient>, bool)> {
+    let reference = || -> (Vec<SharedServer>, Vec<SharedClient>) {
+        (
+            vec![Arc::new(ReferenceServer::default())],
+            vec![Arc::new(ReferenceClient::default())],
+        )
+    };
+    // hyper with its default options (`http1::Builder` defaults, `with_upgrades`).
+    let hyper = || -> (Vec<SharedServer>, Vec<SharedClient>) {
+        (
+            vec![Arc::new(HyperServer::new(ServerMode::Direct))],
+            vec![Arc::new(HyperClient::default())],
+        )
+    };
+    match only {
+        None => {
+            let (mut s, mut c) = reference();
+            let (hs, hc) = hyper();
+            s.extend(hs);
+            c.extend(hc);
+            Ok((s, c, true))
+        }
+        Some("reference") => {
+            let (s, c) = reference();
+            Ok((s, c, false))
+        }
+        Some("hyper") => {
+            let (s, c) = hyper();
+            Ok((s, c, false))
+        }
+        Some(name) => {
+            let mutant = name
+                .strip_prefix("mutant:")
+                .and_then(Mutant::from_name)
+                .with_context(|| {
+                    format!(
+                        "unknown subject {name:?}: use reference, hyper or mutant:NAME with NAME one of {}",
+                        Mutant::all()
+                            .iter()
+                            .map(|m| m.name())
+                            .collect::<Vec<_>>()
+                            .join(", ")
+                    )
+                })?;
+            let servers: Vec<SharedServer> = mutant
+                .server()
+                .map(|s| Arc::new(s) as SharedServer)
+                .into_iter()
+                .collect();
+            let clients: Vec<SharedClient> = mutant
+                .client()
+                .map(|c| Arc::new(c) as SharedClient)
+                .into_iter()
+                .collect();
+            Ok((servers, clients, false))
+        }
+    }
+}
+
+fn write_reports(args: &RunArgs, report: &RunReport) -> anyhow::Result<()> {
+    if let Some(path) = &args.json {
+        report::json::write(report, path)
+            .with_context(|| format!("cannot write {}", path.display()))?;
+    }
+    if let Some(path) = &args.junit {
+        report::junit::write(report, path)
+            .with_context(|| format!("cannot write {}", path.display()))?;
+    }
+    if let Some(path) = &args.html {
+        report::html::write(report, path)
+            .with_context(|| format!("cannot write {}", path.display()))?;
+    }
+    if let Some(dir) = &args.traces {
+        report::traces::write_dir(report, dir)
+            .with_context(|| format!("cannot write traces into {}", dir.display()))?;
+    }
+    Ok(())
+}
+
+/// The property-based self-check over the in-memory wire.
+fn self_check(count: Option<u32>) -> ExitCode {
+    let mut config = Config::seeded(1);
+    if let Some(count) = count {
+        config.cases = count;
+    }
+    let mut ok = true;
+    for (name, result) in [
+        (
+            "reference server",
+            properties::check_server(&ReferenceServer::default(), &config),
+        ),
+        (
+            "reference client",
+            properties::check_client(&ReferenceClient::default(), &config),
+        ),
+    ] {
+        match result {
+            Ok(stats) => println!(
+                "pass   {name:<40} {} cases, {:.0} cases/s",
+                stats.cases,
+                stats.per_second()
+            ),
+            Err(counterexample) => {
+                ok = false;
+                println!("FAIL   {name}\n{counterexample}");
+            }
+        }
+    }
+    for mutant in Mutant::all() {
+        let result = match (mutant.server(), mutant.client()) {
+            (Some(server), _) => properties::check_server(&server, &config),
+            (_, Some(client)) => properties::check_client(&client, &config),
+            _ => continue,
+        };
+        match result {
+            Err(counterexample) if counterexample.run.verdict.breaks(mutant.breaks()) => {
+                let first = &counterexample.run.verdict.violations[0];
+                println!(
+                    "caught {:<40} {}: {}",
+                    mutant.name(),
+                    first.point,
+                    first.message
+                );
+            }
+            Err(counterexample) => {
+                ok = false;
+                println!(
+                    "WRONG  {:<40} expected {}, got:\n{}",
+                    mutant.name(),
+                    mutant.breaks(),
+                    counterexample.run.verdict
+                );
+            }
+            Ok(_) => {
+                ok = false;
+                println!(
+                    "MISSED {:<40} survived {} cases",
+                    mutant.name(),
+                    config.cases
+                );
+            }
+        }
+    }
+    if ok {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::from(1)
+    }
+}

@@ -1,0 +1,178 @@
+//! The report for a terminal: what a person reads at a glance after a run.
+//!
+//! ```text
+//! case                                    level  side    reference  mutant:a  
+//! handoff.early-data.same-segment.1       MUST   server  pass       FAIL      
+//! ...
+//!
+//! FAIL handoff.early-data.same-segment.1  mutant:a (server)
+//!      point 1 (read side, server): server app read 0 of the 1 byte ...
+//!
+//! mutants
+//! caught  drops-first-packet  handoff.early-data.delayed
+//!
+//! 42 results: 40 pass, 2 fail, 0 non-strict, 0 unsupported, 0 error in 0.12 s
+//! ```
+//!
+//! The matrix comes first because the question after a run is "which peer
+//! broke which case"; the diagnoses follow in the same order as the rows. Only
+//! FAIL is upper case, so that it stands out in a column of passes. With many
+//! targets, columns are numbered and named in a legend, and cells shortened
+//! (`ns`, `unsup`, `err`), so that rows stay on one line of a terminal.
+
+use std::fmt::Write;
+
+use super::{Outcome, RunReport};
+use crate::suite::Level;
+use crate::wire::Side;
+
+/// The widest the matrix may be before its columns are numbered instead of named.
+pub const MAX_WIDTH: usize = 140;
+
+/// A cell of the numbered (narrow) matrix: at most five characters.
+pub fn short_cell(outcome: Outcome) -> &'static str {
+    match outcome {
+        Outcome::Pass => "pass",
+        Outcome::Fail => "FAIL",
+        Outcome::NonStrict => "ns",
+        Outcome::Unsupported => "unsup",
+        Outcome::Error => "err",
+    }
+}
+
+/// A cell of the matrix.
+pub fn cell(outcome: Outcome) -> &'static str {
+    match outcome {
+        Outcome::Pass => "pass",
+        Outcome::Fail => "FAIL",
+        Outcome::NonStrict => "non-strict",
+        Outcome::Unsupported => "unsupported",
+        Outcome::Error => "error",
+    }
+}
+
+/// Renders `report` as a table, the diagnoses, the mutants and a totals line.
+pub fn render(report: &RunReport) -> String {
+    let mut out = String::new();
+    let targets = report.targets();
+
+    // Rows: (case id, side, level), in the order they first appear.
+    let mut rows: Vec<(&str, Side, Level)> = Vec::new();
+    for r in &report.results {
+        if !rows
+            .iter()
+            .any(|(id, side, _)| *id == r.case_id && *side == r.side)
+        {
+            rows.push((&r.case_id, r.side, r.level));
+        }
+    }
+    let id_width = rows.iter().map(|r| r.0.len()).max().unwrap_or(4).max(4);
+    let named_width = targets.iter().map(|t| t.len()).max().unwrap_or(0).max(11);
+    let fixed = id_width + 2 + 6 + 1 + 7 + 1;
+    let numbered = fixed + targets.len() * (named_width + 1) > MAX_WIDTH;
+    let col = if numbered { 5 } else { named_width };
+    let cell_of = if numbered { short_cell } else { cell };
+
+    if !rows.is_empty() {
+        if numbered {
+            for (i, t) in targets.iter().enumerate() {
+                let _ = writeln!(out, "[{}] {t}", i + 1);
+            }
+            out.push_str("(ns = non-strict, unsup = unsupported, err = error)\n\n");
+        }
+        let _ = write!(out, "{:<id_width$}  {:<6} {:<7}", "case", "level", "side");
+        for (i, t) in targets.iter().enumerate() {
+            let label = if numbered {
+                format!("[{}]", i + 1)
+            } else {
+                t.to_string()
+            };
+            let _ = write!(out, " {label:<col$}");
+        }
+        trim_end(&mut out);
+        out.push('\n');
+        for (id, side, level) in &rows {
+            let _ = write!(out, "{id:<id_width$}  {:<6} {:<7}", level.as_str(), side);
+            for t in &targets {
+                let found = report
+                    .results
+                    .iter()
+                    .find(|r| r.case_id == *id && r.side == *side && r.target == *t);
+                let text = found.map_or("-", |r| cell_of(r.outcome));
+                let _ = write!(out, " {text:<col$}");
+            }
+            trim_end(&mut out);
+            out.push('\n');
+        }
+    }
+
+    let problems: Vec<_> = report
+        .results
+        .iter()
+        .filter(|r| r.outcome.is_problem())
+        .collect();
+    if !problems.is_empty() {
+        out.push('\n');
+    }
+    for r in problems {
+        let _ = writeln!(
+            out,
+            "{} {}  {} ({})",
+            cell(r.outcome),
+            r.case_id,
+            r.target,
+            r.side
+        );
+        for v in &r.violations {
+            let _ = writeln!(out, "     {}: {}", v.point, v.message);
+        }
+        for note in &r.notes {
+            let _ = writeln!(out, "     note: {note}");
+        }
+    }
+
+    if !report.mutants.is_empty() {
+        out.push_str("\nmutants\n");
+        let width = report
+            .mutants
+            .iter()
+            .map(|m| m.name.len())
+            .max()
+            .unwrap_or(0);
+        for m in &report.mutants {
+            let _ = writeln!(
+                out,
+                "{:<6}  {:<width$}  {}",
+                if m.caught { "caught" } else { "MISSED" },
+                m.name,
+                m.detail
+            );
+        }
+        let missed = report.mutants.iter().filter(|m| !m.caught).count();
+        let _ = writeln!(
+            out,
+            "{} of {} mutants caught",
+            report.mutants.len() - missed,
+            report.mutants.len()
+        );
+    }
+
+    let t = report.totals();
+    let _ = writeln!(
+        out,
+        "\n{} results: {} pass, {} fail, {} non-strict, {} unsupported, {} error in {:.2} s",
+        t.cases,
+        t.pass,
+        t.fail,
+        t.non_strict,
+        t.unsupported,
+        t.error,
+        report.duration.as_secs_f64()
+    );
+    out
+}
+
+fn trim_end(s: &mut String) {
+    let len = s.trim_end_matches(' ').len();
+    s.truncate(len);
+}

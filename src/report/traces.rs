@@ -1,0 +1,109 @@
+//! One file per problem result, for the person who debugs it: the diagnosis and
+//! the connection as text (and as a pcap, for Wireshark).
+//!
+//! File names are `<case-id>--<target>--<side>.txt` (and `.pcap`), with every
+//! character of the target other than ASCII letters, digits, `.`, `-` and `_`
+//! replaced by `_`: a target is a name or an address the user gave, and must
+//! never reach outside the directory (`../x`, `/etc`) or make an unportable name
+//! (`127.0.0.1:8080` becomes `127.0.0.1_8080`).
+
+use std::io;
+use std::path::{Path, PathBuf};
+
+use super::{CaseResult, RunReport};
+use crate::wire::{Trace, text};
+
+/// Writes a trace file for each result that is a problem (fail, non-strict,
+/// error) into `dir`, creating it. Passing and unsupported results get none.
+pub fn write_dir(report: &RunReport, dir: &Path) -> io::Result<()> {
+    std::fs::create_dir_all(dir)?;
+    for r in report.results.iter().filter(|r| r.outcome.is_problem()) {
+        let stem = file_stem(r);
+        std::fs::write(dir.join(format!("{stem}.txt")), render(r))?;
+        pcap(&r.trace, &dir.join(format!("{stem}.pcap")))?;
+    }
+    Ok(())
+}
+
+/// The single call site of the pcap export.
+///
+/// MERGE: `src/wire/pcap.rs` is written on another branch. When it lands,
+/// replace the body with `crate::wire::pcap::write(trace, path)`; until then
+/// this branch writes text traces only.
+fn pcap(trace: &Trace, path: &Path) -> io::Result<()> {
+    let _ = (trace, path);
+    Ok(())
+}
+
+/// The name of a result's files, without extension.
+pub fn file_stem(r: &CaseResult) -> String {
+    format!("{}--{}--{}", safe(&r.case_id), safe(&r.target), r.side)
+}
+
+/// The path of a result's text trace inside `dir`.
+pub fn text_path(dir: &Path, r: &CaseResult) -> PathBuf {
+    dir.join(format!("{}.txt", file_stem(r)))
+}
+
+fn safe(s: &str) -> String {
+    let mut out: String = s
+        .chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | '_') {
+                c
+            } else {
+                '_'
+            }
+        })
+        .collect();
+    // No name made only of dots ("..") and no hidden file.
+    if out.starts_with('.') {
+        out.insert(0, '_');
+    }
+    out
+}
+
+/// The text of one result's trace file: what, the verdict, then the trace.
+pub fn render(r: &CaseResult) -> String {
+    let mut out = format!(
+        "case:    {}\ntitle:   {}\nlevel:   {}\nspec:    {}\n",
+        r.case_id,
+        r.title,
+        r.level.as_str(),
+        r.spec
+    );
+    if !r.bug.is_empty() {
+        out.push_str(&format!("bug:     {}\n", r.bug));
+    }
+    out.push_str(&format!(
+        "target:  {} ({})\noutcome: {}\n\n",
+        r.target,
+        r.side,
+        r.outcome.as_str()
+    ));
+    for v in &r.violations {
+        out.push_str(&format!("FAIL {}: {}\n", v.point, v.message));
+    }
+    for note in &r.notes {
+        out.push_str(&format!("note: {note}\n"));
+    }
+    out.push_str("\ntrace:\n");
+    out.push_str(&text::render(&r.trace));
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn names_stay_inside_the_directory() {
+        assert_eq!(safe("127.0.0.1:8080"), "127.0.0.1_8080");
+        assert_eq!(safe("../../etc/passwd"), "_.._.._etc_passwd");
+        assert_eq!(safe(".."), "_..");
+        assert_eq!(
+            safe("mutant:drops-first-packet"),
+            "mutant_drops-first-packet"
+        );
+    }
+}

@@ -1,0 +1,404 @@
+//! Subjects in this process, over loopback TCP: each case gets a fresh
+//! connection on 127.0.0.1, the subject serves (or connects) on one end, the
+//! scripted peer runs paced on the other, and the oracle judges with the
+//! application record the in-process handler kept.
+
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use crate::check::{self, Run};
+use crate::oracle::{self, Observation, Verdict};
+use crate::peer;
+use crate::report::{CaseResult, MutantResult, Outcome};
+use crate::scenario::Scenario;
+use crate::subject::mutants::Mutant;
+use crate::subject::{BoxIo, ClientApp, ClientSubject, ServerHandler, ServerSubject, Support};
+use crate::suite::Case;
+use crate::wire::driver::Ending;
+use crate::wire::tcp::{self, Capture, Paced, Recording, SubjectEnd};
+use crate::wire::{Direction, Recorder, Side};
+
+use super::{Options, Settled, from_run, settle};
+
+fn unsupported(scenario: &Scenario, side: Side, subject: String, why: String) -> Run {
+    Run {
+        scenario: scenario.clone(),
+        side,
+        subject,
+        trace: Default::default(),
+        app: Default::default(),
+        ending: Ending::Completed,
+        subject_error: None,
+        unsupported: Some(why),
+        verdict: Verdict::default(),
+    }
+}
+
+fn setup_error(scenario: &Scenario, side: Side, subject: String, e: std::io::Error) -> Run {
+    let mut run = unsupported(scenario, side, subject, String::new());
+    run.unsupported = None;
+    run.verdict
+        .notes
+        .push(format!("could not set up loopback TCP: {e}"));
+    run.verdict.violations.push(oracle::Violation {
+        point: oracle::Point::Handshake,
+        message: format!("could not set up loopback TCP: {e}"),
+    });
+    run
+}
+
+/// Runs `scenario` against a server subject over loopback TCP; the second value
+/// says whether the case timed out.
+pub async fn run_server(
+    subject: &dyn ServerSubject,
+    scenario: &Scenario,
+    opts: &Options,
+) -> (Run, bool) {
+    if let Support::No(why) = subject.supports(scenario) {
+        return (
+            unsupported(scenario, Side::Server, subject.name(), why),
+            false,
+        );
+    }
+    let (client_tcp, server_tcp) = match tcp::loopback_pair().await {
+        Ok(pair) => pair,
+        Err(e) => {
+            return (
+                setup_error(scenario, Side::Server, subject.name(), e),
+                false,
+            );
+        }
+    };
+    let recorder = Recorder::new();
+    let capture = Capture::new(opts.capture_cap);
+    let cuts = check::cuts(scenario);
+    let client_end = Paced::new(
+        Recording::new(
+            client_tcp,
+            recorder.clone(),
+            capture.clone(),
+            Direction::ClientToServer,
+            false,
+        ),
+        cuts.client_to_server,
+        opts.pause,
+    );
+    let server_end: BoxIo = Box::new(SubjectEnd::new(
+        server_tcp,
+        recorder.clone(),
+        capture.clone(),
+        Direction::ServerToClient,
+    ));
+    let handler = ServerHandler::new(scenario.clone(), recorder.clone());
+    let serving = subject.serve(server_end, handler.clone());
+    let both = async { tokio::join!(peer::client(client_end, scenario), serving) };
+    let settled = settle(both, &capture, &recorder, opts.quiet, opts.timeout).await;
+    recorder.seal();
+    let (ending, subject_error, timed_out) = match settled {
+        Settled::Done((_, served)) => (
+            Ending::Completed,
+            served.err().map(|e| e.to_string()),
+            false,
+        ),
+        Settled::Quiet => (Ending::Quiet, None, false),
+        Settled::TimedOut => (Ending::Quiet, None, true),
+    };
+    let run = finish(
+        scenario,
+        Side::Server,
+        subject.name(),
+        &recorder,
+        &capture,
+        handler.record(),
+        ending,
+        subject_error,
+        timed_out,
+        opts,
+    );
+    (run, timed_out)
+}
+
+/// Runs `scenario` against a client subject over loopback TCP; the second value
+/// says whether the case timed out.
+pub async fn run_client(
+    subject: &dyn ClientSubject,
+    scenario: &Scenario,
+    opts: &Options,
+) -> (Run, bool) {
+    if let Support::No(why) = subject.supports(scenario) {
+        return (
+            unsupported(scenario, Side::Client, subject.name(), why),
+            false,
+        );
+    }
+    let (client_tcp, server_tcp) = match tcp::loopback_pair().await {
+        Ok(pair) => pair,
+        Err(e) => {
+            return (
+                setup_error(scenario, Side::Client, subject.name(), e),
+                false,
+            );
+        }
+    };
+    let recorder = Recorder::new();
+    let capture = Capture::new(opts.capture_cap);
+    let cuts = check::cuts(scenario);
+    let server_end = Paced::new(
+        Recording::new(
+            server_tcp,
+            recorder.clone(),
+            capture.clone(),
+            Direction::ServerToClient,
+            false,
+        ),
+        cuts.server_to_client,
+        opts.pause,
+    );
+    let client_end: BoxIo = Box::new(SubjectEnd::new(
+        client_tcp,
+        recorder.clone(),
+        capture.clone(),
+        Direction::ClientToServer,
+    ));
+    let app = ClientApp::new(scenario.clone(), recorder.clone());
+    let connecting = subject.connect(client_end, app.clone());
+    let both = async { tokio::join!(connecting, peer::server(server_end, scenario)) };
+    let settled = settle(both, &capture, &recorder, opts.quiet, opts.timeout).await;
+    recorder.seal();
+    let (ending, subject_error, timed_out) = match settled {
+        Settled::Done((connected, _)) => (
+            Ending::Completed,
+            connected.err().map(|e| e.to_string()),
+            false,
+        ),
+        Settled::Quiet => (Ending::Quiet, None, false),
+        Settled::TimedOut => (Ending::Quiet, None, true),
+    };
+    let run = finish(
+        scenario,
+        Side::Client,
+        subject.name(),
+        &recorder,
+        &capture,
+        app.record(),
+        ending,
+        subject_error,
+        timed_out,
+        opts,
+    );
+    (run, timed_out)
+}
+
+#[allow(clippy::too_many_arguments)]
+fn finish(
+    scenario: &Scenario,
+    side: Side,
+    subject: String,
+    recorder: &Recorder,
+    capture: &Capture,
+    app: crate::subject::AppRecord,
+    ending: Ending,
+    subject_error: Option<String>,
+    timed_out: bool,
+    opts: &Options,
+) -> Run {
+    let trace = recorder.snapshot();
+    let mut verdict = oracle::judge(&Observation {
+        scenario,
+        subject: side,
+        trace: &trace,
+        app: &app,
+        ending,
+        subject_error: subject_error.as_deref(),
+    });
+    if timed_out {
+        verdict.notes.insert(
+            0,
+            format!(
+                "timed out after {} ms with bytes still moving",
+                opts.timeout.as_millis()
+            ),
+        );
+    }
+    if ending == Ending::Quiet && !timed_out {
+        verdict.notes.push(format!(
+            "the connection went quiet for {} ms; judged as it stood",
+            opts.quiet.as_millis()
+        ));
+    }
+    if capture.dropped() > 0 {
+        verdict.notes.push(format!(
+            "capture capped at {} bytes: {} more were not stored, so the verdict may be wrong",
+            opts.capture_cap,
+            capture.dropped()
+        ));
+    }
+    Run {
+        scenario: scenario.clone(),
+        side,
+        subject,
+        trace,
+        app,
+        ending,
+        subject_error,
+        unsupported: None,
+        verdict,
+    }
+}
+
+/// A server subject that can be shared between concurrent cases.
+pub type SharedServer = Arc<dyn ServerSubject>;
+/// A client subject that can be shared between concurrent cases.
+pub type SharedClient = Arc<dyn ClientSubject>;
+
+/// Runs one case against a server subject and makes its result.
+pub async fn server_case(subject: SharedServer, case: Case, opts: Options) -> CaseResult {
+    let started = Instant::now();
+    let (run, timed_out) = run_server(subject.as_ref(), &case.scenario, &opts).await;
+    from_run(&case, run, timed_out, started.elapsed())
+}
+
+/// Runs one case against a client subject and makes its result.
+pub async fn client_case(subject: SharedClient, case: Case, opts: Options) -> CaseResult {
+    let started = Instant::now();
+    let (run, timed_out) = run_client(subject.as_ref(), &case.scenario, &opts).await;
+    from_run(&case, run, timed_out, started.elapsed())
+}
+
+/// Runs every case that applies to each subject, server cases then client cases,
+/// at most [`Options::concurrency`] at a time. Results keep that order.
+pub async fn run_subjects(
+    servers: &[SharedServer],
+    clients: &[SharedClient],
+    cases: &[Case],
+    opts: &Options,
+    progress: super::Progress,
+) -> Vec<CaseResult> {
+    let mut jobs: Vec<std::pin::Pin<Box<dyn std::future::Future<Output = CaseResult> + Send>>> =
+        Vec::new();
+    for case in cases {
+        for server in servers.iter().filter(|_| case.sides.server) {
+            jobs.push(Box::pin(server_case(
+                server.clone(),
+                case.clone(),
+                opts.clone(),
+            )));
+        }
+        for client in clients.iter().filter(|_| case.sides.client) {
+            jobs.push(Box::pin(client_case(
+                client.clone(),
+                case.clone(),
+                opts.clone(),
+            )));
+        }
+    }
+    super::bounded(jobs, opts.concurrency, progress).await
+}
+
+/// The mutant self-check over TCP: every mutant runs every case of its side; it
+/// is caught when some case fails with the invariant point it breaks.
+pub async fn check_mutants(
+    cases: &[Case],
+    opts: &Options,
+    progress: super::Progress,
+) -> Vec<MutantResult> {
+    let mut out = Vec::new();
+    let mutants = Mutant::all();
+    let mut jobs: Vec<std::pin::Pin<Box<dyn std::future::Future<Output = CaseResult> + Send>>> =
+        Vec::new();
+    let mut owners = Vec::new();
+    for (m, mutant) in mutants.iter().enumerate() {
+        for case in cases {
+            match (mutant.server(), mutant.client()) {
+                (Some(server), _) if case.sides.server => {
+                    jobs.push(Box::pin(server_case(
+                        Arc::new(server),
+                        case.clone(),
+                        opts.clone(),
+                    )));
+                    owners.push(m);
+                }
+                (_, Some(client)) if case.sides.client => {
+                    jobs.push(Box::pin(client_case(
+                        Arc::new(client),
+                        case.clone(),
+                        opts.clone(),
+                    )));
+                    owners.push(m);
+                }
+                _ => {}
+            }
+        }
+    }
+    let results = super::bounded(jobs, opts.concurrency, progress).await;
+    for (m, mutant) in mutants.iter().enumerate() {
+        let mine = results
+            .iter()
+            .zip(&owners)
+            .filter(|(_, owner)| **owner == m)
+            .map(|(r, _)| r);
+        let mut catching = mine.filter(|r| {
+            r.outcome != Outcome::Unsupported
+                && r.violations.iter().any(|v| v.point == mutant.breaks())
+        });
+        let result = match catching.next() {
+            Some(first) => {
+                let more = catching.count();
+                let violation = first.violations.iter().find(|v| v.point == mutant.breaks());
+                MutantResult {
+                    name: mutant.name().to_string(),
+                    caught: true,
+                    detail: format!(
+                        "{}{}: {}",
+                        first.case_id,
+                        if more > 0 {
+                            format!(" (+{more} more)")
+                        } else {
+                            String::new()
+                        },
+                        violation.map(|v| v.message.as_str()).unwrap_or_default()
+                    ),
+                }
+            }
+            None => match caught_in_memory(*mutant, cases) {
+                // Some bugs live in a window narrower than any pacing (a byte that
+                // arrives between two syscalls of the subject): the in-memory wire
+                // opens that window deterministically.
+                Some((case_id, message)) => MutantResult {
+                    name: mutant.name().to_string(),
+                    caught: true,
+                    detail: format!(
+                        "{case_id} (in-memory wire; TCP timing never hit its window): {message}"
+                    ),
+                },
+                None => MutantResult {
+                    name: mutant.name().to_string(),
+                    caught: false,
+                    detail: format!("no case failed with {}", mutant.breaks()),
+                },
+            },
+        };
+        out.push(result);
+    }
+    out
+}
+
+/// How long a quiet connection is given in the embedded run, where both ends
+/// are in this process and a pause means the conversation is over.
+pub const EMBEDDED_QUIET: Duration = Duration::from_millis(150);
+
+/// The first case that catches `mutant` over the deterministic in-memory wire.
+fn caught_in_memory(mutant: Mutant, cases: &[Case]) -> Option<(String, String)> {
+    cases.iter().find_map(|case| {
+        let run = match (mutant.server(), mutant.client()) {
+            (Some(server), _) if case.sides.server => check::run_server(&server, &case.scenario),
+            (_, Some(client)) if case.sides.client => check::run_client(&client, &case.scenario),
+            _ => return None,
+        };
+        run.verdict
+            .violations
+            .iter()
+            .find(|v| v.point == mutant.breaks())
+            .map(|v| (case.id.to_string(), v.message.clone()))
+    })
+}
