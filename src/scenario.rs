@@ -65,11 +65,21 @@ pub enum Fill {
 }
 
 /// How many materialized payloads each thread keeps.
-const PAYLOAD_CACHE_SIZE: usize = 8;
+const PAYLOAD_CACHE_SIZE: usize = 256;
 
 thread_local! {
-    static PAYLOAD_CACHE: std::cell::RefCell<Vec<((Payload, Role), Bytes)>> =
+    /// A direct-mapped cache of payload streams, by [`stream_key`]: at most
+    /// `PAYLOAD_CACHE_SIZE` streams of at most `MAX_PAYLOAD` bytes per thread.
+    static PAYLOAD_CACHE: std::cell::RefCell<Vec<Option<(u32, Bytes)>>> =
         const { std::cell::RefCell::new(Vec::new()) };
+}
+
+/// The stream a payload is a prefix of: its fill and role, as one number.
+fn stream_key(fill: Fill, role: Role) -> u32 {
+    match fill {
+        Fill::HttpLike => u32::MAX,
+        Fill::Noise(seed) => u32::from(seed) << 16 | role.salt(),
+    }
 }
 
 /// A payload, described by its length and content.
@@ -116,58 +126,73 @@ impl Payload {
     /// few are kept per thread: a clone of `Bytes` is a reference count, while
     /// generating 70 kB again is not.
     pub fn bytes(&self, role: Role) -> Bytes {
-        if self.len == 0 {
+        // A payload of length n is the first n bytes of a stream fixed by its fill
+        // and role, so the cache keeps streams, not payloads: a lookup is one slot,
+        // a hit is a zero-copy slice, and the same seed at another length hits too
+        // (a fuzzer varies lengths far more often than seeds).
+        let len = self.len.min(MAX_PAYLOAD);
+        if len == 0 {
             return Bytes::new();
         }
-        let key = (*self, role);
+        let key = stream_key(self.fill, role);
+        let slot = (key.wrapping_mul(0x9E37_79B1) >> 24) as usize % PAYLOAD_CACHE_SIZE;
         PAYLOAD_CACHE.with(|cache| {
             let mut cache = cache.borrow_mut();
-            if let Some((_, bytes)) = cache.iter().find(|(k, _)| *k == key) {
-                return bytes.clone();
+            if cache.is_empty() {
+                cache.resize(PAYLOAD_CACHE_SIZE, None);
             }
-            let bytes = self.generate(role);
-            if cache.len() == PAYLOAD_CACHE_SIZE {
-                cache.remove(0);
+            if let Some((k, stream)) = &cache[slot]
+                && *k == key
+                && stream.len() >= len
+            {
+                return stream.slice(..len);
             }
-            cache.push((key, bytes.clone()));
-            bytes
+            // The next power of two: a growing length regenerates O(log n) times.
+            let stream = generate(
+                self.fill,
+                role,
+                len.max(64).next_power_of_two().min(MAX_PAYLOAD),
+            );
+            let out = stream.slice(..len);
+            cache[slot] = Some((key, stream));
+            out
         })
     }
+}
 
-    fn generate(&self, role: Role) -> Bytes {
-        let len = self.len.min(MAX_PAYLOAD);
-        match self.fill {
-            Fill::HttpLike => {
-                let pattern = b"GET / HTTP/1.1\r\nHost: smuggled\r\n\r\n";
-                pattern
-                    .iter()
-                    .copied()
-                    .cycle()
-                    .take(len)
-                    .collect::<Vec<u8>>()
-                    .into()
+impl Role {
+    fn salt(self) -> u32 {
+        match self {
+            Role::Body(i) => 0x100 + u32::from(i),
+            Role::Early => 0x200,
+            Role::Late => 0x300,
+            Role::First => 0x400,
+        }
+    }
+}
+
+/// The first `len` bytes of the stream of `fill` in `role`.
+fn generate(fill: Fill, role: Role, len: usize) -> Bytes {
+    let mut out = vec![0u8; len];
+    match fill {
+        Fill::HttpLike => {
+            let pattern = b"GET / HTTP/1.1\r\nHost: smuggled\r\n\r\n";
+            for chunk in out.chunks_mut(pattern.len()) {
+                chunk.copy_from_slice(&pattern[..chunk.len()]);
             }
-            Fill::Noise(seed) => {
-                let salt: u32 = match role {
-                    Role::Body(i) => 0x100 + u32::from(i),
-                    Role::Early => 0x200,
-                    Role::Late => 0x300,
-                    Role::First => 0x400,
-                };
-                // xorshift32, four bytes a step: cheap, and distinct per (seed, role).
-                let mut x = (u32::from(seed) << 16 | salt) ^ 0x9E37_79B9;
-                let mut out = Vec::with_capacity(len + 3);
-                while out.len() < len {
-                    x ^= x << 13;
-                    x ^= x >> 17;
-                    x ^= x << 5;
-                    out.extend_from_slice(&x.to_le_bytes());
-                }
-                out.truncate(len);
-                out.into()
+        }
+        Fill::Noise(seed) => {
+            // xorshift32, four bytes a step: cheap, and distinct per (seed, role).
+            let mut x = (u32::from(seed) << 16 | role.salt()) ^ 0x9E37_79B9;
+            for chunk in out.chunks_mut(4) {
+                x ^= x << 13;
+                x ^= x >> 17;
+                x ^= x << 5;
+                chunk.copy_from_slice(&x.to_le_bytes()[..chunk.len()]);
             }
         }
     }
+    out.into()
 }
 
 /// The request body and how it is framed.
@@ -830,6 +855,51 @@ mod tests {
             prop_assert_eq!(sizes.response_head, response_head);
             prop_assert_eq!(sizes.response, response.len());
             prop_assert_eq!(sizes.first, s.server_first().len());
+        }
+    }
+
+    /// The payload bytes as defined before the stream cache: the cache must not
+    /// change a single byte (snapshots and seeds depend on them).
+    fn uncached(p: &Payload, role: Role) -> Vec<u8> {
+        let len = p.len.min(MAX_PAYLOAD);
+        match p.fill {
+            Fill::HttpLike => b"GET / HTTP/1.1\r\nHost: smuggled\r\n\r\n"
+                .iter()
+                .copied()
+                .cycle()
+                .take(len)
+                .collect(),
+            Fill::Noise(seed) => {
+                let mut x = (u32::from(seed) << 16 | role.salt()) ^ 0x9E37_79B9;
+                let mut out = Vec::with_capacity(len + 3);
+                while out.len() < len {
+                    x ^= x << 13;
+                    x ^= x >> 17;
+                    x ^= x << 5;
+                    out.extend_from_slice(&x.to_le_bytes());
+                }
+                out.truncate(len);
+                out
+            }
+        }
+    }
+
+    proptest! {
+        #[test]
+        fn cached_payloads_are_the_uncached_bytes(
+            lens in proptest::collection::vec(0usize..=MAX_PAYLOAD + 10, 1..6),
+            seeds in proptest::collection::vec(any::<u8>(), 1..4),
+            http_like in any::<bool>(),
+        ) {
+            for len in lens {
+                for &seed in &seeds {
+                    let fill = if http_like { Fill::HttpLike } else { Fill::Noise(seed) };
+                    let p = Payload { len, fill };
+                    for role in [Role::Early, Role::Late, Role::First, Role::Body(3)] {
+                        prop_assert_eq!(p.bytes(role).to_vec(), uncached(&p, role));
+                    }
+                }
+            }
         }
     }
 

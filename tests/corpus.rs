@@ -1,0 +1,412 @@
+//! The committed fuzz corpus, replayed on stable by `cargo test`, and its generator.
+//!
+//! Every file under `corpus/<target>/` goes through the same function the fuzz
+//! target calls (`hijack_harness::fuzzing::<target>`) against the reference, so a
+//! crash the fuzzer once found, or a seed written from a real bug, stays a
+//! regression test without nightly or libFuzzer. A folder that is empty fails:
+//! a replay of nothing proves nothing.
+//!
+//! The `seed-*` files are written by `generate_seeds` from the named scenarios in
+//! [`seeds`], through `fuzzing::encode` (the exact inverse of the scenario's
+//! `Arbitrary` impl), so regenerating them is deterministic:
+//!
+//! ```text
+//! cargo test --test corpus -- --ignored generate_seeds
+//! ```
+//!
+//! `seeds_are_current` fails when a committed seed differs from what the
+//! generator writes (the byte format or a seed changed): run the generator again.
+//! Other files are inputs from fuzz runs, kept as they are: `mutant-<name>` is
+//! the first crash `fuzz/detect.sh --save` found for that mutant from an empty
+//! corpus (the reference passes it, the mutant fails it), `found-*` a minimised
+//! crash of the reference, fixed since.
+
+use std::fs;
+use std::panic::{self, AssertUnwindSafe};
+use std::path::{Path, PathBuf};
+
+use hijack_harness::fuzzing::{self, HEAD_SETTINGS};
+use hijack_harness::scenario::{
+    Answer, Body, Cut, Fill, FirstWrite, Handshake, Landmark, Payload, Protocol, Scenario,
+    ServerApp,
+};
+use hijack_harness::subject::reference::{ReferenceClient, ReferenceServer};
+
+fn corpus_dir(target: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("corpus")
+        .join(target)
+}
+
+/// Runs `body` on every file of `corpus/<target>/`; fails naming each file that fails.
+fn replay(target: &str, body: impl Fn(&[u8])) {
+    let dir = corpus_dir(target);
+    let mut files: Vec<PathBuf> = fs::read_dir(&dir)
+        .unwrap_or_else(|e| panic!("cannot read {}: {e}", dir.display()))
+        .map(|entry| entry.expect("a readable directory entry").path())
+        .filter(|p| p.is_file())
+        .collect();
+    files.sort();
+    assert!(
+        !files.is_empty(),
+        "{} is empty: a corpus replay of nothing proves nothing",
+        dir.display()
+    );
+    let mut failures = Vec::new();
+    for file in &files {
+        let data = fs::read(file).expect("a readable corpus file");
+        if let Err(panic) = panic::catch_unwind(AssertUnwindSafe(|| body(&data))) {
+            let message = panic
+                .downcast_ref::<String>()
+                .cloned()
+                .or_else(|| panic.downcast_ref::<&str>().map(|s| s.to_string()))
+                .unwrap_or_default();
+            failures.push(format!("{}:\n{message}", file.display()));
+        }
+    }
+    assert!(
+        failures.is_empty(),
+        "{} of {} files in {} fail:\n{}",
+        failures.len(),
+        files.len(),
+        dir.display(),
+        failures.join("\n\n")
+    );
+    println!("{target}: {} files replayed", files.len());
+}
+
+#[test]
+fn replay_server_handoff() {
+    replay("server_handoff", |data| {
+        fuzzing::server_handoff_with(&ReferenceServer::default(), data)
+    });
+}
+
+#[test]
+fn replay_client_handoff() {
+    replay("client_handoff", |data| {
+        fuzzing::client_handoff_with(&ReferenceClient::default(), data)
+    });
+}
+
+#[test]
+fn replay_head() {
+    replay("head", fuzzing::head);
+}
+
+#[test]
+fn replay_hyper_server() {
+    replay("hyper_server", fuzzing::hyper_server);
+}
+
+#[test]
+fn replay_hyper_client() {
+    replay("hyper_client", fuzzing::hyper_client);
+}
+
+#[test]
+fn replay_differential() {
+    replay("differential", fuzzing::differential);
+}
+
+/// Each seed scenario, as the bytes of every target that takes a scenario: the
+/// hyper targets first read their options, and zero bytes are hyper's defaults.
+fn scenario_seeds() -> Vec<(&'static str, String, Vec<u8>)> {
+    let mut out = Vec::new();
+    for (name, scenario) in seeds() {
+        let bytes = fuzzing::encode(&scenario).expect("a seed within the decoder's range");
+        let server = [vec![0; fuzzing::HYPER_SERVER_DEFAULTS], bytes.clone()].concat();
+        let client = [vec![0; fuzzing::HYPER_CLIENT_DEFAULTS], bytes.clone()].concat();
+        out.push(("server_handoff", format!("seed-{name}"), bytes.clone()));
+        out.push(("client_handoff", format!("seed-{name}"), bytes));
+        out.push(("hyper_server", format!("seed-{name}"), server.clone()));
+        out.push(("hyper_client", format!("seed-{name}"), client.clone()));
+        out.push((
+            "differential",
+            format!("seed-server-{name}"),
+            [vec![0], server].concat(),
+        ));
+        out.push((
+            "differential",
+            format!("seed-client-{name}"),
+            [vec![1], client].concat(),
+        ));
+    }
+    out
+}
+
+// ---------------------------------------------------------------------------
+// Seeds written from real bugs.
+
+fn upgrade() -> Scenario {
+    Scenario::basic()
+}
+
+fn early(len: usize) -> Scenario {
+    let mut s = upgrade();
+    s.client.early = Payload::noise(len, 1);
+    s
+}
+
+/// Named scenarios, each the shape of a bug that shipped (see DESIGN.md, "Mutants").
+/// They are written to both handoff targets.
+pub fn seeds() -> Vec<(&'static str, Scenario)> {
+    let mut out = Vec::new();
+    // Early data in the head's segment: the bytes a library reads along with the
+    // head (moby/moby#30154, node-http-proxy#473).
+    out.push(("early-data-same-segment", early(17)));
+    // The same bytes in a segment of their own: a background read catches one
+    // (golang/go#18535).
+    let mut s = early(9);
+    s.client_cuts = vec![Cut::At(Landmark::MessageEnd, 0)];
+    s.client.half_close = true;
+    out.push(("early-data-own-segment", s));
+    // More than 4 KiB of read-ahead: past Go's default bufio size.
+    let mut s = early(4100);
+    s.server.read_chunk = 65_536;
+    s.client.read_chunk = 65_536;
+    out.push(("read-ahead-over-4k", s));
+    // One-byte reads: the head ends exactly at a read boundary.
+    let mut s = early(40);
+    s.server.read_chunk = 1;
+    s.client.read_chunk = 1;
+    out.push(("one-byte-reads", s));
+    // An empty chunked body before the 101 (kubernetes/kubernetes#117722).
+    let mut s = early(12);
+    s.body = Body::Chunked(Vec::new());
+    out.push(("chunked-empty-body", s));
+    let mut s = early(12);
+    s.body = Body::Chunked(vec![Payload::noise(5, 2), Payload::noise(300, 3)]);
+    s.client_cuts = vec![Cut::At(Landmark::HeadEnd, 2)];
+    out.push(("chunked-body-cut", s));
+    let mut s = early(20);
+    s.body = Body::Length(Payload::noise(33, 4));
+    s.expect_continue = true;
+    out.push(("expect-continue-with-body", s.normalized()));
+    // The server's first frame coalesced with the 101 (a MUST for WebSocket clients;
+    // rancher-desktop#8311).
+    let mut s = upgrade();
+    s.handshake = Handshake::Upgrade(Protocol::WebSocket);
+    s.server.first = Payload::noise(20, 5);
+    s.server.first_write = FirstWrite::WithHead;
+    out.push(("server-frame-with-101", s));
+    // Bytes written but not flushed before the hijack.
+    let mut s = early(3);
+    s.server.first = Payload::noise(30, 6);
+    s.server.first_write = FirstWrite::Unflushed;
+    out.push(("unflushed-before-hijack", s));
+    // Half-close on the buffered path (moby/moby#36516).
+    let mut s = early(25);
+    s.server.app = ServerApp::CloseWriteFirst;
+    s.client.half_close = true;
+    out.push(("half-close-buffered", s));
+    let mut s = early(25);
+    s.client.late = Payload::noise(50, 7);
+    s.client.half_close = true;
+    out.push(("client-fin-drains", s));
+    // A refused upgrade followed by a pipelined request (websocket-smuggle).
+    let mut s = early(0);
+    s.answer = Answer::Refuse(426);
+    out.push(("refused-upgrade-pipelined", s));
+    let mut s = early(0);
+    s.answer = Answer::Refuse(200);
+    s.client_cuts = vec![Cut::At(Landmark::MessageEnd, 0)];
+    out.push(("refused-with-200", s));
+    // CONNECT tunnels and Docker's explicit hijack after a 200.
+    let mut s = early(30);
+    s.handshake = Handshake::Connect;
+    out.push(("connect-early-data", s));
+    let mut s = early(30);
+    s.handshake = Handshake::Explicit;
+    s.server.first = Payload::noise(8, 8);
+    s.server.first_write = FirstWrite::WithHead;
+    out.push(("docker-raw-stream", s));
+    // New-protocol bytes that look like HTTP: a library must not parse them.
+    let mut s = upgrade();
+    s.handshake = Handshake::Upgrade(Protocol::Tcp);
+    s.client.early = Payload {
+        len: 70,
+        fill: Fill::HttpLike,
+    };
+    out.push(("http-like-early-data", s));
+    // Past 64 KiB, the largest common read buffer.
+    let mut s = early(10);
+    s.client.late = Payload::noise(65_600, 9);
+    s.server.first = Payload::noise(65_600, 10);
+    s.server_cuts = vec![Cut::Offset(70_000)];
+    out.push(("past-64k", s));
+    // An interim 100 Continue before the 101.
+    let mut s = early(5);
+    s.interim_continue = true;
+    s.server_cuts = vec![Cut::At(Landmark::HeadEnd, -1)];
+    out.push(("interim-continue", s));
+    out
+}
+
+fn write_if_changed(path: &Path, data: &[u8]) {
+    if fs::read(path).ok().as_deref() != Some(data) {
+        fs::write(path, data).unwrap_or_else(|e| panic!("cannot write {}: {e}", path.display()));
+    }
+}
+
+/// Head-target seeds: settings bytes, then the stream.
+fn head_seeds() -> Vec<(&'static str, Vec<u8>)> {
+    // [response?, limit selector, limit parameter, read size, 4 segment sizes]
+    let settings = |response: u8, limit: [u8; 2], read: u8, segments: [u8; 4]| {
+        let mut out = vec![response, limit[0], limit[1], read];
+        out.extend_from_slice(&segments);
+        assert_eq!(out.len(), HEAD_SETTINGS);
+        out
+    };
+    let with = |s: Vec<u8>, stream: &[u8]| [s, stream.to_vec()].concat();
+    let request = b"GET /upgrade HTTP/1.1\r\nHost: example.test\r\nConnection: Upgrade\r\nUpgrade: echo\r\n\r\nEARLY";
+    let response =
+        b"HTTP/1.1 101 Switching Protocols\r\nConnection: Upgrade\r\nUpgrade: echo\r\n\r\nFRAME";
+    vec![
+        (
+            "request-early-data",
+            with(settings(0, [0, 0], 0xff, [0xff; 4]), request),
+        ),
+        (
+            "request-one-byte-segments",
+            with(settings(0, [0, 0], 0, [0; 4]), request),
+        ),
+        (
+            "request-uneven-segments",
+            with(settings(0, [0, 0], 20, [3, 50, 1, 127]), request),
+        ),
+        (
+            "response-101-frame",
+            with(settings(1, [0, 0], 7, [9, 2, 30, 1]), response),
+        ),
+        (
+            "request-limit-exact",
+            with(settings(0, [1, 80], 16, [16; 4]), request),
+        ),
+        (
+            "request-too-large",
+            with(settings(0, [1, 10], 4, [4; 4]), request),
+        ),
+        (
+            "request-http10",
+            with(
+                settings(0, [0, 0], 0xff, [0xff; 4]),
+                b"GET / HTTP/1.0\r\n\r\n",
+            ),
+        ),
+        (
+            "request-bare-lf",
+            with(
+                settings(0, [0, 0], 5, [5; 4]),
+                b"GET / HTTP/1.1\nHost: a\n\nrest",
+            ),
+        ),
+        (
+            "request-truncated",
+            with(
+                settings(0, [2, 1], 0xff, [0xff; 4]),
+                b"GET / HTTP/1.1\r\nHost: a\r\n",
+            ),
+        ),
+        (
+            "request-malformed",
+            with(
+                settings(0, [0, 0], 3, [3; 4]),
+                b"GET / HTTP/1.1\r\nHo st: a\r\n\r\n",
+            ),
+        ),
+        ("empty", settings(0, [0, 0], 0, [0; 4])),
+    ]
+}
+
+/// Writes the `seed-*` files. Re-runnable: the same bytes every time.
+#[test]
+#[ignore = "writes corpus/; run by hand to regenerate the seeds"]
+fn generate_seeds() {
+    for (target, name, bytes) in scenario_seeds() {
+        let dir = corpus_dir(target);
+        fs::create_dir_all(&dir).expect("corpus dir");
+        write_if_changed(&dir.join(name), &bytes);
+    }
+    let dir = corpus_dir("head");
+    fs::create_dir_all(&dir).expect("corpus dir");
+    for (name, bytes) in head_seeds() {
+        write_if_changed(&dir.join(format!("seed-{name}")), &bytes);
+    }
+}
+
+/// The committed seeds are what the generator writes today.
+#[test]
+fn seeds_are_current() {
+    let mut stale = Vec::new();
+    for (target, name, bytes) in scenario_seeds() {
+        let path = corpus_dir(target).join(name);
+        if fs::read(&path).ok() != Some(bytes) {
+            stale.push(path.display().to_string());
+        }
+    }
+    for (name, bytes) in head_seeds() {
+        let path = corpus_dir("head").join(format!("seed-{name}"));
+        if fs::read(&path).ok() != Some(bytes) {
+            stale.push(path.display().to_string());
+        }
+    }
+    assert!(
+        stale.is_empty(),
+        "stale or missing seeds (run `cargo test --test corpus -- --ignored generate_seeds`): {stale:?}"
+    );
+}
+
+/// `fuzz/detect.sh` names every mutant, with the target that can see it.
+#[test]
+fn detect_script_lists_every_mutant() {
+    use hijack_harness::subject::mutants::Mutant;
+    let script = fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("fuzz/detect.sh"))
+        .expect("fuzz/detect.sh");
+    let missing: Vec<String> = Mutant::all()
+        .into_iter()
+        .map(|m| {
+            let target = if m.server().is_some() {
+                "server_handoff"
+            } else {
+                "client_handoff"
+            };
+            format!("\"{} {target}\"", m.name())
+        })
+        .filter(|line| !script.contains(line.as_str()))
+        .collect();
+    assert!(missing.is_empty(), "fuzz/detect.sh lacks {missing:?}");
+}
+
+/// A target body with its subject chosen.
+type Target = Box<dyn Fn(&[u8])>;
+
+/// The corpus is not only passing inputs: for every mutant, some file in its
+/// target's folder fails. A seed that catches nothing would be dead weight, and a
+/// mutant no file catches would mean the corpus lost the shape of that bug.
+#[test]
+fn corpus_catches_every_mutant() {
+    use hijack_harness::subject::mutants::Mutant;
+    let mut uncaught = Vec::new();
+    for mutant in Mutant::all() {
+        let (target, run): (&str, Target) = match (mutant.server(), mutant.client()) {
+            (Some(server), _) => (
+                "server_handoff",
+                Box::new(move |d| fuzzing::server_handoff_with(&server, d)),
+            ),
+            (_, Some(client)) => (
+                "client_handoff",
+                Box::new(move |d| fuzzing::client_handoff_with(&client, d)),
+            ),
+            _ => unreachable!("a mutant is a server or a client"),
+        };
+        let caught = fs::read_dir(corpus_dir(target))
+            .expect("corpus dir")
+            .filter_map(|e| fs::read(e.ok()?.path()).ok())
+            .any(|data| panic::catch_unwind(AssertUnwindSafe(|| run(&data))).is_err());
+        if !caught {
+            uncaught.push(mutant.name());
+        }
+    }
+    assert!(uncaught.is_empty(), "no corpus file catches {uncaught:?}");
+}
