@@ -439,50 +439,20 @@ fn judge_server(obs: &Observation<'_>, verdict: &mut Verdict) {
     }
 
     // Point 1: the server application reads exactly what the client sent after the request.
-    if !app.hijacked {
-        verdict.fail(
-            Point::ServerRead,
-            format!(
-                "the server never handed the connection to its application: the {} bytes the client sent \
-                 after the request were never delivered",
-                sent_after.len()
-            ),
-        );
-    } else {
-        let found = compare(sent_after, &app.read);
-        if !found.is_empty() {
-            let place = |offset: usize| {
-                locate(
-                    trace,
-                    Direction::ClientToServer,
-                    message.len() + offset,
-                    message.len(),
-                )
-            };
-            let marks = read_marks(Direction::ClientToServer, &c2s, message.len(), &found);
-            verdict.fail_marked(
-                Point::ServerRead,
-                describe(
-                    "server app",
-                    "the client sent after the request",
-                    sent_after.len(),
-                    &app.read,
-                    &found,
-                    place,
-                ),
-                marks,
-            );
-        }
-        check_eof(
-            verdict,
-            Point::ServerRead,
-            "server",
-            "client",
-            trace.fin(Direction::ClientToServer).is_some(),
-            app,
-            found.is_empty(),
-        );
-    }
+    let never = format!(
+        "the server never handed the connection to its application: the {} bytes the client sent \
+         after the request were never delivered",
+        sent_after.len()
+    );
+    check_read_side(
+        verdict,
+        trace,
+        app,
+        Side::Server,
+        &c2s,
+        message.len(),
+        never,
+    );
 
     check_write_side(
         verdict,
@@ -543,50 +513,20 @@ fn judge_client(obs: &Observation<'_>, verdict: &mut Verdict) {
 
     // Point 2: the client application reads exactly what the server sent after its head.
     let sent_after = &s2c[response.len().min(s2c.len())..];
-    if !app.hijacked {
-        verdict.fail(
-            Point::ClientRead,
-            format!(
-                "the client never handed the connection to its application after a {status}: the {} bytes the \
-                 server sent after its head were never delivered",
-                sent_after.len()
-            ),
-        );
-    } else {
-        let found = compare(sent_after, &app.read);
-        if !found.is_empty() {
-            let place = |offset: usize| {
-                locate(
-                    trace,
-                    Direction::ServerToClient,
-                    response.len() + offset,
-                    response.len(),
-                )
-            };
-            let marks = read_marks(Direction::ServerToClient, &s2c, response.len(), &found);
-            verdict.fail_marked(
-                Point::ClientRead,
-                describe(
-                    "client app",
-                    "the server sent after its head",
-                    sent_after.len(),
-                    &app.read,
-                    &found,
-                    place,
-                ),
-                marks,
-            );
-        }
-        check_eof(
-            verdict,
-            Point::ClientRead,
-            "client",
-            "server",
-            trace.fin(Direction::ServerToClient).is_some(),
-            app,
-            found.is_empty(),
-        );
-    }
+    let never = format!(
+        "the client never handed the connection to its application after a {status}: the {} bytes the \
+         server sent after its head were never delivered",
+        sent_after.len()
+    );
+    check_read_side(
+        verdict,
+        trace,
+        app,
+        Side::Client,
+        &s2c,
+        response.len(),
+        never,
+    );
 
     check_write_side(
         verdict,
@@ -595,6 +535,57 @@ fn judge_client(obs: &Observation<'_>, verdict: &mut Verdict) {
         Side::Client,
         &c2s[message_end..],
         message_end,
+    );
+}
+
+/// Points 1 and 2 for the subject's side: its application read exactly what the
+/// peer sent after the message (`stream[message_end..]`), then EOF if and only if
+/// the peer closed. `never` is the diagnosis when there was no hand-over at all.
+fn check_read_side(
+    verdict: &mut Verdict,
+    trace: &Trace,
+    app: &AppRecord,
+    side: Side,
+    stream: &[u8],
+    message_end: usize,
+    never: String,
+) {
+    let (point, dir, peer, what) = match side {
+        Side::Server => (
+            Point::ServerRead,
+            Direction::ClientToServer,
+            "client",
+            "the client sent after the request",
+        ),
+        Side::Client => (
+            Point::ClientRead,
+            Direction::ServerToClient,
+            "server",
+            "the server sent after its head",
+        ),
+    };
+    if !app.hijacked {
+        verdict.fail(point, never);
+        return;
+    }
+    let sent_after = &stream[message_end.min(stream.len())..];
+    let found = compare(sent_after, &app.read);
+    if !found.is_empty() {
+        let place = |offset: usize| locate(trace, dir, message_end + offset, message_end);
+        let marks = read_marks(dir, stream, message_end, &found);
+        let who = format!("{side} app");
+        let message = describe(&who, what, sent_after.len(), &app.read, &found, place);
+        verdict.fail_marked(point, message, marks);
+    }
+    let who = side.to_string();
+    check_eof(
+        verdict,
+        point,
+        &who,
+        peer,
+        trace.fin(dir).is_some(),
+        app,
+        found.is_empty(),
     );
 }
 
