@@ -426,6 +426,7 @@ fn judge_server(obs: &Observation<'_>, verdict: &mut Verdict) {
         return;
     }
 
+    check_switching_head(verdict, &response);
     let expected_status = scenario.response_head().status;
     if response.status != expected_status {
         verdict.fail(
@@ -536,6 +537,19 @@ fn judge_client(obs: &Observation<'_>, verdict: &mut Verdict) {
         &c2s[message_end..],
         message_end,
     );
+}
+
+/// RFC 9110 §15.2.2: "The server MUST generate an Upgrade header field in the
+/// response that indicates which protocol(s) will be in effect after this
+/// response." A 101 without one switches to nothing the client can name.
+fn check_switching_head(verdict: &mut Verdict, response: &head::ResponseHead) {
+    if response.status == 101 && head::header_value(&response.headers, "upgrade").is_none() {
+        verdict.fail(
+            Point::Handshake,
+            "the server answered 101 without an Upgrade header: RFC 9110 §15.2.2 requires one \
+             naming the protocol in effect after the response",
+        );
+    }
 }
 
 /// Points 1 and 2 for the subject's side: its application read exactly what the

@@ -81,6 +81,7 @@ pub fn judge_black_box(obs: &BlackBoxObservation<'_>) -> Verdict {
         }
         Ok(Some(found)) => found,
     };
+    super::check_switching_head(&mut verdict, &response);
     let switched = match obs.expect {
         Expect::Upgrade | Expect::Refusal => response.status == 101,
         Expect::Connect => (200..300).contains(&response.status),
