@@ -129,6 +129,24 @@ pub async fn connect(addr: SocketAddr) -> Result<TcpStream> {
 mod tests {
     use super::*;
 
+    #[tokio::test(start_paused = true)]
+    async fn a_response_that_never_comes_times_out() {
+        let (near, _far) = tokio::io::duplex(1024);
+        let config = Config {
+            head_timeout: Some(std::time::Duration::from_secs(30)),
+            ..Config::default()
+        };
+        let mut conn = ClientConn::new(near, config);
+        let head = RequestHead {
+            method: "GET".into(),
+            target: "/".into(),
+            headers: vec![],
+        };
+        conn.send(&head, &RequestBody::Empty).await.unwrap();
+        let err = conn.read_response().await.unwrap_err();
+        assert!(matches!(err, Error::HeadTimeout(_)), "{err}");
+    }
+
     #[tokio::test]
     async fn refused_connection_names_the_address() {
         // Bind and drop to find a port that nothing listens on.
