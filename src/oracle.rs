@@ -219,14 +219,12 @@ pub struct Observation<'a> {
     pub subject_error: Option<&'a str>,
 }
 
-/// Judges one run.
-pub fn judge(obs: &Observation<'_>) -> Verdict {
+/// A verdict with what every judgement starts from: a spin (the driver's poll
+/// limit) is a failure, and the subject's and the application's errors are notes.
+fn opening(obs: &Observation<'_>, spin: &str) -> Verdict {
     let mut verdict = Verdict::default();
     if obs.ending == Ending::PollLimit {
-        verdict.fail(
-            Point::Handshake,
-            "the run never settled: something polled in a loop without making progress",
-        );
+        verdict.fail(Point::Handshake, spin);
     }
     if let Some(error) = obs.subject_error {
         verdict.notes.push(format!(
@@ -240,6 +238,15 @@ pub fn judge(obs: &Observation<'_>) -> Verdict {
             obs.subject
         ));
     }
+    verdict
+}
+
+/// Judges one run.
+pub fn judge(obs: &Observation<'_>) -> Verdict {
+    let mut verdict = opening(
+        obs,
+        "the run never settled: something polled in a loop without making progress",
+    );
     match obs.subject {
         Side::Server => judge_server(obs, &mut verdict),
         Side::Client => judge_client(obs, &mut verdict),
@@ -258,25 +265,7 @@ pub fn judge_under_faults(obs: &Observation<'_>, faults: &Faults) -> Verdict {
     if !faults.cuts_a_stream() {
         return judge(obs);
     }
-    let mut verdict = Verdict::default();
-    if obs.ending == Ending::PollLimit {
-        verdict.fail(
-            Point::Handshake,
-            "the run never settled after the fault: a spin",
-        );
-    }
-    if let Some(error) = obs.subject_error {
-        verdict.notes.push(format!(
-            "the {} subject returned an error: {error}",
-            obs.subject
-        ));
-    }
-    if let Some(error) = &obs.app.error {
-        verdict.notes.push(format!(
-            "the {} application's stream failed: {error}",
-            obs.subject
-        ));
-    }
+    let mut verdict = opening(obs, "the run never settled after the fault: a spin");
     let (trace, app, scenario) = (obs.trace, obs.app, obs.scenario);
     let (incoming, message_end) = match obs.subject {
         Side::Server => {
