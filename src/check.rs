@@ -133,11 +133,11 @@ pub fn run_server_with_faults(
         MAX_POLLS,
     );
     let app = handler.take_record();
-    finish(
+    judged(
         scenario,
         Side::Server,
         subject.name(),
-        recorder,
+        &recorder,
         app,
         ending,
         outcome.error(),
@@ -167,22 +167,25 @@ pub fn run_client_with_faults(
         MAX_POLLS,
     );
     let record = app.take_record();
-    finish(
+    judged(
         scenario,
         Side::Client,
         subject.name(),
-        recorder,
+        &recorder,
         record,
         ending,
         outcome.error(),
     )
 }
 
-fn finish(
+/// Judges a finished run and bundles it: the trace so far, the application's
+/// record, and the oracle's verdict on them. Transports other than the in-memory
+/// wire (loopback TCP) end their runs here too.
+pub fn judged(
     scenario: &Scenario,
     side: Side,
     subject: String,
-    recorder: Recorder,
+    recorder: &Recorder,
     app: AppRecord,
     ending: Ending,
     subject_error: Option<String>,

@@ -7,7 +7,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use crate::check::{self, Run};
-use crate::oracle::{self, Observation, Verdict};
+use crate::oracle::{self, Verdict};
 use crate::peer;
 use crate::report::{CaseResult, MutantResult, Outcome};
 use crate::scenario::Scenario;
@@ -203,15 +203,16 @@ fn finish(
     timed_out: bool,
     opts: &Options,
 ) -> Run {
-    let trace = recorder.snapshot();
-    let mut verdict = oracle::judge(&Observation {
+    let mut run = crate::check::judged(
         scenario,
-        subject: side,
-        trace: &trace,
-        app: &app,
+        side,
+        subject,
+        recorder,
+        app,
         ending,
-        subject_error: subject_error.as_deref(),
-    });
+        subject_error,
+    );
+    let verdict = &mut run.verdict;
     if timed_out {
         verdict.notes.insert(
             0,
@@ -234,17 +235,7 @@ fn finish(
             capture.dropped()
         ));
     }
-    Run {
-        scenario: scenario.clone(),
-        side,
-        subject,
-        trace,
-        app,
-        ending,
-        subject_error,
-        unsupported: None,
-        verdict,
-    }
+    run
 }
 
 /// A server subject that can be shared between concurrent cases.
