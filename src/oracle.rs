@@ -10,6 +10,8 @@
 use std::fmt;
 use std::ops::Range;
 
+use bytes::Bytes;
+
 use crate::reference::head;
 use crate::scenario::{Body, Role, Scenario};
 use crate::subject::AppRecord;
@@ -330,15 +332,18 @@ pub fn judge_under_faults(obs: &Observation<'_>, faults: &Faults) -> Verdict {
     verdict
 }
 
-fn decoded_body(scenario: &Scenario) -> Vec<u8> {
+/// The request body as the handler should get it: the chunks' payloads joined.
+fn decoded_body(scenario: &Scenario) -> Bytes {
     match &scenario.body {
-        Body::None => Vec::new(),
-        Body::Length(p) => p.bytes(Role::Body(0)).to_vec(),
-        Body::Chunked(chunks) => chunks
-            .iter()
-            .enumerate()
-            .flat_map(|(i, c)| c.bytes(Role::Body(i as u8)))
-            .collect(),
+        Body::None => Bytes::new(),
+        Body::Length(p) => p.bytes(Role::Body(0)),
+        Body::Chunked(chunks) => {
+            let mut body = Vec::new();
+            for (i, chunk) in chunks.iter().enumerate() {
+                body.extend_from_slice(&chunk.bytes(Role::Body(i as u8)));
+            }
+            body.into()
+        }
     }
 }
 
@@ -347,8 +352,8 @@ fn judge_server(obs: &Observation<'_>, verdict: &mut Verdict) {
     let (trace, app) = (obs.trace, obs.app);
     let c2s = trace.stream(Direction::ClientToServer);
     let s2c = trace.stream(Direction::ServerToClient);
-    let (message, _) = scenario.request_message();
-    let sent_after = &c2s[message.len().min(c2s.len())..];
+    let message_len = scenario.sizes().request;
+    let sent_after = &c2s[message_len.min(c2s.len())..];
 
     let head = match head::parse_final_response(&s2c) {
         Err(e) => {
@@ -371,22 +376,23 @@ fn judge_server(obs: &Observation<'_>, verdict: &mut Verdict) {
         Ok(Some(head)) => head,
     };
     let (response, head_end) = head;
-    if let Some((_, body)) = app.requests.first()
-        && body[..] != decoded_body(scenario)[..]
-    {
-        verdict.fail(
-            Point::Handshake,
-            format!(
-                "the handler got a body of {} bytes; the client sent {}",
-                body.len(),
-                decoded_body(scenario).len()
-            ),
-        );
+    if let Some((_, body)) = app.requests.first() {
+        let sent = decoded_body(scenario);
+        if body[..] != sent[..] {
+            verdict.fail(
+                Point::Handshake,
+                format!(
+                    "the handler got a body of {} bytes; the client sent {}",
+                    body.len(),
+                    sent.len()
+                ),
+            );
+        }
     }
 
     if !scenario.accepted() {
         if app.hijacked {
-            let start = message.len().min(c2s.len());
+            let start = message_len.min(c2s.len());
             let end = (start + app.read.len()).min(c2s.len());
             verdict.fail_marked(
                 Point::NoFalseUpgrade,
@@ -416,7 +422,7 @@ fn judge_server(obs: &Observation<'_>, verdict: &mut Verdict) {
     }
 
     check_switching_head(verdict, &response);
-    let expected_status = scenario.response_head().status;
+    let expected_status = scenario.answer_status();
     if response.status != expected_status {
         verdict.fail(
             Point::Handshake,
@@ -429,20 +435,14 @@ fn judge_server(obs: &Observation<'_>, verdict: &mut Verdict) {
     }
 
     // Point 1: the server application reads exactly what the client sent after the request.
-    let never = format!(
-        "the server never handed the connection to its application: the {} bytes the client sent \
-         after the request were never delivered",
-        sent_after.len()
-    );
-    check_read_side(
-        verdict,
-        trace,
-        app,
-        Side::Server,
-        &c2s,
-        message.len(),
-        never,
-    );
+    let never = || {
+        format!(
+            "the server never handed the connection to its application: the {} bytes the client sent \
+             after the request were never delivered",
+            sent_after.len()
+        )
+    };
+    check_read_side(verdict, trace, app, Side::Server, &c2s, message_len, never);
 
     check_write_side(
         verdict,
@@ -479,8 +479,8 @@ fn judge_client(obs: &Observation<'_>, verdict: &mut Verdict) {
         }
         Ok(Some((_, len))) => len,
     };
-    let (response, _) = scenario.response_message();
-    let status = scenario.response_head().status;
+    let response_len = scenario.sizes().response;
+    let status = scenario.answer_status();
 
     if !scenario.accepted() {
         if app.hijacked {
@@ -502,21 +502,15 @@ fn judge_client(obs: &Observation<'_>, verdict: &mut Verdict) {
     }
 
     // Point 2: the client application reads exactly what the server sent after its head.
-    let sent_after = &s2c[response.len().min(s2c.len())..];
-    let never = format!(
-        "the client never handed the connection to its application after a {status}: the {} bytes the \
-         server sent after its head were never delivered",
-        sent_after.len()
-    );
-    check_read_side(
-        verdict,
-        trace,
-        app,
-        Side::Client,
-        &s2c,
-        response.len(),
-        never,
-    );
+    let sent_after = &s2c[response_len.min(s2c.len())..];
+    let never = || {
+        format!(
+            "the client never handed the connection to its application after a {status}: the {} bytes \
+             the server sent after its head were never delivered",
+            sent_after.len()
+        )
+    };
+    check_read_side(verdict, trace, app, Side::Client, &s2c, response_len, never);
 
     check_write_side(
         verdict,
@@ -551,7 +545,7 @@ fn check_read_side(
     side: Side,
     stream: &[u8],
     message_end: usize,
-    never: String,
+    never: impl FnOnce() -> String,
 ) {
     let (point, dir, peer, what) = match side {
         Side::Server => (
@@ -568,7 +562,7 @@ fn check_read_side(
         ),
     };
     if !app.hijacked {
-        verdict.fail(point, never);
+        verdict.fail(point, never());
         return;
     }
     let sent_after = &stream[message_end.min(stream.len())..];

@@ -82,9 +82,8 @@ pub async fn client<IO: AsyncRead + AsyncWrite + Unpin>(
         head::parse_final_response(buf).into()
     })
     .await?;
-    let switched = answer.is_some_and(|(head, _)| {
-        scenario.accepted() && head.status == scenario.response_head().status
-    });
+    let switched = answer
+        .is_some_and(|(head, _)| scenario.accepted() && head.status == scenario.answer_status());
     if switched {
         io.write_all(&scenario.client_late()).await?;
     }

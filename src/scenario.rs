@@ -388,7 +388,7 @@ impl Scenario {
 
     /// The lengths of everything the peers send.
     pub fn sizes(&self) -> Sizes {
-        let request_head = self.request_head().to_bytes().len();
+        let request_head = self.request_head().encoded_len();
         let body = match &self.body {
             Body::None => 0,
             Body::Length(p) => p.len.min(MAX_PAYLOAD),
@@ -407,7 +407,7 @@ impl Scenario {
         } else {
             0
         };
-        let response_head = interim + self.response_head().to_bytes().len();
+        let response_head = interim + self.response_head().encoded_len();
         let accepted = self.accepted();
         Sizes {
             request_head,
@@ -536,6 +536,16 @@ impl Scenario {
         match self.answer {
             Answer::Accept => self.server.first.bytes(Role::First),
             Answer::Refuse(_) => Bytes::new(),
+        }
+    }
+
+    /// The status of the final answer ([`Scenario::response_head`]'s), without
+    /// building the head.
+    pub fn answer_status(&self) -> u16 {
+        match (self.answer, self.handshake) {
+            (Answer::Refuse(status), _) => status,
+            (Answer::Accept, Handshake::Upgrade(_)) => 101,
+            (Answer::Accept, Handshake::Connect | Handshake::Explicit) => 200,
         }
     }
 

@@ -43,10 +43,16 @@ impl Default for Config {
 /// Whether `buf` has a blank line (`\n\n` or `\n\r\n`, which ends a head) that
 /// ends after offset `scanned`: only the bytes new since the last look, and the
 /// three before them, can complete one.
+///
+/// The search stops at the first blank line: a head usually arrives together
+/// with the bytes after it (a body, or the new protocol's first 64 KB), and
+/// scanning those is work a byte-at-a-time loop would repeat on every read.
 fn has_blank_line(buf: &[u8], scanned: usize) -> bool {
     let from = scanned.saturating_sub(3);
-    let tail = &buf[from..];
-    tail.windows(2).any(|w| w == b"\n\n") || tail.windows(3).any(|w| w == b"\n\r\n")
+    memchr::memchr_iter(b'\n', &buf[from..]).any(|at| {
+        let rest = &buf[from + at + 1..];
+        rest.first() == Some(&b'\n') || rest.starts_with(b"\r\n")
+    })
 }
 
 /// A transport with a read buffer and a write buffer.
@@ -238,5 +244,25 @@ impl<IO: AsyncRead + AsyncWrite + Unpin> BufferedConn<IO> {
         self.write_buf.clear();
         self.io.flush().await?;
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::has_blank_line;
+
+    #[test]
+    fn blank_line_is_found_where_it_ends() {
+        assert!(has_blank_line(b"GET / HTTP/1.1\r\n\r\n", 0));
+        assert!(has_blank_line(b"GET / HTTP/1.1\n\n", 0));
+        assert!(!has_blank_line(b"GET / HTTP/1.1\r\nHost: a\r\n", 0));
+        // Completed by the newest byte: the three before the scan point count.
+        assert!(has_blank_line(b"GET / HTTP/1.1\r\n\r\n", 17));
+        assert!(has_blank_line(b"GET / HTTP/1.1\n\n", 15));
+        // The bytes after the head (read-ahead) do not hide it, and do not fake one.
+        let mut with_early = b"GET / HTTP/1.1\r\n\r\n".to_vec();
+        with_early.extend_from_slice(&[b'x'; 70_000]);
+        assert!(has_blank_line(&with_early, 0));
+        assert!(!has_blank_line(b"GET / HTTP/1.1\r\nX: \r\r\n", 0));
     }
 }

@@ -140,13 +140,22 @@ impl RequestHead {
 
     /// The head as it goes on the wire.
     pub fn to_bytes(&self) -> Bytes {
-        let mut out = BytesMut::with_capacity(64 + self.headers.len() * 32);
+        let mut out = BytesMut::with_capacity(self.encoded_len());
         out.put_slice(self.method.as_bytes());
         out.put_u8(b' ');
         out.put_slice(self.target.as_bytes());
         out.put_slice(b" HTTP/1.1\r\n");
         write_headers(&mut out, &self.headers);
         out.freeze()
+    }
+
+    /// The length of [`RequestHead::to_bytes`], without writing it.
+    pub fn encoded_len(&self) -> usize {
+        self.method.len()
+            + 1
+            + self.target.len()
+            + b" HTTP/1.1\r\n".len()
+            + headers_len(&self.headers)
     }
 }
 
@@ -175,11 +184,26 @@ impl ResponseHead {
 
     /// The head as it goes on the wire.
     pub fn to_bytes(&self) -> Bytes {
-        let mut out = BytesMut::with_capacity(64 + self.headers.len() * 32);
+        let mut out = BytesMut::with_capacity(self.encoded_len());
         out.put_slice(format!("HTTP/1.1 {} {}\r\n", self.status, self.reason).as_bytes());
         write_headers(&mut out, &self.headers);
         out.freeze()
     }
+
+    /// The length of [`ResponseHead::to_bytes`], without writing it.
+    pub fn encoded_len(&self) -> usize {
+        let digits = self.status.checked_ilog10().map_or(1, |d| d as usize + 1);
+        b"HTTP/1.1 ".len() + digits + 1 + self.reason.len() + 2 + headers_len(&self.headers)
+    }
+}
+
+/// The length of what [`write_headers`] writes.
+fn headers_len(headers: &[Header]) -> usize {
+    let fields: usize = headers
+        .iter()
+        .map(|h| h.name.len() + 2 + h.value.len() + 2)
+        .sum();
+    fields + 2
 }
 
 fn write_headers(out: &mut BytesMut, headers: &[Header]) {
@@ -403,6 +427,25 @@ pub fn encode_chunked(chunks: &[Bytes]) -> Bytes {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn encoded_len_is_the_written_length() {
+        let headers = vec![Header::new("Upgrade", "echo"), Header::new("X-Empty", "")];
+        for status in [0, 7, 99, 100, 101, 999, u16::MAX] {
+            let head = ResponseHead {
+                status,
+                reason: "Reason".into(),
+                headers: headers.clone(),
+            };
+            assert_eq!(head.encoded_len(), head.to_bytes().len(), "status {status}");
+        }
+        let head = RequestHead {
+            method: "CONNECT".into(),
+            target: "example.test:443".into(),
+            headers,
+        };
+        assert_eq!(head.encoded_len(), head.to_bytes().len());
+    }
 
     #[test]
     fn chunked_round_trip() {
