@@ -727,23 +727,6 @@ pub fn read_hyper_client(u: &mut Unstructured<'_>) -> arbitrary::Result<HyperCli
     Ok(HyperClient { options })
 }
 
-/// The known hyper server finding a case falls under, if any (the same filter as
-/// `tests/hyper.rs`, where each finding has a regression test that asserts hyper
-/// still fails). The hyper targets skip these cases, so that a fuzz run keeps
-/// looking for new failures instead of rediscovering known ones.
-pub fn known_hyper_server_finding(
-    s: &Scenario,
-    options: &HyperServerOptions,
-) -> Option<&'static str> {
-    if options.pipeline_flush && s.accepted() && !s.client_early().is_empty() {
-        return Some("pipeline_flush_loses_101_head");
-    }
-    if !s.accepted() && s.client.half_close && !options.half_close {
-        return Some("half_close_false_drops_pipelined_request");
-    }
-    None
-}
-
 /// The `hyper_server` target: hyper's server with drawn options, then a scenario.
 pub fn hyper_server(data: &[u8]) {
     let mut u = Unstructured::new(data);
@@ -751,7 +734,7 @@ pub fn hyper_server(data: &[u8]) {
         return;
     };
     let scenario = Scenario::arbitrary(&mut u).unwrap_or_else(|_| Scenario::basic());
-    if known_hyper_server_finding(&scenario, &server.options).is_some() {
+    if server.options.known_finding(&scenario).is_some() {
         return;
     }
     let run = check::run_server(&server, &scenario);
@@ -818,7 +801,7 @@ pub fn differential(data: &[u8]) {
             return;
         };
         let scenario = Scenario::arbitrary(&mut u).unwrap_or_else(|_| Scenario::basic());
-        if known_hyper_server_finding(&scenario, &server.options).is_some() {
+        if server.options.known_finding(&scenario).is_some() {
             return;
         }
         (

@@ -110,20 +110,7 @@ fn server_differential(
 }
 
 // ---------------------------------------------------------------------------
-// known findings
-
-/// The finding that covers `(s, options)`, if any: the properties skip those
-/// cases (so that they keep looking for new failures) and the finding's own
-/// regression test below asserts that hyper still fails them.
-fn server_finding(s: &Scenario, options: &HyperServerOptions) -> Option<&'static str> {
-    if options.pipeline_flush && s.accepted() && !s.client_early().is_empty() {
-        return Some("pipeline_flush_loses_101_head");
-    }
-    if !s.accepted() && s.client.half_close && !options.half_close {
-        return Some("half_close_false_drops_pipelined_request");
-    }
-    None
-}
+// configurations (known findings: `HyperServerOptions::known_finding`)
 
 /// hyper's defaults a quarter of the time (what most users run), any configuration otherwise.
 fn server_configs() -> impl Strategy<Value = HyperServerOptions> {
@@ -144,7 +131,7 @@ proptest! {
     /// hyper's server, reading `Upgraded` itself, under any configuration.
     #[test]
     fn hyper_server_direct_conforms((s, options) in (scenario(), server_configs())) {
-        if server_finding(&s, &options).is_some() {
+        if options.known_finding(&s).is_some() {
             return Ok(());
         }
         let run = run_server(&HyperServer { mode: ServerMode::Direct, options: options.clone() }, &s);
@@ -154,7 +141,7 @@ proptest! {
     /// hyper's server, `Upgraded::downcast` and its `read_buf` first.
     #[test]
     fn hyper_server_downcast_conforms((s, options) in (scenario(), server_configs())) {
-        if server_finding(&s, &options).is_some() {
+        if options.known_finding(&s).is_some() {
             return Ok(());
         }
         let run = run_server(&HyperServer { mode: ServerMode::Downcast, options: options.clone() }, &s);
@@ -164,7 +151,7 @@ proptest! {
     /// hyper-util's `auto::Builder`, HTTP/1 path, with its own `downcast`.
     #[test]
     fn hyper_util_auto_server_conforms((s, options) in (scenario(), server_configs())) {
-        if server_finding(&s, &options).is_some() {
+        if options.known_finding(&s).is_some() {
             return Ok(());
         }
         let run = run_server(&HyperServer { mode: ServerMode::Auto, options: options.clone() }, &s);
@@ -182,7 +169,7 @@ proptest! {
     /// the application and put the same bytes on the wire after the hand-over.
     #[test]
     fn hyper_server_matches_reference((s, options) in (scenario(), server_configs())) {
-        if server_finding(&s, &options).is_some() {
+        if options.known_finding(&s).is_some() {
             return Ok(());
         }
         for mode in ServerMode::ALL {
@@ -416,7 +403,7 @@ fn finding_pipeline_flush_loses_101_head() {
         ..HyperServerOptions::default()
     };
     assert_eq!(
-        server_finding(&s, &options),
+        options.known_finding(&s),
         Some("pipeline_flush_loses_101_head")
     );
     for mode in ServerMode::ALL {
@@ -462,7 +449,7 @@ fn finding_half_close_false_drops_pipelined_request() {
     let s = s.normalized();
     let options = HyperServerOptions::default();
     assert_eq!(
-        server_finding(&s, &options),
+        options.known_finding(&s),
         Some("half_close_false_drops_pipelined_request")
     );
     for mode in ServerMode::ALL {
