@@ -19,7 +19,10 @@
 //! Other files are inputs from fuzz runs, kept as they are: `mutant-<name>` is
 //! the first crash `fuzz/detect.sh --save` found for that mutant from an empty
 //! corpus (the reference passes it, the mutant fails it), `found-*` a minimised
-//! crash of the reference, fixed since.
+//! crash of the reference, fixed since. In `corpus/hyper_server/`, `finding-*` is
+//! a known hyper finding (README, "Findings"), also written by the generator: the
+//! target skips it, and `hyper_findings_in_the_corpus_still_fail` checks that hyper
+//! still fails it.
 
 use std::fs;
 use std::panic::{self, AssertUnwindSafe};
@@ -132,7 +135,94 @@ fn scenario_seeds() -> Vec<(&'static str, String, Vec<u8>)> {
             [vec![1], client].concat(),
         ));
     }
+    for (finding, bytes) in hyper_finding_seeds() {
+        out.push(("hyper_server", finding_file(finding), bytes));
+    }
     out
+}
+
+/// Where a known hyper finding's input lives in `corpus/hyper_server/`.
+fn finding_file(finding: &str) -> String {
+    format!("finding-{}", finding.replace('_', "-"))
+}
+
+/// hyper's options as `fuzzing::read_hyper_server` reads them: a mode byte, then
+/// one byte per option, in the order of that function. Only the bytes a finding
+/// needs are named; zero is hyper's default.
+const PIPELINE_FLUSH_BYTE: usize = 10;
+
+/// The known hyper findings (README, "Findings"), each as a `hyper_server` input:
+/// the options that trip it, then the scenario of its regression test in
+/// `tests/hyper.rs`. The target skips known findings, so replaying these passes;
+/// `hyper_findings_in_the_corpus_still_fail` checks that each is the finding it
+/// names and that hyper still fails it.
+fn hyper_finding_seeds() -> Vec<(&'static str, Vec<u8>)> {
+    let encode = |s: &Scenario| fuzzing::encode(s).expect("a seed within the decoder's range");
+    let mut flush = vec![0; fuzzing::HYPER_SERVER_DEFAULTS];
+    flush[PIPELINE_FLUSH_BYTE] = 1;
+    // The pipelined request after the refusal in a segment of its own, then the
+    // client's FIN: hyper's default half_close(false) drops the request.
+    let mut refused = upgrade();
+    refused.answer = Answer::Refuse(400);
+    refused.client.half_close = true;
+    refused.client_cuts = vec![Cut::At(Landmark::MessageEnd, 0)];
+    let refused = refused.normalized();
+    let defaults = vec![0; fuzzing::HYPER_SERVER_DEFAULTS];
+    vec![
+        (
+            "pipeline_flush_loses_101_head",
+            [flush, encode(&early(17))].concat(),
+        ),
+        (
+            "half_close_false_drops_pipelined_request",
+            [defaults, encode(&refused)].concat(),
+        ),
+    ]
+}
+
+/// Each `finding-*` file decodes to the finding it is named after, and hyper
+/// still fails it: the day hyper fixes one, this fails and the finding (its
+/// filter, its file, its regression test) should go.
+#[test]
+fn hyper_findings_in_the_corpus_still_fail() {
+    use arbitrary::{Arbitrary, Unstructured};
+    let dir = corpus_dir("hyper_server");
+    let mut seen = 0;
+    for entry in fs::read_dir(&dir).expect("corpus dir") {
+        let path = entry.expect("dir entry").path();
+        let name = path
+            .file_name()
+            .and_then(|n| n.to_str())
+            .unwrap_or_default();
+        let Some(finding) = name.strip_prefix("finding-") else {
+            continue;
+        };
+        let data = fs::read(&path).expect("finding input");
+        let mut u = Unstructured::new(&data);
+        let server = fuzzing::read_hyper_server(&mut u).expect("options decode");
+        let scenario = Scenario::arbitrary(&mut u).expect("scenario decodes");
+        assert_eq!(
+            server
+                .options
+                .known_finding(&scenario)
+                .map(|f| f.replace('_', "-")),
+            Some(finding.to_string()),
+            "{name} is not the finding it is named after"
+        );
+        let run = hijack_harness::check::run_server(&server, &scenario);
+        assert!(
+            !run.passed(),
+            "hyper no longer fails {name}: remove the finding\n{}",
+            run.verdict
+        );
+        seen += 1;
+    }
+    assert_eq!(
+        seen,
+        hyper_finding_seeds().len(),
+        "finding files in {}",
+        dir.display()
+    );
 }
 
 // ---------------------------------------------------------------------------
