@@ -110,6 +110,16 @@ impl<IO> BufferedConn<IO> {
         Hijacked::new(self.io, freeze(self.read_buf), freeze(self.write_buf))
     }
 
+    /// [`BufferedConn::into_hijacked`], only if `answer` (the final status, if a
+    /// response was written or read) switched protocols for this request.
+    pub fn hijack_after(self, answer: Option<u16>, connect: bool) -> Result<Hijacked<IO>> {
+        match answer {
+            None => Err(Error::NoResponse),
+            Some(status) if head::switches_protocols(status, connect) => Ok(self.into_hijacked()),
+            Some(status) => Err(Error::NotUpgraded { status }),
+        }
+    }
+
     /// The transport and both buffers, for variants that mishandle them on purpose.
     pub fn into_inner(self) -> (IO, BytesMut, BytesMut) {
         (self.io, self.read_buf, self.write_buf)

@@ -78,13 +78,7 @@ impl<IO: AsyncRead + AsyncWrite + Unpin> ClientConn<IO> {
 
     /// Hands the connection over after a response that switched protocols.
     pub fn hijack(self) -> Result<Hijacked<IO>> {
-        match self.response {
-            None => Err(Error::NoResponse),
-            Some(status) if status == 101 || (self.connect && (200..300).contains(&status)) => {
-                Ok(self.conn.into_hijacked())
-            }
-            Some(status) => Err(Error::NotUpgraded { status }),
-        }
+        self.conn.hijack_after(self.response, self.connect)
     }
 
     /// Hands the connection over after any response head (Go's `ClientConn.Hijack`).

@@ -159,11 +159,17 @@ impl RequestHead {
     }
 }
 
+/// Whether a final `status` hands the connection over by itself: `101` to an
+/// upgrade request, or a `2xx` to `CONNECT` (RFC 9110 §7.8, §9.3.6).
+pub fn switches_protocols(status: u16, request_is_connect: bool) -> bool {
+    status == 101 || (request_is_connect && (200..300).contains(&status))
+}
+
 impl ResponseHead {
     /// Whether this response hands the connection over by itself, as an answer to `request`:
     /// `101` to an upgrade request, or a `2xx` to `CONNECT` (RFC 9110 §7.8, §9.3.6).
     pub fn switches(&self, request_is_connect: bool) -> bool {
-        self.status == 101 || (request_is_connect && (200..300).contains(&self.status))
+        switches_protocols(self.status, request_is_connect)
     }
 
     /// Whether this is an interim (`1xx` other than `101`) response.

@@ -135,13 +135,7 @@ impl<IO: AsyncRead + AsyncWrite + Unpin> ServerConn<IO> {
     ///
     /// The stream carries the read-ahead and any unflushed writes; see [`Hijacked`].
     pub fn hijack(self) -> Result<Hijacked<IO>> {
-        match self.answered {
-            None => Err(Error::NoResponse),
-            Some(status) if status == 101 || (self.connect && (200..300).contains(&status)) => {
-                Ok(self.conn.into_hijacked())
-            }
-            Some(status) => Err(Error::NotUpgraded { status }),
-        }
+        self.conn.hijack_after(self.answered, self.connect)
     }
 
     /// Hands the connection over whatever the answer was (Go's `Hijacker.Hijack`).
