@@ -5,7 +5,6 @@ use std::path::PathBuf;
 use clap::{Parser, Subcommand, ValueEnum};
 
 pub mod run;
-pub mod table;
 
 const RUN_EXAMPLES: &str = "\
 Examples:

@@ -20,7 +20,7 @@ use hijack_harness::subject::mutants::Mutant;
 use hijack_harness::subject::reference::{ReferenceClient, ReferenceServer};
 use hijack_harness::suite::{self, Case, Proto};
 
-use super::{Cli, Command, Protocol, RunArgs, ServeProtocol, Via, table};
+use super::{Cli, Command, Protocol, RunArgs, ServeProtocol, Via};
 
 /// Exit code 2: the run could not be made.
 const CANNOT_RUN: u8 = 2;
@@ -318,7 +318,7 @@ fn run(args: RunArgs) -> anyhow::Result<ExitCode> {
     }
     reporter.finish();
     report.duration = started.elapsed();
-    print!("{}", table::render(&report));
+    print!("{}", hijack_harness::report::text::render(&report));
     write_reports(&args, &report)?;
 
     if let Some(expect) = &args.expect {

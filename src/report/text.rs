@@ -5,11 +5,12 @@
 //! handoff.early-data.same-segment.1       MUST   server  pass       FAIL      
 //! ...
 //!
-//! FAIL handoff.early-data.same-segment.1  mutant:a (server)
-//!      point 1 (read side, server): server app read 0 of the 1 byte ...
+//! FAIL handoff.early-data.same-segment.1 [mutant:a server] (RFC 9110 §7.8, bug moby/moby#30154)
+//!     point 1 (read side, server): server app read 0 of the 1 byte ...
 //!
 //! mutants
 //! caught  drops-first-packet  handoff.early-data.delayed
+//! 1/1 mutants caught
 //!
 //! 42 results: 40 pass, 2 fail, 0 non-strict, 0 unsupported, 0 error in 0.12 s
 //! ```
@@ -115,19 +116,27 @@ pub fn render(report: &RunReport) -> String {
         out.push('\n');
     }
     for r in problems {
+        // The spec and the real bug come with the diagnosis: whoever reads it
+        // next asks "says who?" and "has this shipped before?".
+        let bug = if r.bug.is_empty() {
+            String::new()
+        } else {
+            format!(", bug {}", r.bug)
+        };
         let _ = writeln!(
             out,
-            "{} {}  {} ({})",
+            "{} {} [{} {}] ({}{bug})",
             cell(r.outcome),
             r.case_id,
             r.target,
-            r.side
+            r.side,
+            r.spec
         );
         for v in &r.violations {
-            let _ = writeln!(out, "     {}: {}", v.point, v.message);
+            let _ = writeln!(out, "    {}: {}", v.point, v.message);
         }
         for note in &r.notes {
-            let _ = writeln!(out, "     note: {note}");
+            let _ = writeln!(out, "    note: {note}");
         }
     }
 
@@ -151,7 +160,7 @@ pub fn render(report: &RunReport) -> String {
         let missed = report.mutants.iter().filter(|m| !m.caught).count();
         let _ = writeln!(
             out,
-            "{} of {} mutants caught",
+            "{}/{} mutants caught",
             report.mutants.len() - missed,
             report.mutants.len()
         );
