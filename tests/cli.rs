@@ -94,7 +94,8 @@ fn hyper_passes_every_case_it_supports_over_tcp() {
     assert!(header.split_whitespace().any(|c| c == "hyper"), "{text}");
     for side in [" server ", " client "] {
         assert!(
-            text.lines().any(|l| l.starts_with("handoff.") && l.contains(side)),
+            text.lines()
+                .any(|l| l.starts_with("handoff.") && l.contains(side)),
             "{text}"
         );
     }

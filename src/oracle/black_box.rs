@@ -152,33 +152,7 @@ pub fn judge_black_box(obs: &BlackBoxObservation<'_>) -> Verdict {
             ),
             Some(_) => String::new(),
         };
-        let parts: Vec<String> = found
-            .iter()
-            .map(|d| match d {
-                Discrepancy::Lost { range } => format!(
-                    "bytes {}..{} ({}) never came back{}",
-                    range.start,
-                    range.end,
-                    count(range.len()),
-                    place(range.start)
-                ),
-                Discrepancy::Extra { at, bytes } => format!(
-                    "{} that the client never sent came back at byte {at}: {}",
-                    count(bytes.len()),
-                    preview(bytes, 40)
-                ),
-                Discrepancy::Duplicated { range, at } => format!(
-                    "bytes {}..{} came back twice (again at byte {at})",
-                    range.start, range.end
-                ),
-                Discrepancy::Reordered { range, at } => format!(
-                    "bytes {}..{}{} came back out of order, at byte {at} after bytes sent later",
-                    range.start,
-                    range.end,
-                    place(range.start)
-                ),
-            })
-            .collect();
+        let parts = echo_clauses(&found, "the client", place);
         let point = if found.iter().all(|d| matches!(d, Discrepancy::Extra { .. })) {
             Point::Ownership
         } else {
@@ -303,31 +277,7 @@ pub fn judge_black_box_client(
                 response_len,
             )
         };
-        let parts: Vec<String> = found
-            .iter()
-            .map(|d| match d {
-                Discrepancy::Lost { range } => format!(
-                    "bytes {}..{} ({}) never came back {}",
-                    range.start,
-                    range.end,
-                    count(range.len()),
-                    place(range.start)
-                ),
-                Discrepancy::Extra { at, bytes } => format!(
-                    "{} the server never sent came back at byte {at}: {}",
-                    count(bytes.len()),
-                    preview(bytes, 40)
-                ),
-                Discrepancy::Duplicated { range, at } => format!(
-                    "bytes {}..{} came back twice (again at byte {at})",
-                    range.start, range.end
-                ),
-                Discrepancy::Reordered { range, at } => format!(
-                    "bytes {}..{} came back out of order (at byte {at})",
-                    range.start, range.end
-                ),
-            })
-            .collect();
+        let parts = echo_clauses(&found, "the server", |offset| format!(" {}", place(offset)));
         verdict.fail(
             Point::ClientRead,
             format!(
@@ -351,4 +301,40 @@ pub fn judge_black_box_client(
         _ => {}
     }
     verdict
+}
+
+/// One clause per discrepancy between what `sender` sent and what came back in
+/// the echo; `place` says (with a leading space) where a byte offset travelled.
+fn echo_clauses(
+    found: &[Discrepancy],
+    sender: &str,
+    place: impl Fn(usize) -> String,
+) -> Vec<String> {
+    found
+        .iter()
+        .map(|d| match d {
+            Discrepancy::Lost { range } => format!(
+                "bytes {}..{} ({}) never came back{}",
+                range.start,
+                range.end,
+                count(range.len()),
+                place(range.start)
+            ),
+            Discrepancy::Extra { at, bytes } => format!(
+                "{} that {sender} never sent came back at byte {at}: {}",
+                count(bytes.len()),
+                preview(bytes, 40)
+            ),
+            Discrepancy::Duplicated { range, at } => format!(
+                "bytes {}..{} came back twice (again at byte {at})",
+                range.start, range.end
+            ),
+            Discrepancy::Reordered { range, at } => format!(
+                "bytes {}..{}{} came back out of order, at byte {at} after bytes sent later",
+                range.start,
+                range.end,
+                place(range.start)
+            ),
+        })
+        .collect()
 }
