@@ -37,13 +37,7 @@ MUTANTS=(
   "client-hands-over-on-refusal client_handoff"
 )
 
-command -v cargo-fuzz >/dev/null || cargo install cargo-fuzz --locked
-if rustup toolchain list 2>/dev/null | grep -q '^nightly'; then
-  FUZZ=(cargo +nightly fuzz)
-else
-  export RUSTC_BOOTSTRAP=1
-  FUZZ=(cargo fuzz)
-fi
+source fuzz/cargo-fuzz.sh
 # No sanitizer: these bugs are wrong bytes, not memory errors, and speed matters.
 # A target dir of its own, so that this build and the sanitizer build of
 # smoke.sh do not overwrite each other's dependencies.

@@ -13,13 +13,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 SECONDS_PER_TARGET="${1:-20}"
 
-command -v cargo-fuzz >/dev/null || cargo install cargo-fuzz --locked
-if rustup toolchain list 2>/dev/null | grep -q '^nightly'; then
-  FUZZ=(cargo +nightly fuzz)
-else
-  export RUSTC_BOOTSTRAP=1
-  FUZZ=(cargo fuzz)
-fi
+source fuzz/cargo-fuzz.sh
 
 "${FUZZ[@]}" build -O
 WORK="$(mktemp -d)"
