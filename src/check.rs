@@ -43,7 +43,13 @@ impl Run {
         self.verdict.passed()
     }
 
-    fn unsupported(scenario: &Scenario, side: Side, subject: String, why: String) -> Run {
+    /// A run that never started: the subject declined the case (`why`).
+    pub(crate) fn unsupported(
+        scenario: &Scenario,
+        side: Side,
+        subject: String,
+        why: String,
+    ) -> Run {
         Run {
             scenario: scenario.clone(),
             side,

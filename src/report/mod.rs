@@ -20,7 +20,7 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 use crate::check::Run;
-use crate::oracle::Violation;
+use crate::oracle::{Verdict, Violation};
 use crate::suite::{Case, Level};
 use crate::wire::{Side, Trace};
 
@@ -114,6 +114,16 @@ impl Outcome {
     pub fn is_problem(self) -> bool {
         matches!(self, Outcome::Fail | Outcome::NonStrict | Outcome::Error)
     }
+
+    /// The outcome of a verdict for a case of `level`: a broken MUST case fails,
+    /// a broken SHOULD case is non-strict.
+    pub fn of(level: Level, verdict: &Verdict) -> Outcome {
+        match (verdict.passed(), level) {
+            (true, _) => Outcome::Pass,
+            (false, Level::Must) => Outcome::Fail,
+            (false, Level::Should) => Outcome::NonStrict,
+        }
+    }
 }
 
 /// One case run against one target.
@@ -151,36 +161,65 @@ impl CaseResult {
     /// The outcome follows the case's level: a broken MUST case fails, a broken
     /// SHOULD case is non-strict, a case the subject declined is unsupported. An
     /// in-memory run is never an `error` (nothing can refuse or time out there);
-    /// that outcome is for runs over TCP, which the runner builds itself.
+    /// runs over TCP, which can, use [`CaseResult::from_timed_run`].
     ///
     /// A [`Run`] does not time itself, so `duration` is zero: the caller that
     /// timed the run sets it.
     pub fn from_run(case: &Case, run: &Run) -> CaseResult {
-        let mut notes = run.verdict.notes.clone();
+        CaseResult::from_timed_run(case, run.clone(), false, Duration::ZERO)
+    }
+
+    /// The result of a [`Run`] of `case` that took `duration`; a run the caller
+    /// stopped at its time limit (`timed_out`) is an `error`.
+    pub fn from_timed_run(
+        case: &Case,
+        run: Run,
+        timed_out: bool,
+        duration: Duration,
+    ) -> CaseResult {
+        let mut verdict = run.verdict;
         let outcome = if let Some(why) = &run.unsupported {
-            notes.insert(0, why.clone());
+            verdict.notes.push(why.clone());
             Outcome::Unsupported
-        } else if run.verdict.passed() {
-            Outcome::Pass
+        } else if timed_out {
+            Outcome::Error
         } else {
-            match case.level {
-                Level::Must => Outcome::Fail,
-                Level::Should => Outcome::NonStrict,
-            }
+            Outcome::of(case.level, &verdict)
         };
+        CaseResult::new(
+            case,
+            &run.subject,
+            run.side,
+            outcome,
+            verdict,
+            run.trace,
+            duration,
+        )
+    }
+
+    /// A result with the case's metadata filled in.
+    pub fn new(
+        case: &Case,
+        target: &str,
+        side: Side,
+        outcome: Outcome,
+        verdict: Verdict,
+        trace: Trace,
+        duration: Duration,
+    ) -> CaseResult {
         CaseResult {
             case_id: case.id.to_string(),
             title: case.title.to_string(),
             level: case.level,
             spec: case.spec.to_string(),
             bug: case.bug.to_string(),
-            target: run.subject.clone(),
-            side: run.side,
+            target: target.to_string(),
+            side,
             outcome,
-            violations: run.verdict.violations.clone(),
-            notes,
-            trace: run.trace.clone(),
-            duration: Duration::ZERO,
+            violations: verdict.violations,
+            notes: verdict.notes,
+            trace,
+            duration,
         }
     }
 }

@@ -17,7 +17,7 @@ use crate::wire::driver::Ending;
 use crate::wire::tcp::{self, Capture, Paced, Recording};
 use crate::wire::{Direction, Recorder, Side, Trace};
 
-use super::{Options, Settled, case_result, settle, websocket};
+use super::{Options, Settled, settle, websocket};
 
 /// The upgrade token a conformant server cannot know: the refusal case uses it.
 pub const UNKNOWN_TOKEN: &str = "hijack-harness-unknown";
@@ -249,7 +249,7 @@ pub async fn server_case(target: &ServerTarget, case: &Case, opts: &Options) -> 
                 violations: Vec::new(),
                 notes: vec![why],
             };
-            return case_result(
+            return CaseResult::new(
                 case,
                 &target.name,
                 Side::Server,
@@ -265,7 +265,7 @@ pub async fn server_case(target: &ServerTarget, case: &Case, opts: &Options) -> 
             violations: Vec::new(),
             notes: vec![message],
         };
-        case_result(
+        CaseResult::new(
             case,
             &target.name,
             Side::Server,
@@ -361,8 +361,8 @@ pub async fn server_case(target: &ServerTarget, case: &Case, opts: &Options) -> 
             capture.dropped()
         ));
     }
-    let outcome = super::outcome(plan.level, &verdict);
-    case_result(
+    let outcome = Outcome::of(plan.level, &verdict);
+    CaseResult::new(
         case,
         &target.name,
         Side::Server,
@@ -406,13 +406,7 @@ pub async fn run_server(
     opts: &Options,
     progress: super::Progress,
 ) -> Vec<CaseResult> {
-    let mut out = Vec::with_capacity(cases.len());
-    for case in cases {
-        let result = server_case(target, case, opts).await;
-        progress(&result);
-        out.push(result);
-    }
-    out
+    one_at_a_time(cases, progress, |case| server_case(target, case, opts)).await
 }
 
 /// A client to test: a command run once per case (see `--client-cmd` in `--help`).
@@ -489,7 +483,7 @@ async fn script_server<IO: AsyncRead + AsyncWrite + Unpin>(
 pub async fn client_case(target: &ClientTarget, case: &Case, opts: &Options) -> CaseResult {
     let started = Instant::now();
     let result = |outcome: Outcome, verdict: Verdict, trace: Trace| {
-        case_result(
+        CaseResult::new(
             case,
             &target.name,
             Side::Client,
@@ -654,7 +648,7 @@ pub async fn client_case(target: &ClientTarget, case: &Case, opts: &Options) -> 
         half_close || refused,
     );
     verdict.notes.append(&mut notes);
-    let outcome = super::outcome(case.level, &verdict);
+    let outcome = Outcome::of(case.level, &verdict);
     result(outcome, verdict, trace)
 }
 
@@ -665,9 +659,23 @@ pub async fn run_client(
     opts: &Options,
     progress: super::Progress,
 ) -> Vec<CaseResult> {
+    one_at_a_time(cases, progress, |case| client_case(target, case, opts)).await
+}
+
+/// Runs `run` on each case in order, each after the last has finished, reporting
+/// each result as it comes.
+async fn one_at_a_time<'a, F, R>(
+    cases: &'a [Case],
+    progress: super::Progress,
+    mut run: R,
+) -> Vec<CaseResult>
+where
+    R: FnMut(&'a Case) -> F,
+    F: Future<Output = CaseResult>,
+{
     let mut out = Vec::with_capacity(cases.len());
     for case in cases {
-        let result = client_case(target, case, opts).await;
+        let result = run(case).await;
         progress(&result);
         out.push(result);
     }

@@ -3,11 +3,14 @@
 //! scripted peer runs paced on the other, and the oracle judges with the
 //! application record the in-process handler kept.
 
+use std::io;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+use tokio::net::TcpStream;
+
 use crate::check::{self, Run};
-use crate::oracle::{self, Verdict};
+use crate::oracle;
 use crate::peer;
 use crate::report::{CaseResult, MutantResult, Outcome};
 use crate::scenario::Scenario;
@@ -18,24 +21,10 @@ use crate::wire::driver::Ending;
 use crate::wire::tcp::{self, Capture, Paced, Recording, SubjectEnd};
 use crate::wire::{Direction, Recorder, Side};
 
-use super::{Options, Settled, from_run, settle};
+use super::{Options, Settled, settle};
 
-fn unsupported(scenario: &Scenario, side: Side, subject: String, why: String) -> Run {
-    Run {
-        scenario: scenario.clone(),
-        side,
-        subject,
-        trace: Default::default(),
-        app: Default::default(),
-        ending: Ending::Completed,
-        subject_error: None,
-        unsupported: Some(why),
-        verdict: Verdict::default(),
-    }
-}
-
-fn setup_error(scenario: &Scenario, side: Side, subject: String, e: std::io::Error) -> Run {
-    let mut run = unsupported(scenario, side, subject, String::new());
+fn setup_error(scenario: &Scenario, side: Side, subject: String, e: io::Error) -> Run {
+    let mut run = Run::unsupported(scenario, side, subject, String::new());
     run.unsupported = None;
     run.verdict
         .notes
@@ -48,6 +37,77 @@ fn setup_error(scenario: &Scenario, side: Side, subject: String, e: std::io::Err
     run
 }
 
+/// One case's loopback connection: the scripted peer's end (recorded, and paced
+/// at the scenario's cut points) and the subject's end, both recording into
+/// `recorder`.
+struct Loopback {
+    peer: Paced<Recording<TcpStream>>,
+    subject: BoxIo,
+    recorder: Recorder,
+    capture: Arc<Capture>,
+}
+
+impl Loopback {
+    /// A fresh connection on 127.0.0.1 for a case whose subject plays `subject_side`.
+    async fn open(scenario: &Scenario, subject_side: Side, opts: &Options) -> io::Result<Loopback> {
+        let (client_tcp, server_tcp) = tcp::loopback_pair().await?;
+        let recorder = Recorder::new();
+        let capture = Capture::new(opts.capture_cap);
+        let cuts = check::cuts(scenario);
+        // The peer writes the other direction, paced at that direction's cuts.
+        let (peer_tcp, subject_tcp, peer_writes, peer_cuts) = match subject_side {
+            Side::Server => (
+                client_tcp,
+                server_tcp,
+                Direction::ClientToServer,
+                cuts.client_to_server,
+            ),
+            Side::Client => (
+                server_tcp,
+                client_tcp,
+                Direction::ServerToClient,
+                cuts.server_to_client,
+            ),
+        };
+        let peer = Paced::new(
+            Recording::new(
+                peer_tcp,
+                recorder.clone(),
+                capture.clone(),
+                peer_writes,
+                false,
+            ),
+            peer_cuts,
+            opts.pause,
+        );
+        let subject = Box::new(SubjectEnd::new(
+            subject_tcp,
+            recorder.clone(),
+            capture.clone(),
+            Direction::written_by(subject_side),
+        ));
+        Ok(Loopback {
+            peer,
+            subject,
+            recorder,
+            capture,
+        })
+    }
+}
+
+/// How a settled run ended: the ending, the subject's error (from the subject's
+/// result, found in the joined output by `subject_result`), and whether it timed out.
+fn ending<T>(
+    settled: Settled<T>,
+    subject_result: impl FnOnce(T) -> Option<String>,
+) -> (Ending, Option<String>, bool) {
+    match settled {
+        Settled::Done(both) => (Ending::Completed, subject_result(both), false),
+        Settled::Quiet => (Ending::Quiet, None, false),
+        Settled::TimedOut => (Ending::Quiet, None, true),
+    }
+}
+
 /// Runs `scenario` against a server subject over loopback TCP; the second value
 /// says whether the case timed out.
 pub async fn run_server(
@@ -57,12 +117,12 @@ pub async fn run_server(
 ) -> (Run, bool) {
     if let Support::No(why) = subject.supports(scenario) {
         return (
-            unsupported(scenario, Side::Server, subject.name(), why),
+            Run::unsupported(scenario, Side::Server, subject.name(), why),
             false,
         );
     }
-    let (client_tcp, server_tcp) = match tcp::loopback_pair().await {
-        Ok(pair) => pair,
+    let wire = match Loopback::open(scenario, Side::Server, opts).await {
+        Ok(wire) => wire,
         Err(e) => {
             return (
                 setup_error(scenario, Side::Server, subject.name(), e),
@@ -70,46 +130,26 @@ pub async fn run_server(
             );
         }
     };
-    let recorder = Recorder::new();
-    let capture = Capture::new(opts.capture_cap);
-    let cuts = check::cuts(scenario);
-    let client_end = Paced::new(
-        Recording::new(
-            client_tcp,
-            recorder.clone(),
-            capture.clone(),
-            Direction::ClientToServer,
-            false,
-        ),
-        cuts.client_to_server,
-        opts.pause,
-    );
-    let server_end: BoxIo = Box::new(SubjectEnd::new(
-        server_tcp,
-        recorder.clone(),
-        capture.clone(),
-        Direction::ServerToClient,
-    ));
-    let handler = ServerHandler::new(scenario.clone(), recorder.clone());
-    let serving = subject.serve(server_end, handler.clone());
-    let both = async { tokio::join!(peer::client(client_end, scenario), serving) };
-    let settled = settle(both, &capture, &recorder, opts.quiet, opts.timeout).await;
-    recorder.seal();
-    let (ending, subject_error, timed_out) = match settled {
-        Settled::Done((_, served)) => (
-            Ending::Completed,
-            served.err().map(|e| e.to_string()),
-            false,
-        ),
-        Settled::Quiet => (Ending::Quiet, None, false),
-        Settled::TimedOut => (Ending::Quiet, None, true),
-    };
+    let handler = ServerHandler::new(scenario.clone(), wire.recorder.clone());
+    let serving = subject.serve(wire.subject, handler.clone());
+    let both = async { tokio::join!(peer::client(wire.peer, scenario), serving) };
+    let settled = settle(
+        both,
+        &wire.capture,
+        &wire.recorder,
+        opts.quiet,
+        opts.timeout,
+    )
+    .await;
+    wire.recorder.seal();
+    let (ending, subject_error, timed_out) =
+        ending(settled, |(_, served)| served.err().map(|e| e.to_string()));
     let run = finish(
         scenario,
         Side::Server,
         subject.name(),
-        &recorder,
-        &capture,
+        &wire.recorder,
+        &wire.capture,
         handler.record(),
         ending,
         subject_error,
@@ -128,12 +168,12 @@ pub async fn run_client(
 ) -> (Run, bool) {
     if let Support::No(why) = subject.supports(scenario) {
         return (
-            unsupported(scenario, Side::Client, subject.name(), why),
+            Run::unsupported(scenario, Side::Client, subject.name(), why),
             false,
         );
     }
-    let (client_tcp, server_tcp) = match tcp::loopback_pair().await {
-        Ok(pair) => pair,
+    let wire = match Loopback::open(scenario, Side::Client, opts).await {
+        Ok(wire) => wire,
         Err(e) => {
             return (
                 setup_error(scenario, Side::Client, subject.name(), e),
@@ -141,46 +181,27 @@ pub async fn run_client(
             );
         }
     };
-    let recorder = Recorder::new();
-    let capture = Capture::new(opts.capture_cap);
-    let cuts = check::cuts(scenario);
-    let server_end = Paced::new(
-        Recording::new(
-            server_tcp,
-            recorder.clone(),
-            capture.clone(),
-            Direction::ServerToClient,
-            false,
-        ),
-        cuts.server_to_client,
-        opts.pause,
-    );
-    let client_end: BoxIo = Box::new(SubjectEnd::new(
-        client_tcp,
-        recorder.clone(),
-        capture.clone(),
-        Direction::ClientToServer,
-    ));
-    let app = ClientApp::new(scenario.clone(), recorder.clone());
-    let connecting = subject.connect(client_end, app.clone());
-    let both = async { tokio::join!(connecting, peer::server(server_end, scenario)) };
-    let settled = settle(both, &capture, &recorder, opts.quiet, opts.timeout).await;
-    recorder.seal();
-    let (ending, subject_error, timed_out) = match settled {
-        Settled::Done((connected, _)) => (
-            Ending::Completed,
-            connected.err().map(|e| e.to_string()),
-            false,
-        ),
-        Settled::Quiet => (Ending::Quiet, None, false),
-        Settled::TimedOut => (Ending::Quiet, None, true),
-    };
+    let app = ClientApp::new(scenario.clone(), wire.recorder.clone());
+    let connecting = subject.connect(wire.subject, app.clone());
+    let both = async { tokio::join!(connecting, peer::server(wire.peer, scenario)) };
+    let settled = settle(
+        both,
+        &wire.capture,
+        &wire.recorder,
+        opts.quiet,
+        opts.timeout,
+    )
+    .await;
+    wire.recorder.seal();
+    let (ending, subject_error, timed_out) = ending(settled, |(connected, _)| {
+        connected.err().map(|e| e.to_string())
+    });
     let run = finish(
         scenario,
         Side::Client,
         subject.name(),
-        &recorder,
-        &capture,
+        &wire.recorder,
+        &wire.capture,
         app.record(),
         ending,
         subject_error,
@@ -247,14 +268,14 @@ pub type SharedClient = Arc<dyn ClientSubject>;
 pub async fn server_case(subject: SharedServer, case: Case, opts: Options) -> CaseResult {
     let started = Instant::now();
     let (run, timed_out) = run_server(subject.as_ref(), &case.scenario, &opts).await;
-    from_run(&case, run, timed_out, started.elapsed())
+    CaseResult::from_timed_run(&case, run, timed_out, started.elapsed())
 }
 
 /// Runs one case against a client subject and makes its result.
 pub async fn client_case(subject: SharedClient, case: Case, opts: Options) -> CaseResult {
     let started = Instant::now();
     let (run, timed_out) = run_client(subject.as_ref(), &case.scenario, &opts).await;
-    from_run(&case, run, timed_out, started.elapsed())
+    CaseResult::from_timed_run(&case, run, timed_out, started.elapsed())
 }
 
 /// Runs every case that applies to each subject, server cases then client cases,

@@ -12,12 +12,9 @@ use std::future::Future;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use crate::check::Run;
-use crate::oracle::Verdict;
-use crate::report::{CaseResult, Outcome};
-use crate::suite::{Case, Level};
+use crate::report::CaseResult;
+use crate::wire::Recorder;
 use crate::wire::tcp::Capture;
-use crate::wire::{Recorder, Side, Trace};
 
 pub mod black_box;
 pub mod embedded;
@@ -117,63 +114,6 @@ pub(crate) async fn settle<F: Future>(
     };
     recorder.seal();
     settled
-}
-
-/// The outcome of a verdict for a case of `level`.
-pub fn outcome(level: Level, verdict: &Verdict) -> Outcome {
-    match (verdict.passed(), level) {
-        (true, _) => Outcome::Pass,
-        (false, Level::Must) => Outcome::Fail,
-        (false, Level::Should) => Outcome::NonStrict,
-    }
-}
-
-/// A [`CaseResult`] with the case's metadata filled in.
-pub fn case_result(
-    case: &Case,
-    target: &str,
-    side: Side,
-    outcome: Outcome,
-    verdict: Verdict,
-    trace: Trace,
-    duration: Duration,
-) -> CaseResult {
-    CaseResult {
-        case_id: case.id.to_string(),
-        title: case.title.to_string(),
-        level: case.level,
-        spec: case.spec.to_string(),
-        bug: case.bug.to_string(),
-        target: target.to_string(),
-        side,
-        outcome,
-        violations: verdict.violations,
-        notes: verdict.notes,
-        trace,
-        duration,
-    }
-}
-
-/// A [`CaseResult`] from an embedded [`Run`].
-pub fn from_run(case: &Case, run: Run, timed_out: bool, duration: Duration) -> CaseResult {
-    let mut verdict = run.verdict;
-    let outcome = if let Some(why) = &run.unsupported {
-        verdict.notes.push(why.clone());
-        Outcome::Unsupported
-    } else if timed_out {
-        Outcome::Error
-    } else {
-        outcome(case.level, &verdict)
-    };
-    case_result(
-        case,
-        &run.subject,
-        run.side,
-        outcome,
-        verdict,
-        run.trace,
-        duration,
-    )
 }
 
 /// Called with each case result as it is made (for progress bars and plain lines).
