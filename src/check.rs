@@ -2,7 +2,7 @@
 
 use crate::oracle::{self, Observation, Verdict};
 use crate::peer;
-use crate::scenario::Scenario;
+use crate::scenario::{Messages, Scenario, Sizes};
 use crate::subject::{AppRecord, ClientApp, ClientSubject, ServerHandler, ServerSubject, Support};
 use crate::wire::driver::{self, Ending};
 use std::future::Future;
@@ -66,7 +66,11 @@ impl Run {
 
 /// Where each direction is cut, resolved against the streams this scenario produces.
 pub fn cuts(scenario: &Scenario) -> Cuts {
-    let sizes = scenario.sizes();
+    cuts_of(scenario, &scenario.sizes())
+}
+
+/// [`cuts`] for a scenario whose message sizes are known.
+pub fn cuts_of(scenario: &Scenario, sizes: &Sizes) -> Cuts {
     let early = sizes.request + sizes.early;
     let c2s_total = early + sizes.late;
     let first = sizes.response + sizes.first;
@@ -126,27 +130,33 @@ pub fn run_server_with_faults(
         return Run::unsupported(scenario, Side::Server, subject.name(), why);
     }
     let recorder = Recorder::new();
-    let (client_end, server_end, wire) =
-        memory::pair_with_faults(&cuts(scenario), faults, recorder.clone());
     let handler = ServerHandler::new(scenario.clone(), recorder.clone());
+    let messages = handler.messages();
+    let (client_end, server_end, wire) = memory::pair_with_faults(
+        &cuts_of(scenario, &messages.sizes()),
+        faults,
+        recorder.clone(),
+    );
     let outcome = Outcome::default();
     let serving = outcome
         .clone()
         .keep(subject.serve(Box::new(server_end), handler.clone()));
     let (_, ending) = driver::drive(
-        driver::join(peer::client(client_end, scenario), serving),
+        driver::join(peer::client(client_end, scenario, messages), serving),
         &wire,
         MAX_POLLS,
     );
-    let app = handler.take_record();
+    let finished = Finished {
+        app: handler.take_record(),
+        ending,
+        subject_error: outcome.error(),
+    };
     judged(
         scenario,
-        Side::Server,
-        subject.name(),
+        messages,
+        (Side::Server, subject.name()),
         &recorder,
-        app,
-        ending,
-        outcome.error(),
+        finished,
     )
 }
 
@@ -160,45 +170,67 @@ pub fn run_client_with_faults(
         return Run::unsupported(scenario, Side::Client, subject.name(), why);
     }
     let recorder = Recorder::new();
-    let (client_end, server_end, wire) =
-        memory::pair_with_faults(&cuts(scenario), faults, recorder.clone());
     let app = ClientApp::new(scenario.clone(), recorder.clone());
+    let messages = app.messages();
+    let (client_end, server_end, wire) = memory::pair_with_faults(
+        &cuts_of(scenario, &messages.sizes()),
+        faults,
+        recorder.clone(),
+    );
     let outcome = Outcome::default();
     let connecting = outcome
         .clone()
         .keep(subject.connect(Box::new(client_end), app.clone()));
     let (_, ending) = driver::drive(
-        driver::join(connecting, peer::server(server_end, scenario)),
+        driver::join(connecting, peer::server(server_end, scenario, messages)),
         &wire,
         MAX_POLLS,
     );
-    let record = app.take_record();
+    let finished = Finished {
+        app: app.take_record(),
+        ending,
+        subject_error: outcome.error(),
+    };
     judged(
         scenario,
-        Side::Client,
-        subject.name(),
+        messages,
+        (Side::Client, subject.name()),
         &recorder,
-        record,
-        ending,
-        outcome.error(),
+        finished,
     )
 }
 
-/// Judges a finished run and bundles it: the trace so far, the application's
-/// record, and the oracle's verdict on them. Transports other than the in-memory
-/// wire (loopback TCP) end their runs here too.
+/// What is left when a run is over, besides the trace.
+#[derive(Debug)]
+pub struct Finished {
+    /// What the subject's application did.
+    pub app: AppRecord,
+    /// How the run ended.
+    pub ending: Ending,
+    /// The subject's error, if any.
+    pub subject_error: Option<String>,
+}
+
+/// Judges a finished run and bundles it: the trace (taken out of `recorder`,
+/// which records nothing more), the application's record, and the oracle's
+/// verdict on them. `subject` is the side under test and its name. Transports
+/// other than the in-memory wire (loopback TCP) end their runs here too.
 pub fn judged(
     scenario: &Scenario,
-    side: Side,
-    subject: String,
+    messages: &Messages,
+    (side, subject): (Side, String),
     recorder: &Recorder,
-    app: AppRecord,
-    ending: Ending,
-    subject_error: Option<String>,
+    finished: Finished,
 ) -> Run {
-    let trace = recorder.snapshot();
+    let Finished {
+        app,
+        ending,
+        subject_error,
+    } = finished;
+    let trace = recorder.take();
     let verdict = oracle::judge(&Observation {
         scenario,
+        messages,
         subject: side,
         trace: &trace,
         app: &app,

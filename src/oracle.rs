@@ -10,10 +10,8 @@
 use std::fmt;
 use std::ops::Range;
 
-use bytes::Bytes;
-
 use crate::reference::head;
-use crate::scenario::{Body, Role, Scenario};
+use crate::scenario::{Messages, Scenario};
 use crate::subject::AppRecord;
 use crate::wire::driver::Ending;
 use crate::wire::memory::Faults;
@@ -209,6 +207,8 @@ impl fmt::Display for Verdict {
 pub struct Observation<'a> {
     /// The case.
     pub scenario: &'a Scenario,
+    /// Its messages, as the peers sent them.
+    pub messages: &'a Messages,
     /// Which side was the subject (the other was the scripted peer).
     pub subject: Side,
     /// Everything that crossed the wire.
@@ -268,7 +268,7 @@ pub fn judge_under_faults(obs: &Observation<'_>, faults: &Faults) -> Verdict {
         return judge(obs);
     }
     let mut verdict = opening(obs, "the run never settled after the fault: a spin");
-    let (trace, app, scenario) = (obs.trace, obs.app, obs.scenario);
+    let (trace, app) = (obs.trace, obs.app);
     let (incoming, message_end) = match obs.subject {
         Side::Server => {
             let c2s = trace.stream(Direction::ClientToServer);
@@ -280,8 +280,8 @@ pub fn judge_under_faults(obs: &Observation<'_>, faults: &Faults) -> Verdict {
         }
         Side::Client => {
             let s2c = trace.stream(Direction::ServerToClient);
-            let (response, _) = scenario.response_message();
-            let end = (s2c.len() >= response.len() && s2c.starts_with(&response))
+            let response = &obs.messages.response;
+            let end = (s2c.len() >= response.len() && s2c.starts_with(response))
                 .then_some(response.len());
             (s2c, end)
         }
@@ -332,27 +332,12 @@ pub fn judge_under_faults(obs: &Observation<'_>, faults: &Faults) -> Verdict {
     verdict
 }
 
-/// The request body as the handler should get it: the chunks' payloads joined.
-fn decoded_body(scenario: &Scenario) -> Bytes {
-    match &scenario.body {
-        Body::None => Bytes::new(),
-        Body::Length(p) => p.bytes(Role::Body(0)),
-        Body::Chunked(chunks) => {
-            let mut body = Vec::new();
-            for (i, chunk) in chunks.iter().enumerate() {
-                body.extend_from_slice(&chunk.bytes(Role::Body(i as u8)));
-            }
-            body.into()
-        }
-    }
-}
-
 fn judge_server(obs: &Observation<'_>, verdict: &mut Verdict) {
     let scenario = obs.scenario;
     let (trace, app) = (obs.trace, obs.app);
     let c2s = trace.stream(Direction::ClientToServer);
     let s2c = trace.stream(Direction::ServerToClient);
-    let message_len = scenario.sizes().request;
+    let message_len = obs.messages.request.len();
     let sent_after = &c2s[message_len.min(c2s.len())..];
 
     let head = match head::parse_final_response(&s2c) {
@@ -377,7 +362,7 @@ fn judge_server(obs: &Observation<'_>, verdict: &mut Verdict) {
     };
     let (response, head_end) = head;
     if let Some((_, body)) = app.requests.first() {
-        let sent = decoded_body(scenario);
+        let sent = &obs.messages.body;
         if body[..] != sent[..] {
             verdict.fail(
                 Point::Handshake,
@@ -479,7 +464,7 @@ fn judge_client(obs: &Observation<'_>, verdict: &mut Verdict) {
         }
         Ok(Some((_, len))) => len,
     };
-    let response_len = scenario.sizes().response;
+    let response_len = obs.messages.response.len();
     let status = scenario.answer_status();
 
     if !scenario.accepted() {

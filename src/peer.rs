@@ -8,11 +8,19 @@ use std::io;
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
 
 use crate::reference::head;
-use crate::scenario::Scenario;
+use crate::scenario::{Messages, Scenario};
 
 /// The most a peer buffers while looking for the end of a head.
 const MAX_HEAD_SEARCH: usize = 1 << 20;
 const READ_SIZE: usize = 16 * 1024;
+
+/// Writes `a` then `b` in one write, as one segment unless the wire cuts it.
+async fn write_both<IO: AsyncWrite + Unpin>(io: &mut IO, a: &[u8], b: &[u8]) -> io::Result<()> {
+    let mut both = Vec::with_capacity(a.len() + b.len());
+    both.extend_from_slice(a);
+    both.extend_from_slice(b);
+    io.write_all(&both).await
+}
 
 /// Reads until EOF, throwing the bytes away (the trace keeps them).
 async fn read_to_eof<IO: AsyncRead + Unpin>(io: &mut IO) -> io::Result<()> {
@@ -72,11 +80,9 @@ mod head_result {
 pub async fn client<IO: AsyncRead + AsyncWrite + Unpin>(
     mut io: IO,
     scenario: &Scenario,
+    messages: &Messages,
 ) -> io::Result<()> {
-    let (message, _) = scenario.request_message();
-    let mut first = message.to_vec();
-    first.extend_from_slice(&scenario.client_early());
-    io.write_all(&first).await?;
+    write_both(&mut io, &messages.request, &messages.early).await?;
     let mut received = Vec::new();
     let answer = read_until(&mut io, &mut received, |buf| {
         head::parse_final_response(buf).into()
@@ -85,7 +91,7 @@ pub async fn client<IO: AsyncRead + AsyncWrite + Unpin>(
     let switched = answer
         .is_some_and(|(head, _)| scenario.accepted() && head.status == scenario.answer_status());
     if switched {
-        io.write_all(&scenario.client_late()).await?;
+        io.write_all(&messages.late).await?;
     }
     if scenario.client.half_close {
         io.shutdown().await?;
@@ -99,6 +105,7 @@ pub async fn client<IO: AsyncRead + AsyncWrite + Unpin>(
 pub async fn server<IO: AsyncRead + AsyncWrite + Unpin>(
     mut io: IO,
     scenario: &Scenario,
+    messages: &Messages,
 ) -> io::Result<()> {
     let mut received = Vec::new();
     let Some((_, message_len)) = read_until(&mut io, &mut received, |buf| {
@@ -108,10 +115,7 @@ pub async fn server<IO: AsyncRead + AsyncWrite + Unpin>(
     else {
         return io.shutdown().await;
     };
-    let (response, _) = scenario.response_message();
-    let mut out = response.to_vec();
-    out.extend_from_slice(&scenario.server_first());
-    io.write_all(&out).await?;
+    write_both(&mut io, &messages.response, &messages.first).await?;
     if scenario.accepted() {
         let leftover = received.split_off(message_len);
         io.write_all(&leftover).await?;

@@ -17,6 +17,9 @@ use proptest::prelude::*;
 use crate::reference::RequestBody;
 use crate::reference::head::{Header, RequestHead, ResponseHead, encode_chunked};
 
+mod messages;
+pub use messages::Messages;
+
 /// The largest payload a scenario carries (over 64 KiB, the largest common read buffer).
 pub const MAX_PAYLOAD: usize = 70_000;
 
@@ -311,7 +314,7 @@ pub struct Scenario {
     pub server_cuts: Vec<Cut>,
 }
 
-/// The lengths of what each side sends, without generating a byte of it.
+/// The lengths of what each side sends ([`Messages::sizes`]).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Sizes {
     /// The request head.
@@ -386,50 +389,15 @@ impl Scenario {
         self
     }
 
-    /// The lengths of everything the peers send.
+    /// The lengths of everything the peers send (a run that has its
+    /// [`Messages`] reads them off those instead).
     pub fn sizes(&self) -> Sizes {
-        let request_head = self.request_head().encoded_len();
-        let body = match &self.body {
-            Body::None => 0,
-            Body::Length(p) => p.len.min(MAX_PAYLOAD),
-            Body::Chunked(chunks) => {
-                let framed: usize = chunks
-                    .iter()
-                    .map(|c| c.len.min(MAX_PAYLOAD))
-                    .filter(|&len| len > 0)
-                    .map(|len| format!("{len:x}").len() + 2 + len + 2)
-                    .sum();
-                framed + b"0\r\n\r\n".len()
-            }
-        };
-        let interim = if self.interim_continue {
-            b"HTTP/1.1 100 Continue\r\n\r\n".len()
-        } else {
-            0
-        };
-        let response_head = interim + self.response_head().encoded_len();
-        let accepted = self.accepted();
-        Sizes {
-            request_head,
-            request: request_head + body,
-            early: if accepted {
-                self.client.early.len.min(MAX_PAYLOAD)
-            } else {
-                NEXT_REQUEST.len()
-            },
-            late: if accepted {
-                self.client.late.len.min(MAX_PAYLOAD)
-            } else {
-                0
-            },
-            response_head,
-            response: response_head + if accepted { 0 } else { REFUSAL_BODY.len() },
-            first: if accepted {
-                self.server.first.len.min(MAX_PAYLOAD)
-            } else {
-                0
-            },
-        }
+        self.messages().sizes()
+    }
+
+    /// Every message of this scenario ([`Messages::new`]).
+    pub fn messages(&self) -> Messages {
+        Messages::new(self)
     }
 
     /// Whether the request is a `CONNECT`.
@@ -502,16 +470,23 @@ impl Scenario {
         }
     }
 
-    /// The whole request message (head and framed body), as the scripted client writes it.
+    /// The whole request message (head and framed body), as the scripted client
+    /// writes it, and the length of its head.
     pub fn request_message(&self) -> (Bytes, usize) {
-        let head = self.request_head().to_bytes();
+        self.request_message_of(&self.request_head(), &self.request_body())
+    }
+
+    fn request_message_of(&self, head: &RequestHead, body: &RequestBody) -> (Bytes, usize) {
+        let head = head.to_bytes();
         let head_len = head.len();
-        let mut out = head.to_vec();
-        match self.request_body() {
-            RequestBody::Empty => {}
-            RequestBody::Length(bytes) => out.extend_from_slice(&bytes),
-            RequestBody::Chunked(chunks) => out.extend_from_slice(&encode_chunked(&chunks)),
-        }
+        let framed = match body {
+            RequestBody::Empty => return (head, head_len),
+            RequestBody::Length(bytes) => bytes.clone(),
+            RequestBody::Chunked(chunks) => encode_chunked(chunks),
+        };
+        let mut out = Vec::with_capacity(head_len + framed.len());
+        out.extend_from_slice(&head);
+        out.extend_from_slice(&framed);
         (out.into(), head_len)
     }
 
@@ -587,15 +562,23 @@ impl Scenario {
     /// response, final head, and (for a refusal) its body. The second value is the
     /// length up to the end of the final head.
     pub fn response_message(&self) -> (Bytes, usize) {
-        let mut out = Vec::new();
-        if self.interim_continue {
-            out.extend_from_slice(b"HTTP/1.1 100 Continue\r\n\r\n");
-        }
-        out.extend_from_slice(&self.response_head().to_bytes());
+        self.response_message_of(&self.response_head())
+    }
+
+    fn response_message_of(&self, head: &ResponseHead) -> (Bytes, usize) {
+        const CONTINUE: &[u8] = b"HTTP/1.1 100 Continue\r\n\r\n";
+        let head = head.to_bytes();
+        let interim = if self.interim_continue { CONTINUE } else { b"" };
+        let body = if self.accepted() {
+            b"" as &[u8]
+        } else {
+            REFUSAL_BODY
+        };
+        let mut out = Vec::with_capacity(interim.len() + head.len() + body.len());
+        out.extend_from_slice(interim);
+        out.extend_from_slice(&head);
         let head_end = out.len();
-        if !self.accepted() {
-            out.extend_from_slice(REFUSAL_BODY);
-        }
+        out.extend_from_slice(body);
         (out.into(), head_end)
     }
 

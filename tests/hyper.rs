@@ -255,7 +255,7 @@ fn hyper_server_over_tcp() {
             let client = async {
                 let stream = tokio::net::TcpStream::connect(addr).await?;
                 stream.set_nodelay(true)?;
-                hijack_harness::peer::client(stream, &s).await
+                hijack_harness::peer::client(stream, &s, &s.messages()).await
             };
             let (served, client) = tokio::time::timeout(Duration::from_secs(10), async {
                 tokio::join!(server, client)
@@ -300,7 +300,7 @@ fn hyper_client_over_tcp() {
         let server = async {
             let (stream, _) = listener.accept().await?;
             stream.set_nodelay(true)?;
-            hijack_harness::peer::server(stream, &s).await
+            hijack_harness::peer::server(stream, &s, &s.messages()).await
         };
         let app = ClientApp::new(s.clone(), Recorder::new());
         let client = async {

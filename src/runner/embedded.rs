@@ -9,11 +9,11 @@ use std::time::{Duration, Instant};
 
 use tokio::net::TcpStream;
 
-use crate::check::{self, Run};
+use crate::check::{self, Finished, Run};
 use crate::oracle;
 use crate::peer;
 use crate::report::{CaseResult, MutantResult, Outcome};
-use crate::scenario::Scenario;
+use crate::scenario::{Messages, Scenario};
 use crate::subject::mutants::Mutant;
 use crate::subject::{BoxIo, ClientApp, ClientSubject, ServerHandler, ServerSubject, Support};
 use crate::suite::Case;
@@ -37,19 +37,25 @@ fn setup_error(scenario: &Scenario, side: Side, subject: String, e: io::Error) -
     run
 }
 
-/// One case's loopback connection: the scripted peer's end (recorded, and paced
-/// at the scenario's cut points) and the subject's end, both recording into
-/// `recorder`.
+/// What one case's loopback connection records into: the trace, and the capped
+/// capture of the bytes. The connection's two ends are handed out by [`Loopback::open`].
 struct Loopback {
-    peer: Paced<Recording<TcpStream>>,
-    subject: BoxIo,
     recorder: Recorder,
     capture: Arc<Capture>,
 }
 
+/// The scripted peer's end of a [`Loopback`]: recorded, and paced at the
+/// scenario's cut points.
+type PeerEnd = Paced<Recording<TcpStream>>;
+
 impl Loopback {
-    /// A fresh connection on 127.0.0.1 for a case whose subject plays `subject_side`.
-    async fn open(scenario: &Scenario, subject_side: Side, opts: &Options) -> io::Result<Loopback> {
+    /// A fresh connection on 127.0.0.1 for a case whose subject plays
+    /// `subject_side`: the recording, the peer's end and the subject's end.
+    async fn open(
+        scenario: &Scenario,
+        subject_side: Side,
+        opts: &Options,
+    ) -> io::Result<(Loopback, PeerEnd, BoxIo)> {
         let (client_tcp, server_tcp) = tcp::loopback_pair().await?;
         let recorder = Recorder::new();
         let capture = Capture::new(opts.capture_cap);
@@ -86,12 +92,7 @@ impl Loopback {
             capture.clone(),
             Direction::written_by(subject_side),
         ));
-        Ok(Loopback {
-            peer,
-            subject,
-            recorder,
-            capture,
-        })
+        Ok((Loopback { recorder, capture }, peer, subject))
     }
 }
 
@@ -121,8 +122,8 @@ pub async fn run_server(
             false,
         );
     }
-    let wire = match Loopback::open(scenario, Side::Server, opts).await {
-        Ok(wire) => wire,
+    let (wire, peer_end, subject_end) = match Loopback::open(scenario, Side::Server, opts).await {
+        Ok(opened) => opened,
         Err(e) => {
             return (
                 setup_error(scenario, Side::Server, subject.name(), e),
@@ -131,8 +132,9 @@ pub async fn run_server(
         }
     };
     let handler = ServerHandler::new(scenario.clone(), wire.recorder.clone());
-    let serving = subject.serve(wire.subject, handler.clone());
-    let both = async { tokio::join!(peer::client(wire.peer, scenario), serving) };
+    let serving = subject.serve(subject_end, handler.clone());
+    let messages = handler.messages();
+    let both = async { tokio::join!(peer::client(peer_end, scenario, messages), serving) };
     let settled = settle(
         both,
         &wire.capture,
@@ -144,18 +146,13 @@ pub async fn run_server(
     wire.recorder.seal();
     let (ending, subject_error, timed_out) =
         ending(settled, |(_, served)| served.err().map(|e| e.to_string()));
-    let run = finish(
-        scenario,
-        Side::Server,
-        subject.name(),
-        &wire.recorder,
-        &wire.capture,
-        handler.record(),
+    let finished = Finished {
+        app: handler.take_record(),
         ending,
         subject_error,
-        timed_out,
-        opts,
-    );
+    };
+    let who = (Side::Server, subject.name());
+    let run = finish(scenario, messages, who, &wire, finished, timed_out, opts);
     (run, timed_out)
 }
 
@@ -172,8 +169,8 @@ pub async fn run_client(
             false,
         );
     }
-    let wire = match Loopback::open(scenario, Side::Client, opts).await {
-        Ok(wire) => wire,
+    let (wire, peer_end, subject_end) = match Loopback::open(scenario, Side::Client, opts).await {
+        Ok(opened) => opened,
         Err(e) => {
             return (
                 setup_error(scenario, Side::Client, subject.name(), e),
@@ -182,8 +179,9 @@ pub async fn run_client(
         }
     };
     let app = ClientApp::new(scenario.clone(), wire.recorder.clone());
-    let connecting = subject.connect(wire.subject, app.clone());
-    let both = async { tokio::join!(connecting, peer::server(wire.peer, scenario)) };
+    let connecting = subject.connect(subject_end, app.clone());
+    let messages = app.messages();
+    let both = async { tokio::join!(connecting, peer::server(peer_end, scenario, messages)) };
     let settled = settle(
         both,
         &wire.capture,
@@ -196,43 +194,30 @@ pub async fn run_client(
     let (ending, subject_error, timed_out) = ending(settled, |(connected, _)| {
         connected.err().map(|e| e.to_string())
     });
-    let run = finish(
-        scenario,
-        Side::Client,
-        subject.name(),
-        &wire.recorder,
-        &wire.capture,
-        app.record(),
+    let finished = Finished {
+        app: app.take_record(),
         ending,
         subject_error,
-        timed_out,
-        opts,
-    );
+    };
+    let who = (Side::Client, subject.name());
+    let run = finish(scenario, messages, who, &wire, finished, timed_out, opts);
     (run, timed_out)
 }
 
-#[allow(clippy::too_many_arguments)]
+/// Judges a case's run ([`check::judged`]) and notes what the transport did to
+/// it: a timeout, a quiet ending, a capped capture.
 fn finish(
     scenario: &Scenario,
-    side: Side,
-    subject: String,
-    recorder: &Recorder,
-    capture: &Capture,
-    app: crate::subject::AppRecord,
-    ending: Ending,
-    subject_error: Option<String>,
+    messages: &Messages,
+    who: (Side, String),
+    wire: &Loopback,
+    finished: Finished,
     timed_out: bool,
     opts: &Options,
 ) -> Run {
-    let mut run = crate::check::judged(
-        scenario,
-        side,
-        subject,
-        recorder,
-        app,
-        ending,
-        subject_error,
-    );
+    let ending = finished.ending;
+    let capture = &wire.capture;
+    let mut run = check::judged(scenario, messages, who, &wire.recorder, finished);
     let verdict = &mut run.verdict;
     if timed_out {
         verdict.notes.insert(

@@ -8,7 +8,7 @@ use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
 
 use crate::reference::RequestBody;
 use crate::reference::head::{Header, RequestHead, ResponseHead};
-use crate::scenario::{FirstWrite, Handshake, Scenario, ServerApp};
+use crate::scenario::{FirstWrite, Handshake, Messages, Scenario, ServerApp};
 use crate::wire::{Event, Recorder, Side};
 
 /// The media type of Docker's raw attach stream.
@@ -43,11 +43,21 @@ pub struct AppRecord {
 #[derive(Debug)]
 struct Shared {
     scenario: Scenario,
+    messages: Messages,
     record: Mutex<AppRecord>,
     recorder: Recorder,
 }
 
 impl Shared {
+    fn new(scenario: Scenario, recorder: Recorder) -> Self {
+        Shared {
+            messages: Messages::new(&scenario),
+            scenario,
+            record: Mutex::default(),
+            recorder,
+        }
+    }
+
     fn record(&self) -> MutexGuard<'_, AppRecord> {
         self.record
             .lock()
@@ -93,17 +103,18 @@ impl ServerHandler {
     /// A handler for `scenario`, logging into `recorder`.
     pub fn new(scenario: Scenario, recorder: Recorder) -> Self {
         ServerHandler {
-            shared: Arc::new(Shared {
-                scenario,
-                record: Mutex::default(),
-                recorder,
-            }),
+            shared: Arc::new(Shared::new(scenario, recorder)),
         }
     }
 
     /// The scenario.
     pub fn scenario(&self) -> &Scenario {
         &self.shared.scenario
+    }
+
+    /// The scenario's messages, built once for the whole run.
+    pub fn messages(&self) -> &Messages {
+        &self.shared.messages
     }
 
     /// The read size the scenario gives the server library, for libraries that take one.
@@ -153,7 +164,7 @@ impl ServerHandler {
             (true, Handshake::Explicit) => HandOver::Explicit,
             (true, _) => HandOver::Switch,
         };
-        let head = scenario.response_head();
+        let head = self.shared.messages.response_head.clone();
         let body = if hand_over == HandOver::No {
             Bytes::from_static(crate::scenario::REFUSAL_BODY)
         } else {
@@ -164,7 +175,7 @@ impl ServerHandler {
             head,
             body,
             hand_over,
-            first: scenario.server_first(),
+            first: self.shared.messages.first.clone(),
             first_write: scenario.server.first_write,
         }
     }
@@ -175,7 +186,7 @@ impl ServerHandler {
     /// `first_written` says whether the library already wrote [`Reply::first`]
     /// before the hand-over; if not, the application writes it first thing.
     pub async fn run<S: AsyncRead + AsyncWrite + Unpin>(&self, mut stream: S, first_written: bool) {
-        let first = self.shared.scenario.server_first();
+        let first = self.shared.messages.first.clone();
         let app = self.shared.scenario.server.app;
         let mut session = Session::start(&self.shared, Side::Server);
         if first_written {
@@ -202,17 +213,18 @@ impl ClientApp {
     /// A client application for `scenario`, logging into `recorder`.
     pub fn new(scenario: Scenario, recorder: Recorder) -> Self {
         ClientApp {
-            shared: Arc::new(Shared {
-                scenario,
-                record: Mutex::default(),
-                recorder,
-            }),
+            shared: Arc::new(Shared::new(scenario, recorder)),
         }
     }
 
     /// The scenario.
     pub fn scenario(&self) -> &Scenario {
         &self.shared.scenario
+    }
+
+    /// The scenario's messages, built once for the whole run.
+    pub fn messages(&self) -> &Messages {
+        &self.shared.messages
     }
 
     /// The read size the scenario gives the client library.
@@ -234,10 +246,8 @@ impl ClientApp {
 
     /// The request to send.
     pub fn request(&self) -> (RequestHead, RequestBody) {
-        (
-            self.shared.scenario.request_head(),
-            self.shared.scenario.request_body(),
-        )
+        let messages = &self.shared.messages;
+        (messages.request_head.clone(), messages.request_body.clone())
     }
 
     /// Tells the application the final response status the library read.
@@ -353,7 +363,7 @@ impl<'a> Session<'a> {
         &mut self,
         stream: &mut S,
     ) -> std::io::Result<()> {
-        let late = self.shared.scenario.client_late();
+        let late = self.shared.messages.late.clone();
         self.write(stream, &late).await?;
         if self.shared.scenario.client.half_close {
             self.shutdown(stream).await?;

@@ -224,6 +224,14 @@ impl Recorder {
         self.lock().trace.clone()
     }
 
+    /// The trace so far, taken out: the recorder is sealed and records nothing
+    /// more. For the end of a run, where a copy of every event is wasted work.
+    pub fn take(&self) -> Trace {
+        let mut state = self.lock();
+        state.sealed = true;
+        std::mem::take(&mut state.trace)
+    }
+
     fn lock(&self) -> std::sync::MutexGuard<'_, RecorderState> {
         // A panic while holding this lock cannot leave the log half-written
         // (every mutation is a single push), so a poisoned lock is still usable.
