@@ -240,3 +240,20 @@ impl Recorder {
             .unwrap_or_else(|poisoned| poisoned.into_inner())
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn take_hands_over_the_trace_and_seals_the_recorder() {
+        let recorder = Recorder::new();
+        let clone = recorder.clone();
+        clone.record(Event::Hijack { side: Side::Server });
+        let trace = recorder.take();
+        assert_eq!(trace.hijack(Side::Server), Some(0));
+        // A late event from a clone the run left behind is not recorded anywhere.
+        clone.record(Event::AppEnd { side: Side::Server });
+        assert_eq!(recorder.snapshot(), Trace::default());
+    }
+}
