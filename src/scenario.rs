@@ -473,10 +473,10 @@ impl Scenario {
     /// The whole request message (head and framed body), as the scripted client
     /// writes it, and the length of its head.
     pub fn request_message(&self) -> (Bytes, usize) {
-        self.request_message_of(&self.request_head(), &self.request_body())
+        Self::request_message_of(&self.request_head(), &self.request_body())
     }
 
-    fn request_message_of(&self, head: &RequestHead, body: &RequestBody) -> (Bytes, usize) {
+    fn request_message_of(head: &RequestHead, body: &RequestBody) -> (Bytes, usize) {
         let head = head.to_bytes();
         let head_len = head.len();
         let framed = match body {

@@ -96,16 +96,31 @@ impl Loopback {
     }
 }
 
-/// How a settled run ended: the ending, the subject's error (from the subject's
-/// result, found in the joined output by `subject_result`), and whether it timed out.
-fn ending<T>(
-    settled: Settled<T>,
-    subject_result: impl FnOnce(T) -> Option<String>,
-) -> (Ending, Option<String>, bool) {
-    match settled {
-        Settled::Done(both) => (Ending::Completed, subject_result(both), false),
-        Settled::Quiet => (Ending::Quiet, None, false),
-        Settled::TimedOut => (Ending::Quiet, None, true),
+impl Loopback {
+    /// Runs `both` (the peer and the subject, joined) until it ends, the connection
+    /// goes quiet or the case times out, then stops recording. Returns the ending,
+    /// the subject's error (found in the joined output by `subject_result`), and
+    /// whether it timed out.
+    async fn settle<T>(
+        &self,
+        both: impl Future<Output = T>,
+        opts: &Options,
+        subject_result: impl FnOnce(T) -> Option<String>,
+    ) -> (Ending, Option<String>, bool) {
+        let settled = settle(
+            both,
+            &self.capture,
+            &self.recorder,
+            opts.quiet,
+            opts.timeout,
+        )
+        .await;
+        self.recorder.seal();
+        match settled {
+            Settled::Done(both) => (Ending::Completed, subject_result(both), false),
+            Settled::Quiet => (Ending::Quiet, None, false),
+            Settled::TimedOut => (Ending::Quiet, None, true),
+        }
     }
 }
 
@@ -135,17 +150,11 @@ pub async fn run_server(
     let serving = subject.serve(subject_end, handler.clone());
     let messages = handler.messages();
     let both = async { tokio::join!(peer::client(peer_end, scenario, messages), serving) };
-    let settled = settle(
-        both,
-        &wire.capture,
-        &wire.recorder,
-        opts.quiet,
-        opts.timeout,
-    )
-    .await;
-    wire.recorder.seal();
-    let (ending, subject_error, timed_out) =
-        ending(settled, |(_, served)| served.err().map(|e| e.to_string()));
+    let (ending, subject_error, timed_out) = wire
+        .settle(both, opts, |(_, served)| {
+            served.err().map(|e| e.to_string())
+        })
+        .await;
     let finished = Finished {
         app: handler.take_record(),
         ending,
@@ -182,18 +191,11 @@ pub async fn run_client(
     let connecting = subject.connect(subject_end, app.clone());
     let messages = app.messages();
     let both = async { tokio::join!(connecting, peer::server(peer_end, scenario, messages)) };
-    let settled = settle(
-        both,
-        &wire.capture,
-        &wire.recorder,
-        opts.quiet,
-        opts.timeout,
-    )
-    .await;
-    wire.recorder.seal();
-    let (ending, subject_error, timed_out) = ending(settled, |(connected, _)| {
-        connected.err().map(|e| e.to_string())
-    });
+    let (ending, subject_error, timed_out) = wire
+        .settle(both, opts, |(connected, _)| {
+            connected.err().map(|e| e.to_string())
+        })
+        .await;
     let finished = Finished {
         app: app.take_record(),
         ending,

@@ -49,7 +49,8 @@ impl Messages {
     pub fn new(scenario: &Scenario) -> Self {
         let request_head = scenario.request_head();
         let request_body = scenario.request_body();
-        let (request, request_head_len) = scenario.request_message_of(&request_head, &request_body);
+        let (request, request_head_len) =
+            Scenario::request_message_of(&request_head, &request_body);
         let body = match &request_body {
             RequestBody::Empty => Bytes::new(),
             RequestBody::Length(bytes) => bytes.clone(),
