@@ -284,7 +284,16 @@ struct Session<'a> {
 impl<'a> Session<'a> {
     fn start(shared: &'a Shared, side: Side) -> Self {
         shared.recorder.record(Event::Hijack { side });
-        shared.record().hijacked = true;
+        let mut record = shared.record();
+        record.hijacked = true;
+        // A conforming run reads and writes at most the new-protocol payloads: with
+        // room for them up front, a 200 KB stream is not copied again at every
+        // doubling of its buffer.
+        let m = &shared.messages;
+        let expected = m.early.len() + m.late.len() + m.first.len();
+        record.read.reserve(expected);
+        record.written.reserve(expected);
+        drop(record);
         Session { shared, side }
     }
 
