@@ -320,22 +320,8 @@ pub async fn server_case(target: &ServerTarget, case: &Case, opts: &Options) -> 
             Ending::Completed,
             vec![format!("the connection failed: {e}")],
         ),
-        Settled::Quiet => (
-            Ending::Quiet,
-            vec![format!(
-                "the connection went quiet for {} ms; judged as it stood",
-                opts.quiet.as_millis()
-            )],
-        ),
-        Settled::TimedOut => {
-            return error(
-                format!(
-                    "timed out after {} ms with bytes still moving",
-                    opts.timeout.as_millis()
-                ),
-                trace,
-            );
-        }
+        Settled::Quiet => (Ending::Quiet, vec![opts.quiet_note()]),
+        Settled::TimedOut => return error(opts.timed_out_note(), trace),
     };
     let decode = |bytes: &[u8]| websocket::unframe(bytes);
     let mut verdict = oracle::judge_black_box(&BlackBoxObservation {
@@ -355,11 +341,7 @@ pub async fn server_case(target: &ServerTarget, case: &Case, opts: &Options) -> 
     }
     verdict.notes.append(&mut notes);
     if capture.dropped() > 0 {
-        verdict.notes.push(format!(
-            "capture capped at {} bytes: {} more were not stored",
-            opts.capture_cap,
-            capture.dropped()
-        ));
+        verdict.notes.push(opts.capped_note(capture.dropped()));
     }
     let outcome = Outcome::of(plan.level, &verdict);
     CaseResult::new(
@@ -624,19 +606,9 @@ pub async fn client_case(target: &ClientTarget, case: &Case, opts: &Options) -> 
     let mut notes = Vec::new();
     match settled {
         Settled::Done(Err(e)) => notes.push(format!("the connection failed: {e}")),
-        Settled::Quiet => notes.push(format!(
-            "the connection went quiet for {} ms; judged as it stood",
-            opts.quiet.as_millis()
-        )),
+        Settled::Quiet => notes.push(opts.quiet_note()),
         Settled::TimedOut => {
-            return result(
-                Outcome::Error,
-                note(format!(
-                    "timed out after {} ms with bytes still moving",
-                    opts.timeout.as_millis()
-                )),
-                trace,
-            );
+            return result(Outcome::Error, note(opts.timed_out_note()), trace);
         }
         Settled::Done(Ok(())) => {}
     }

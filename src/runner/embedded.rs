@@ -15,7 +15,9 @@ use crate::peer;
 use crate::report::{CaseResult, MutantResult, Outcome};
 use crate::scenario::{Messages, Scenario};
 use crate::subject::mutants::Mutant;
-use crate::subject::{BoxIo, ClientApp, ClientSubject, ServerHandler, ServerSubject, Support};
+use crate::subject::{
+    AppRecord, BoxIo, ClientApp, ClientSubject, ServerHandler, ServerSubject, Support,
+};
 use crate::suite::Case;
 use crate::wire::driver::Ending;
 use crate::wire::tcp::{self, Capture, Paced, Recording, SubjectEnd};
@@ -100,7 +102,7 @@ impl Loopback {
     /// Runs `both` (the peer and the subject, joined) until it ends, the connection
     /// goes quiet or the case times out, then stops recording. Returns the ending,
     /// the subject's error (found in the joined output by `subject_result`), and
-    /// whether it timed out.
+    /// whether it timed out: what [`Loopback::finish`] takes.
     async fn settle<T>(
         &self,
         both: impl Future<Output = T>,
@@ -121,6 +123,38 @@ impl Loopback {
             Settled::Quiet => (Ending::Quiet, None, false),
             Settled::TimedOut => (Ending::Quiet, None, true),
         }
+    }
+
+    /// Judges a case's run ([`check::judged`]) and notes what the transport did to
+    /// it: a timeout, a quiet ending, a capped capture. The second value says
+    /// whether the case timed out.
+    fn finish(
+        &self,
+        scenario: &Scenario,
+        messages: &Messages,
+        who: (Side, String),
+        app: AppRecord,
+        (ending, subject_error, timed_out): (Ending, Option<String>, bool),
+        opts: &Options,
+    ) -> (Run, bool) {
+        let finished = Finished {
+            app,
+            ending,
+            subject_error,
+        };
+        let mut run = check::judged(scenario, messages, who, &self.recorder, finished);
+        let verdict = &mut run.verdict;
+        if timed_out {
+            verdict.notes.insert(0, opts.timed_out_note());
+        }
+        if ending == Ending::Quiet && !timed_out {
+            verdict.notes.push(opts.quiet_note());
+        }
+        let dropped = self.capture.dropped();
+        if dropped > 0 {
+            verdict.notes.push(opts.capped_note(dropped));
+        }
+        (run, timed_out)
     }
 }
 
@@ -150,19 +184,20 @@ pub async fn run_server(
     let serving = subject.serve(subject_end, handler.clone());
     let messages = handler.messages();
     let both = async { tokio::join!(peer::client(peer_end, scenario, messages), serving) };
-    let (ending, subject_error, timed_out) = wire
+    let settled = wire
         .settle(both, opts, |(_, served)| {
             served.err().map(|e| e.to_string())
         })
         .await;
-    let finished = Finished {
-        app: handler.take_record(),
-        ending,
-        subject_error,
-    };
     let who = (Side::Server, subject.name());
-    let run = finish(scenario, messages, who, &wire, finished, timed_out, opts);
-    (run, timed_out)
+    wire.finish(
+        scenario,
+        messages,
+        who,
+        handler.take_record(),
+        settled,
+        opts,
+    )
 }
 
 /// Runs `scenario` against a client subject over loopback TCP; the second value
@@ -191,59 +226,13 @@ pub async fn run_client(
     let connecting = subject.connect(subject_end, app.clone());
     let messages = app.messages();
     let both = async { tokio::join!(connecting, peer::server(peer_end, scenario, messages)) };
-    let (ending, subject_error, timed_out) = wire
+    let settled = wire
         .settle(both, opts, |(connected, _)| {
             connected.err().map(|e| e.to_string())
         })
         .await;
-    let finished = Finished {
-        app: app.take_record(),
-        ending,
-        subject_error,
-    };
     let who = (Side::Client, subject.name());
-    let run = finish(scenario, messages, who, &wire, finished, timed_out, opts);
-    (run, timed_out)
-}
-
-/// Judges a case's run ([`check::judged`]) and notes what the transport did to
-/// it: a timeout, a quiet ending, a capped capture.
-fn finish(
-    scenario: &Scenario,
-    messages: &Messages,
-    who: (Side, String),
-    wire: &Loopback,
-    finished: Finished,
-    timed_out: bool,
-    opts: &Options,
-) -> Run {
-    let ending = finished.ending;
-    let capture = &wire.capture;
-    let mut run = check::judged(scenario, messages, who, &wire.recorder, finished);
-    let verdict = &mut run.verdict;
-    if timed_out {
-        verdict.notes.insert(
-            0,
-            format!(
-                "timed out after {} ms with bytes still moving",
-                opts.timeout.as_millis()
-            ),
-        );
-    }
-    if ending == Ending::Quiet && !timed_out {
-        verdict.notes.push(format!(
-            "the connection went quiet for {} ms; judged as it stood",
-            opts.quiet.as_millis()
-        ));
-    }
-    if capture.dropped() > 0 {
-        verdict.notes.push(format!(
-            "capture capped at {} bytes: {} more were not stored, so the verdict may be wrong",
-            opts.capture_cap,
-            capture.dropped()
-        ));
-    }
-    run
+    wire.finish(scenario, messages, who, app.take_record(), settled, opts)
 }
 
 /// A server subject that can be shared between concurrent cases.

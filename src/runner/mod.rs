@@ -48,6 +48,34 @@ impl Default for Options {
     }
 }
 
+/// The notes a case over TCP carries about what the transport did to it, worded
+/// once for the embedded and the black-box runners.
+impl Options {
+    /// The case was stopped at [`Options::timeout`] with bytes still moving.
+    pub(crate) fn timed_out_note(&self) -> String {
+        format!(
+            "timed out after {} ms with bytes still moving",
+            self.timeout.as_millis()
+        )
+    }
+
+    /// Nothing moved for [`Options::quiet`]: the case was judged as it stood.
+    pub(crate) fn quiet_note(&self) -> String {
+        format!(
+            "the connection went quiet for {} ms; judged as it stood",
+            self.quiet.as_millis()
+        )
+    }
+
+    /// The trace hit [`Options::capture_cap`] and `dropped` bytes were not stored.
+    pub(crate) fn capped_note(&self, dropped: usize) -> String {
+        format!(
+            "capture capped at {} bytes: {dropped} more were not stored, so the verdict may be wrong",
+            self.capture_cap
+        )
+    }
+}
+
 /// Errors that stop a run before any case could be judged.
 #[derive(Debug, thiserror::Error)]
 pub enum RunError {
