@@ -24,4 +24,5 @@ pub mod runner;
 pub mod scenario;
 pub mod subject;
 pub mod suite;
+pub mod websocket;
 pub mod wire;

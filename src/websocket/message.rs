@@ -1,0 +1,168 @@
+//! Frames reassembled into messages (RFC 6455 §5.4), keeping where each frame was.
+//!
+//! "A fragmented message consists of a single frame with the FIN bit clear and an
+//! opcode other than 0, followed by zero or more frames with the FIN bit clear and
+//! the opcode set to 0, and terminated by a single frame with the FIN bit set and
+//! an opcode of 0." Control frames "MAY be injected in the middle of a fragmented
+//! message"; each is a message of its own here, delivered when it arrives.
+//!
+//! A WebSocket library hands its application messages, not bytes, so the
+//! message-level oracle compares messages; a [`Message`] remembers the byte range
+//! of every frame it was built from, so that a lost or duplicated message can be
+//! shown on the wire as precisely as a lost byte.
+
+use std::ops::Range;
+
+use super::frame::{Located, OpCode};
+
+/// One message: a data message (text or binary, possibly fragmented) or a control frame.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Message {
+    /// `Text` or `Binary` for data, `Close`, `Ping` or `Pong` for control.
+    pub opcode: OpCode,
+    /// The payloads of its frames, joined.
+    pub payload: Vec<u8>,
+    /// The byte range of each of its frames in the stream, in order.
+    pub frames: Vec<Range<usize>>,
+}
+
+/// Why a sequence of frames is not a sequence of messages.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum MessageError {
+    /// A continuation frame with no message to continue.
+    #[error("a continuation frame at byte {0} continues no message")]
+    StrayContinuation(usize),
+    /// A new data frame while a fragmented message was still open.
+    #[error("a new {opcode:?} frame at byte {at} interrupts a fragmented message")]
+    Interrupted {
+        /// The new frame's opcode.
+        opcode: OpCode,
+        /// Where it starts.
+        at: usize,
+    },
+}
+
+/// Builds messages from frames one at a time.
+#[derive(Debug, Default)]
+pub struct Reassembler {
+    open: Option<Message>,
+}
+
+impl Reassembler {
+    /// A reassembler with no message open.
+    pub fn new() -> Self {
+        Reassembler::default()
+    }
+
+    /// Feeds one frame; returns the message it completes, if any.
+    pub fn push(&mut self, located: &Located) -> Result<Option<Message>, MessageError> {
+        let frame = &located.frame;
+        let range = located.range.clone();
+        if frame.opcode.is_control() {
+            return Ok(Some(Message {
+                opcode: frame.opcode,
+                payload: frame.payload.to_vec(),
+                frames: vec![range],
+            }));
+        }
+        let message = match (frame.opcode, self.open.take()) {
+            (OpCode::Continuation, None) => {
+                return Err(MessageError::StrayContinuation(range.start));
+            }
+            (OpCode::Continuation, Some(mut open)) => {
+                open.payload.extend_from_slice(&frame.payload);
+                open.frames.push(range);
+                open
+            }
+            (opcode, Some(_)) => {
+                return Err(MessageError::Interrupted {
+                    opcode,
+                    at: range.start,
+                });
+            }
+            (opcode, None) => Message {
+                opcode,
+                payload: frame.payload.to_vec(),
+                frames: vec![range],
+            },
+        };
+        if frame.fin {
+            Ok(Some(message))
+        } else {
+            self.open = Some(message);
+            Ok(None)
+        }
+    }
+
+    /// The fragmented message still waiting for its last frame, if any.
+    pub fn open(&self) -> Option<&Message> {
+        self.open.as_ref()
+    }
+}
+
+/// Every complete message in `frames`, in order of completion.
+pub fn messages(frames: &[Located]) -> Result<Vec<Message>, MessageError> {
+    let mut reassembler = Reassembler::new();
+    let mut out = Vec::new();
+    for frame in frames {
+        if let Some(message) = reassembler.push(frame)? {
+            out.push(message);
+        }
+    }
+    Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::websocket::frame::{Frame, decode_all};
+
+    fn stream(frames: &[Frame]) -> Vec<u8> {
+        let mut out = Vec::new();
+        for f in frames {
+            f.encode_into(&mut out);
+        }
+        out
+    }
+
+    #[test]
+    fn fragments_join_and_control_frames_interleave() {
+        let wire = stream(&[
+            Frame::new(OpCode::Text, &b"Hel"[..]).with_fin(false),
+            Frame::new(OpCode::Ping, &b"p"[..]),
+            Frame::new(OpCode::Continuation, &b"lo"[..]),
+            Frame::new(OpCode::Binary, &b"\x00"[..]),
+        ]);
+        let (frames, _) = decode_all(&wire, 1024);
+        let got = messages(&frames).unwrap();
+        let kinds: Vec<_> = got.iter().map(|m| (m.opcode, m.payload.clone())).collect();
+        assert_eq!(
+            kinds,
+            vec![
+                (OpCode::Ping, b"p".to_vec()),
+                (OpCode::Text, b"Hello".to_vec()),
+                (OpCode::Binary, b"\x00".to_vec()),
+            ]
+        );
+        assert_eq!(
+            got[1].frames,
+            vec![frames[0].range.clone(), frames[2].range.clone()]
+        );
+    }
+
+    #[test]
+    fn broken_fragmentation_is_an_error() {
+        let stray = stream(&[Frame::new(OpCode::Continuation, &b"x"[..])]);
+        let (frames, _) = decode_all(&stray, 1024);
+        assert_eq!(messages(&frames), Err(MessageError::StrayContinuation(0)));
+        let interrupted = stream(&[
+            Frame::new(OpCode::Text, &b"a"[..]).with_fin(false),
+            Frame::new(OpCode::Binary, &b"b"[..]),
+        ]);
+        let (frames, _) = decode_all(&interrupted, 1024);
+        assert!(matches!(
+            messages(&frames),
+            Err(MessageError::Interrupted { .. })
+        ));
+    }
+}
