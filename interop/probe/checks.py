@@ -10,6 +10,8 @@ import time
 from wire import Conn, describe, pattern, preview
 
 UNKNOWN_TOKEN = "probe-unknown-token"
+HTTP10_RULE = 'RFC 9110 §7.8: "A server MUST ignore an Upgrade header field that is received in an HTTP/1.0 request"'
+UNKNOWN_RULE = "a token the peer cannot speak: switching is its choice to make, refusing is usual"
 DOCKER_PATH = "/containers/probe/attach?stream=1&stdin=1&stdout=1"
 
 
@@ -150,6 +152,7 @@ def raw_checks(t):
     segs = [req[a:b] for a, b in zip([0] + cuts, cuts + [len(req)])] + [early]
     out.append(echo_exchange(t, "head-split.every-point", segs, early))
 
+    out.append(echo_exchange(t, "after-101-echo", [req], b"", late=pattern(16, 18)))
     early = pattern(16, 3)
     out.append(echo_exchange(t, "early-data.delayed", [req, early], early))
 
@@ -184,10 +187,10 @@ def raw_checks(t):
     out.append(o)
 
     out.append(expect_head_only(t))
-    out.append(no_switch_expected(t, "http10-upgrade", t.request(version="HTTP/1.0"),
-                                  'RFC 9110 §7.8: "A server MUST ignore an Upgrade header field that is received in an HTTP/1.0 request"'))
-    out.append(no_switch_expected(t, "unknown-token", t.request(token=UNKNOWN_TOKEN),
-                                  "a token the peer cannot speak: switching is its choice to make, refusing is usual"))
+    out.append(no_switch_expected(t, "http10-upgrade", t.request(version="HTTP/1.0"), HTTP10_RULE))
+    out.append(no_switch_expected(t, "http10-upgrade.with-fin", t.request(version="HTTP/1.0"), HTTP10_RULE, fin=True))
+    out.append(no_switch_expected(t, "unknown-token", t.request(token=UNKNOWN_TOKEN), UNKNOWN_RULE))
+    out.append(no_switch_expected(t, "unknown-token.with-fin", t.request(token=UNKNOWN_TOKEN), UNKNOWN_RULE, fin=True))
 
     early, late = pattern(200, 9), pattern(300, 10)
     out.append(echo_exchange(t, "halfclose.fin-at-once", [req + early], early, late=late, fin="at-once"))
@@ -221,25 +224,32 @@ def expect_head_only(t):
         c.close()
 
 
-def no_switch_expected(t, name, request, rule):
-    """A request the peer may (or, for HTTP/1.0, must) refuse: does it switch?"""
+def no_switch_expected(t, name, request, rule, fin=False):
+    """A request the peer may (or, for HTTP/1.0, must) refuse: does it switch?
+    With `fin`, our FIN follows the request at once."""
     c = Conn(t.address)
     try:
         c.send(request)
+        if fin:
+            c.shut()
         interim, head = c.read_head()
         ev = {"response": head_words(interim, head), "rule": rule}
         if head is not None and head.status == 101:
             probe = pattern(8, 16)
-            c.send(probe)
-            echo = c.collect(8)
+            if not fin:
+                c.send(probe)
+            echo = c.collect(0 if fin else 8)
             rest, ending = c.to_eof(quiet=0.3)
             ev.update(echo_after_101=preview(echo), ending=ending, **upstream_evidence(t))
-            summary = f"SWITCHED: {head.line()}; 8 bytes sent after it, {len(echo)} came back; then {ending}"
-            conforms = False if name == "http10-upgrade" else None
+            sent = "our FIN followed the request" if fin else f"8 bytes sent after it, {len(echo)} came back"
+            summary = f"SWITCHED: {head.line()}; {sent}; then {ending}"
+            conforms = False if name.startswith("http10-upgrade") else None
         else:
             rest, ending = c.to_eof(quiet=0.3)
             ev.update(after_head=preview(rest), ending=ending, **upstream_evidence(t))
-            summary = f"refused: {head_words(interim, head)}; then {ending}"
+            explicit = head is not None and head.status == 200 and "raw-stream" in (head.get("content-type") or "")
+            what = "no switch, an explicit hijack (Docker's 200 raw-stream)" if explicit else "refused"
+            summary = f"{what}: {head_words(interim, head)}; then {ending}"
             conforms = True
         return Observation(name, summary, conforms, **ev)
     finally:

@@ -5,7 +5,7 @@ then a close frame. Echoed messages are decoded from the server's frames."""
 import time
 
 import ws
-from checks import UNKNOWN_TOKEN, Observation, head_words, no_switch_expected
+from checks import HTTP10_RULE, UNKNOWN_RULE, UNKNOWN_TOKEN, Observation, head_words, no_switch_expected
 from wire import Conn, pattern, preview
 
 OLD_HARNESS_KEY = "aGlqYWNrLWhhcm5lc3MtMTY="  # decodes to 17 bytes
@@ -145,8 +145,10 @@ def websocket_checks(t):
     out.append(ws_exchange(t, "websocket.after-101-echo", [], [pattern(5, 29), pattern(5, 30)], seed=8))
     out.append(ws_exchange(t, "websocket.connection-stays-open", [pattern(8, 31)], wait_open=1.0, seed=9))
     out.append(ws_exchange(t, "websocket.large-bidirectional", [pattern(70000, 32)], [pattern(70000, 33)], seed=10))
-    out.append(no_switch_expected(t, "http10-upgrade", ws_request(t, ws.key(11), version="HTTP/1.0"),
-                                  'RFC 9110 §7.8: "A server MUST ignore an Upgrade header field that is received in an HTTP/1.0 request"'))
-    out.append(no_switch_expected(t, "unknown-token", ws_request(t, ws.key(12), token=UNKNOWN_TOKEN),
-                                  "a token the peer cannot speak: switching is its choice to make, refusing is usual"))
+    for fin in (False, True):
+        more = ".with-fin" if fin else ""
+        out.append(no_switch_expected(t, "http10-upgrade" + more, ws_request(t, ws.key(11), version="HTTP/1.0"),
+                                      HTTP10_RULE, fin=fin))
+        out.append(no_switch_expected(t, "unknown-token" + more, ws_request(t, ws.key(12), token=UNKNOWN_TOKEN),
+                                      UNKNOWN_RULE, fin=fin))
     return out

@@ -2,7 +2,7 @@
 
 It reads the request head, consumes the body by its framing (Content-Length or
 chunked), sends `100 Continue` first when asked (RFC 9110 §7.8), answers
-`Upgrade: echo` with 101 and then echoes every byte, read-ahead included; at the
+`Upgrade: echo` with 101 (not in an HTTP/1.0 request: RFC 9110 §7.8) and then echoes every byte, read-ahead included; at the
 client's EOF it half-closes, and it closes when the other side closes too. Any
 other request gets 426. Each connection leaves a record: what the proxy forwarded.
 """
@@ -70,6 +70,12 @@ class Upstream:
             record["forwarded"] = "; ".join(
                 f"{name}: {', '.join(headers.get(name, ['(none)']))}"
                 for name in ("connection", "upgrade", "content-length", "transfer-encoding", "expect"))
+            if text.split("\r\n", 1)[0].endswith("HTTP/1.0"):
+                # RFC 9110 §7.8: "A server MUST ignore an Upgrade header field that is
+                # received in an HTTP/1.0 request": served as plain HTTP, i.e. refused.
+                conn.sendall(b"HTTP/1.1 426 Upgrade Required\r\nContent-Length: 0\r\nConnection: close\r\n\r\n")
+                record["note"] = "an HTTP/1.0 request: Upgrade ignored, 426"
+                return
             if "upgrade" not in tokens("connection") or "echo" not in tokens("upgrade"):
                 conn.sendall(b"HTTP/1.1 426 Upgrade Required\r\nContent-Length: 0\r\nConnection: close\r\n\r\n")
                 record["note"] = "not an echo upgrade: 426"
