@@ -1,0 +1,3 @@
+module interop/hijack
+
+go 1.19
