@@ -37,12 +37,12 @@ pub fn all() -> Vec<DockerCase> {
         stdin_delivered(),
         output_after_stdin_eof(),
         tty_output_after_stdin_eof(),
-        refused(404, false, false),
-        refused(404, true, false),
-        refused(409, false, false),
-        refused(409, true, false),
-        refused(404, true, true),
     ]);
+    for tty in [false, true] {
+        for (status, close) in [(404, false), (404, true), (409, false), (409, true)] {
+            out.push(refused(status, close, tty));
+        }
+    }
     out
 }
 
@@ -253,11 +253,14 @@ pub fn tty_output_after_stdin_eof() -> DockerCase {
 /// it the connection is still HTTP, so nothing is handed over (point 6).
 pub fn refused(status: u16, close: bool, tty: bool) -> DockerCase {
     let id = match (status, close, tty) {
-        (404, false, _) => "docker.refusal.not-found",
+        (404, false, false) => "docker.refusal.not-found",
         (404, true, false) => "docker.refusal.not-found.close",
+        (404, false, true) => "docker.refusal.not-found.tty",
         (404, true, true) => "docker.refusal.not-found.close.tty",
-        (_, false, _) => "docker.refusal.conflict",
-        (_, true, _) => "docker.refusal.conflict.close",
+        (_, false, false) => "docker.refusal.conflict",
+        (_, true, false) => "docker.refusal.conflict.close",
+        (_, false, true) => "docker.refusal.conflict.tty",
+        (_, true, true) => "docker.refusal.conflict.close.tty",
     };
     let mut case = base(
         id,

@@ -24,7 +24,7 @@ use super::daemon::Handover;
 use super::stdcopy::Stream;
 use crate::oracle::{Discrepancy, Fault, Mark, Point, Verdict, Violation, compare, count, preview};
 use crate::reference::head;
-use crate::wire::{Direction, Trace};
+use crate::wire::{Direction, Event, Trace};
 
 /// Everything a Docker client run left.
 #[derive(Debug)]
@@ -108,14 +108,33 @@ fn judge_stream(obs: &ClientObservation<'_>, handover: &Handover, verdict: &mut 
         }
         if obs.stdin_closed && !client_fin {
             let after: usize = case.after_eof.iter().map(|(_, b)| b.len()).sum();
+            let reset = obs.trace.events.iter().any(|e| {
+                matches!(
+                    e,
+                    Event::Reset {
+                        dir: Direction::ClientToServer
+                    }
+                )
+            });
+            let how = if reset {
+                "the client reset the connection (RST) instead of shutting down its write half"
+            } else {
+                "the client never shut down its write half (CloseWrite, moby/moby#36516)"
+            };
+            let lost = if after > 0 {
+                format!(
+                    ", and the {} it writes after EOF were never sent",
+                    count(after)
+                )
+            } else {
+                String::new()
+            };
             fail(
                 verdict,
                 Point::HalfClose,
                 format!(
                     "the harness closed the client's stdin, but no FIN arrived on the attach connection: \
-                     the client never shut down its write half (CloseWrite, moby/moby#36516), so the \
-                     container never saw EOF and the {} it writes after that were never sent",
-                    count(after)
+                     {how}, so the container never saw EOF{lost}"
                 ),
                 Vec::new(),
             );
