@@ -8,13 +8,16 @@
 //! ```
 //!
 //! and it prints one `case-id target client outcome` line per case (the
-//! expected-results format), then every diagnosis. Without `HH_DOCKER_CLIENT`
-//! the test says so and passes: it needs a client that is not always installed.
+//! expected-results format, the target being `HH_DOCKER_NAME`), then every
+//! diagnosis. With `HH_DOCKER_EXPECT=FILE` it fails on any difference from that
+//! expected-results file; `HH_DOCKER_CASES=TEXT` runs the cases whose ID has TEXT.
+//! Without `HH_DOCKER_CLIENT` the test says so and passes: it needs a client
+//! that is not always installed.
 
 use std::time::Duration;
 
 use hijack_harness::docker::{self, DockerClient, Transport, cases};
-use hijack_harness::report::Outcome;
+use hijack_harness::report::{Outcome, RunReport, expect};
 use hijack_harness::runner::{Options, no_progress};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -44,20 +47,12 @@ async fn real_client() {
         .filter(|c| c.id.contains(&filter))
         .collect();
     let results = docker::run_client(&target, &cases, &opts, no_progress()).await;
-    let mut lines: Vec<String> = results
-        .iter()
-        .map(|r| {
-            format!(
-                "{} {} client {}",
-                r.case_id,
-                transport.as_str(),
-                r.outcome.as_str()
-            )
-        })
-        .collect();
-    lines.sort();
-    println!("{}", lines.join("\n"));
-    for r in results.iter().filter(|r| r.outcome != Outcome::Pass) {
+    let report = RunReport {
+        results,
+        ..RunReport::default()
+    };
+    println!("{}", expect::render(&report));
+    for r in report.results.iter().filter(|r| r.outcome != Outcome::Pass) {
         println!("\n{} {}:", r.case_id, r.outcome.as_str());
         for v in &r.violations {
             println!("  FAIL {}: {}", v.point, v.message);
@@ -66,7 +61,13 @@ async fn real_client() {
             println!("  note: {n}");
         }
     }
-    if let Ok(path) = std::env::var("HH_DOCKER_RESULTS") {
-        std::fs::write(&path, lines.join("\n") + "\n").expect("write the results");
+    if let Ok(path) = std::env::var("HH_DOCKER_EXPECT") {
+        let comparison = expect::compare(&report, std::path::Path::new(&path))
+            .expect("the expected results read");
+        assert!(
+            comparison.matches(),
+            "changed from {path}:\n{}",
+            comparison.changed.join("\n")
+        );
     }
 }

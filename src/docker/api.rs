@@ -53,6 +53,9 @@ pub enum Endpoint {
     ExecCreate {
         /// The body's `AttachStdin`.
         attach_stdin: bool,
+        /// The body's `Tty`: an exec's stream is raw or multiplexed by this, not
+        /// by the container's setting.
+        tty: bool,
     },
     /// `GET /exec/EID/json`.
     ExecInspect,
@@ -90,12 +93,14 @@ pub fn endpoint(head: &RequestHead, body: &[u8]) -> Endpoint {
         ("POST", ["containers" | "exec", _, "resize"]) => Endpoint::Resize,
         ("POST", ["containers", _, "start"]) => Endpoint::Start,
         ("POST", ["containers", _, "kill"]) | ("DELETE", ["containers", _]) => Endpoint::Stop,
-        ("POST", ["containers", _, "exec"]) => Endpoint::ExecCreate {
-            attach_stdin: serde_json::from_slice::<Value>(body)
-                .ok()
-                .and_then(|v| v.get("AttachStdin").and_then(Value::as_bool))
-                .unwrap_or(false),
-        },
+        ("POST", ["containers", _, "exec"]) => {
+            let config = serde_json::from_slice::<Value>(body).unwrap_or(Value::Null);
+            let flag = |name: &str| config.get(name).and_then(Value::as_bool).unwrap_or(false);
+            Endpoint::ExecCreate {
+                attach_stdin: flag("AttachStdin"),
+                tty: flag("Tty"),
+            }
+        }
         ("GET", ["exec", _, "json"]) => Endpoint::ExecInspect,
         ("POST", ["containers", _, "attach"]) => Endpoint::Hijack {
             stdin: Some(query_flag(query, "stdin")),
@@ -314,7 +319,10 @@ mod tests {
         let exec = request("POST", "/v1.41/containers/c1/exec", false);
         assert_eq!(
             endpoint(&exec, br#"{"AttachStdin":true,"Cmd":["cat"]}"#),
-            Endpoint::ExecCreate { attach_stdin: true }
+            Endpoint::ExecCreate {
+                attach_stdin: true,
+                tty: false
+            }
         );
     }
 

@@ -1,6 +1,7 @@
 //! The Docker client cases: one function each, its doc quoting the Docker
 //! Engine API documentation (v1.41, "Attach to a container") or the RFC it rests
-//! on. Every case runs the same life of a container (`cat`-like, its stdin open):
+//! on. Each isolates one point: only the `early` cases put output in the
+//! `101`'s segment (the read-ahead), the others send it after a pause. Every case runs the same life of a container (`cat`-like, its stdin open):
 //! the client attaches, the container's output arrives (some of it with the
 //! `101`), the harness writes the case's stdin and then closes it, the client's
 //! FIN ends the container's stdin, the output after it arrives, the stub closes.
@@ -118,8 +119,8 @@ pub fn mux_early(size: usize) -> DockerCase {
     case
 }
 
-/// Frames whose headers and payloads are split across segments; the `101`'s
-/// segment ends three bytes into the first header.
+/// Frames whose headers and payloads are split across segments, none of them
+/// with the `101` (so the case is about reassembly, not the read-ahead).
 ///
 /// "It is encoded on the first eight bytes like this: `header := [8]byte{
 /// STREAM_TYPE, 0, 0, 0, SIZE1, SIZE2, SIZE3, SIZE4}`" and "Read the payload
@@ -137,9 +138,9 @@ pub fn mux_split_headers() -> DockerCase {
         (Stream::Stderr, text(12, 20)),
         (Stream::Stdout, text(13, 5)),
     ];
-    case.early = 3;
+    case.early = 0;
     // Frame 0 spans 0..28, frame 1 28..56, frame 2 56..69 of the wire.
-    case.cuts = vec![7, 9, 20, 30, 35, 57, 64];
+    case.cuts = vec![3, 7, 9, 20, 30, 35, 57, 64];
     case
 }
 
@@ -155,8 +156,8 @@ pub fn tty_split_every_byte() -> DockerCase {
         true,
     );
     case.output = vec![(Stream::Stdout, text(21, 24))];
-    case.early = 1;
-    case.cuts = (2..24).collect();
+    case.early = 0;
+    case.cuts = (1..24).collect();
     case
 }
 
@@ -200,6 +201,7 @@ pub fn stdin_delivered() -> DockerCase {
     );
     case.stdin = text(0x57d1, 70_000);
     case.output = vec![(Stream::Stdout, text(31, 100))];
+    case.early = 0;
     case
 }
 
@@ -218,6 +220,7 @@ pub fn output_after_stdin_eof() -> DockerCase {
     );
     case.bug = "moby/moby#36516";
     case.output = vec![(Stream::Stdout, text(41, 64))];
+    case.early = 0;
     case.after_eof = vec![
         (Stream::Stdout, text(42, 300)),
         (Stream::Stderr, text(43, 100)),
@@ -238,6 +241,7 @@ pub fn tty_output_after_stdin_eof() -> DockerCase {
     );
     case.bug = "moby/moby#36516";
     case.output = vec![(Stream::Stdout, text(44, 64))];
+    case.early = 0;
     case.after_eof = vec![(Stream::Stdout, text(45, 300))];
     case
 }

@@ -62,8 +62,8 @@ pub async fn serve<IO: AsyncRead + AsyncWrite + Unpin>(io: IO, daemon: Arc<Daemo
             Endpoint::Resize => api::empty_answer(200),
             Endpoint::Create => api::created(),
             Endpoint::Start | Endpoint::Stop => api::empty_answer(204),
-            Endpoint::ExecCreate { attach_stdin } => {
-                daemon.set_exec_stdin(attach_stdin);
+            Endpoint::ExecCreate { attach_stdin, tty } => {
+                daemon.set_exec(attach_stdin, tty);
                 api::exec_created()
             }
             Endpoint::ExecInspect => api::exec_inspect(tty),
@@ -79,7 +79,19 @@ pub async fn serve<IO: AsyncRead + AsyncWrite + Unpin>(io: IO, daemon: Arc<Daemo
                 api::wait_body()
             }
             Endpoint::Hijack { stdin, upgrade } => {
-                let stdin_attached = stdin.unwrap_or_else(|| daemon.exec_stdin());
+                let exec = daemon.exec();
+                let stdin_attached = stdin.unwrap_or(exec.is_none_or(|(attach, _)| attach));
+                let mismatch = match (stdin, exec) {
+                    (None, Some((_, exec_tty))) if exec_tty != tty => Some(format!(
+                        "the exec was created with Tty={exec_tty}, and the case's stream is {}",
+                        if tty {
+                            "a TTY's (raw)"
+                        } else {
+                            "multiplexed (no TTY)"
+                        }
+                    )),
+                    _ => None,
+                };
                 let answer = match &daemon.case.refusal {
                     Some(refusal) => refusal.answer(tty).0,
                     None => upgraded_head(tty, upgrade),
@@ -95,6 +107,7 @@ pub async fn serve<IO: AsyncRead + AsyncWrite + Unpin>(io: IO, daemon: Arc<Daemo
                     output_from: written + head_len,
                     stdin_attached,
                     refused: daemon.case.refused(),
+                    mismatch,
                 };
                 daemon.hand_over(handover);
                 let status = if daemon.case.refused() {

@@ -41,13 +41,16 @@ pub struct Handover {
     pub stdin_attached: bool,
     /// Whether the stub refused instead of answering `101`.
     pub refused: bool,
+    /// Why the client's request does not fit the case, when it does not (an
+    /// exec created without the TTY setting the case's stream has).
+    pub mismatch: Option<String>,
 }
 
 #[derive(Debug, Default)]
 struct State {
     connections: Vec<ConnectionLog>,
     handover: Option<Handover>,
-    exec_stdin: Option<bool>,
+    exec: Option<(bool, bool)>,
     stdin_received: usize,
 }
 
@@ -109,14 +112,14 @@ impl Daemon {
         }
     }
 
-    /// Remembers the exec instance's `AttachStdin`.
-    pub fn set_exec_stdin(&self, attach: bool) {
-        self.lock().exec_stdin = Some(attach);
+    /// Remembers the exec instance's `AttachStdin` and `Tty`.
+    pub fn set_exec(&self, attach_stdin: bool, tty: bool) {
+        self.lock().exec = Some((attach_stdin, tty));
     }
 
-    /// Whether the exec instance attached stdin (true when never created).
-    pub fn exec_stdin(&self) -> bool {
-        self.lock().exec_stdin.unwrap_or(true)
+    /// The exec instance's `AttachStdin` and `Tty`, once created.
+    pub fn exec(&self) -> Option<(bool, bool)> {
+        self.lock().exec
     }
 
     /// Records the first hijack request's answer; later ones are only logged.

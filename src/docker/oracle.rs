@@ -59,6 +59,9 @@ pub fn judge(obs: &ClientObservation<'_>) -> Judgement {
             "the client never asked to attach or to start an exec".into(),
         );
     };
+    if let Some(why) = &handover.mismatch {
+        return Judgement::Unsupported(why.clone());
+    }
     let mut verdict = Verdict::default();
     if handover.refused {
         judge_refusal(obs, handover, &mut verdict);

@@ -66,6 +66,7 @@ fn run(case: &DockerCase, stdin: &[u8], fin: bool) -> (Trace, Handover) {
         output_from: head.len(),
         stdin_attached: true,
         refused: false,
+        mismatch: None,
     };
     (Trace { events }, handover)
 }
@@ -198,6 +199,7 @@ fn refused_run(case: &DockerCase, after_request: &[u8]) -> (Trace, Handover) {
         output_from: head_len,
         stdin_attached: true,
         refused: true,
+        mismatch: None,
     };
     (Trace { events }, handover)
 }
