@@ -17,6 +17,7 @@
 use std::time::Duration;
 
 use hijack_harness::docker::{self, DockerClient, Transport, cases};
+use hijack_harness::oracle::Point;
 use hijack_harness::report::{Outcome, RunReport, expect};
 use hijack_harness::runner::{Options, no_progress};
 
@@ -70,4 +71,99 @@ async fn real_client() {
             comparison.changed.join("\n")
         );
     }
+}
+
+/// The findings, each against the client it was found in, when that client is
+/// installed where `interop/*/install.sh` puts it (`HH_INTEROP_DIR`, default
+/// `/tmp/hh-interop`); without it the test says so and passes. Each asserts the
+/// failure, so a fixed client is noticed (and its expected.txt updated).
+fn finding(
+    client: &str,
+    command: &str,
+    transport: Transport,
+    case_id: &str,
+    point: Point,
+    text: &str,
+) {
+    let dir = std::env::var("HH_INTEROP_DIR").unwrap_or_else(|_| "/tmp/hh-interop".into());
+    let binary = command
+        .split_whitespace()
+        .next()
+        .unwrap_or_default()
+        .replace("$DIR", &dir);
+    if !std::path::Path::new(&binary).exists() {
+        eprintln!("{client} is not installed at {binary} (interop/{client}/install.sh); skipping");
+        return;
+    }
+    let target = DockerClient {
+        command: command.replace("$DIR", &dir),
+        name: client.into(),
+        transport,
+    };
+    let opts = Options {
+        timeout: Duration::from_secs(20),
+        ..Options::default()
+    };
+    let case = cases::all()
+        .into_iter()
+        .find(|c| c.id == case_id)
+        .expect("the case exists");
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .expect("a runtime");
+    let result = runtime.block_on(docker::client_case(&target, &case, &opts));
+    assert_eq!(
+        result.outcome,
+        Outcome::Fail,
+        "{:?} {:?}",
+        result.violations,
+        result.notes
+    );
+    assert!(
+        result
+            .violations
+            .iter()
+            .any(|v| v.point == point && v.message.contains(text)),
+        "{:?}",
+        result.violations
+    );
+}
+
+#[test]
+fn finding_docker_cli_hands_over_after_a_refusal_with_connection_close() {
+    finding(
+        "docker-cli",
+        "$DIR/docker-cli/root/usr/bin/docker -H {host} attach c1",
+        Transport::Unix,
+        "docker.refusal.not-found.close",
+        Point::NoFalseUpgrade,
+        "the case's stdin, bytes 0..300",
+    );
+}
+
+#[test]
+fn finding_docker_py_loses_output_that_shares_the_101_segment() {
+    let script = concat!(env!("CARGO_MANIFEST_DIR"), "/interop/docker-py/attach.py");
+    finding(
+        "docker-py",
+        &format!("$DIR/docker-py/venv/bin/python {script} {{host}} attach"),
+        Transport::Tcp,
+        "docker.output.mux.early.300",
+        Point::ClientRead,
+        "the one that carried the 101 head",
+    );
+}
+
+#[test]
+fn finding_bollard_reads_raw_tty_bytes_as_frame_headers() {
+    finding(
+        "bollard",
+        "$DIR/bollard/target/debug/bollard-attach {host} attach",
+        Transport::Tcp,
+        "docker.output.tty.header-like-bytes",
+        Point::ClientRead,
+        "bytes 0..8 (8 bytes) the container wrote never arrived",
+    );
 }

@@ -43,8 +43,11 @@ pub enum Endpoint {
     Wait,
     /// `POST /containers/ID/resize` or `/exec/EID/resize`.
     Resize,
-    /// `POST /containers/create`.
-    Create,
+    /// `POST /containers/create` (`docker run`).
+    Create {
+        /// The body's `Tty`: the container the client creates has a TTY or not.
+        tty: bool,
+    },
     /// `POST /containers/ID/start`.
     Start,
     /// `POST /containers/ID/kill` or `DELETE /containers/ID`.
@@ -87,20 +90,18 @@ pub fn endpoint(head: &RequestHead, body: &[u8]) -> Endpoint {
         ("HEAD", ["_ping"]) => Endpoint::Ping { body: false },
         ("GET", ["_ping"]) => Endpoint::Ping { body: true },
         ("GET", ["version"]) => Endpoint::Version,
-        ("POST", ["containers", "create"]) => Endpoint::Create,
+        ("POST", ["containers", "create"]) => Endpoint::Create {
+            tty: json_flag(body, "Tty"),
+        },
         ("GET", ["containers", _, "json"]) => Endpoint::Inspect,
         ("POST", ["containers", _, "wait"]) => Endpoint::Wait,
         ("POST", ["containers" | "exec", _, "resize"]) => Endpoint::Resize,
         ("POST", ["containers", _, "start"]) => Endpoint::Start,
         ("POST", ["containers", _, "kill"]) | ("DELETE", ["containers", _]) => Endpoint::Stop,
-        ("POST", ["containers", _, "exec"]) => {
-            let config = serde_json::from_slice::<Value>(body).unwrap_or(Value::Null);
-            let flag = |name: &str| config.get(name).and_then(Value::as_bool).unwrap_or(false);
-            Endpoint::ExecCreate {
-                attach_stdin: flag("AttachStdin"),
-                tty: flag("Tty"),
-            }
-        }
+        ("POST", ["containers", _, "exec"]) => Endpoint::ExecCreate {
+            attach_stdin: json_flag(body, "AttachStdin"),
+            tty: json_flag(body, "Tty"),
+        },
         ("GET", ["exec", _, "json"]) => Endpoint::ExecInspect,
         ("POST", ["containers", _, "attach"]) => Endpoint::Hijack {
             stdin: Some(query_flag(query, "stdin")),
@@ -112,6 +113,14 @@ pub fn endpoint(head: &RequestHead, body: &[u8]) -> Endpoint {
         },
         _ => Endpoint::Unknown,
     }
+}
+
+/// Whether the JSON object in `body` sets `name` to `true`.
+fn json_flag(body: &[u8], name: &str) -> bool {
+    serde_json::from_slice::<Value>(body)
+        .ok()
+        .and_then(|config| config.get(name).and_then(Value::as_bool))
+        .unwrap_or(false)
 }
 
 /// Whether `name` is set to `1` or `true` in a query string.
@@ -280,7 +289,11 @@ mod tests {
                 Endpoint::Wait,
             ),
             ("GET", "/v1.41/containers/c1/json", Endpoint::Inspect),
-            ("POST", "/v1.41/containers/create", Endpoint::Create),
+            (
+                "POST",
+                "/v1.41/containers/create",
+                Endpoint::Create { tty: false },
+            ),
             ("GET", "/v1.41/exec/e1/json", Endpoint::ExecInspect),
             ("DELETE", "/v1.41/containers/c1", Endpoint::Stop),
             ("GET", "/v1.41/images/json", Endpoint::Unknown),
@@ -315,6 +328,11 @@ mod tests {
                 stdin: Some(false),
                 upgrade: false
             }
+        );
+        let create = request("POST", "/v1.41/containers/create", false);
+        assert_eq!(
+            endpoint(&create, br#"{"Tty":true,"OpenStdin":true}"#),
+            Endpoint::Create { tty: true }
         );
         let exec = request("POST", "/v1.41/containers/c1/exec", false);
         assert_eq!(

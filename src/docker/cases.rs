@@ -248,6 +248,8 @@ pub fn tty_output_after_stdin_eof() -> DockerCase {
 
 /// A refused attach: `status` with a JSON error body (and `Connection: close`
 /// when `close`), then container output a client that handed over would print.
+/// The body follows the head after a pause, so a client that hands over has
+/// begun to copy its stdin onto the connection before the body stops its reader.
 ///
 /// "Responses: 101 no error, hints proxy about hijacking; 200 no error, no
 /// upgrade header found; 400 bad parameter; 404 no such container; 500 server

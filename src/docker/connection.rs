@@ -24,6 +24,8 @@ use crate::wire::tcp::Recording;
 const READ_SIZE: usize = 16 * 1024;
 /// The longest head or body the stub reads before it gives up on a request.
 const MAX_MESSAGE: usize = 1 << 20;
+/// The pause between a refusal's head and its body.
+const REFUSAL_PAUSE: std::time::Duration = std::time::Duration::from_millis(100);
 
 /// What reading the next request found.
 enum Next {
@@ -60,7 +62,10 @@ pub async fn serve<IO: AsyncRead + AsyncWrite + Unpin>(io: IO, daemon: Arc<Daemo
             Endpoint::Version => api::version(),
             Endpoint::Inspect => api::inspect(tty),
             Endpoint::Resize => api::empty_answer(200),
-            Endpoint::Create => api::created(),
+            Endpoint::Create { tty } => {
+                daemon.set_created_tty(tty);
+                api::created()
+            }
             Endpoint::Start | Endpoint::Stop => api::empty_answer(204),
             Endpoint::ExecCreate { attach_stdin, tty } => {
                 daemon.set_exec(attach_stdin, tty);
@@ -81,17 +86,23 @@ pub async fn serve<IO: AsyncRead + AsyncWrite + Unpin>(io: IO, daemon: Arc<Daemo
             Endpoint::Hijack { stdin, upgrade } => {
                 let exec = daemon.exec();
                 let stdin_attached = stdin.unwrap_or(exec.is_none_or(|(attach, _)| attach));
-                let mismatch = match (stdin, exec) {
-                    (None, Some((_, exec_tty))) if exec_tty != tty => Some(format!(
-                        "the exec was created with Tty={exec_tty}, and the case's stream is {}",
-                        if tty {
-                            "a TTY's (raw)"
-                        } else {
-                            "multiplexed (no TTY)"
-                        }
-                    )),
-                    _ => None,
+                // An exec's stream follows the exec's Tty, a created container's its own.
+                let asked = match (stdin, exec) {
+                    (None, Some((_, exec_tty))) => Some(("the exec", exec_tty)),
+                    _ => daemon.created_tty().map(|t| ("the container", t)),
                 };
+                let mismatch = asked
+                    .filter(|(_, asked)| *asked != tty)
+                    .map(|(what, asked)| {
+                        format!(
+                            "{what} was created with Tty={asked}, and the case's stream is {}",
+                            if tty {
+                                "a TTY's (raw)"
+                            } else {
+                                "multiplexed (no TTY)"
+                            }
+                        )
+                    });
                 let answer = match &daemon.case.refusal {
                     Some(refusal) => refusal.answer(tty).0,
                     None => upgraded_head(tty, upgrade),
@@ -126,7 +137,14 @@ pub async fn serve<IO: AsyncRead + AsyncWrite + Unpin>(io: IO, daemon: Arc<Daemo
                     )
                     .await;
                 }
-                if io.write_all(&answer).await.is_err() {
+                // The body follows the head after a pause: a client that hands
+                // over anyway has started copying its stdin onto the connection
+                // before the body can stop its reader, so what it does is seen.
+                let cuts = [head_len];
+                if session::paced_write(&mut io, &answer, 0, &cuts, REFUSAL_PAUSE)
+                    .await
+                    .is_err()
+                {
                     return;
                 }
                 written += answer.len();

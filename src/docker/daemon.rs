@@ -51,6 +51,7 @@ struct State {
     connections: Vec<ConnectionLog>,
     handover: Option<Handover>,
     exec: Option<(bool, bool)>,
+    created_tty: Option<bool>,
     stdin_received: usize,
 }
 
@@ -115,6 +116,16 @@ impl Daemon {
     /// Remembers the exec instance's `AttachStdin` and `Tty`.
     pub fn set_exec(&self, attach_stdin: bool, tty: bool) {
         self.lock().exec = Some((attach_stdin, tty));
+    }
+
+    /// Remembers the `Tty` of the container a client created (`docker run`).
+    pub fn set_created_tty(&self, tty: bool) {
+        self.lock().created_tty = Some(tty);
+    }
+
+    /// The `Tty` of the container the client created, if it created one.
+    pub fn created_tty(&self) -> Option<bool> {
+        self.lock().created_tty
     }
 
     /// The exec instance's `AttachStdin` and `Tty`, once created.

@@ -149,8 +149,14 @@ fn judge_stream(obs: &ClientObservation<'_>, handover: &Handover, verdict: &mut 
         ));
     }
 
-    // Output, point 2 (point 5 for what follows the client's FIN).
-    for stream in [Stream::Stdout, Stream::Stderr] {
+    // Output, point 2 (point 5 for what follows the client's FIN). With a TTY
+    // the container has no stderr: the client's own stderr is its business.
+    let streams: &[Stream] = if case.tty {
+        &[Stream::Stdout]
+    } else {
+        &[Stream::Stdout, Stream::Stderr]
+    };
+    for &stream in streams {
         let mine: Vec<&Piece> = pieces
             .iter()
             .filter(|p| p.stream == stream && p.wire.start < sent)
