@@ -7,12 +7,12 @@
 //! bollard-attach unix:///run/docker.sock exec
 //! ```
 
+use bollard::container::LogOutput;
 use bollard::exec::{StartExecOptions, StartExecResults};
 use bollard::models::ExecConfig;
 use bollard::query_parameters::AttachContainerOptionsBuilder;
 use bollard::{API_DEFAULT_VERSION, Docker};
 use futures_util::StreamExt;
-use bollard::container::LogOutput;
 use tokio::io::{AsyncWriteExt, stderr, stdin, stdout};
 
 type Error = Box<dyn std::error::Error + Send + Sync>;
@@ -27,7 +27,9 @@ async fn main() {
 
 async fn run() -> Result<(), Error> {
     let mut args = std::env::args().skip(1);
-    let host = args.next().ok_or("usage: bollard-attach HOST [attach|exec]")?;
+    let host = args
+        .next()
+        .ok_or("usage: bollard-attach HOST [attach|exec]")?;
     let mode = args.next().unwrap_or_else(|| "attach".into());
     let docker = match host.strip_prefix("unix://") {
         Some(path) => Docker::connect_with_unix(path, 10, API_DEFAULT_VERSION)?,
@@ -49,7 +51,11 @@ async fn run() -> Result<(), Error> {
                 },
             )
             .await?;
-        let options = StartExecOptions { detach: false, tty, output_capacity: None };
+        let options = StartExecOptions {
+            detach: false,
+            tty,
+            output_capacity: None,
+        };
         match docker.start_exec(&exec.id, Some(options)).await? {
             StartExecResults::Attached { output, input } => (output, input),
             StartExecResults::Detached => return Err("the exec started detached".into()),
@@ -77,7 +83,9 @@ async fn run() -> Result<(), Error> {
                 err.write_all(&message).await?;
                 err.flush().await?;
             }
-            LogOutput::StdOut { message } | LogOutput::Console { message } | LogOutput::StdIn { message } => {
+            LogOutput::StdOut { message }
+            | LogOutput::Console { message }
+            | LogOutput::StdIn { message } => {
                 out.write_all(&message).await?;
                 out.flush().await?;
             }
