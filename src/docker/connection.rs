@@ -233,6 +233,57 @@ async fn drain<IO: AsyncRead + Unpin>(io: &mut IO) {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::docker::cases;
+    use crate::docker::stdcopy::{self, Stream};
+    use crate::wire::tcp::Capture;
+
+    /// Any stream serves: an in-memory duplex carries a keep-alive inspect, then
+    /// the attach, whose 101 arrives with the case's first output bytes.
+    #[tokio::test]
+    async fn a_keep_alive_connection_over_any_stream_is_handed_over() {
+        let case = std::sync::Arc::new(cases::mux_early(1));
+        let daemon = Daemon::new(
+            case,
+            Capture::new(1 << 20),
+            std::time::Duration::from_millis(1),
+        );
+        let (mut client, server) = tokio::io::duplex(1 << 16);
+        let served = tokio::spawn(serve(server, daemon.clone()));
+        let inspect = b"GET /v1.41/containers/c1/json HTTP/1.1\r\nHost: d\r\n\r\n";
+        let attach = b"POST /v1.41/containers/c1/attach?stdin=1&stdout=1&stderr=1&stream=1 HTTP/1.1\r\nHost: d\r\nConnection: Upgrade\r\nUpgrade: tcp\r\n\r\nin";
+        client.write_all(inspect).await.unwrap();
+        client.write_all(attach).await.unwrap();
+        client.shutdown().await.unwrap();
+        let mut got = Vec::new();
+        client.read_to_end(&mut got).await.unwrap();
+        served.await.unwrap();
+        let (inspected, len) = head::parse_response(&got).unwrap().unwrap();
+        assert_eq!(inspected.status, 200);
+        let body_len: usize = head::header_value(&inspected.headers, "content-length")
+            .unwrap()
+            .parse()
+            .unwrap();
+        let rest = &got[len + body_len..];
+        let (upgraded, len) = head::parse_response(rest).unwrap().unwrap();
+        assert_eq!(
+            (upgraded.status, upgraded.reason.as_str()),
+            (101, "UPGRADED")
+        );
+        let mut want = stdcopy::frame(Stream::Stdout, &daemon.case.output[0].1);
+        want.extend(stdcopy::frame(Stream::Stderr, &daemon.case.output[1].1));
+        assert_eq!(&rest[len..], &want[..]);
+        let handover = daemon.handover().expect("handed over");
+        assert_eq!(
+            (handover.connection, handover.stdin_from),
+            (0, inspect.len() + attach.len() - 2)
+        );
+        assert!(handover.stdin_attached && !handover.refused);
+        let trace = daemon.connections()[0].recorder.snapshot();
+        assert_eq!(
+            &trace.stream(crate::wire::Direction::ClientToServer)[handover.stdin_from..],
+            b"in"
+        );
+    }
 
     #[test]
     fn a_request_with_a_length_body_is_whole_only_with_its_body() {
