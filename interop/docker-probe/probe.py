@@ -239,6 +239,9 @@ def main():
     for r in readers:
         r.join(2)
     listener.close()
+    if unix:
+        os.unlink(path)
+        os.rmdir(os.path.dirname(path))
 
     facts = []
     verdict = "pass"
