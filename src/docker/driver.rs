@@ -272,6 +272,26 @@ pub async fn client_case(target: &DockerClient, case: &DockerCase, opts: &Option
         stdin_closed,
     });
     match judgement {
+        Judgement::Unsupported(_) if connections.is_empty() => {
+            notes.insert(
+                0,
+                format!(
+                    "the client command ended without connecting to {}",
+                    listening.host
+                ),
+            );
+            result(
+                case,
+                target,
+                Outcome::Error,
+                Verdict {
+                    violations: Vec::new(),
+                    notes,
+                },
+                trace,
+                started,
+            )
+        }
         Judgement::Unsupported(why) => {
             notes.insert(0, why);
             result(
