@@ -31,9 +31,11 @@ pub mod daemon;
 pub mod driver;
 pub mod listen;
 pub mod oracle;
+pub mod serve;
 pub mod session;
 pub mod stdcopy;
 
 pub use case::DockerCase;
 pub use driver::{DockerClient, client_case, run_client};
-pub use listen::Transport;
+pub use listen::{Listening, Transport};
+pub use serve::serve;
