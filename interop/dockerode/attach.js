@@ -1,0 +1,24 @@
+// dockerode interactive attach/exec: stdin to the container, its output to stdout/stderr.
+const Docker = require('dockerode'); // NODE_PATH: install.sh's node_modules
+const [host, mode = 'attach'] = process.argv.slice(2);
+const url = new URL(host);
+const docker = url.protocol === 'unix:'
+  ? new Docker({ socketPath: url.pathname, version: 'v1.41' })
+  : new Docker({ host: url.hostname, port: Number(url.port), protocol: 'http', version: 'v1.41' });
+
+async function main() {
+  const container = docker.getContainer('c1');
+  const tty = (await container.inspect()).Config.Tty;
+  let stream;
+  if (mode === 'attach') {
+    stream = await container.attach({ stream: true, stdin: true, stdout: true, stderr: true, hijack: true });
+  } else {
+    const exec = await container.exec({ Cmd: ['cat'], AttachStdin: true, AttachStdout: true, AttachStderr: true, Tty: tty });
+    stream = await exec.start({ hijack: true, stdin: true, Tty: tty });
+  }
+  if (tty) stream.pipe(process.stdout);
+  else docker.modem.demuxStream(stream, process.stdout, process.stderr);
+  process.stdin.pipe(stream);
+  stream.on('end', () => process.exit(0));
+}
+main().catch((e) => { console.error(`dockerode: ${e.message}`); process.exit(1); });

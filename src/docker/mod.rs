@@ -1,0 +1,41 @@
+//! Docker clients under test: the `docker` CLI, docker-py, dockerode, bollard,
+//! or any program that attaches to a container, judged by what it prints and
+//! what it sends.
+//!
+//! Docker's client hijack is where this project started, but a CLI does not
+//! echo: the harness plays the daemon instead. For each case a stub Docker
+//! Engine API ([`api`], [`connection`]) answers the command's `_ping`, inspect,
+//! wait, exec and attach requests on as many keep-alive connections as it opens;
+//! the attach (or exec start) gets `101 UPGRADED` and the case's container
+//! output ([`session`]), raw with a TTY or multiplexed ([`stdcopy`]), some of it
+//! in the `101`'s segment, split wherever the case says; or a refusal as real
+//! daemons send it. The [`driver`] runs the command ([`command`]), feeds and
+//! closes its stdin, and the [`oracle`] judges its stdout, stderr and the
+//! attach connection's trace.
+//!
+//! ```text
+//! DockerCase ──> stub daemon (listen, connection, api, session) <──> client command
+//!                         │ trace per connection                      │ stdout, stderr
+//!                         └──────────────> oracle::judge <────────────┘ ──> CaseResult
+//! ```
+//!
+//! The entry point is [`run_client`]: a command with `{host}` (or `{addr}`), the
+//! cases of [`cases::all`], the runner's options, a progress callback.
+
+pub mod api;
+pub mod case;
+pub mod cases;
+pub mod command;
+pub mod connection;
+pub mod daemon;
+pub mod driver;
+pub mod listen;
+pub mod oracle;
+pub mod serve;
+pub mod session;
+pub mod stdcopy;
+
+pub use case::DockerCase;
+pub use driver::{DockerClient, client_case, run_client};
+pub use listen::{Listening, Transport};
+pub use serve::serve;

@@ -1,0 +1,69 @@
+//! The stub daemon on its own, to poke at by hand (`serve --protocol
+//! docker-engine` in the command line, phase 2): every connection is served as
+//! in a case, and every attach or exec start gets the case's container stream
+//! anew (a fresh container per hand-over, so the wait long poll of one attach
+//! answers when that attach's stream ends).
+
+use std::sync::Arc;
+
+use tokio::task::JoinSet;
+
+use super::case::DockerCase;
+use super::connection;
+use super::daemon::Daemon;
+use super::listen::Listening;
+use crate::wire::tcp::{Capture, DEFAULT_CAP};
+
+/// Serves `case` on `listening` until the listener fails (or the task is dropped).
+pub async fn serve(
+    listening: &Listening,
+    case: DockerCase,
+    pause: std::time::Duration,
+) -> std::io::Result<()> {
+    let case = Arc::new(case);
+    let fresh = || Daemon::new(case.clone(), Capture::new(DEFAULT_CAP), pause);
+    let mut daemon = fresh();
+    let mut connections = JoinSet::new();
+    loop {
+        let io = listening.accept().await?;
+        // Once a stream was handed over (and its container ran), the next
+        // client gets a new container; connections already open keep theirs.
+        if daemon.handover().is_some() {
+            daemon = fresh();
+        }
+        connections.spawn(connection::serve(io, daemon.clone()));
+        while connections.try_join_next().is_some() {}
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::docker::cases;
+    use crate::docker::listen::Transport;
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+
+    #[tokio::test]
+    async fn every_attach_gets_the_stream_anew() {
+        let listening = Listening::bind(Transport::Unix).await.unwrap();
+        let case = cases::tty_early(300);
+        let output = case.output[0].1.clone();
+        let path = listening.addr.clone();
+        let server = async { serve(&listening, case, std::time::Duration::from_millis(1)).await };
+        let clients = async {
+            for _ in 0..2 {
+                let mut s = tokio::net::UnixStream::connect(&path).await.unwrap();
+                s.write_all(b"POST /containers/c1/attach?stdin=1&stdout=1&stream=1 HTTP/1.1\r\nHost: d\r\nConnection: Upgrade\r\nUpgrade: tcp\r\n\r\n").await.unwrap();
+                s.shutdown().await.unwrap();
+                let mut got = Vec::new();
+                s.read_to_end(&mut got).await.unwrap();
+                assert!(got.starts_with(b"HTTP/1.1 101 UPGRADED\r\n"));
+                assert!(got.ends_with(&output));
+            }
+        };
+        tokio::select! {
+            result = server => panic!("the server stopped: {result:?}"),
+            () = clients => {}
+        }
+    }
+}
