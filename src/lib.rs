@@ -13,6 +13,7 @@
 #![deny(missing_docs)]
 
 pub mod check;
+pub mod counterexample;
 pub mod fuzzing;
 pub mod inspect;
 pub mod oracle;
