@@ -130,7 +130,7 @@ pub fn report(run: &Run) -> String {
     .to_string()
 }
 
-/// The hex of `scenario`'s bytes in the fuzzing format ([`fuzzing::encode`]),
+/// The hex of `scenario`'s bytes in the fuzzing format (`fuzzing::encode`),
 /// when it has them: what `HIJACK_SCENARIO`, [`replay_server`] and
 /// `hijack-harness trace --scenario` take.
 pub fn scenario_hex(scenario: &Scenario) -> Option<String> {

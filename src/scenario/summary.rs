@@ -19,7 +19,7 @@
 //! # Adding a field
 //!
 //! Each clause below is one small function over the fields it describes, listed
-//! once in [`CLAUSES`]: a new scenario field is one more function and one more
+//! once in `CLAUSES`: a new scenario field is one more function and one more
 //! line there, saying nothing when the field has its plain value. The test
 //! `each_choice_adds_one_line` then gets one more case.
 
