@@ -12,8 +12,17 @@
 //! cargo run --example byo_subject -- --fixed # hands over the buffer too: passes
 //! ```
 //!
+//! The counterexample is a report ([`hijack_harness::counterexample`]): the
+//! verdict on its first line, the wire with carets under the lost byte, the
+//! scenario in words, and a `replay:` line. That line is a command: run as
+//! printed, it runs this example again on that one scenario (`HIJACK_SCENARIO`),
+//! so the failure comes back at once, and with `--fixed` it passes.
+//!
 //! Only the crate's public API is used: [`ServerSubject`], [`ServerHandler`],
-//! [`Hijacked`] and [`check_server`].
+//! [`Hijacked`] and [`check_server`]. In a test, [`assert_server_conforms`] does
+//! the checking and the printing in one call.
+//!
+//! [`assert_server_conforms`]: hijack_harness::properties::assert_server_conforms
 
 use std::process::ExitCode;
 
@@ -167,15 +176,18 @@ fn main() -> ExitCode {
     match check_server(&subject, &Config::seeded(1)) {
         Ok(stats) => {
             println!(
-                "{}: {} cases passed ({:.0} cases/s)",
+                "{}: {} scenario{} passed ({:.0} per second)",
                 subject.name(),
                 stats.cases,
+                if stats.cases == 1 { "" } else { "s" },
                 stats.per_second()
             );
             ExitCode::SUCCESS
         }
         Err(counterexample) => {
-            println!("{counterexample}");
+            // The report ends with its own newline; `{counterexample:#?}` would
+            // print every field of the run instead.
+            print!("{counterexample}");
             ExitCode::FAILURE
         }
     }

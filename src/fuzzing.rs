@@ -576,12 +576,8 @@ fn fail(run: &Run) -> ! {
 
 fn fail_with(run: &Run, configuration: &str) -> ! {
     panic!(
-        "{FAILURE_MARK}: {} subject {} {configuration}\n{:#?}\n{}{}",
-        run.side,
-        run.subject,
-        run.scenario,
-        text::render(&run.trace),
-        run.verdict
+        "{FAILURE_MARK}: {}",
+        crate::counterexample::fuzz_crash(run, configuration, encode(&run.scenario).ok())
     )
 }
 

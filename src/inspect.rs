@@ -1,14 +1,20 @@
-//! Looking at one case closely: `hijack-harness trace CASE`.
+//! Looking at one case closely: `hijack-harness trace CASE` and
+//! `hijack-harness trace --scenario HEX`.
 //!
 //! A verdict says *that* a subject broke the invariant; the wire trace shows
-//! *how*. This module runs one conformance case over the in-memory wire (so the
-//! trace is the same on every run) against one named subject, and gives back the
-//! runs for [`crate::wire::text::render_run`] and, on request, a pcap of each for
+//! *how*. This module runs one conformance case, or one scenario given as the hex
+//! of its bytes (what a counterexample's `replay:` line prints, see
+//! [`crate::counterexample`]), over the in-memory wire (so the trace is the same
+//! on every run) against one named subject, and gives back the runs for
+//! [`crate::wire::text::render_run`] and, on request, a pcap of each for
 //! Wireshark ([`crate::wire::pcap`]). The command line only parses and prints.
 
 use std::path::{Path, PathBuf};
 
 use crate::check::{self, Run};
+use crate::counterexample::HexError;
+use crate::properties;
+use crate::scenario::{Scenario, summary};
 use crate::subject::hyper::{HyperClient, HyperServer, HyperServerOptions, ServerMode};
 use crate::subject::mutants::Mutant;
 use crate::subject::reference::{ReferenceClient, ReferenceServer};
@@ -35,8 +41,11 @@ pub enum TraceError {
     /// The case, or the subject, does not test the side asked for.
     #[error("{0}")]
     NoSuchRun(String),
+    /// The scenario's hex is not hex.
+    #[error("--scenario: {0}")]
+    BadScenario(#[from] HexError),
     /// A pcap was asked for, but there is more than one run to write.
-    #[error("case `{0}` runs against both sides; choose one with --side to write a pcap")]
+    #[error("{0} runs against both sides; choose one with --side to write a pcap")]
     AmbiguousPcap(String),
     /// The pcap could not be written.
     #[error("{path}: {source}")]
@@ -138,39 +147,73 @@ pub fn trace_case(
         Side::Server => case.sides.server,
         Side::Client => case.sides.client,
     };
-    let sides: Vec<Side> = match side {
-        Some(s) if !tests(s) => {
-            return Err(TraceError::NoSuchRun(format!(
-                "case `{case_id}` does not test {s}s"
-            )));
-        }
-        Some(s) if !subject.has(s) => {
-            return Err(TraceError::NoSuchRun(format!(
-                "this subject has no {s} side"
-            )));
-        }
-        Some(s) => vec![s],
-        None => [Side::Server, Side::Client]
-            .into_iter()
-            .filter(|&s| tests(s) && subject.has(s))
-            .collect(),
-    };
+    if let Some(s) = side
+        && !tests(s)
+    {
+        return Err(TraceError::NoSuchRun(format!(
+            "case `{case_id}` does not test {s}s"
+        )));
+    }
+    let sides = sides(subject, side, tests)?;
     if sides.is_empty() {
         return Err(TraceError::NoSuchRun(format!(
             "case `{case_id}` tests no side this subject has"
         )));
     }
-    Ok(sides
-        .into_iter()
+    Ok(run_sides(subject, &sides, &case.scenario))
+}
+
+/// Runs `scenario` against `subject`: on `side` only, or on every side the
+/// subject has (server first). A scenario is a whole exchange, so it tests both.
+pub fn trace_scenario(
+    scenario: &Scenario,
+    subject: SubjectName,
+    side: Option<Side>,
+) -> Result<Vec<Run>, TraceError> {
+    let sides = sides(subject, side, |_| true)?;
+    Ok(run_sides(subject, &sides, scenario))
+}
+
+/// The sides to run: `side` if the subject has it, else every side that
+/// `tests` and the subject has.
+fn sides(
+    subject: SubjectName,
+    side: Option<Side>,
+    tests: impl Fn(Side) -> bool,
+) -> Result<Vec<Side>, TraceError> {
+    match side {
+        Some(s) if !subject.has(s) => Err(TraceError::NoSuchRun(format!(
+            "this subject has no {s} side"
+        ))),
+        Some(s) => Ok(vec![s]),
+        None => Ok([Side::Server, Side::Client]
+            .into_iter()
+            .filter(|&s| tests(s) && subject.has(s))
+            .collect()),
+    }
+}
+
+fn run_sides(subject: SubjectName, sides: &[Side], scenario: &Scenario) -> Vec<Run> {
+    sides
+        .iter()
         .filter_map(|s| match s {
             Side::Server => subject
                 .server()
-                .map(|server| check::run_server(server.as_ref(), &case.scenario)),
+                .map(|server| check::run_server(server.as_ref(), scenario)),
             Side::Client => subject
                 .client()
-                .map(|client| check::run_client(client.as_ref(), &case.scenario)),
+                .map(|client| check::run_client(client.as_ref(), scenario)),
         })
-        .collect())
+        .collect()
+}
+
+/// What `hijack-harness trace` looks at.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Traced<'a> {
+    /// A conformance case, by ID.
+    Case(&'a str),
+    /// A scenario, by the hex of its bytes in the fuzzing format.
+    Scenario(&'a str),
 }
 
 /// What `hijack-harness trace` prints, and whether every run passed.
@@ -184,19 +227,30 @@ pub struct TraceOutput {
 
 /// The whole `trace` command: parse the names, run, render, and write the pcap
 /// to `pcap_path` if given (which needs exactly one run: pass `side` when the case
-/// tests both).
+/// tests both). A scenario's output ends with the scenario in words.
 pub fn trace_command(
-    case_id: &str,
+    traced: Traced<'_>,
     subject: &str,
     side: Option<&str>,
     pcap_path: Option<&Path>,
 ) -> Result<TraceOutput, TraceError> {
     let subject = SubjectName::parse(subject)?;
     let side = side.map(parse_side).transpose()?;
-    let runs = trace_case(case_id, subject, side)?;
+    let (runs, label, scenario) = match traced {
+        Traced::Case(case_id) => (
+            trace_case(case_id, subject, side)?,
+            format!("case `{case_id}`"),
+            None,
+        ),
+        Traced::Scenario(hex) => {
+            let scenario = properties::scenario_from_hex(hex)?;
+            let runs = trace_scenario(&scenario, subject, side)?;
+            (runs, "the scenario".to_string(), Some(scenario))
+        }
+    };
     if let Some(path) = pcap_path {
         let [run] = runs.as_slice() else {
-            return Err(TraceError::AmbiguousPcap(case_id.into()));
+            return Err(TraceError::AmbiguousPcap(label));
         };
         pcap::write_file(&run.trace, path).map_err(|source| TraceError::Pcap {
             path: path.to_path_buf(),
@@ -209,6 +263,14 @@ pub fn trace_command(
             out.push('\n');
         }
         out.push_str(&text::render_run(run));
+    }
+    if let Some(scenario) = scenario {
+        out.push_str("\nthe scenario:\n");
+        for line in summary::describe(&scenario) {
+            out.push_str("  ");
+            out.push_str(&line);
+            out.push('\n');
+        }
     }
     Ok(TraceOutput {
         text: out,

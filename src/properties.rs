@@ -1,13 +1,38 @@
 //! Property checks: many generated scenarios against one subject, shrunk to a
-//! minimal counterexample on failure. This is the entry point for library authors:
+//! minimal counterexample on failure. This is the entry point for library authors.
 //!
-//! ```no_run
-//! use hijack_harness::properties::{check_server, Config};
+//! In a test, the assertion helpers are all there is to it:
+//!
+//! ```
+//! use hijack_harness::properties::assert_server_conforms;
 //! use hijack_harness::subject::reference::ReferenceServer;
 //!
-//! let report = check_server(&ReferenceServer::default(), &Config::default());
-//! assert!(report.is_ok(), "{}", report.unwrap_err());
+//! assert_server_conforms(&ReferenceServer::default());
 //! ```
+//!
+//! A subject that breaks the invariant makes them panic with the shrunk
+//! counterexample as a report ([`crate::counterexample`]): the verdict on the
+//! first line, the wire with carets under the wrong bytes, the scenario in words,
+//! and one command that replays it:
+//!
+//! ```should_panic
+//! use hijack_harness::properties::assert_server_conforms;
+//! use hijack_harness::subject::mutants::{Flaw, Mutant};
+//!
+//! let ignores_read_ahead = Mutant::Server(Flaw::IgnoresReadAhead).server().unwrap();
+//! assert_server_conforms(&ignores_read_ahead); // panics: "FAIL point 1 (read side, server): ..."
+//! ```
+//!
+//! Two environment variables steer every check in this module:
+//!
+//! * `PROPTEST_CASES`: how many scenarios to generate (256 by default).
+//! * `HIJACK_SCENARIO=HEX`: run only the scenario whose bytes these are, the one a
+//!   report's `replay:` line names, instead of generating any. The line is the
+//!   command to type: `HIJACK_SCENARIO=... cargo test my_test -- --exact`.
+//!
+//! [`check_server`] and [`check_client`] return the counterexample instead of
+//! panicking, for programs that print it themselves (`examples/byo_subject.rs`);
+//! [`replay_server`] and [`replay_client`] run one scenario from its hex.
 
 use std::fmt;
 use std::time::{Duration, Instant};
@@ -18,6 +43,8 @@ use proptest::test_runner::{
 };
 
 use crate::check::{self, Run};
+use crate::counterexample::{self, HexError, Replay, Report, SCENARIO_VAR};
+use crate::fuzzing;
 use crate::scenario::{self, Scenario};
 use crate::subject::{ClientSubject, ServerSubject};
 
@@ -66,24 +93,84 @@ impl Stats {
 }
 
 /// A failing check: the minimal scenario proptest shrank to, and its run.
+///
+/// `Display` is the report a person reads ([`crate::counterexample`]): the
+/// verdict first, then the wire, the scenario in words and the command that
+/// replays it. `{:#?}` shows every field, the whole scenario included.
 #[derive(Debug, Clone)]
 pub struct Counterexample {
     /// The shrunk run, with its trace and verdict.
     pub run: Run,
 }
 
+impl Counterexample {
+    /// The hex of the scenario's bytes, as the `replay:` line prints it, when the
+    /// scenario has a byte form (every generated one does).
+    pub fn scenario_hex(&self) -> Option<String> {
+        scenario_hex(&self.run.scenario)
+    }
+}
+
 impl fmt::Display for Counterexample {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let run = &self.run;
-        writeln!(
-            f,
-            "{} {} subject failed; minimal scenario:",
-            run.subject, run.side
-        )?;
-        writeln!(f, "{:#?}", run.scenario)?;
-        writeln!(f, "trace:")?;
-        write!(f, "{}", crate::wire::text::render(&run.trace))?;
-        write!(f, "{}", run.verdict)
+        write!(f, "{}", report(&self.run))
+    }
+}
+
+/// The report of any failing run (see [`crate::counterexample`]), replayed by
+/// running this program again with `HIJACK_SCENARIO` set: for test code that
+/// runs scenarios itself and wants its failures to read like a property's.
+pub fn report(run: &Run) -> String {
+    Report {
+        run,
+        scenario_bytes: fuzzing::encode(&run.scenario).ok(),
+        replay: Replay::Rerun,
+        configuration: String::new(),
+    }
+    .to_string()
+}
+
+/// The hex of `scenario`'s bytes in the fuzzing format (`fuzzing::encode`),
+/// when it has them: what `HIJACK_SCENARIO`, [`replay_server`] and
+/// `hijack-harness trace --scenario` take.
+pub fn scenario_hex(scenario: &Scenario) -> Option<String> {
+    fuzzing::encode(scenario)
+        .ok()
+        .map(|bytes| counterexample::to_hex(&bytes))
+}
+
+/// The scenario whose bytes `hex` spells, as a report's `replay:` line prints it.
+///
+/// Any bytes decode to a scenario (the fuzzing format reads missing bytes as the
+/// plainest choice), so only bad hex is an error.
+pub fn scenario_from_hex(hex: &str) -> Result<Scenario, HexError> {
+    Ok(fuzzing::decode(&counterexample::from_hex(hex)?))
+}
+
+/// Runs the scenario `hex` spells against a server subject: a counterexample
+/// from a report, replayed in code (for a debugger, or a regression test).
+pub fn replay_server(subject: &dyn ServerSubject, hex: &str) -> Result<Run, HexError> {
+    Ok(check::run_server(subject, &scenario_from_hex(hex)?))
+}
+
+/// Runs the scenario `hex` spells against a client subject ([`replay_server`]).
+pub fn replay_client(subject: &dyn ClientSubject, hex: &str) -> Result<Run, HexError> {
+    Ok(check::run_client(subject, &scenario_from_hex(hex)?))
+}
+
+/// The scenario `HIJACK_SCENARIO` names, if it is set.
+///
+/// # Panics
+///
+/// When it is set to something that is not hex: a replay the user asked for
+/// must not turn silently into a run of generated scenarios.
+fn scenario_from_env() -> Option<Scenario> {
+    let hex = std::env::var(SCENARIO_VAR)
+        .ok()
+        .filter(|v| !v.trim().is_empty())?;
+    match scenario_from_hex(&hex) {
+        Ok(scenario) => Some(scenario),
+        Err(e) => panic!("{SCENARIO_VAR}: {e}"),
     }
 }
 
@@ -113,8 +200,19 @@ pub fn check_with(
 }
 
 fn check(config: &Config, run: impl Fn(&Scenario) -> Run) -> Result<Stats, Box<Counterexample>> {
-    let mut runner = runner(config);
     let started = Instant::now();
+    if let Some(scenario) = scenario_from_env() {
+        let outcome = run(&scenario);
+        return if outcome.passed() {
+            Ok(Stats {
+                cases: 1,
+                elapsed: started.elapsed(),
+            })
+        } else {
+            Err(Box::new(Counterexample { run: outcome }))
+        };
+    }
+    let mut runner = runner(config);
     let result = runner.run(&scenario::scenario().boxed(), |s| {
         let outcome = run(&s);
         if outcome.passed() {
@@ -133,7 +231,8 @@ fn check(config: &Config, run: impl Fn(&Scenario) -> Run) -> Result<Stats, Box<C
     }
 }
 
-/// Checks a server subject against generated scenarios.
+/// Checks a server subject against generated scenarios
+/// (or the one `HIJACK_SCENARIO` names).
 pub fn check_server(
     subject: &dyn ServerSubject,
     config: &Config,
@@ -141,10 +240,29 @@ pub fn check_server(
     check(config, |s| check::run_server(subject, s))
 }
 
-/// Checks a client subject against generated scenarios.
+/// Checks a client subject against generated scenarios
+/// (or the one `HIJACK_SCENARIO` names).
 pub fn check_client(
     subject: &dyn ClientSubject,
     config: &Config,
 ) -> Result<Stats, Box<Counterexample>> {
     check(config, |s| check::run_client(subject, s))
+}
+
+/// Asserts that a server subject conforms: runs [`check_server`] with the
+/// default [`Config`] (`PROPTEST_CASES` scenarios, 256 unless set; or only the
+/// one `HIJACK_SCENARIO` names) and panics with the counterexample's report.
+#[track_caller]
+pub fn assert_server_conforms(subject: &dyn ServerSubject) {
+    if let Err(counterexample) = check_server(subject, &Config::default()) {
+        panic!("{counterexample}");
+    }
+}
+
+/// Asserts that a client subject conforms ([`assert_server_conforms`], client side).
+#[track_caller]
+pub fn assert_client_conforms(subject: &dyn ClientSubject) {
+    if let Err(counterexample) = check_client(subject, &Config::default()) {
+        panic!("{counterexample}");
+    }
 }

@@ -66,6 +66,27 @@ fn both_sides_unless_one_is_chosen() {
     assert!(!stdout.contains("reference server"), "{stdout}");
 }
 
+/// `--scenario HEX` runs the scenario those bytes decode to (every side the
+/// subject has) and ends with the scenario in words. The bytes here are the
+/// plain upgrade's; the round trip from real counterexamples is in tests/replay.rs.
+#[test]
+fn a_scenario_in_hex_is_traced_and_described() {
+    let plain = hijack_harness::scenario::Scenario::basic();
+    let hex = hijack_harness::properties::scenario_hex(&plain).expect("encodes");
+    let out = harness()
+        .args(["trace", "--scenario", &hex])
+        .output()
+        .expect("runs");
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(out.status.code(), Some(0), "{stdout}");
+    assert!(stdout.starts_with("reference server: pass\n"), "{stdout}");
+    assert!(stdout.contains("\nreference client: pass\n"), "{stdout}");
+    assert!(
+        stdout.ends_with("\nthe scenario:\n  upgrade `echo`\n  no cuts\n"),
+        "{stdout}"
+    );
+}
+
 #[test]
 fn bad_names_exit_2() {
     for args in [
@@ -73,6 +94,11 @@ fn bad_names_exit_2() {
         &["trace", "handoff.head-split", "--subject", "mutant:nope"],
         &["trace", "handoff.head-split", "--side", "client"],
         &["trace", "handoff.server-speaks-first", "--pcap", "x.pcap"],
+        &["trace"],
+        &["trace", "handoff.head-split", "--scenario", "00"],
+        &["trace", "--scenario", "0g"],
+        &["trace", "--scenario", "000"],
+        &["trace", "--scenario", "00", "--pcap", "x.pcap"],
     ] {
         let out = harness().args(args).output().expect("runs");
         assert_eq!(
@@ -82,6 +108,15 @@ fn bad_names_exit_2() {
             String::from_utf8_lossy(&out.stderr)
         );
     }
+    let out = harness()
+        .args(["trace", "--scenario", "0g"])
+        .output()
+        .expect("runs");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("--scenario: 'g' at position 1 is not a hex digit"),
+        "{stderr}"
+    );
 }
 
 #[test]

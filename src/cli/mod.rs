@@ -89,10 +89,16 @@ pub enum Command {
         #[arg(long, value_name = "N")]
         count: Option<u32>,
     },
-    /// Print the wire trace (and verdict) of one case over the in-memory wire.
+    /// Print the wire trace (and verdict) of one case, or of one scenario, over
+    /// the in-memory wire.
+    #[command(group(clap::ArgGroup::new("traced").required(true).args(["case", "scenario"])))]
     Trace {
         /// The case ID, e.g. handoff.early-data.same-segment.1.
-        case: String,
+        case: Option<String>,
+        /// A scenario instead of a case: the hex of its bytes, as a counterexample's
+        /// `replay:` line prints it (also a fuzz seed: `xxd -r -p`).
+        #[arg(long, value_name = "HEX")]
+        scenario: Option<String>,
         /// `reference`, `hyper`, `hyper-downcast`, `hyper-util-auto` or `mutant:<name>`.
         #[arg(long, default_value = "reference")]
         subject: String,

@@ -39,10 +39,17 @@ pub fn main() -> ExitCode {
         Command::SelfCheck { count } => Ok(self_check(count)),
         Command::Trace {
             case,
+            scenario,
             subject,
             side,
             pcap,
-        } => trace(&case, &subject, side.as_deref(), pcap.as_deref()),
+        } => trace(
+            case.as_deref(),
+            scenario.as_deref(),
+            &subject,
+            side.as_deref(),
+            pcap.as_deref(),
+        ),
     };
     match result {
         Ok(code) => code,
@@ -54,13 +61,21 @@ pub fn main() -> ExitCode {
 }
 
 /// `trace`: the text trace on stdout; exit 0 if every run passed, 1 if one failed.
+/// Exactly one of `case` and `scenario` is given (clap's group says so).
 fn trace(
-    case: &str,
+    case: Option<&str>,
+    scenario: Option<&str>,
     subject: &str,
     side: Option<&str>,
     pcap: Option<&std::path::Path>,
 ) -> anyhow::Result<ExitCode> {
-    let output = hijack_harness::inspect::trace_command(case, subject, side, pcap)?;
+    use hijack_harness::inspect::{Traced, trace_command};
+    let traced = match (case, scenario) {
+        (_, Some(hex)) => Traced::Scenario(hex),
+        (Some(case), None) => Traced::Case(case),
+        (None, None) => anyhow::bail!("trace: give a case ID or --scenario HEX"),
+    };
+    let output = trace_command(traced, subject, side, pcap)?;
     print!("{}", output.text);
     Ok(ExitCode::from(u8::from(!output.passed)))
 }

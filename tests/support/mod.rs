@@ -4,7 +4,6 @@
 use hijack_harness::check::Run;
 use hijack_harness::properties::{self, Config, Counterexample, Stats};
 use hijack_harness::subject::mutants::Mutant;
-use hijack_harness::wire::text;
 
 /// The cases per property: `PROPTEST_CASES`, or 256.
 pub fn cases() -> u32 {
@@ -29,14 +28,10 @@ pub fn proptest_config(name: &str) -> proptest::test_runner::Config {
     }
 }
 
-/// A run as text: trace and verdict, for assertion messages.
+/// A run as text for assertion messages: the report a property failure prints
+/// (verdict first, the wire, the scenario in words, the replay line).
 pub fn report(run: &Run) -> String {
-    format!(
-        "{:#?}\n{}{}",
-        run.scenario,
-        text::render(&run.trace),
-        run.verdict
-    )
+    properties::report(run)
 }
 
 /// Runs the property that `mutant` breaks and returns the shrunk counterexample.
