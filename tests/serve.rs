@@ -1,0 +1,295 @@
+//! `serve` against bad input, read the way a client reads it: every bad
+//! request gets its status line (`400`, `431`, `408`, `503`) and then a clean
+//! end of stream, never a reset, even when the client is still sending while
+//! the server rejects it (what makes a kernel reset a connection closed with
+//! unread input, and what the graceful close exists for).
+//!
+//! The servers run in this process on loopback, through the same
+//! `serve_until` the binary runs; the last tests drive the binary itself
+//! (Ctrl-C, a Unix socket, TLS).
+
+use std::io::{ErrorKind, Read, Write};
+use std::net::{SocketAddr, TcpStream};
+use std::time::{Duration, Instant};
+
+use hijack_harness::runner::serve::{ServeOptions, serve_until};
+use hijack_harness::suite::Proto;
+use hijack_harness::wire::transport::{Address, Endpoint, Listener};
+
+/// A `serve` on a free loopback port, stopped when dropped.
+struct Server {
+    addr: SocketAddr,
+    stop: Option<tokio::sync::oneshot::Sender<()>>,
+    thread: Option<std::thread::JoinHandle<()>>,
+}
+
+impl Server {
+    fn start(options: ServeOptions) -> Server {
+        let (addr_tx, addr_rx) = std::sync::mpsc::channel();
+        let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+        let thread = std::thread::spawn(move || {
+            let rt = tokio::runtime::Builder::new_multi_thread()
+                .worker_threads(2)
+                .enable_all()
+                .build()
+                .expect("runtime");
+            rt.block_on(async move {
+                let endpoint = Endpoint::parse("127.0.0.1:0").expect("endpoint");
+                let listener = Listener::bind(&endpoint, None).await.expect("bind");
+                let Address::Tcp(addr) = listener.address().clone() else {
+                    unreachable!("a TCP listener")
+                };
+                addr_tx.send(addr).expect("send the address");
+                let stop = async {
+                    let _ = stopped.await;
+                };
+                serve_until(listener, options, stop).await.expect("serve");
+            });
+        });
+        let addr = addr_rx.recv().expect("the server listens");
+        Server {
+            addr,
+            stop: Some(stop),
+            thread: Some(thread),
+        }
+    }
+
+    fn connect(&self) -> TcpStream {
+        let stream = TcpStream::connect(self.addr).expect("connect");
+        stream
+            .set_read_timeout(Some(Duration::from_secs(10)))
+            .expect("read timeout");
+        stream
+            .set_write_timeout(Some(Duration::from_secs(10)))
+            .expect("write timeout");
+        stream
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        if let Some(stop) = self.stop.take() {
+            let _ = stop.send(());
+        }
+        if let Some(thread) = self.thread.take() {
+            let _ = thread.join();
+        }
+    }
+}
+
+fn options() -> ServeOptions {
+    ServeOptions {
+        head_timeout: Duration::from_millis(300),
+        linger: Duration::from_millis(1000),
+        ..ServeOptions::new(Proto::Echo)
+    }
+}
+
+/// How a response ended.
+#[derive(Debug, PartialEq, Eq)]
+enum End {
+    /// A FIN: the whole response was read.
+    Eof,
+    /// A reset, or another error.
+    Error(ErrorKind),
+}
+
+/// What the client saw.
+#[derive(Debug)]
+struct Seen {
+    /// Everything it read.
+    text: String,
+    /// How reading ended.
+    end: End,
+    /// The first write that failed: the server's kernel answered input that
+    /// arrived after the socket was closed with a reset.
+    write_failed: Option<ErrorKind>,
+}
+
+/// Sends `request`, then, like a client that streams its request without
+/// waiting, keeps sending junk for `keep_sending` before it reads anything.
+fn send_then_read(server: &Server, request: &[u8], keep_sending: Duration) -> Seen {
+    let mut stream = server.connect();
+    let mut write_failed = stream.write_all(request).err().map(|e| e.kind());
+    let started = Instant::now();
+    let junk = [b'x'; 16 * 1024];
+    while write_failed.is_none() && started.elapsed() < keep_sending {
+        write_failed = stream.write_all(&junk).err().map(|e| e.kind());
+        std::thread::sleep(Duration::from_millis(5));
+    }
+    let mut got = Vec::new();
+    let mut buf = [0u8; 4096];
+    let end = loop {
+        match stream.read(&mut buf) {
+            Ok(0) => break End::Eof,
+            Ok(n) => got.extend_from_slice(&buf[..n]),
+            Err(e) => break End::Error(e.kind()),
+        }
+    };
+    Seen {
+        text: String::from_utf8_lossy(&got).into_owned(),
+        end,
+        write_failed,
+    }
+}
+
+/// The status line came, then a clean FIN, and no reset on the way.
+fn assert_status(seen: &Seen, status: &str) {
+    assert!(
+        seen.text.starts_with(&format!("HTTP/1.1 {status} ")),
+        "expected {status}: {seen:?}"
+    );
+    assert!(seen.text.contains("Connection: close\r\n"), "{seen:?}");
+    assert_eq!(seen.end, End::Eof, "the answer must end in a FIN: {seen:?}");
+    assert_eq!(
+        seen.write_failed, None,
+        "the client was reset while sending: {seen:?}"
+    );
+}
+
+fn nul_head() -> Vec<u8> {
+    let mut head = vec![0u8; 4096];
+    head.extend_from_slice(b"\r\n\r\n");
+    head
+}
+
+fn bad_chunk_size() -> Vec<u8> {
+    b"POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\n".to_vec()
+}
+
+fn long_header_line() -> Vec<u8> {
+    let mut head = b"GET / HTTP/1.1\r\nHost: a\r\nX-Big: ".to_vec();
+    head.extend(std::iter::repeat_n(b'a', 200_000));
+    head.extend_from_slice(b"\r\n\r\n");
+    head
+}
+
+fn too_many_headers() -> Vec<u8> {
+    let mut head = b"GET / HTTP/1.1\r\nHost: a\r\n".to_vec();
+    for i in 0..150 {
+        head.extend(format!("X-{i}: v\r\n").bytes());
+    }
+    head.extend_from_slice(b"\r\n");
+    head
+}
+
+#[test]
+fn a_head_of_nul_bytes_gets_400() {
+    let server = Server::start(options());
+    assert_status(&send_then_read(&server, &nul_head(), Duration::ZERO), "400");
+}
+
+#[test]
+fn a_bad_chunk_size_gets_400() {
+    let server = Server::start(options());
+    assert_status(
+        &send_then_read(&server, &bad_chunk_size(), Duration::ZERO),
+        "400",
+    );
+}
+
+#[test]
+fn a_200_kb_header_line_gets_431() {
+    let server = Server::start(options());
+    // The server rejects at 64 KiB while most of the line is still coming:
+    // the unread rest is what would turn the close into a reset.
+    assert_status(
+        &send_then_read(&server, &long_header_line(), Duration::ZERO),
+        "431",
+    );
+}
+
+#[test]
+fn too_many_headers_get_431() {
+    let server = Server::start(options());
+    assert_status(
+        &send_then_read(&server, &too_many_headers(), Duration::ZERO),
+        "431",
+    );
+}
+
+#[test]
+fn a_head_that_never_ends_gets_408() {
+    let server = Server::start(options());
+    let started = Instant::now();
+    let response = send_then_read(&server, b"GET / HTTP/1.1\r\nHost: slow", Duration::ZERO);
+    assert_status(&response, "408");
+    assert!(
+        started.elapsed() >= Duration::from_millis(300),
+        "not before the head timeout"
+    );
+}
+
+/// Every bad input again, from a client that keeps sending for 300 ms after
+/// its bad request before it reads: the server has answered and shut down its
+/// write side by then, and must keep reading (and dropping) that input, or the
+/// kernel answers it with a reset that destroys the status line.
+#[test]
+fn a_client_still_sending_reads_the_status_not_a_reset() {
+    let server = Server::start(options());
+    let inputs = [
+        ("400", nul_head()),
+        ("400", bad_chunk_size()),
+        ("431", long_header_line()),
+        ("431", too_many_headers()),
+    ];
+    for (status, input) in inputs {
+        let response = send_then_read(&server, &input, Duration::from_millis(300));
+        assert_status(&response, status);
+    }
+}
+
+/// The counter-check: with no linger the server drops what has arrived and
+/// closes, and the client, still sending, is reset (its writes fail). Linux
+/// hides the harm from this client: a reset does not purge the client's
+/// receive queue (the queued answer is read, then EOF, since `tcp_recvmsg`
+/// looks at `SOCK_DONE` before `sk_err`), but other stacks drop the answer
+/// (golang/go#3595), and a server whose answer is still in its send queue
+/// loses it on any stack. So the check is the reset itself.
+#[test]
+fn without_the_linger_a_client_still_sending_is_reset() {
+    let server = Server::start(ServeOptions {
+        linger: Duration::ZERO,
+        ..options()
+    });
+    let seen = send_then_read(&server, &bad_chunk_size(), Duration::from_millis(300));
+    assert!(
+        matches!(
+            seen.write_failed,
+            Some(ErrorKind::ConnectionReset | ErrorKind::BrokenPipe)
+        ),
+        "expected the client's writes to be reset: {seen:?}"
+    );
+}
+
+#[test]
+fn past_max_connections_a_client_gets_503() {
+    let server = Server::start(ServeOptions {
+        max_connections: 1,
+        head_timeout: Duration::from_secs(5),
+        ..options()
+    });
+    // The one connection the server has room for, holding it with a slow head.
+    let mut first = server.connect();
+    first.write_all(b"GET / HTTP/1.1\r\n").expect("write");
+    std::thread::sleep(Duration::from_millis(100));
+    let response = send_then_read(
+        &server,
+        b"GET / HTTP/1.1\r\nHost: a\r\n\r\n",
+        Duration::ZERO,
+    );
+    assert_status(&response, "503");
+    assert!(
+        response.text.ends_with("too many connections\n"),
+        "{response:?}"
+    );
+    // The first is still served.
+    first
+        .write_all(b"Host: a\r\nConnection: Upgrade\r\nUpgrade: echo\r\n\r\nhi")
+        .expect("write");
+    let mut head = [0u8; 12];
+    first
+        .read_exact(&mut head)
+        .expect("the first connection is served");
+    assert_eq!(&head, b"HTTP/1.1 101");
+}
