@@ -74,20 +74,21 @@ pub enum TransportError {
     #[error("TLS setup failed: {0}")]
     TlsSetup(String),
     /// A listener could not be opened.
-    #[error("cannot listen on {endpoint}: {source}")]
+    #[error("cannot listen on {endpoint}: {error}")]
     Listen {
         /// Where.
         endpoint: String,
-        /// The socket error.
-        source: io::Error,
+        /// The socket error (in the message, not a `source`, so that it is
+        /// not printed twice in an error chain).
+        error: io::Error,
     },
     /// Another socket error.
-    #[error("{address}: {source}")]
+    #[error("{address}: {error}")]
     Io {
         /// Where.
         address: String,
         /// The socket error.
-        source: io::Error,
+        error: io::Error,
     },
 }
 
@@ -114,7 +115,7 @@ impl TransportError {
             },
             _ => TransportError::Io {
                 address: address.to_string(),
-                source,
+                error: source,
             },
         }
     }

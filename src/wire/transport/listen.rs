@@ -43,9 +43,9 @@ impl Listener {
         endpoint: &Endpoint,
         tls: Option<ServerTls>,
     ) -> Result<Listener, TransportError> {
-        let failed = |source| TransportError::Listen {
+        let failed = |error| TransportError::Listen {
             endpoint: endpoint.to_string(),
-            source,
+            error,
         };
         let mut last = None;
         for address in endpoint.lookup().await? {
@@ -92,9 +92,9 @@ impl Listener {
 
     /// Takes the next connection, before any TLS handshake.
     pub async fn accept(&self) -> Result<Accepted, TransportError> {
-        let failed = |source| TransportError::Io {
+        let failed = |error| TransportError::Io {
             address: self.address.to_string(),
-            source,
+            error,
         };
         let (stream, peer): (BoxIo, String) = match &self.socket {
             Socket::Tcp(l) => {
