@@ -388,3 +388,65 @@ async fn without_a_cut_records_of_separate_writes_arrive_together() {
         "{per_read:?}"
     );
 }
+
+/// Set for the inner run: the non-loopback address given to this machine
+/// inside the namespace.
+const NAMESPACE_ADDRESS: &str = "HH_NAMESPACE_ADDRESS";
+
+/// An address of one of this machine's interfaces that is not loopback is
+/// "on this machine" (its cuts are exact); an address of no interface is not.
+/// Checked in a network namespace this test makes (`unshare -n`), where
+/// 192.0.2.10 (TEST-NET-1) is given to the namespace's own `lo`: whatever is
+/// sent to it stays inside the namespace.
+#[test]
+fn a_local_interface_address_is_local_in_a_namespace_of_its_own() {
+    let exe = std::env::current_exe().expect("the test binary");
+    let script = format!(
+        "ip link set lo up && ip addr add 192.0.2.10/32 dev lo && exec '{}' --ignored --exact inside_a_namespace_with_192_0_2_10",
+        exe.display()
+    );
+    let out = match std::process::Command::new("unshare")
+        .args(["-n", "sh", "-c", &script])
+        .env(NAMESPACE_ADDRESS, "192.0.2.10")
+        .output()
+    {
+        Ok(out) => out,
+        Err(e) => {
+            eprintln!("SKIPPED: cannot run unshare: {e}");
+            return;
+        }
+    };
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    if !stdout.contains("running 1 test") {
+        // No namespace (no privilege, no `ip`): nothing ran, nothing to judge.
+        eprintln!("SKIPPED: no network namespace here: {stderr}");
+        return;
+    }
+    assert!(
+        out.status.success() && stdout.contains("1 passed"),
+        "the check inside the namespace failed:\n{stdout}\n{stderr}"
+    );
+}
+
+#[tokio::test]
+#[ignore = "run inside a network namespace by a_local_interface_address_is_local_in_a_namespace_of_its_own"]
+async fn inside_a_namespace_with_192_0_2_10() {
+    let ip = std::env::var(NAMESPACE_ADDRESS)
+        .expect("run by the namespace test, which sets the address");
+    let dir = tempfile::tempdir().expect("tempdir");
+    let (listener, ca) = tls_listener(&format!("{ip}:0"), dir.path()).await;
+    let endpoint = format!("{ip}:{}", port(&listener));
+    let server = serve_echo(listener);
+    let address = resolve(&endpoint).await;
+    assert!(
+        address.is_local(),
+        "{address} is an address of this machine's lo"
+    );
+    let tls = client_tls(&endpoint, Some(&ca), Some("localhost"), false);
+    assert_eq!(ping(&address, &tls).await.expect("ping"), b"ping");
+    // The next address is on no interface: not local (checked by binding; nothing is sent).
+    let other: std::net::SocketAddr = "192.0.2.11:80".parse().expect("address");
+    assert!(!Address::Tcp(other).is_local());
+    server.abort();
+}
