@@ -48,7 +48,18 @@ Examples:
   curl -v -H 'Connection: Upgrade' -H 'Upgrade: echo' http://127.0.0.1:8080/
   hijack-harness serve --listen 127.0.0.1:9000 --protocol raw   # what a CONNECT tunnel reaches
 
-Runs until Ctrl-C.";
+  # A Unix socket, as Docker's daemon listens (docker -H unix:///tmp/hh.sock ...).
+  hijack-harness serve --listen unix:/tmp/hh.sock --protocol docker
+
+  # TLS with a throw-away certificate; the CA to trust is written to --ca-out.
+  hijack-harness serve --listen 127.0.0.1:8443 --protocol websocket --tls --ca-out /tmp/hh-ca.pem
+  curl --cacert /tmp/hh-ca.pem https://localhost:8443/
+
+Bad input is answered, then the connection is closed gracefully (FIN, then the
+client's input is read and dropped for --linger ms, so no reset destroys the
+answer): 400 for a malformed head or chunk size, 431 for a head over 64 KiB or
+with too many fields, 408 for a head not done within --head-timeout ms, and 503
+past --max-connections. Runs until Ctrl-C.";
 
 /// Fuzzing and conformance harness for HTTP/1.1 connection hijacking
 /// (upgrade/101, CONNECT, Go's Hijacker, Docker attach).
@@ -74,14 +85,7 @@ pub enum Command {
     },
     /// Serve the reference echo server on ADDR, for testing clients and proxies by hand.
     #[command(after_long_help = SERVE_EXAMPLES)]
-    Serve {
-        /// Where to listen (loopback only), e.g. 127.0.0.1:8080.
-        #[arg(long, value_name = "ADDR")]
-        listen: String,
-        /// What to speak after the upgrade.
-        #[arg(long, value_enum, default_value_t = ServeProtocol::Echo)]
-        protocol: ServeProtocol,
-    },
+    Serve(ServeArgs),
     /// The property-based self-check over the in-memory wire: the reference must
     /// pass and every mutant must be caught.
     SelfCheck {
@@ -109,6 +113,38 @@ pub enum Command {
         #[arg(long, value_name = "FILE")]
         pcap: Option<PathBuf>,
     },
+}
+
+/// Arguments of `serve`.
+#[derive(clap::Args, Debug)]
+pub struct ServeArgs {
+    /// Where to listen: HOST:PORT, [IPv6]:PORT, unix:PATH or unix://PATH.
+    #[arg(long, value_name = "ADDR")]
+    pub listen: String,
+    /// What to speak after the upgrade.
+    #[arg(long, value_enum, default_value_t = ServeProtocol::Echo)]
+    pub protocol: ServeProtocol,
+    /// Speak TLS; with no --tls-cert, on a throw-away certificate whose CA is written to --ca-out.
+    #[arg(long)]
+    pub tls: bool,
+    /// The certificate chain to serve (PEM); implies --tls.
+    #[arg(long, value_name = "FILE", requires = "tls_key")]
+    pub tls_cert: Option<PathBuf>,
+    /// The private key of --tls-cert (PEM).
+    #[arg(long, value_name = "FILE", requires = "tls_cert")]
+    pub tls_key: Option<PathBuf>,
+    /// Where to write the throw-away CA certificate (default: a file in the temporary directory).
+    #[arg(long, value_name = "FILE", conflicts_with = "tls_cert")]
+    pub ca_out: Option<PathBuf>,
+    /// The most connections served at once; as many more are answered 503.
+    #[arg(long, value_name = "N", default_value_t = 256)]
+    pub max_connections: usize,
+    /// How long a request head (and a TLS handshake) may take before a 408, in ms.
+    #[arg(long, value_name = "MS", default_value_t = 10_000)]
+    pub head_timeout: u64,
+    /// How long a graceful close waits for the client's FIN, in ms.
+    #[arg(long, value_name = "MS", default_value_t = 500)]
+    pub linger: u64,
 }
 
 /// A black-box server protocol.

@@ -248,6 +248,43 @@ impl<IO: AsyncRead + AsyncWrite + Unpin> BufferedConn<IO> {
         Ok(())
     }
 
+    /// Reads and drops the peer's input so that closing the socket afterwards
+    /// does not turn unread bytes into a reset (RFC 9112 §9.6: a server "continues
+    /// to read from the connection until it receives a corresponding close by
+    /// the client"). With `linger`, until the peer's EOF or for at most that
+    /// long (needs a tokio timer); without, only what has already arrived, at
+    /// most 256 KiB, never waiting.
+    pub async fn discard_input(&mut self, linger: Option<std::time::Duration>) {
+        self.read_buf.clear();
+        let mut scratch = [0u8; 4096];
+        match linger {
+            Some(limit) => {
+                let deadline = tokio::time::Instant::now() + limit;
+                while let Ok(Ok(1..)) =
+                    tokio::time::timeout_at(deadline, self.io.read(&mut scratch)).await
+                {
+                }
+            }
+            None => {
+                for _ in 0..64 {
+                    let mut buf = tokio::io::ReadBuf::new(&mut scratch);
+                    let got = std::future::poll_fn(|cx| {
+                        match std::pin::Pin::new(&mut self.io).poll_read(cx, &mut buf) {
+                            std::task::Poll::Ready(Ok(())) => {
+                                std::task::Poll::Ready(!buf.filled().is_empty())
+                            }
+                            _ => std::task::Poll::Ready(false),
+                        }
+                    })
+                    .await;
+                    if !got {
+                        return;
+                    }
+                }
+            }
+        }
+    }
+
     /// Writes the write buffer to the transport and flushes it.
     pub async fn flush(&mut self) -> Result<()> {
         self.io.write_all(&self.write_buf).await?;

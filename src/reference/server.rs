@@ -35,6 +35,8 @@ pub struct ServerConn<IO> {
     connect: bool,
     /// The status of the last final response written, if any.
     answered: Option<u16>,
+    /// How long a close waits for the client's input to end; see [`ServerConn::set_linger`].
+    linger: Option<std::time::Duration>,
 }
 
 impl<IO: AsyncRead + AsyncWrite + Unpin> ServerConn<IO> {
@@ -44,7 +46,19 @@ impl<IO: AsyncRead + AsyncWrite + Unpin> ServerConn<IO> {
             conn: BufferedConn::new(io, config),
             connect: false,
             answered: None,
+            linger: None,
         }
+    }
+
+    /// How long [`ServerConn::close`] (and so [`ServerConn::reject`]) keeps
+    /// reading and dropping the client's input after shutting down the write
+    /// side, waiting for the client's FIN. `None` (the default, which needs no
+    /// timer, as the lockstep in-memory wire requires) drops only what has
+    /// already arrived. A server on a real network should set it: a client
+    /// still sending when the socket closes gets a reset, which can destroy the
+    /// answer before it reads it. `serve` uses 500 ms, Go's `rstAvoidanceDelay`.
+    pub fn set_linger(&mut self, linger: Option<std::time::Duration>) {
+        self.linger = linger;
     }
 
     /// Reads the next request, head and body. `None` when the client closed between requests.
@@ -110,9 +124,10 @@ impl<IO: AsyncRead + AsyncWrite + Unpin> ServerConn<IO> {
     }
 
     /// Answers a request that could not be read with the matching status (`400`,
-    /// `408`, `431`) and `Connection: close`, then shuts the connection down: a
-    /// client that sent a broken or endless head learns why, and the server keeps
-    /// nothing of it. Errors that are not the client's (i/o) get no answer.
+    /// `408`, `431`) and `Connection: close`, then closes gracefully (see
+    /// [`ServerConn::close`]): a client that sent a broken or endless head
+    /// learns why, and the server keeps nothing of it. Errors that are not the
+    /// client's (i/o) get no answer.
     pub async fn reject(&mut self, error: &Error) -> Result<()> {
         if let Some((status, reason)) = error.status() {
             let head = ResponseHead {
@@ -124,10 +139,20 @@ impl<IO: AsyncRead + AsyncWrite + Unpin> ServerConn<IO> {
                 ],
             };
             self.conn.buffer_write(&head.to_bytes());
-            self.conn.flush().await?;
         }
+        self.close().await
+    }
+
+    /// Closes the connection gracefully, as Go's `closeWriteAndWait` does:
+    /// sends what is buffered, shuts the write side down (FIN), then reads and
+    /// drops the client's input until its FIN or the linger passes, so that the
+    /// final close does not reset a connection whose last answer the client
+    /// has not read yet.
+    pub async fn close(&mut self) -> Result<()> {
+        self.conn.flush().await?;
         use tokio::io::AsyncWriteExt;
         self.conn.get_mut().shutdown().await?;
+        self.conn.discard_input(self.linger).await;
         Ok(())
     }
 
@@ -219,6 +244,53 @@ mod tests {
         .await;
         assert!(matches!(error, Error::Malformed { .. }), "{error}");
         assert!(answer.starts_with("HTTP/1.1 400 "), "{answer}");
+    }
+
+    /// The graceful close: after the answer and its FIN, input the client
+    /// keeps sending is read and dropped until the client's own FIN, so the
+    /// connection is not closed with unread bytes (which TCP turns into a reset).
+    #[tokio::test(start_paused = true)]
+    async fn reject_drains_input_until_the_client_closes() {
+        let (mut client, server) = duplex(64);
+        let mut conn = ServerConn::new(server, Config::default());
+        conn.set_linger(Some(Duration::from_secs(5)));
+        let rejecting = tokio::spawn(async move {
+            client.write_all(b"\0\0\0\r\n\r\n").await.unwrap();
+            let mut answer = [0u8; 12];
+            client.read_exact(&mut answer).await.unwrap();
+            // The client goes on sending: 4 KiB through a 64-byte pipe, which
+            // only completes if the server keeps reading after its answer.
+            client.write_all(&[b'x'; 4096]).await.unwrap();
+            client.shutdown().await.unwrap();
+            answer
+        });
+        let error = conn.read_request().await.expect_err("a head of NUL bytes");
+        let started = tokio::time::Instant::now();
+        conn.reject(&error).await.unwrap();
+        // Closing now breaks the client's pipe unless it has sent everything.
+        drop(conn);
+        assert_eq!(&rejecting.await.unwrap(), b"HTTP/1.1 400");
+        assert!(
+            started.elapsed() < Duration::from_secs(5),
+            "the drain ends at the client's FIN, not at the linger"
+        );
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn the_drain_is_bounded_by_the_linger() {
+        let (mut client, server) = duplex(1024);
+        let mut conn = ServerConn::new(server, Config::default());
+        conn.set_linger(Some(Duration::from_millis(500)));
+        client
+            .write_all(b"GET / HTTP/1.1\r\nBad Header\r\n\r\n")
+            .await
+            .unwrap();
+        let error = conn.read_request().await.expect_err("malformed");
+        let started = tokio::time::Instant::now();
+        // The client never closes: the server gives up after the linger.
+        conn.reject(&error).await.unwrap();
+        assert_eq!(started.elapsed(), Duration::from_millis(500));
+        drop(client);
     }
 
     #[tokio::test(start_paused = true)]

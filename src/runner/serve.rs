@@ -1,38 +1,185 @@
 //! The reference echo servers, for testing clients and proxies by hand and as
 //! the upstream of a proxy under test: `echo`, `docker` and `websocket` over
-//! HTTP/1.1 with the reference hand-over, and a raw TCP echo (what a `CONNECT`
-//! tunnel reaches).
+//! HTTP/1.1 with the reference hand-over, and a raw echo (what a `CONNECT`
+//! tunnel reaches); over TCP or a Unix socket, with TLS or without.
+//!
+//! A server people poke at by hand meets bad input, so every connection is
+//! served through the reference [`ServerConn`] and its `reject`: `400` for a
+//! malformed head or chunk size, `431` for a head over the limit or with too
+//! many fields, `408` for a head that does not end within
+//! [`ServeOptions::head_timeout`]; connections past
+//! [`ServeOptions::max_connections`] get `503`. Every such answer is followed
+//! by a graceful close ([`ServerConn::close`]: FIN, then the client's input is
+//! read and dropped for up to [`ServeOptions::linger`]), so the status reaches
+//! a client that is still sending instead of being destroyed by a reset.
 
+use std::future::Future;
 use std::io;
+use std::sync::Arc;
+use std::time::Duration;
 
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
-use tokio::net::{TcpListener, TcpStream};
+use tokio::net::TcpListener;
+use tokio::sync::Semaphore;
+use tokio::task::JoinSet;
 
 use crate::reference::head::{self, Header, ResponseHead};
 use crate::reference::{Config, ServerConn};
 use crate::suite::Proto;
+use crate::wire::transport::{Accepted, Listener, TransportError};
 
 use super::websocket;
 
 const READ_SIZE: usize = 16 * 1024;
 
-/// Accepts connections on `listener` forever, serving each with the reference
-/// echo server for `protocol` (`Connect` means a raw TCP echo).
-pub async fn serve(listener: TcpListener, protocol: Proto) -> io::Result<()> {
-    loop {
-        let (stream, peer) = listener.accept().await?;
-        // Best effort: a peer that already left is not the server's problem.
-        let _ = stream.set_nodelay(true);
-        tokio::spawn(async move {
-            let result = match protocol {
-                Proto::Connect => raw_echo(stream).await.map_err(|e| e.to_string()),
-                _ => serve_conn(stream, protocol).await,
-            };
-            if let Err(e) = result {
-                tracing::debug!(%peer, error = %e, "connection ended with an error");
-            }
-        });
+/// How `serve` serves.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ServeOptions {
+    /// What to speak (`Connect` is the raw echo).
+    pub protocol: Proto,
+    /// The most connections served at once; as many again are answered `503`,
+    /// and any beyond that are closed unanswered.
+    pub max_connections: usize,
+    /// How long a request head (and a TLS handshake) may take: `408` after it.
+    pub head_timeout: Duration,
+    /// How long a graceful close waits for the client's FIN.
+    pub linger: Duration,
+}
+
+impl ServeOptions {
+    /// The defaults for `protocol`: 256 connections, a 10 s head timeout, and
+    /// a 500 ms linger (Go's `rstAvoidanceDelay`).
+    pub fn new(protocol: Proto) -> Self {
+        ServeOptions {
+            protocol,
+            max_connections: 256,
+            head_timeout: Duration::from_secs(10),
+            linger: Duration::from_millis(500),
+        }
     }
+
+    /// The most a final answer and its graceful close may take: a client that
+    /// reads nothing cannot hold the connection by filling its buffers.
+    fn closing_limit(&self) -> Duration {
+        self.head_timeout + self.linger
+    }
+
+    fn config(&self) -> Config {
+        Config {
+            head_timeout: Some(self.head_timeout),
+            ..Config::default()
+        }
+    }
+}
+
+/// Accepts connections on `listener` forever, serving each with the reference
+/// echo server for `protocol` (`Connect` means a raw echo), with the default
+/// [`ServeOptions`].
+pub async fn serve(listener: TcpListener, protocol: Proto) -> io::Result<()> {
+    let listener = Listener::from_tcp(listener, None)?;
+    serve_until(
+        listener,
+        ServeOptions::new(protocol),
+        std::future::pending(),
+    )
+    .await
+    .map_err(io::Error::other)
+}
+
+/// Serves `listener` until `stop` completes, then stops accepting, gives the
+/// open connections [`ServeOptions::linger`] to finish, and ends the rest.
+/// The listener is dropped before it returns (a Unix socket's file with it).
+pub async fn serve_until(
+    listener: Listener,
+    options: ServeOptions,
+    stop: impl Future<Output = ()>,
+) -> Result<(), TransportError> {
+    let options = Arc::new(options);
+    let serving = Arc::new(Semaphore::new(options.max_connections.max(1)));
+    let refusing = Arc::new(Semaphore::new(options.max_connections.max(1)));
+    let mut tasks = JoinSet::new();
+    let mut stop = std::pin::pin!(stop);
+    loop {
+        let accepted = tokio::select! {
+            () = &mut stop => break,
+            Some(_) = tasks.join_next(), if !tasks.is_empty() => continue,
+            accepted = listener.accept() => accepted,
+        };
+        let accepted = match accepted {
+            Ok(accepted) => accepted,
+            Err(e) => {
+                // Out of file descriptors, or a peer that left during accept:
+                // the server goes on after a breath, as Go's does.
+                tracing::warn!(error = %e, "accept failed");
+                tokio::time::sleep(Duration::from_millis(50)).await;
+                continue;
+            }
+        };
+        let options = options.clone();
+        if let Ok(permit) = serving.clone().try_acquire_owned() {
+            tasks.spawn(async move {
+                connection(accepted, &options).await;
+                drop(permit);
+            });
+        } else if let Ok(permit) = refusing.clone().try_acquire_owned() {
+            tasks.spawn(async move {
+                over_capacity(accepted, &options).await;
+                drop(permit);
+            });
+        } else {
+            tracing::debug!(
+                peer = accepted.peer(),
+                "far over capacity: closed unanswered"
+            );
+        }
+    }
+    drop(listener);
+    let grace = options.linger;
+    let _ = tokio::time::timeout(grace, async { while tasks.join_next().await.is_some() {} }).await;
+    tasks.shutdown().await;
+    Ok(())
+}
+
+/// Serves one accepted connection to its end.
+async fn connection(accepted: Accepted, options: &ServeOptions) {
+    let peer = accepted.peer().to_string();
+    let stream = match accepted.establish(options.head_timeout).await {
+        Ok(stream) => stream,
+        Err(e) => {
+            tracing::debug!(%peer, error = %e, "no connection");
+            return;
+        }
+    };
+    let result = match options.protocol {
+        Proto::Connect => raw_echo(stream).await.map_err(|e| e.to_string()),
+        _ => serve_conn(stream, options).await,
+    };
+    if let Err(e) = result {
+        tracing::debug!(%peer, error = %e, "connection ended with an error");
+    }
+}
+
+/// Answers `503` to a connection the server has no room for, and closes it
+/// gracefully; the raw echo, which has no HTTP to answer with, just closes.
+async fn over_capacity(accepted: Accepted, options: &ServeOptions) {
+    let Ok(stream) = accepted.establish(options.head_timeout).await else {
+        return;
+    };
+    if options.protocol == Proto::Connect {
+        return;
+    }
+    let mut conn = ServerConn::new(stream, options.config());
+    conn.set_linger(Some(options.linger));
+    let answer = response(
+        503,
+        "Service Unavailable",
+        vec![
+            Header::new("Connection", "close"),
+            Header::new("Retry-After", "1"),
+        ],
+    );
+    conn.write_response(&answer, b"too many connections\n");
+    let _ = tokio::time::timeout(options.closing_limit(), conn.close()).await;
 }
 
 fn response(status: u16, reason: &str, headers: Vec<Header>) -> ResponseHead {
@@ -44,12 +191,26 @@ fn response(status: u16, reason: &str, headers: Vec<Header>) -> ResponseHead {
 }
 
 /// Serves one HTTP/1.1 connection: switches on the protocol's upgrade, answers
-/// `426` to any other upgrade and `200` to plain requests (keep-alive).
-pub async fn serve_conn(stream: TcpStream, protocol: Proto) -> Result<(), String> {
-    let mut conn = ServerConn::new(stream, Config::default());
+/// `426` to any other upgrade and `200` to plain requests (keep-alive), and a
+/// request it cannot read with `reject`'s status and a graceful close.
+pub async fn serve_conn<S: AsyncRead + AsyncWrite + Unpin>(
+    stream: S,
+    options: &ServeOptions,
+) -> Result<(), String> {
+    let protocol = options.protocol;
+    let mut conn = ServerConn::new(stream, options.config());
+    conn.set_linger(Some(options.linger));
     loop {
-        let Some(request) = conn.read_request().await.map_err(|e| e.to_string())? else {
-            return Ok(());
+        let request = match conn.read_request().await {
+            Ok(Some(request)) => request,
+            Ok(None) => {
+                let _ = tokio::time::timeout(options.closing_limit(), conn.close()).await;
+                return Ok(());
+            }
+            Err(e) => {
+                let _ = tokio::time::timeout(options.closing_limit(), conn.reject(&e)).await;
+                return Err(e.to_string());
+            }
         };
         let head = &request.head;
         if head::has_token(&head.headers, "expect", "100-continue") {

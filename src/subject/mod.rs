@@ -18,8 +18,6 @@ use std::future::Future;
 use std::io;
 use std::pin::Pin;
 
-use tokio::io::{AsyncRead, AsyncWrite};
-
 use crate::scenario::Scenario;
 
 pub mod app;
@@ -29,12 +27,8 @@ pub mod reference;
 
 pub use app::{AppRecord, ClientApp, HandOver, Reply, ServerHandler};
 
-/// A transport: anything that reads and writes like a socket.
-pub trait Io: AsyncRead + AsyncWrite + Send + Unpin {}
-impl<T: AsyncRead + AsyncWrite + Send + Unpin> Io for T {}
-
-/// A boxed transport, so one subject serves the in-memory wire and TCP alike.
-pub type BoxIo = Box<dyn Io>;
+/// The transport a subject is given: see [`crate::wire::transport`].
+pub use crate::wire::transport::{BoxIo, Io};
 
 /// A boxed future, for object-safe async trait methods.
 pub type BoxFuture<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;

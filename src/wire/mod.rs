@@ -6,5 +6,6 @@ pub mod pcap;
 pub mod tcp;
 pub mod text;
 pub mod trace;
+pub mod transport;
 
 pub use trace::{Closing, Direction, Event, Recorder, Side, Trace};

@@ -336,6 +336,8 @@ pub struct Paced<S> {
     cuts: VecDeque<usize>,
     written: usize,
     pause: Duration,
+    /// A cut was reached and the bytes before it are not yet flushed.
+    flushing: bool,
     sleeping: Option<Pin<Box<Sleep>>>,
 }
 
@@ -349,6 +351,7 @@ impl<S> Paced<S> {
             cuts: cuts.into_iter().filter(|&c| c > 0).collect(),
             written: 0,
             pause,
+            flushing: false,
             sleeping: None,
         }
     }
@@ -369,6 +372,27 @@ impl<S: AsyncRead + Unpin> AsyncRead for Paced<S> {
     }
 }
 
+impl<S: AsyncWrite + Unpin> Paced<S> {
+    /// Finishes the last cut: flushes what was written before it, then pauses.
+    ///
+    /// Over TCP the flush is a no-op. Over TLS it is what sends the record that
+    /// the bytes before the cut became, should the socket not have taken all of
+    /// it at once: without it the record would wait out the pause in the TLS
+    /// layer and leave together with the next one.
+    fn poll_cut(&mut self, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        if self.flushing {
+            std::task::ready!(Pin::new(&mut self.inner).poll_flush(cx))?;
+            self.flushing = false;
+            self.sleeping = Some(Box::pin(tokio::time::sleep(self.pause)));
+        }
+        if let Some(sleep) = self.sleeping.as_mut() {
+            std::task::ready!(sleep.as_mut().poll(cx));
+            self.sleeping = None;
+        }
+        Poll::Ready(Ok(()))
+    }
+}
+
 impl<S: AsyncWrite + Unpin> AsyncWrite for Paced<S> {
     fn poll_write(
         mut self: Pin<&mut Self>,
@@ -376,10 +400,7 @@ impl<S: AsyncWrite + Unpin> AsyncWrite for Paced<S> {
         data: &[u8],
     ) -> Poll<io::Result<usize>> {
         let this = &mut *self;
-        if let Some(sleep) = this.sleeping.as_mut() {
-            std::task::ready!(sleep.as_mut().poll(cx));
-            this.sleeping = None;
-        }
+        std::task::ready!(this.poll_cut(cx))?;
         let limit = match this.cuts.front() {
             Some(&cut) => cut.saturating_sub(this.written).min(data.len()),
             None => data.len(),
@@ -388,8 +409,11 @@ impl<S: AsyncWrite + Unpin> AsyncWrite for Paced<S> {
         this.written += n;
         if this.cuts.front() == Some(&this.written) {
             this.cuts.pop_front();
-            // Flushing a TcpStream is a no-op; the pause is what separates the segments.
-            this.sleeping = Some(Box::pin(tokio::time::sleep(this.pause)));
+            this.flushing = true;
+            // Start the flush and the pause now: the writer's next call may be
+            // a read that waits for the answer to these very bytes. A failed
+            // flush shows on the next write.
+            let _ = this.poll_cut(cx);
         }
         Poll::Ready(Ok(n))
     }
@@ -400,10 +424,7 @@ impl<S: AsyncWrite + Unpin> AsyncWrite for Paced<S> {
 
     fn poll_shutdown(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
         let this = &mut *self;
-        if let Some(sleep) = this.sleeping.as_mut() {
-            std::task::ready!(sleep.as_mut().poll(cx));
-            this.sleeping = None;
-        }
+        std::task::ready!(this.poll_cut(cx))?;
         Pin::new(&mut this.inner).poll_shutdown(cx)
     }
 }
@@ -490,6 +511,23 @@ mod tests {
             .collect();
         assert_eq!(segments, [&b"abc"[..], &b"defgh"[..]]);
         assert!(trace.fin(Direction::ClientToServer).is_some());
+    }
+
+    /// A layer that holds what it is given until it is flushed, as TLS does
+    /// when the socket takes only part of a record: the bytes before a cut must
+    /// leave at the cut, not wait for the next write, which may never come if
+    /// the writer now waits for the answer to them.
+    #[tokio::test]
+    async fn a_cut_flushes_a_buffering_layer_before_the_pause() {
+        let (near, mut far) = tokio::io::duplex(1024);
+        let mut paced = Paced::new(tokio::io::BufWriter::new(near), vec![3], CUT_PAUSE);
+        paced.write_all(b"abc").await.expect("write");
+        let mut got = [0u8; 3];
+        tokio::time::timeout(Duration::from_secs(2), far.read_exact(&mut got))
+            .await
+            .expect("the bytes before the cut were flushed at the cut")
+            .expect("read");
+        assert_eq!(&got, b"abc");
     }
 
     #[tokio::test]

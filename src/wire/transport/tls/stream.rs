@@ -1,0 +1,95 @@
+//! A TLS stream that writes like a socket: what `poll_write` accepted is on
+//! the socket when it returns, as with TCP, so pacing holds on top of TLS.
+//!
+//! tokio-rustls 0.26 (`common/mod.rs`, `Stream::poll_write`) hands the bytes
+//! to rustls, which encrypts them at once into records of at most 16 KiB of
+//! plaintext (`send_appdata_encrypt`, one record per fragment), then writes
+//! every pending record to the socket in one vectored write
+//! (`ChunkVecBuffer::write_to`). So one write of at most 16 KiB is one record
+//! and, on a socket with `TCP_NODELAY`, one segment. But when the socket takes
+//! only part of them it still returns `Ok(n)` with the rest held in rustls,
+//! and only a later `poll_write`, `poll_flush` or `poll_shutdown` sends it: a
+//! paced writer sleeping at a cut would then send the held record *together*
+//! with the next one, and a reader waiting for an answer to it would wait
+//! forever. [`TlsIo`] closes both holes: a write first finishes sending what
+//! an earlier one left, and a read pushes held records out before it waits.
+//!
+//! A peer that closes TCP without TLS's `close_notify` (many servers do) is
+//! read as EOF, not as an error: the harness judges the bytes, not the close.
+
+use std::io;
+use std::pin::Pin;
+use std::task::{Context, Poll, ready};
+
+use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
+use tokio_rustls::TlsStream;
+
+/// A TLS stream, client or server side, whose writes reach the socket.
+#[derive(Debug)]
+pub struct TlsIo<S> {
+    inner: TlsStream<S>,
+}
+
+impl<S> TlsIo<S> {
+    /// Wraps an established TLS stream.
+    pub fn new(inner: TlsStream<S>) -> Self {
+        TlsIo { inner }
+    }
+
+    /// Whether rustls holds encrypted records the socket has not taken yet.
+    fn holds_output(&self) -> bool {
+        match &self.inner {
+            TlsStream::Client(s) => s.get_ref().1.wants_write(),
+            TlsStream::Server(s) => s.get_ref().1.wants_write(),
+        }
+    }
+}
+
+impl<S: AsyncRead + AsyncWrite + Unpin> AsyncRead for TlsIo<S> {
+    fn poll_read(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &mut ReadBuf<'_>,
+    ) -> Poll<io::Result<()>> {
+        if self.holds_output()
+            && let Poll::Ready(Err(e)) = Pin::new(&mut self.inner).poll_flush(cx)
+        {
+            return Poll::Ready(Err(e));
+        }
+        match ready!(Pin::new(&mut self.inner).poll_read(cx, buf)) {
+            Err(e) if e.kind() == io::ErrorKind::UnexpectedEof => {
+                tracing::debug!("the TLS peer closed without close_notify; read as EOF");
+                Poll::Ready(Ok(()))
+            }
+            other => Poll::Ready(other),
+        }
+    }
+}
+
+impl<S: AsyncRead + AsyncWrite + Unpin> AsyncWrite for TlsIo<S> {
+    fn poll_write(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        data: &[u8],
+    ) -> Poll<io::Result<usize>> {
+        if self.holds_output() {
+            ready!(Pin::new(&mut self.inner).poll_flush(cx))?;
+        }
+        let n = ready!(Pin::new(&mut self.inner).poll_write(cx, data))?;
+        if self.holds_output() {
+            // The bytes are accepted; a failure to send them shows on the next call.
+            let _ = Pin::new(&mut self.inner).poll_flush(cx);
+        }
+        Poll::Ready(Ok(n))
+    }
+
+    fn poll_flush(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        Pin::new(&mut self.inner).poll_flush(cx)
+    }
+
+    /// Sends `close_notify`, then shuts the socket's write half down: a TLS
+    /// half-close, after which reading still works (RFC 8446 §6.1).
+    fn poll_shutdown(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        Pin::new(&mut self.inner).poll_shutdown(cx)
+    }
+}
