@@ -21,6 +21,8 @@ use crate::check::{self, Run};
 use crate::scenario::{self, Scenario};
 use crate::subject::{ClientSubject, ServerSubject};
 
+pub mod websocket;
+
 /// How a property check runs.
 #[derive(Debug, Clone)]
 pub struct Config {
