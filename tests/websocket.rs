@@ -7,9 +7,7 @@ use hijack_harness::check::websocket::{WsRun, run_client, run_server};
 use hijack_harness::oracle::websocket::{Level, WsPoint};
 use hijack_harness::properties::Config;
 use hijack_harness::properties::websocket::{WsStats, check_client, check_drawn, check_server};
-use hijack_harness::scenario::websocket::{
-    Control, ControlSpec, Kind, MessageSpec, WsScenario, ws_scenario,
-};
+use hijack_harness::scenario::websocket::{WsScenario, named, ws_scenario};
 use hijack_harness::subject::websocket::actix::{ActixServer, AwcClient};
 use hijack_harness::subject::websocket::mutants::WsMutant;
 use hijack_harness::subject::websocket::soketto::{SokettoClient, SokettoServer, known_finding};
@@ -30,36 +28,12 @@ fn report(name: &str, result: Result<WsStats, Box<impl std::fmt::Display>>) {
     }
 }
 
-/// A fragmented binary message (`splits` cut points) with `controls` in it.
-fn message(len: usize, splits: Vec<u32>, controls: Vec<ControlSpec>) -> MessageSpec {
-    MessageSpec {
-        kind: Kind::Binary,
-        len,
-        splits,
-        controls,
-    }
-}
-
-/// Two messages, the first of them written with the handshake.
 fn early_case() -> WsScenario {
-    WsScenario {
-        messages: vec![message(4, vec![], vec![]), message(3, vec![], vec![])],
-        early: 1,
-        ..WsScenario::basic()
-    }
+    named::early()
 }
 
-/// One message in two fragments with a pong between them.
 fn pong_between_fragments() -> WsScenario {
-    let pong = ControlSpec {
-        kind: Control::Pong,
-        len: 0,
-        before: 1,
-    };
-    WsScenario {
-        messages: vec![message(2, vec![1], vec![pong])],
-        ..WsScenario::basic()
-    }
+    named::pong_between_fragments()
 }
 
 fn must(run: &WsRun, point: WsPoint, words: &[&str]) {

@@ -23,6 +23,7 @@ use proptest::prelude::*;
 use crate::websocket::{Frame, Masks, OpCode, key_from_seed};
 
 pub mod encoding;
+pub mod named;
 
 /// The request target the scripted client asks for, and client subjects request.
 pub const PATH: &str = "/ws";
@@ -378,6 +379,7 @@ pub fn ws_scenario() -> impl Strategy<Value = WsScenario> {
 mod tests {
     use super::*;
     use crate::websocket::{decode_all, messages};
+    use proptest::strategy::ValueTree;
 
     #[test]
     fn peer_frames_decode_to_the_scenario_messages() {

@@ -10,7 +10,7 @@
 //!
 //! ```text
 //! seed u64 | flags (1 close, 2 head cut) | early u8 | [head_cut u16] | greeting u16
-//! | cuts (count % 8, then u32 each) | messages (count % 8, then each:
+//! | cuts (count % 32, then u32 each) | messages (count % 8, then each:
 //!   kind (1 text) | len u32 % (MAX_MESSAGE + 1) | splits (count % 8, u32 each)
 //!   | controls (count % 8, then each: kind (1 pong) | len % 126 | before))
 //! ```
@@ -19,8 +19,10 @@ use arbitrary::{Arbitrary, Unstructured};
 
 use super::{Control, ControlSpec, Kind, MAX_CONTROL, MAX_MESSAGE, MessageSpec, WsScenario};
 
-/// Most items of one list the format carries.
+/// Most items of one list the format carries (messages, splits, controls).
 const MAX_ITEMS: usize = 8;
+/// Most cuts it carries: enough to cut a small case at every byte.
+const MAX_CUTS: usize = 32;
 
 /// Why a scenario has no byte form.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -43,8 +45,8 @@ impl Reader<'_> {
         std::array::from_fn(|_| self.byte())
     }
 
-    fn count(&mut self) -> usize {
-        usize::from(self.byte()) % MAX_ITEMS
+    fn count(&mut self, max: usize) -> usize {
+        usize::from(self.byte()) % max
     }
 }
 
@@ -56,8 +58,10 @@ pub fn decode(data: &[u8]) -> WsScenario {
     let early = r.byte();
     let head_cut = (flags & 2 != 0).then(|| u16::from_le_bytes(r.le()));
     let greeting = u16::from_le_bytes(r.le());
-    let cuts = (0..r.count()).map(|_| u32::from_le_bytes(r.le())).collect();
-    let messages = (0..r.count())
+    let cuts = (0..r.count(MAX_CUTS))
+        .map(|_| u32::from_le_bytes(r.le()))
+        .collect();
+    let messages = (0..r.count(MAX_ITEMS))
         .map(|_| {
             let kind = if r.byte() & 1 != 0 {
                 Kind::Text
@@ -65,8 +69,10 @@ pub fn decode(data: &[u8]) -> WsScenario {
                 Kind::Binary
             };
             let len = u32::from_le_bytes(r.le()) as usize % (MAX_MESSAGE + 1);
-            let splits = (0..r.count()).map(|_| u32::from_le_bytes(r.le())).collect();
-            let controls = (0..r.count())
+            let splits = (0..r.count(MAX_ITEMS))
+                .map(|_| u32::from_le_bytes(r.le()))
+                .collect();
+            let controls = (0..r.count(MAX_ITEMS))
                 .map(|_| ControlSpec {
                     kind: if r.byte() & 1 != 0 {
                         Control::Pong
@@ -96,9 +102,9 @@ pub fn decode(data: &[u8]) -> WsScenario {
     }
 }
 
-fn count(out: &mut Vec<u8>, n: usize) -> Result<(), EncodeError> {
-    if n >= MAX_ITEMS {
-        return Err(EncodeError("a list longer than 7 items"));
+fn count(out: &mut Vec<u8>, n: usize, max: usize) -> Result<(), EncodeError> {
+    if n >= max {
+        return Err(EncodeError("a list longer than the format carries"));
     }
     out.push(n as u8);
     Ok(())
@@ -114,22 +120,22 @@ pub fn encode(s: &WsScenario) -> Result<Vec<u8>, EncodeError> {
         out.extend_from_slice(&c.to_le_bytes());
     }
     out.extend_from_slice(&s.greeting.to_le_bytes());
-    count(&mut out, s.cuts.len())?;
+    count(&mut out, s.cuts.len(), MAX_CUTS)?;
     for c in &s.cuts {
         out.extend_from_slice(&c.to_le_bytes());
     }
-    count(&mut out, s.messages.len())?;
+    count(&mut out, s.messages.len(), MAX_ITEMS)?;
     for m in &s.messages {
         out.push(u8::from(m.kind == Kind::Text));
         if m.len > MAX_MESSAGE {
             return Err(EncodeError("a message longer than MAX_MESSAGE"));
         }
         out.extend_from_slice(&(m.len as u32).to_le_bytes());
-        count(&mut out, m.splits.len())?;
+        count(&mut out, m.splits.len(), MAX_ITEMS)?;
         for sp in &m.splits {
             out.extend_from_slice(&sp.to_le_bytes());
         }
-        count(&mut out, m.controls.len())?;
+        count(&mut out, m.controls.len(), MAX_ITEMS)?;
         for c in &m.controls {
             if usize::from(c.len) > MAX_CONTROL {
                 return Err(EncodeError("a control payload over 125 bytes"));
