@@ -132,6 +132,7 @@ fn awc_client() {
 #[test]
 fn mutant_dropping_the_handshake_tail_is_caught() {
     let run = run_client(&WsMutant::DropsHandshakeTail, &early_case());
+    eprintln!("{run}");
     assert!(!run.passed(), "{run}");
     must(
         &run,
@@ -157,6 +158,7 @@ fn mutant_dropping_the_handshake_tail_is_caught() {
 #[test]
 fn mutant_delivering_a_message_twice_is_caught() {
     let run = run_server(&WsMutant::DeliversTwice, &WsScenario::basic());
+    eprintln!("{run}");
     must(
         &run,
         WsPoint::Delivery,
@@ -185,6 +187,7 @@ fn finding_soketto_pong_between_fragments_loses_the_message() {
         Some("soketto_pong_between_fragments_loses_the_message")
     );
     let server = run_server(&SokettoServer, &s);
+    eprintln!("{server}");
     must(
         &server,
         WsPoint::Delivery,
@@ -249,6 +252,7 @@ async fn soketto_pong_between_fragments_minimal_reproduction() {
 #[test]
 fn tungstenite_server_refuses_frames_sent_with_the_request() {
     let run = run_server(&TungsteniteServer::default(), &early_case());
+    eprintln!("{run}");
     assert!(run.passed() && !run.verdict.strict(), "{run}");
     assert!(
         run.verdict.breaks(WsPoint::Handshake, Level::Should),
@@ -267,6 +271,7 @@ fn tungstenite_server_refuses_frames_sent_with_the_request() {
 #[test]
 fn soketto_server_loses_frames_sent_with_the_request() {
     let run = run_server(&SokettoServer, &early_case());
+    eprintln!("{run}");
     assert!(run.passed() && !run.verdict.strict(), "{run}");
     assert!(
         run.verdict.breaks(WsPoint::Delivery, Level::Should),

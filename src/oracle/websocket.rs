@@ -382,14 +382,12 @@ fn delivery(obs: &WsObservation<'_>, wire: &Wire<'_>, sent: &[Tracked], verdict:
                     Level::Must
                 };
                 let when = if early {
-                    format!(
-                        "; it was sent with the handshake, before the {}",
-                        if obs.subject == Side::Server {
-                            "101 (the client did not wait)"
-                        } else {
-                            "server's 101 was complete (it was written with the 101)"
-                        }
-                    )
+                    if obs.subject == Side::Server {
+                        "; it was sent with the request, before the 101 (the client did not wait)"
+                    } else {
+                        "; it was written together with the server's 101"
+                    }
+                    .to_string()
                 } else {
                     String::new()
                 };
