@@ -174,6 +174,49 @@ fn mutant_delivering_a_message_twice_is_caught() {
     must(&found.run, WsPoint::Delivery, &["delivered twice"]);
 }
 
+#[test]
+fn mutant_inventing_a_close_is_caught() {
+    let run = run_server(&WsMutant::InventsClose, &WsScenario::basic());
+    must(
+        &run,
+        WsPoint::Close,
+        &["client's close", "delivered before its data"],
+    );
+    let no_close = WsScenario {
+        close: false,
+        ..WsScenario::basic()
+    };
+    let run = run_server(&WsMutant::InventsClose, &no_close);
+    must(
+        &run,
+        WsPoint::Close,
+        &["given a close (as delivery 0)", "never sent"],
+    );
+}
+
+#[test]
+fn mutant_dropping_the_first_send_is_caught() {
+    let run = run_server(&WsMutant::DropsFirstSend, &WsScenario::basic());
+    must(
+        &run,
+        WsPoint::Writes,
+        &["server application's message 0", "never reached the wire"],
+    );
+}
+
+#[test]
+fn mutant_sending_an_unasked_pong_is_caught() {
+    let run = run_server(&WsMutant::SendsUnaskedPong, &WsScenario::basic());
+    must(
+        &run,
+        WsPoint::Ownership,
+        &["a pong", "answers no ping", "s>c"],
+    );
+    let found = check_server(&WsMutant::SendsUnaskedPong, &Config::seeded(7))
+        .expect_err("the properties must catch the mutant");
+    must(&found.run, WsPoint::Ownership, &["pong"]);
+}
+
 // ---------------------------------------------------------------------------
 // findings and non-strict behaviour
 

@@ -8,7 +8,8 @@
 //! buffer (its default, 1, 7 or 4096 bytes). Zero is tokio-tungstenite with its
 //! defaults. A missed SHOULD (`non-strict`) is not a crash; the known soketto
 //! finding is skipped, as the properties skip it. `HIJACK_WS_MUTANT=<name>`
-//! (read once) runs that WebSocket mutant instead, for `fuzz/detect.sh`.
+//! (read once) runs that WebSocket mutant instead, for `fuzz/detect.sh`:
+//! `ws-drops-handshake-tail` with `ws_client`, the others with `ws_server`.
 
 use std::sync::OnceLock;
 
@@ -20,12 +21,30 @@ use crate::subject::websocket::tungstenite::{
     TungsteniteClient, TungsteniteOptions, TungsteniteServer,
 };
 use crate::subject::websocket::{WsClientSubject, WsServerSubject};
-use crate::wire::text;
+use crate::wire::{Side, text};
 
 use super::FAILURE_MARK;
 
 /// The environment variable that selects a WebSocket mutant for a fuzz run.
 pub const WS_MUTANT_VAR: &str = "HIJACK_WS_MUTANT";
+
+/// The mutant `HIJACK_WS_MUTANT` names, if it breaks `side`.
+///
+/// # Panics
+///
+/// When it names no WebSocket mutant, or one of the other side.
+fn selected_mutant_for(side: Side) -> Option<WsMutant> {
+    let mutant = selected_mutant()?;
+    if mutant.side() != side {
+        panic!(
+            "{WS_MUTANT_VAR}={} breaks the {} side: fuzz it with ws_{}",
+            mutant.name(),
+            mutant.side(),
+            mutant.side()
+        );
+    }
+    Some(mutant)
+}
 
 fn selected_mutant() -> Option<WsMutant> {
     static SELECTED: OnceLock<Option<WsMutant>> = OnceLock::new();
@@ -55,7 +74,7 @@ fn options(b: u8) -> TungsteniteOptions {
 
 /// The server subject the first byte `b` picks (see the module doc).
 pub fn server_subject(b: u8) -> Box<dyn WsServerSubject> {
-    if let Some(mutant) = selected_mutant() {
+    if let Some(mutant) = selected_mutant_for(Side::Server) {
         return Box::new(mutant);
     }
     match b % 4 {
@@ -73,7 +92,7 @@ pub fn server_subject(b: u8) -> Box<dyn WsServerSubject> {
 
 /// The client subject the first byte `b` picks (see the module doc).
 pub fn client_subject(b: u8) -> Box<dyn WsClientSubject> {
-    if let Some(mutant) = selected_mutant() {
+    if let Some(mutant) = selected_mutant_for(Side::Client) {
         return Box::new(mutant);
     }
     match b % 4 {

@@ -536,3 +536,6 @@ pub(super) fn preview(bytes: &[u8]) -> String {
         format!("\"{shown}\"")
     }
 }
+
+#[cfg(test)]
+mod tests;

@@ -7,12 +7,23 @@
 //!   classic hand-over bug (Node's `'upgrade'` `head` ignored,
 //!   http-party/node-http-proxy#473) in the shape tungstenite's own client avoids
 //!   with `from_partially_read(stream, tail, ..)`.
-//! * [`WsMutant::DeliversTwice`] (server): tokio-tungstenite's server whose
-//!   message stream hands its first data message to the application twice.
+//!
+//! The others are tokio-tungstenite's server whose message stream has one flaw,
+//! each aimed at one point of the message-level invariant:
+//!
+//! * [`WsMutant::DeliversTwice`]: hands its first data message over twice (delivery).
+//! * [`WsMutant::InventsClose`]: reports a close before the first data message,
+//!   which the client never sent (close).
+//! * [`WsMutant::DropsFirstSend`]: accepts the application's first message and
+//!   never writes it (writes).
+//! * [`WsMutant::SendsUnaskedPong`]: writes a pong no ping asked for before each
+//!   of the application's messages (ownership).
 
 use bytes::Bytes;
+use futures::SinkExt;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio_tungstenite::WebSocketStream;
+use tokio_tungstenite::tungstenite::Message;
 use tokio_tungstenite::tungstenite::protocol::Role;
 
 use crate::peer::websocket::request_head;
@@ -20,8 +31,9 @@ use crate::reference::head;
 use crate::scenario::websocket::Kind;
 use crate::subject::{BoxIo, SubjectError};
 
-use super::tungstenite::TungsteniteSocket;
+use super::tungstenite::{TungsteniteClient, TungsteniteSocket};
 use super::{Incoming, LocalBoxFuture, Socket, WsApp, WsClientSubject, WsServerSubject, library};
+use crate::wire::Side;
 
 /// A deliberately broken WebSocket subject.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -30,17 +42,40 @@ pub enum WsMutant {
     DropsHandshakeTail,
     /// Server: delivers its first data message twice.
     DeliversTwice,
+    /// Server: reports a close that was never sent.
+    InventsClose,
+    /// Server: never writes the application's first message.
+    DropsFirstSend,
+    /// Server: writes a pong nobody asked for.
+    SendsUnaskedPong,
 }
 
 impl WsMutant {
     /// Every WebSocket mutant.
-    pub const ALL: [WsMutant; 2] = [WsMutant::DropsHandshakeTail, WsMutant::DeliversTwice];
+    pub const ALL: [WsMutant; 5] = [
+        WsMutant::DropsHandshakeTail,
+        WsMutant::DeliversTwice,
+        WsMutant::InventsClose,
+        WsMutant::DropsFirstSend,
+        WsMutant::SendsUnaskedPong,
+    ];
 
     /// Its name in reports.
     pub fn name(self) -> &'static str {
         match self {
             WsMutant::DropsHandshakeTail => "ws-drops-handshake-tail",
             WsMutant::DeliversTwice => "ws-delivers-twice",
+            WsMutant::InventsClose => "ws-invents-close",
+            WsMutant::DropsFirstSend => "ws-drops-first-send",
+            WsMutant::SendsUnaskedPong => "ws-sends-unasked-pong",
+        }
+    }
+
+    /// The side whose library it breaks (the other side runs the library as it is).
+    pub fn side(self) -> Side {
+        match self {
+            WsMutant::DropsHandshakeTail => Side::Client,
+            _ => Side::Server,
         }
     }
 }
@@ -55,6 +90,9 @@ impl WsClientSubject for WsMutant {
         mut io: BoxIo,
         app: WsApp,
     ) -> LocalBoxFuture<'static, Result<(), SubjectError>> {
+        if *self != WsMutant::DropsHandshakeTail {
+            return TungsteniteClient::default().connect(io, app);
+        }
         Box::pin(async move {
             io.write_all(&request_head(&app.key())).await?;
             let mut buf = Vec::with_capacity(4096);
@@ -86,10 +124,12 @@ impl WsServerSubject for WsMutant {
     }
 
     fn serve(&self, io: BoxIo, app: WsApp) -> LocalBoxFuture<'static, Result<(), SubjectError>> {
+        let flaw = *self;
         Box::pin(async move {
             let stream = tokio_tungstenite::accept_async(io).await.map_err(library)?;
-            let socket = Twice {
+            let socket = Flawed {
                 inner: TungsteniteSocket(stream),
+                flaw,
                 again: None,
                 done: false,
             };
@@ -99,30 +139,57 @@ impl WsServerSubject for WsMutant {
     }
 }
 
-/// A socket that returns its first data message a second time.
-struct Twice<S> {
-    inner: S,
+/// tokio-tungstenite's socket with the flaw of a server mutant.
+struct Flawed {
+    inner: TungsteniteSocket<BoxIo>,
+    flaw: WsMutant,
+    /// A message to hand over again (`DeliversTwice`).
     again: Option<Incoming>,
+    /// Whether the flaw already struck (the ones that strike once).
     done: bool,
 }
 
-impl<S: Socket> Socket for Twice<S> {
+impl Socket for Flawed {
     fn receive(&mut self) -> LocalBoxFuture<'_, Result<Option<Incoming>, String>> {
         Box::pin(async move {
             if let Some(again) = self.again.take() {
                 return Ok(Some(again));
             }
             let got = self.inner.receive().await?;
-            if !self.done && matches!(got, Some(Incoming::Data(..))) {
-                self.done = true;
-                self.again = got.clone();
+            if self.done || !matches!(got, Some(Incoming::Data(..))) {
+                return Ok(got);
+            }
+            match self.flaw {
+                WsMutant::DeliversTwice => {
+                    self.done = true;
+                    self.again = got.clone();
+                }
+                WsMutant::InventsClose => {
+                    self.done = true;
+                    self.again = got;
+                    return Ok(Some(Incoming::Close));
+                }
+                _ => {}
             }
             Ok(got)
         })
     }
 
     fn send(&mut self, kind: Kind, payload: Bytes) -> LocalBoxFuture<'_, Result<(), String>> {
-        self.inner.send(kind, payload)
+        Box::pin(async move {
+            match self.flaw {
+                WsMutant::DropsFirstSend if !self.done => {
+                    self.done = true;
+                    return Ok(());
+                }
+                WsMutant::SendsUnaskedPong => {
+                    let pong = Message::Pong(Bytes::from_static(b"unasked"));
+                    self.inner.0.send(pong).await.map_err(|e| e.to_string())?;
+                }
+                _ => {}
+            }
+            self.inner.send(kind, payload).await
+        })
     }
 
     fn close(&mut self) -> LocalBoxFuture<'_, Result<(), String>> {
