@@ -11,6 +11,8 @@ use std::sync::{Arc, Mutex};
 use crate::wire::memory::{self, Cuts, Faults};
 use crate::wire::{Recorder, Side, Trace};
 
+pub mod websocket;
+
 /// How many polls a run may take before it counts as spinning.
 pub const MAX_POLLS: usize = 1_000_000;
 
@@ -106,16 +108,19 @@ pub fn run_client(subject: &dyn ClientSubject, scenario: &Scenario) -> Run {
 /// The subject's result, kept as soon as its future ends: a run that ends quiet
 /// (the peer still waiting) must not lose the error that ended the subject.
 #[derive(Clone, Default)]
-struct Outcome(Arc<Mutex<Option<String>>>);
+pub(crate) struct Outcome(Arc<Mutex<Option<String>>>);
 
 impl Outcome {
-    async fn keep<E: std::fmt::Display>(self, future: impl Future<Output = Result<(), E>>) {
+    pub(crate) async fn keep<E: std::fmt::Display>(
+        self,
+        future: impl Future<Output = Result<(), E>>,
+    ) {
         if let Err(e) = future.await {
             *self.0.lock().unwrap_or_else(|p| p.into_inner()) = Some(e.to_string());
         }
     }
 
-    fn error(&self) -> Option<String> {
+    pub(crate) fn error(&self) -> Option<String> {
         self.0.lock().unwrap_or_else(|p| p.into_inner()).take()
     }
 }

@@ -63,6 +63,8 @@ use crate::subject::reference::{ReferenceClient, ReferenceServer};
 use crate::subject::{ClientSubject, ServerSubject};
 use crate::wire::text;
 
+pub mod websocket;
+
 /// The environment variable that selects a mutant for a fuzz run.
 pub const MUTANT_VAR: &str = "HIJACK_MUTANT";
 

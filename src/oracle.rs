@@ -1070,4 +1070,5 @@ mod tests {
 }
 
 pub mod black_box;
+pub mod websocket;
 pub use black_box::{BlackBoxObservation, Expect, judge_black_box, judge_black_box_client};

@@ -10,6 +10,8 @@ use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
 use crate::reference::head;
 use crate::scenario::{Messages, Scenario};
 
+pub mod websocket;
+
 /// The most a peer buffers while looking for the end of a head.
 const MAX_HEAD_SEARCH: usize = 1 << 20;
 const READ_SIZE: usize = 16 * 1024;

@@ -48,6 +48,8 @@ use crate::fuzzing;
 use crate::scenario::{self, Scenario};
 use crate::subject::{ClientSubject, ServerSubject};
 
+pub mod websocket;
+
 /// How a property check runs.
 #[derive(Debug, Clone)]
 pub struct Config {

@@ -19,6 +19,7 @@ use crate::reference::head::{Header, RequestHead, ResponseHead, encode_chunked};
 
 mod messages;
 pub mod summary;
+pub mod websocket;
 pub use messages::Messages;
 
 /// The largest payload a scenario carries (over 64 KiB, the largest common read buffer).

@@ -24,6 +24,7 @@ pub mod app;
 pub mod hyper;
 pub mod mutants;
 pub mod reference;
+pub mod websocket;
 
 pub use app::{AppRecord, ClientApp, HandOver, Reply, ServerHandler};
 

@@ -1,0 +1,195 @@
+//! The scripted WebSocket peers: a client for server subjects and a server for
+//! client subjects, sending exactly the frames of a [`WsScenario`].
+//!
+//! Each writes its handshake message and the scenario's early frames in one
+//! write (one segment unless the wire cuts it), waits for the other side's
+//! answer, then for the first frame the subject's application sends (its
+//! greeting), and only then writes the rest: so "early" frames are the ones that
+//! travelled with the handshake, and the others certainly did not. Then it reads
+//! until EOF; the scripted server closes the connection as soon as it has seen the
+//! subject's close (RFC 6455 §7.1.1: "the server SHOULD close the underlying TCP
+//! connection first"). What either peer received is not kept here: the trace has it.
+
+use std::io;
+
+use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
+
+use crate::reference::head;
+use crate::scenario::websocket::{HOST, PATH, PeerFrames};
+use crate::websocket::{OpCode, accept, decode, valid_key};
+
+const READ_SIZE: usize = 16 * 1024;
+/// The most the peers buffer while looking for a head or a frame.
+const MAX_BUFFER: usize = 1 << 22;
+
+/// The scripted client's opening handshake (RFC 6455 §4.1) with `key`.
+pub fn request_head(key: &str) -> Vec<u8> {
+    format!(
+        "GET {PATH} HTTP/1.1\r\nHost: {HOST}\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n\
+         Sec-WebSocket-Key: {key}\r\nSec-WebSocket-Version: 13\r\n\r\n"
+    )
+    .into_bytes()
+}
+
+/// The scripted server's `101` for a request that carried `key` (§4.2.2).
+pub fn response_head(key: &str) -> Vec<u8> {
+    format!(
+        "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n\
+         Sec-WebSocket-Accept: {}\r\n\r\n",
+        accept(key)
+    )
+    .into_bytes()
+}
+
+/// The length of [`response_head`] for any valid key (the accept value is always
+/// 28 characters), for resolving cuts before the key is known.
+pub fn response_head_len() -> usize {
+    response_head("AAAAAAAAAAAAAAAAAAAAAA==").len()
+}
+
+/// Reads more into `buf`; false at EOF or past [`MAX_BUFFER`].
+async fn fill<IO: AsyncRead + Unpin>(io: &mut IO, buf: &mut Vec<u8>) -> io::Result<bool> {
+    if buf.len() > MAX_BUFFER {
+        return Ok(false);
+    }
+    buf.reserve(READ_SIZE);
+    Ok(io.read_buf(buf).await? > 0)
+}
+
+/// Reads until `buf[from..]` starts with one whole frame; false at EOF or on an invalid frame.
+async fn read_frame<IO: AsyncRead + Unpin>(
+    io: &mut IO,
+    buf: &mut Vec<u8>,
+    from: usize,
+) -> io::Result<bool> {
+    loop {
+        match decode(&buf[from.min(buf.len())..], MAX_BUFFER) {
+            Ok(Some(_)) => return Ok(true),
+            Err(_) => return Ok(false),
+            Ok(None) => {}
+        }
+        if !fill(io, buf).await? {
+            return Ok(false);
+        }
+    }
+}
+
+/// Reads frames after `from` until a close frame or EOF; true when a close came.
+async fn read_until_close<IO: AsyncRead + Unpin>(
+    io: &mut IO,
+    buf: &mut Vec<u8>,
+    mut from: usize,
+) -> io::Result<bool> {
+    loop {
+        while let Ok(Some((frame, used))) = decode(&buf[from.min(buf.len())..], MAX_BUFFER) {
+            if frame.opcode == OpCode::Close {
+                return Ok(true);
+            }
+            from += used;
+        }
+        if !fill(io, buf).await? {
+            return Ok(false);
+        }
+    }
+}
+
+async fn read_to_eof<IO: AsyncRead + Unpin>(io: &mut IO) -> io::Result<()> {
+    let mut buf = Vec::with_capacity(READ_SIZE);
+    loop {
+        buf.clear();
+        if io.read_buf(&mut buf).await? == 0 {
+            return Ok(());
+        }
+    }
+}
+
+/// Writes the handshake message and the early frames in one write.
+async fn write_with_early<IO: AsyncWrite + Unpin>(
+    io: &mut IO,
+    head: &[u8],
+    frames: &PeerFrames,
+) -> io::Result<()> {
+    let mut first = Vec::with_capacity(head.len() + frames.early_end);
+    first.extend_from_slice(head);
+    first.extend_from_slice(&frames.bytes[..frames.early_end]);
+    io.write_all(&first).await
+}
+
+/// The scripted client: request and early frames, then (after a `101` and the
+/// server application's first frame) the late frames; reads until EOF and closes.
+pub async fn client<IO: AsyncRead + AsyncWrite + Unpin>(
+    mut io: IO,
+    key: &str,
+    frames: &PeerFrames,
+) -> io::Result<()> {
+    write_with_early(&mut io, &request_head(key), frames).await?;
+    let mut received = Vec::new();
+    let head_end = loop {
+        match head::parse_final_response(&received) {
+            Ok(Some((response, len))) if response.status == 101 => break Some(len),
+            Ok(Some(_)) | Err(_) => break None,
+            Ok(None) => {}
+        }
+        if !fill(&mut io, &mut received).await? {
+            break None;
+        }
+    };
+    if let Some(head_end) = head_end
+        && read_frame(&mut io, &mut received, head_end).await?
+    {
+        io.write_all(&frames.bytes[frames.early_end..]).await?;
+    }
+    read_to_eof(&mut io).await?;
+    io.shutdown().await
+}
+
+/// The key of a valid opening handshake in `request`, or why it is not one.
+pub fn handshake_key(request: &head::RequestHead) -> Result<String, String> {
+    let headers = &request.headers;
+    if request.method != "GET" {
+        return Err(format!("the method is {}, not GET", request.method));
+    }
+    if !head::has_token(headers, "upgrade", "websocket") {
+        return Err("no `Upgrade: websocket`".into());
+    }
+    if !head::has_token(headers, "connection", "upgrade") {
+        return Err("no `Connection: Upgrade`".into());
+    }
+    if head::header_value(headers, "sec-websocket-version").map(str::trim) != Some("13") {
+        return Err("no `Sec-WebSocket-Version: 13`".into());
+    }
+    match head::header_value(headers, "sec-websocket-key") {
+        Some(key) if valid_key(key) => Ok(key.trim().to_owned()),
+        Some(key) => Err(format!("the key {key:?} is not base64 of 16 bytes")),
+        None => Err("no `Sec-WebSocket-Key`".into()),
+    }
+}
+
+/// The scripted server: reads the opening handshake, answers `101` with the
+/// early frames (or `400` to an invalid one), then (after the client
+/// application's first frame) the late frames; closes after the client's close
+/// or at EOF.
+pub async fn server<IO: AsyncRead + AsyncWrite + Unpin>(
+    mut io: IO,
+    frames: &PeerFrames,
+) -> io::Result<()> {
+    let mut received = Vec::new();
+    let (request, head_end) = loop {
+        match head::parse_request(&received) {
+            Ok(Some(found)) => break found,
+            Ok(None) if fill(&mut io, &mut received).await? => {}
+            _ => return io.shutdown().await,
+        }
+    };
+    let Ok(key) = handshake_key(&request) else {
+        io.write_all(b"HTTP/1.1 400 Bad Request\r\nContent-Length: 0\r\n\r\n")
+            .await?;
+        return io.shutdown().await;
+    };
+    write_with_early(&mut io, &response_head(&key), frames).await?;
+    if read_frame(&mut io, &mut received, head_end).await? {
+        io.write_all(&frames.bytes[frames.early_end..]).await?;
+        read_until_close(&mut io, &mut received, head_end).await?;
+    }
+    io.shutdown().await
+}

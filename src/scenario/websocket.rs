@@ -1,0 +1,421 @@
+//! One generated WebSocket case: the messages a scripted peer sends after the
+//! opening handshake, how they are framed, and where the wire cuts them.
+//!
+//! WebSocket libraries hand their application messages, not bytes, so a case is
+//! a list of messages ([`MessageSpec`]): text or binary, split into fragments at
+//! any byte (RFC 6455 §5.4), with ping and pong frames injected before a message
+//! or between its fragments, then optionally a close. The peer writes the first
+//! [`WsScenario::early`] frames in the same write as its handshake message (the
+//! request, or the `101`), so they travel in the handshake's segment unless a
+//! cut separates them; the rest after the handshake is done. Cuts split the
+//! peer's stream at any byte, inside the head or inside a frame.
+//!
+//! Like [`crate::scenario::Scenario`], a case is plain data, built by a `proptest`
+//! strategy ([`ws_scenario`]) and by `arbitrary` ([`encoding`]), and every random
+//! protocol value (the key, the masks, the payload bytes) comes from its
+//! [`WsScenario::seed`], so a case replays byte for byte.
+
+use std::ops::Range;
+
+use ::bytes::Bytes;
+use proptest::prelude::*;
+
+use crate::websocket::{Frame, Masks, OpCode, key_from_seed};
+
+pub mod encoding;
+pub mod named;
+
+/// The request target the scripted client asks for, and client subjects request.
+pub const PATH: &str = "/ws";
+/// The `Host` of every WebSocket request.
+pub const HOST: &str = "example.test";
+/// The largest payload of one generated message.
+pub const MAX_MESSAGE: usize = 70_000;
+/// The largest control-frame payload (RFC 6455 §5.5).
+pub const MAX_CONTROL: usize = 125;
+
+/// What a data message carries.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Kind {
+    /// UTF-8 text (opcode `0x1`); fragments may split a character.
+    Text,
+    /// Bytes (opcode `0x2`).
+    Binary,
+}
+
+impl Kind {
+    /// The opcode of the message's first frame.
+    pub fn opcode(self) -> OpCode {
+        match self {
+            Kind::Text => OpCode::Text,
+            Kind::Binary => OpCode::Binary,
+        }
+    }
+
+    /// The kind a data opcode starts, if it starts one.
+    pub fn of(opcode: OpCode) -> Option<Kind> {
+        match opcode {
+            OpCode::Text => Some(Kind::Text),
+            OpCode::Binary => Some(Kind::Binary),
+            _ => None,
+        }
+    }
+}
+
+/// A control frame the peer injects.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Control {
+    /// A ping: the library owes a pong with the same payload (§5.5.2).
+    Ping,
+    /// An unsolicited pong: nothing is owed (§5.5.3).
+    Pong,
+}
+
+/// One control frame, and where in its message it goes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct ControlSpec {
+    /// Ping or pong.
+    pub kind: Control,
+    /// Payload length, at most [`MAX_CONTROL`].
+    pub len: u8,
+    /// Before which fragment of the message (taken modulo the fragment count):
+    /// 0 is before the message, any other between two of its fragments.
+    pub before: u8,
+}
+
+/// One data message the peer sends.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct MessageSpec {
+    /// Text or binary.
+    pub kind: Kind,
+    /// Its length: bytes for binary, characters for text.
+    pub len: usize,
+    /// Where its payload is split into fragments (each taken modulo the payload
+    /// length plus one, then sorted): `n` splits make `n + 1` frames, empty ones included.
+    pub splits: Vec<u32>,
+    /// Control frames injected before it or between its fragments.
+    pub controls: Vec<ControlSpec>,
+}
+
+/// One WebSocket case.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct WsScenario {
+    /// The source of the key, the masks and every payload byte.
+    pub seed: u64,
+    /// The peer's data messages, in order.
+    pub messages: Vec<MessageSpec>,
+    /// Whether a close frame (1000) follows the messages.
+    pub close: bool,
+    /// How many of the peer's frames (from its first) it writes together with its
+    /// handshake message: they arrive before (server subject) or with (client
+    /// subject) the `101`.
+    pub early: u8,
+    /// A cut inside the peer's handshake head (taken modulo its length).
+    pub head_cut: Option<u16>,
+    /// Cuts in the peer's frames, as offsets after its head (each modulo the
+    /// frames' length plus one: 0 is the end of the head).
+    pub cuts: Vec<u32>,
+    /// The length of the message the application sends first thing after the
+    /// hand-over (binary; it also tells the peer when to send its late frames).
+    pub greeting: u16,
+}
+
+impl WsScenario {
+    /// The plainest case: one small binary message after the handshake, then close.
+    pub fn basic() -> Self {
+        WsScenario {
+            seed: 1,
+            messages: vec![MessageSpec {
+                kind: Kind::Binary,
+                len: 5,
+                splits: Vec::new(),
+                controls: Vec::new(),
+            }],
+            close: true,
+            early: 0,
+            head_cut: None,
+            cuts: Vec::new(),
+            greeting: 3,
+        }
+    }
+
+    /// The `Sec-WebSocket-Key` the scripted client sends (16 bytes from the seed).
+    pub fn key(&self) -> String {
+        key_from_seed(self.seed)
+    }
+
+    /// The application's greeting: `greeting` bytes from the seed.
+    pub fn greeting_bytes(&self) -> Bytes {
+        noise(
+            self.seed ^ 0x6772_6565_7469_6e67,
+            usize::from(self.greeting),
+        )
+    }
+
+    /// The peer's frames, masked when the peer is a client (`masked`), as it writes
+    /// them after its handshake head.
+    pub fn peer_frames(&self, masked: bool) -> PeerFrames {
+        let mut masks = Masks::new(self.seed);
+        let mut out = PeerFrames::default();
+        let mut push = |frame: Frame, message: Option<usize>, out: &mut PeerFrames| {
+            let frame = if masked {
+                frame.masked(masks.next_mask())
+            } else {
+                frame
+            };
+            let start = out.bytes.len();
+            frame.encode_into(&mut out.bytes);
+            out.frames.push(PeerFrame {
+                range: start..out.bytes.len(),
+                opcode: frame.opcode,
+                message,
+            });
+        };
+        for (index, spec) in self.messages.iter().enumerate() {
+            let payload = spec.payload(self.seed, index);
+            let fragments = spec.fragments(&payload);
+            let count = fragments.len();
+            for (f, fragment) in fragments.into_iter().enumerate() {
+                for control in spec
+                    .controls
+                    .iter()
+                    .filter(|c| usize::from(c.before) % count == f)
+                {
+                    let (opcode, salt) = match control.kind {
+                        Control::Ping => (OpCode::Ping, 0x70),
+                        Control::Pong => (OpCode::Pong, 0x71),
+                    };
+                    let len = usize::from(control.len).min(MAX_CONTROL);
+                    let bytes = noise(
+                        self.seed ^ salt ^ ((index as u64) << 8 | f as u64) << 16,
+                        len,
+                    );
+                    if control.kind == Control::Ping {
+                        out.pings.push(bytes.clone());
+                    }
+                    push(Frame::new(opcode, bytes), None, &mut out);
+                }
+                let opcode = if f == 0 {
+                    spec.kind.opcode()
+                } else {
+                    OpCode::Continuation
+                };
+                let frame = Frame::new(opcode, fragment).with_fin(f + 1 == count);
+                push(frame, Some(index), &mut out);
+            }
+            out.messages.push((spec.kind, payload));
+        }
+        if self.close {
+            push(Frame::close(1000, ""), None, &mut out);
+            out.close = true;
+        }
+        let early = usize::from(self.early).min(out.frames.len());
+        out.early_end = out.frames[..early].last().map_or(0, |f| f.range.end);
+        out
+    }
+
+    /// The peer's cut points as offsets in its whole stream, given its head's length.
+    pub fn resolve_cuts(&self, head_len: usize, frames_len: usize) -> Vec<usize> {
+        let mut cuts: Vec<usize> = self
+            .cuts
+            .iter()
+            .map(|&c| head_len + c as usize % (frames_len + 1))
+            .collect();
+        if let Some(c) = self.head_cut
+            && head_len > 1
+        {
+            cuts.push(1 + usize::from(c) % (head_len - 1));
+        }
+        cuts.sort_unstable();
+        cuts.dedup();
+        cuts
+    }
+}
+
+impl MessageSpec {
+    /// The message's payload: noise for binary, mixed-width UTF-8 for text.
+    pub fn payload(&self, seed: u64, index: usize) -> Bytes {
+        let seed = seed ^ (index as u64 + 1).wrapping_mul(0x9E37_79B9_7F4A_7C15);
+        match self.kind {
+            Kind::Binary => noise(seed, self.len.min(MAX_MESSAGE)),
+            Kind::Text => text(seed, self.len.min(MAX_MESSAGE)),
+        }
+    }
+
+    /// The payload split at the message's split points.
+    fn fragments(&self, payload: &Bytes) -> Vec<Bytes> {
+        let mut at: Vec<usize> = self
+            .splits
+            .iter()
+            .map(|&s| s as usize % (payload.len() + 1))
+            .collect();
+        at.sort_unstable();
+        let mut out = Vec::with_capacity(at.len() + 1);
+        let mut start = 0;
+        for cut in at {
+            out.push(payload.slice(start..cut));
+            start = cut;
+        }
+        out.push(payload.slice(start..));
+        out
+    }
+}
+
+/// One frame of the peer's stream.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PeerFrame {
+    /// Where it is in [`PeerFrames::bytes`].
+    pub range: Range<usize>,
+    /// Its opcode.
+    pub opcode: OpCode,
+    /// The data message it belongs to, by index.
+    pub message: Option<usize>,
+}
+
+/// What the peer writes after its head, and what it means.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct PeerFrames {
+    /// Every frame's wire bytes, in order.
+    pub bytes: Vec<u8>,
+    /// Each frame, with its range in `bytes`.
+    pub frames: Vec<PeerFrame>,
+    /// The data messages, in order: what the application must receive.
+    pub messages: Vec<(Kind, Bytes)>,
+    /// The payloads of the pings, in order: what a pong may answer.
+    pub pings: Vec<Bytes>,
+    /// Whether the last frame is a close.
+    pub close: bool,
+    /// Where the frames written with the handshake end in `bytes`.
+    pub early_end: usize,
+}
+
+/// SplitMix64-style noise: `len` bytes from `seed`.
+fn noise(seed: u64, len: usize) -> Bytes {
+    let mut state = seed;
+    let mut out = Vec::with_capacity(len + 8);
+    while out.len() < len {
+        state = state.wrapping_add(0x9E37_79B9_7F4A_7C15);
+        let mut z = state;
+        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+        out.extend_from_slice(&(z ^ (z >> 31)).to_le_bytes());
+    }
+    out.truncate(len);
+    out.into()
+}
+
+/// `chars` characters of 1 to 4 UTF-8 bytes each, from `seed`: a fragment split
+/// then often falls inside a character, which RFC 6455 allows (§5.6: only the
+/// whole message must be valid UTF-8).
+fn text(seed: u64, chars: usize) -> Bytes {
+    const ALPHABET: [char; 8] = ['a', 'Z', '0', ' ', 'é', 'ж', '€', '😀'];
+    let mut out = String::with_capacity(chars * 2);
+    for b in noise(seed, chars).iter() {
+        out.push(ALPHABET[usize::from(b % 8)]);
+    }
+    out.into_bytes().into()
+}
+
+/// A message length: mostly small, sometimes across the 16-bit and 64-bit
+/// length encodings (§5.2: 125, 126, 65535, 65536), rarely up to [`MAX_MESSAGE`].
+pub fn message_len() -> impl Strategy<Value = usize> {
+    prop_oneof![
+        6 => 0usize..=40,
+        2 => 100usize..=300,
+        1 => prop_oneof![Just(125usize), Just(126), Just(65_535), Just(65_536)],
+        1 => 0usize..=MAX_MESSAGE,
+    ]
+}
+
+fn control() -> impl Strategy<Value = ControlSpec> {
+    (
+        prop_oneof![3 => Just(Control::Ping), 1 => Just(Control::Pong)],
+        prop_oneof![3 => 0u8..=8, 1 => 0u8..=125],
+        any::<u8>(),
+    )
+        .prop_map(|(kind, len, before)| ControlSpec { kind, len, before })
+}
+
+fn message() -> impl Strategy<Value = MessageSpec> {
+    (
+        prop_oneof![Just(Kind::Binary), Just(Kind::Text)],
+        message_len(),
+        prop::collection::vec(any::<u32>(), 0..4),
+        prop::collection::vec(control(), 0..3),
+    )
+        .prop_map(|(kind, len, splits, controls)| MessageSpec {
+            kind,
+            len,
+            splits,
+            controls,
+        })
+}
+
+/// Any WebSocket case.
+pub fn ws_scenario() -> impl Strategy<Value = WsScenario> {
+    (
+        any::<u64>(),
+        prop::collection::vec(message(), 0..5),
+        prop::bool::weighted(0.6),
+        prop_oneof![2 => Just(0u8), 2 => 1u8..=3, 1 => any::<u8>()],
+        prop::option::of(any::<u16>()),
+        prop::collection::vec(any::<u32>(), 0..5),
+        prop_oneof![Just(0u16), 1u16..=64, Just(300u16)],
+    )
+        .prop_map(
+            |(seed, messages, close, early, head_cut, cuts, greeting)| WsScenario {
+                seed,
+                messages,
+                close,
+                early,
+                head_cut,
+                cuts,
+                greeting,
+            },
+        )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::websocket::{decode_all, messages};
+    use proptest::strategy::ValueTree;
+
+    #[test]
+    fn peer_frames_decode_to_the_scenario_messages() {
+        let mut runner = proptest::test_runner::TestRunner::deterministic();
+        for _ in 0..64 {
+            let s = ws_scenario().new_tree(&mut runner).unwrap().current();
+            for masked in [false, true] {
+                let peer = s.peer_frames(masked);
+                let (frames, _) = decode_all(&peer.bytes, 1 << 20);
+                assert_eq!(frames.len(), peer.frames.len());
+                assert!(frames.iter().all(|f| f.frame.mask.is_some() == masked));
+                let data: Vec<_> = messages(&frames)
+                    .unwrap()
+                    .into_iter()
+                    .filter_map(|m| Some((Kind::of(m.opcode)?, Bytes::from(m.payload))))
+                    .collect();
+                assert_eq!(data, peer.messages);
+                for (kind, payload) in &data {
+                    if *kind == Kind::Text {
+                        assert!(std::str::from_utf8(payload).is_ok());
+                    }
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn early_frames_end_on_a_frame_boundary() {
+        let mut s = WsScenario::basic();
+        s.early = 1;
+        let peer = s.peer_frames(true);
+        assert_eq!(peer.early_end, peer.frames[0].range.end);
+        s.early = 200;
+        assert_eq!(
+            s.peer_frames(true).early_end,
+            s.peer_frames(true).bytes.len()
+        );
+    }
+}
