@@ -427,6 +427,7 @@ fn hostile() -> RunReport {
             notes: vec![nasty.into()],
             trace,
             duration: std::time::Duration::from_millis(3),
+            repeats: vec![(Outcome::Fail, 2), (Outcome::Pass, 1)],
         }],
         mutants: vec![report::MutantResult {
             name: nasty.into(),

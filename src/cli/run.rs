@@ -11,7 +11,7 @@ use globset::{Glob, GlobSet, GlobSetBuilder};
 use indicatif::{ProgressBar, ProgressStyle};
 
 use hijack_harness::properties::{self, Config};
-use hijack_harness::report::{self, CaseResult, Outcome, RunReport};
+use hijack_harness::report::{self, CaseResult, RunReport};
 use hijack_harness::runner::black_box::{self, ClientTarget, ServerTarget};
 use hijack_harness::runner::embedded::{self, SharedClient, SharedServer};
 use hijack_harness::runner::{self, Options, Progress, serve};
@@ -233,11 +233,12 @@ fn run(args: RunArgs) -> anyhow::Result<ExitCode> {
             protocol,
             path: args.path.clone(),
             connect_to: None,
+            proxy: false,
             name: addr.to_string(),
         };
         let opts = black_box_options(&args, timeout);
         report.results = rt.block_on(async {
-            black_box::preflight(addr, timeout).await?;
+            black_box::preflight(&target, timeout).await?;
             let progress = reporter.phase(cases.len(), "cases", true);
             anyhow::Ok(black_box::run_server(&target, &cases, &opts, progress).await)
         })?;
@@ -259,14 +260,15 @@ fn run(args: RunArgs) -> anyhow::Result<ExitCode> {
             };
             eprintln!("hijack-harness: upstream echo server on {upstream}");
             let upstream_task = tokio::spawn(serve::serve(listener, upstream_proto));
-            black_box::preflight(addr, timeout).await?;
             let target = ServerTarget {
                 addr,
                 protocol,
                 path: args.path.clone(),
                 connect_to: Some(upstream),
+                proxy: true,
                 name: format!("proxy {addr}"),
             };
+            black_box::preflight(&target, timeout).await?;
             let progress = reporter.phase(cases.len(), "cases", true);
             let results = black_box::run_server(&target, &cases, &opts, progress).await;
             upstream_task.abort();
@@ -292,6 +294,7 @@ fn run(args: RunArgs) -> anyhow::Result<ExitCode> {
                 args.quiet
                     .unwrap_or(embedded::EMBEDDED_QUIET.as_millis() as u64),
             ),
+            repeat: args.repeat.max(1) as usize,
             ..Options::default()
         };
         let (servers, clients, mutants) = embedded_subjects(args.subject.as_deref())?;
@@ -303,9 +306,15 @@ fn run(args: RunArgs) -> anyhow::Result<ExitCode> {
             })
             .sum();
         rt.block_on(async {
-            let progress = reporter.phase(runs, "cases", false);
-            report.results =
-                embedded::run_subjects(&servers, &clients, &cases, &opts, progress).await;
+            let progress = reporter.phase(runs * opts.repeat, "cases", false);
+            let mut rounds = Vec::with_capacity(opts.repeat);
+            for _ in 0..opts.repeat {
+                rounds.push(
+                    embedded::run_subjects(&servers, &clients, &cases, &opts, progress.clone())
+                        .await,
+                );
+            }
+            report.results = report::merge_rounds(rounds);
             if mutants && !args.no_mutants {
                 let progress = reporter.phase(
                     Mutant::all().len() * cases.len(),
@@ -334,11 +343,11 @@ fn run(args: RunArgs) -> anyhow::Result<ExitCode> {
         }
         return Ok(ExitCode::from(1));
     }
-    let failed = report.results.iter().any(|r| match r.outcome {
-        Outcome::Fail | Outcome::Error => true,
-        Outcome::NonStrict => args.strict,
-        Outcome::Pass | Outcome::Unsupported => false,
-    }) || report.mutants.iter().any(|m| !m.caught);
+    let failed = report
+        .results
+        .iter()
+        .any(|r| r.outcome.fails_run(args.strict))
+        || report.mutants.iter().any(|m| !m.caught);
     Ok(if failed {
         ExitCode::from(1)
     } else {
@@ -351,6 +360,7 @@ fn black_box_options(args: &RunArgs, timeout: Duration) -> Options {
         timeout,
         quiet: Duration::from_millis(args.quiet.unwrap_or(300)),
         concurrency: 1,
+        repeat: args.repeat.max(1) as usize,
         ..Options::default()
     }
 }

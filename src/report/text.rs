@@ -17,7 +17,7 @@
 //!
 //! The matrix comes first because the question after a run is "which peer
 //! broke which case"; the diagnoses follow in the same order as the rows. Only
-//! FAIL is upper case, so that it stands out in a column of passes. With many
+//! FAIL (and FLAKY) is upper case, so that it stands out in a column of passes. With many
 //! targets, columns are numbered and named in a legend, and cells shortened
 //! (`ns`, `unsup`, `err`), so that rows stay on one line of a terminal.
 
@@ -38,6 +38,7 @@ pub fn short_cell(outcome: Outcome) -> &'static str {
         Outcome::NonStrict => "ns",
         Outcome::Unsupported => "unsup",
         Outcome::Error => "err",
+        Outcome::Flaky => "FLAKY",
     }
 }
 
@@ -49,6 +50,7 @@ pub fn cell(outcome: Outcome) -> &'static str {
         Outcome::NonStrict => "non-strict",
         Outcome::Unsupported => "unsupported",
         Outcome::Error => "error",
+        Outcome::Flaky => "FLAKY",
     }
 }
 
@@ -132,6 +134,13 @@ pub fn render(report: &RunReport) -> String {
             r.side,
             r.spec
         );
+        if r.outcome == Outcome::Flaky {
+            let _ = writeln!(
+                out,
+                "    flaky: {} (the first problem run follows)",
+                super::tally(&r.repeats)
+            );
+        }
         for v in &r.violations {
             let _ = writeln!(out, "    {}: {}", v.point, v.message);
         }
@@ -169,13 +178,18 @@ pub fn render(report: &RunReport) -> String {
     let t = report.totals();
     let _ = writeln!(
         out,
-        "\n{} results: {} pass, {} fail, {} non-strict, {} unsupported, {} error in {:.2} s",
+        "\n{} results: {} pass, {} fail, {} non-strict, {} unsupported, {} error{} in {:.2} s",
         t.cases,
         t.pass,
         t.fail,
         t.non_strict,
         t.unsupported,
         t.error,
+        if t.flaky > 0 {
+            format!(", {} flaky", t.flaky)
+        } else {
+            String::new()
+        },
         report.duration.as_secs_f64()
     );
     out
