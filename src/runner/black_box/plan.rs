@@ -90,8 +90,10 @@ pub(super) fn plan(case: &Case, target: &ServerTarget) -> Result<Plan, String> {
                 .into(),
         );
     }
-    let refused = matches!(scenario.answer, Answer::Refuse(_));
     let http10 = case.id == HTTP10_CASE;
+    // The HTTP/1.0 case asks for the target's own token: the version alone must
+    // make the server ignore it.
+    let refused = matches!(scenario.answer, Answer::Refuse(_)) && !http10;
     let authority = target
         .connect_to
         .map(|a| a.to_string())
@@ -146,11 +148,11 @@ pub(super) fn plan(case: &Case, target: &ServerTarget) -> Result<Plan, String> {
         websocket_key: None,
         level: case.level,
         notes: Vec::new(),
-        half_close: scenario.client.half_close || refused,
+        half_close: scenario.client.half_close || refused || http10,
         at_once: closes_at_once(case),
         tunnel_half_close: target.proxy && case.id.starts_with("halfclose."),
     };
-    if target.protocol == Proto::WebSocket && !refused {
+    if target.protocol == Proto::WebSocket && !refused && !http10 {
         websocket::frame(&mut plan, case, seed);
     }
     if plan.tunnel_half_close {
