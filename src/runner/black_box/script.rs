@@ -2,15 +2,18 @@
 //! judging of what crossed the wire.
 //!
 //! One point per case: outside the half-close cases the client waits for the
-//! echo of everything it sent (bounded by half the quiet period) before it
-//! closes, so a proxy that ends a tunnel on the client's FIN cannot make an
-//! early-data case fail; in the half-close cases the closing follows the data at
-//! once, and a lost tail is diagnosed as the FIN's.
+//! echo of everything it sent before it closes, so a proxy that ends a tunnel on
+//! the client's FIN cannot make an early-data case fail; in the half-close cases
+//! the closing follows the data at once, and a lost tail is diagnosed as the FIN's.
 //!
-//! The wait is half of [`Options::quiet`] so that it always ends before the
-//! runner's own quiet watch could: if both waited the same time, which one fired
-//! first would decide whether the FIN went out, and the verdict would flip
-//! between identical runs.
+//! How long to wait for an echo that stopped coming: ten times as long as the
+//! answer to the request took (at least 25 ms), and at most half of
+//! [`Options::quiet`]. The answer travelled the same path, so the wait grows with
+//! the path and with the machine's load, and a lost byte costs tens of
+//! milliseconds, not the quiet period (a run of `--repeat 5` stays within
+//! seconds). The cap keeps the wait shorter than the runner's own quiet watch:
+//! if both waited the same time, which one fired first would decide whether the
+//! FIN went out, and the verdict would flip between identical runs.
 
 use std::time::{Duration, Instant};
 
@@ -31,6 +34,12 @@ use super::plan::{self, Plan};
 use super::{ServerTarget, websocket};
 
 pub(super) const READ_SIZE: usize = 16 * 1024;
+
+/// How many answer times the client waits for an echo that stopped coming.
+const ECHO_WAIT_FACTOR: u32 = 10;
+
+/// The least the client waits for an echo that stopped coming.
+const MIN_ECHO_WAIT: Duration = Duration::from_millis(25);
 pub(super) const MAX_HEAD_SEARCH: usize = 1 << 20;
 
 /// The scripted client: request and early bytes in one write, then the late
@@ -44,6 +53,8 @@ async fn script_client<IO: AsyncRead + AsyncWrite + Unpin>(
     let mut first = plan.message.to_vec();
     first.extend_from_slice(&plan.early);
     io.write_all(&first).await?;
+    // From the last byte of the request (after any pauses at its cut points).
+    let asked = Instant::now();
     let mut received = Vec::new();
     let mut buf = vec![0u8; READ_SIZE];
     let answer: Option<(ResponseHead, usize)> = loop {
@@ -65,6 +76,11 @@ async fn script_client<IO: AsyncRead + AsyncWrite + Unpin>(
         Expect::Explicit => h.status == 200,
         Expect::Refusal | Expect::Ignored => false,
     });
+    // How long the answer took bounds how long an echo may take: the answer
+    // crossed the same path (for a proxy, with an upstream connect on top), and
+    // on a loaded machine both slow down together.
+    let echo_wait =
+        (asked.elapsed() * ECHO_WAIT_FACTOR).clamp(MIN_ECHO_WAIT, echo_wait.max(MIN_ECHO_WAIT));
     if let (true, Some((_, head_end))) = (switched, answer) {
         if plan.at_once {
             // Data and closing in one write: one segment, so the peer sees them
