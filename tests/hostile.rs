@@ -624,3 +624,56 @@ fn a_wrong_websocket_accept_fails_the_handshake() {
         "{text}"
     );
 }
+
+/// A WebSocket server that answers a Close frame at once, dropping the data
+/// frames that came with it (RFC 6455 §5.5.1 lets it: a SHOULD here).
+fn closes_before_echoing(mut stream: TcpStream) {
+    let head = read_head_exact(&mut stream);
+    let key = header(&head, "sec-websocket-key").unwrap_or("").to_string();
+    let _ = stream.write_all(
+        format!(
+            "HTTP/1.1 101 Switching Protocols\r\nConnection: Upgrade\r\nUpgrade: websocket\r\n\
+             Sec-WebSocket-Accept: {}\r\n\r\n",
+            hijack_harness::websocket::accept(&key)
+        )
+        .as_bytes(),
+    );
+    let mut pending = Vec::new();
+    let mut buf = [0u8; 16384];
+    while let Ok(n) = stream.read(&mut buf) {
+        if n == 0 {
+            break;
+        }
+        pending.extend_from_slice(&buf[..n]);
+        let (frames, _) = hijack_harness::websocket::decode_all(&pending, 1 << 20);
+        if frames
+            .iter()
+            .any(|f| f.frame.opcode == hijack_harness::websocket::OpCode::Close)
+        {
+            let close = hijack_harness::websocket::Frame::close(1000, "").encode();
+            let _ = stream.write_all(&close);
+            break;
+        }
+    }
+    let _ = stream.shutdown(Shutdown::Write);
+}
+
+#[test]
+fn a_websocket_server_that_closes_before_echoing_is_non_strict() {
+    let addr = hostile(closes_before_echoing).to_string();
+    let (code, text) = harness(&[
+        "run",
+        "--server",
+        &addr,
+        "--protocol",
+        "websocket",
+        "--cases",
+        "websocket.close-after-data",
+    ]);
+    assert_eq!(code, 0, "a SHOULD\n{text}");
+    assert!(
+        text.contains("non-strict websocket.close-after-data")
+            && text.contains("point 1 (read side, server): the client sent its Close frame right after its last bytes"),
+        "{text}"
+    );
+}

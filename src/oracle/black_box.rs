@@ -288,11 +288,17 @@ fn echo_verdict(
         matches!(found, [Discrepancy::Lost { range }] if range.end == obs.expected_echo.len());
     if obs.fin_at_once && obs.client_closed && lost_tail && server_fin {
         let clauses = echo_clauses(found, "the client", place);
+        // WebSocket ends with a Close frame: the frame, not a TCP FIN, followed the
+        // data, and the messages it overtook are the read side's (point 1).
+        let (point, closing, what) = match obs.decode {
+            Some(_) => (Point::ServerRead, "sent its Close frame", "the Close frame"),
+            None => (Point::HalfClose, "half-closed (FIN)", "the FIN"),
+        };
         verdict.fail(
-            Point::HalfClose,
+            point,
             format!(
-                "the client half-closed (FIN) right after its last bytes, and {who} closed without echoing \
-                 them: {} of the {} came back; {}. The bytes in flight when the FIN arrived were lost",
+                "the client {closing} right after its last bytes, and {who} closed without echoing \
+                 them: {} of the {} came back; {}. The bytes in flight when {what} arrived were lost",
                 count(echoed.len()),
                 count(obs.expected_echo.len()),
                 clauses.join("; ")
