@@ -249,31 +249,30 @@ fn run(args: RunArgs) -> anyhow::Result<ExitCode> {
             None => SocketAddr::from(([127, 0, 0, 1], 0)),
         };
         let opts = black_box_options(&args, timeout);
-        report.results = rt.block_on(async {
-            let listener = tokio::net::TcpListener::bind(upstream)
-                .await
-                .with_context(|| format!("cannot start the upstream echo server on {upstream}"))?;
-            let upstream = listener.local_addr()?;
-            let (protocol, upstream_proto) = match args.via {
-                Via::Connect => (Proto::Connect, Proto::Connect),
-                Via::Upgrade => (Proto::Echo, Proto::Echo),
-            };
-            eprintln!("hijack-harness: upstream echo server on {upstream}");
-            let upstream_task = tokio::spawn(serve::serve(listener, upstream_proto));
-            let target = ServerTarget {
-                addr,
-                protocol,
-                path: args.path.clone(),
-                connect_to: Some(upstream),
-                proxy: true,
-                name: format!("proxy {addr}"),
-            };
+        let listener = std::net::TcpListener::bind(upstream)
+            .with_context(|| format!("cannot start the upstream echo server on {upstream}"))?;
+        let upstream = listener.local_addr()?;
+        let (protocol, upstream_proto) = match args.via {
+            Via::Connect => (Proto::Connect, Proto::Connect),
+            Via::Upgrade => (Proto::Echo, Proto::Echo),
+        };
+        eprintln!("hijack-harness: upstream echo server on {upstream}");
+        let upstream_server = Upstream::start(listener, upstream_proto)?;
+        let target = ServerTarget {
+            addr,
+            protocol,
+            path: args.path.clone(),
+            connect_to: Some(upstream),
+            proxy: true,
+            name: format!("proxy {addr}"),
+        };
+        let results = rt.block_on(async {
             black_box::preflight(&target, timeout).await?;
             let progress = reporter.phase(cases.len(), "cases", true);
-            let results = black_box::run_server(&target, &cases, &opts, progress).await;
-            upstream_task.abort();
-            anyhow::Ok(results)
-        })?;
+            anyhow::Ok(black_box::run_server(&target, &cases, &opts, progress).await)
+        });
+        upstream_server.stop();
+        report.results = results?;
     } else if let Some(command) = &args.client_cmd {
         if !command.contains("{addr}") {
             bail!("--client-cmd must contain {{addr}}, where the client is told to connect");
@@ -353,6 +352,40 @@ fn run(args: RunArgs) -> anyhow::Result<ExitCode> {
     } else {
         ExitCode::SUCCESS
     })
+}
+
+/// The harness's own upstream behind a proxy under test, on a thread and a
+/// runtime of its own: a real upstream answers while the client is busy, and
+/// one sharing the client's single-threaded runtime could not (it would run
+/// only when the scripted client waits, which changes what the proxy sees).
+struct Upstream {
+    stop: tokio::sync::oneshot::Sender<()>,
+    thread: std::thread::JoinHandle<()>,
+}
+
+impl Upstream {
+    fn start(listener: std::net::TcpListener, protocol: Proto) -> anyhow::Result<Upstream> {
+        listener.set_nonblocking(true)?;
+        let rt = runtime()?;
+        let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+        let thread = std::thread::spawn(move || {
+            rt.block_on(async move {
+                let Ok(listener) = tokio::net::TcpListener::from_std(listener) else {
+                    return;
+                };
+                tokio::select! {
+                    _ = serve::serve(listener, protocol) => {}
+                    _ = stopped => {}
+                }
+            });
+        });
+        Ok(Upstream { stop, thread })
+    }
+
+    fn stop(self) {
+        let _ = self.stop.send(());
+        let _ = self.thread.join();
+    }
 }
 
 fn black_box_options(args: &RunArgs, timeout: Duration) -> Options {

@@ -24,6 +24,7 @@ use super::Options;
 
 mod client_cmd;
 pub mod connect;
+mod cork;
 pub mod docker;
 pub mod echo;
 pub mod plan;

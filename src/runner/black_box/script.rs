@@ -30,6 +30,7 @@ use crate::wire::tcp::{Capture, Paced, Recording};
 use crate::wire::{Direction, Recorder, Side, Trace};
 
 use super::super::{Options, Settled, settle};
+use super::cork::Cork;
 use super::plan::{self, Plan};
 use super::{ServerTarget, websocket};
 
@@ -49,6 +50,7 @@ async fn script_client<IO: AsyncRead + AsyncWrite + Unpin>(
     mut io: IO,
     plan: &Plan,
     echo_wait: Duration,
+    cork: &Cork,
 ) -> std::io::Result<()> {
     let mut first = plan.message.to_vec();
     first.extend_from_slice(&plan.early);
@@ -83,10 +85,11 @@ async fn script_client<IO: AsyncRead + AsyncWrite + Unpin>(
         (asked.elapsed() * ECHO_WAIT_FACTOR).clamp(MIN_ECHO_WAIT, echo_wait.max(MIN_ECHO_WAIT));
     if let (true, Some((_, head_end))) = (switched, answer) {
         if plan.at_once {
-            // Data and closing in one write: one segment, so the peer sees them
+            // Data, closing frame and FIN in one segment, so the peer sees them
             // together every time (two writes would race its reads).
             let mut both = plan.late.to_vec();
             both.extend_from_slice(&plan.closing);
+            cork.set(true);
             io.write_all(&both).await?;
         } else {
             io.write_all(&plan.late).await?;
@@ -108,6 +111,7 @@ async fn script_client<IO: AsyncRead + AsyncWrite + Unpin>(
     if plan.half_close {
         io.shutdown().await?;
     }
+    cork.set(false);
     while io.read(&mut buf).await? > 0 {}
     Ok(())
 }
@@ -164,6 +168,7 @@ pub(super) async fn converse(
         early_end,
         total,
     );
+    let cork = Cork::of(&stream);
     let recorder = Recorder::new();
     let capture = Capture::new(opts.capture_cap);
     let io = Paced::new(
@@ -178,7 +183,7 @@ pub(super) async fn converse(
         opts.pause,
     );
     let settled = settle(
-        script_client(io, plan, opts.quiet / 2),
+        script_client(io, plan, opts.quiet / 2, &cork),
         &capture,
         &recorder,
         opts.quiet,
