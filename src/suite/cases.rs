@@ -383,7 +383,7 @@ pub fn client_fin_drains() -> Case {
         id: "halfclose.client-fin-drains",
         title: "after the client's FIN, every byte before it is delivered, then EOF",
         level: Level::Must,
-        spec: "RFC 9110 §9.3.6",
+        spec: "invariant point 5; RFC 9110 §9.3.6 for tunnels",
         bug: "",
         sides: Sides::BOTH,
         protocols: ALL_PROTOCOLS,
