@@ -677,3 +677,54 @@ fn a_websocket_server_that_closes_before_echoing_is_non_strict() {
         "{text}"
     );
 }
+
+/// Ignores `Upgrade` on a request with a body (as HAProxy 2.6 strips it): `200`,
+/// then closes. Allowed by RFC 9110 §7.8.
+fn ignores_upgrade_with_body(mut stream: TcpStream) {
+    let head = read_head_exact(&mut stream);
+    if header(&head, "content-length").is_some() || header(&head, "transfer-encoding").is_some() {
+        let _ =
+            stream.write_all(b"HTTP/1.1 200 OK\r\nContent-Length: 0\r\nConnection: close\r\n\r\n");
+        return;
+    }
+    let _ = stream.write_all(SWITCH_ECHO);
+    echo_rest(stream);
+}
+
+/// Answers `200` to a request with a body, and echoes what follows anyway.
+fn hands_over_on_200(mut stream: TcpStream) {
+    let head = read_head_exact(&mut stream);
+    let body = header(&head, "content-length").is_some();
+    let answer: &[u8] = if body {
+        b"HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n"
+    } else {
+        SWITCH_ECHO
+    };
+    let _ = stream.write_all(answer);
+    echo_rest(stream);
+}
+
+#[test]
+fn a_refused_upgrade_with_a_body_is_unsupported_unless_it_hands_over() {
+    let addr = hostile(ignores_upgrade_with_body).to_string();
+    let args = [
+        "--cases",
+        "handoff.body.content-length",
+        "--json",
+        "/dev/stdout",
+    ];
+    let (code, text) = harness(&[&["run", "--server", &addr][..], &args].concat());
+    assert_eq!(code, 0, "{text}");
+    assert!(
+        text.contains("\"outcome\": \"unsupported\"")
+            && text.contains("it did not switch, which RFC 9110 §7.8 allows"),
+        "{text}"
+    );
+    let addr = hostile(hands_over_on_200).to_string();
+    let (code, text) = harness(&[&["run", "--server", &addr][..], &args].concat());
+    assert_eq!(code, 1, "{text}");
+    assert!(
+        text.contains("point 6 (no false upgrade): the server answered 200 OK and then echoed the bytes sent after the request raw"),
+        "{text}"
+    );
+}

@@ -192,6 +192,33 @@ pub fn judge_server(obs: &BlackBoxObservation<'_>) -> Judged {
         _ => {}
     }
 
+    if !switched && obs.request.body != BodyShape::None {
+        // RFC 9110 §7.8: "A server MAY ignore a received Upgrade header field";
+        // an intermediary that strips Upgrade from requests with content
+        // (HAProxy 2.6 does) refuses the upgrade, which is its right. What it must
+        // not do is hand the bytes after the request over all the same.
+        let sent_after = &obs.expected_echo[..obs.expected_echo.len().min(16)];
+        if find(after, sent_after).is_some() {
+            verdict.fail(
+                Point::NoFalseUpgrade,
+                format!(
+                    "{who} answered {} {} and then echoed the bytes sent after the request raw: \
+                     it handed the connection over without switching",
+                    response.status, response.reason
+                ),
+            );
+            return judged(verdict);
+        }
+        return Judged {
+            verdict,
+            unsupported: Some(format!(
+                "{who} answered {} {} to an upgrade request with a body: it did not switch, which RFC 9110 §7.8 \
+                 allows (\"A server MAY ignore a received Upgrade header field\"), so the hand-over after a body \
+                 cannot be tested",
+                response.status, response.reason
+            )),
+        };
+    }
     if !switched {
         verdict.fail(
             Point::Handshake,
