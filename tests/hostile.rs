@@ -341,6 +341,12 @@ fn a_target_that_does_not_speak_the_protocol_is_unsupported_once() {
         text.contains("0 fail") && text.contains("0 pass"),
         "every case is unsupported\n{text}"
     );
+    assert!(
+        text.contains(&format!(
+            "every case unsupported on {addr}: the target does not speak echo"
+        )),
+        "the reason is said once\n{text}"
+    );
     let (_, json) = {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("r.json");

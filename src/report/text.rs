@@ -149,6 +149,21 @@ pub fn render(report: &RunReport) -> String {
         }
     }
 
+    // A target none of whose cases could run (it does not speak the protocol)
+    // is one line with the reason, not a column of bare "unsupported".
+    for t in &targets {
+        let mut of_target = report.results.iter().filter(|r| r.target == *t);
+        let first = of_target.next();
+        if let Some(reason) = first
+            .filter(|r| r.outcome == Outcome::Unsupported)
+            .and_then(|r| r.notes.first())
+            && of_target
+                .all(|r| r.outcome == Outcome::Unsupported && r.notes.first() == Some(reason))
+        {
+            let _ = writeln!(out, "\nevery case unsupported on {t}: {reason}");
+        }
+    }
+
     if !report.mutants.is_empty() {
         out.push_str("\nmutants\n");
         let width = report
