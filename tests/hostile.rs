@@ -198,7 +198,8 @@ fn a_flooding_echo_fails_with_capped_capture() {
 // fail with its own diagnosis.
 
 use std::net::Shutdown;
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 
 /// Runs the binary with `args`; returns the exit code and everything it printed.
 fn harness(args: &[&str]) -> (i32, String) {
@@ -451,39 +452,92 @@ fn disagreeing_repetitions_are_flaky_with_their_counts() {
     assert_eq!(code, 0, "{text}");
 }
 
-/// Echoes with a short delay, and on the client's FIN closes both directions at
-/// once: the bytes still in flight are lost. nginx's upgrade tunnel does this.
-fn close_both_on_fin(reader: TcpStream, writer: TcpStream) {
-    let (tx, rx) = std::sync::mpsc::channel::<Vec<u8>>();
-    let echo = std::thread::spawn(move || {
-        let mut writer = writer;
-        for chunk in rx {
-            std::thread::sleep(Duration::from_millis(3));
-            if writer.write_all(&chunk).is_err() {
-                break;
-            }
-        }
-    });
-    let mut reader = reader;
+/// Whether the peer's FIN is already waiting behind the bytes just read: the
+/// "data and EOF in one wake-up" that makes nginx end a tunnel at once.
+/// (A read timeout, not non-blocking mode: that flag is shared with the clone
+/// the other thread writes through.)
+fn fin_pending(stream: &TcpStream) -> bool {
+    let mut probe = [0u8; 1];
+    let _ = stream.set_read_timeout(Some(Duration::from_millis(1)));
+    let eof = matches!(stream.peek(&mut probe), Ok(0));
+    let _ = stream.set_read_timeout(None);
+    eof
+}
+
+/// Copies `from` into `to` until `closing` is set (or either end fails).
+fn copy_until_closing(mut from: TcpStream, mut to: TcpStream, closing: Arc<AtomicBool>) {
     let mut buf = [0u8; 16384];
-    while let Ok(n) = reader.read(&mut buf) {
-        if n == 0 {
+    while let Ok(n) = from.read(&mut buf) {
+        if n == 0 || closing.load(Ordering::SeqCst) || to.write_all(&buf[..n]).is_err() {
             break;
         }
-        let _ = tx.send(buf[..n].to_vec());
     }
-    let _ = reader.shutdown(Shutdown::Both);
-    drop(tx);
+    let _ = to.shutdown(Shutdown::Write);
+}
+
+/// Reads `client` and forwards to `to`; when the client's FIN came with its last
+/// bytes, marks `closing` before forwarding them (so nothing answering them is
+/// passed back: nginx's upgrade tunnel, deterministically), then closes both.
+fn forward_until_fin(mut client: TcpStream, mut to: TcpStream, closing: &AtomicBool) {
+    let mut buf = [0u8; 16384];
+    while let Ok(n) = client.read(&mut buf) {
+        if n == 0 {
+            closing.store(true, Ordering::SeqCst);
+            break;
+        }
+        let fin = fin_pending(&client);
+        if fin {
+            closing.store(true, Ordering::SeqCst);
+        }
+        if to.write_all(&buf[..n]).is_err() || fin {
+            break;
+        }
+    }
+    let _ = to.shutdown(Shutdown::Both);
+    let _ = client.shutdown(Shutdown::Both);
+}
+
+/// A server that echoes, but when the client's FIN comes with its last bytes
+/// closes both directions without echoing them: the bytes in flight are lost.
+/// The echo runs behind a loopback pair, a second path that `closing` cuts, as
+/// the upstream behind a tunnel is.
+fn close_both_on_fin(reader: TcpStream, mut writer: TcpStream, answer: &[u8]) {
+    let Ok(listener) = TcpListener::bind("127.0.0.1:0") else {
+        return;
+    };
+    let Ok(inner) = listener.local_addr().and_then(TcpStream::connect) else {
+        return;
+    };
+    let Ok((echoer, _)) = listener.accept() else {
+        return;
+    };
+    let Ok(inner_reader) = inner.try_clone() else {
+        return;
+    };
+    // No Nagle on any hop: a held-back tail would cost an echo wait, not a FIN.
+    for socket in [&inner, &echoer, &writer] {
+        let _ = socket.set_nodelay(true);
+    }
+    let echo = std::thread::spawn(move || echo_rest(echoer));
+    // Answer once the echo path is up, so that the echo is as quick as a
+    // plain server's: only the FIN may cost bytes here.
+    let _ = writer.write_all(answer);
+    let closing = Arc::new(AtomicBool::new(false));
+    let back = {
+        let closing = closing.clone();
+        std::thread::spawn(move || copy_until_closing(inner_reader, writer, closing))
+    };
+    forward_until_fin(reader, inner, &closing);
+    let _ = back.join();
     let _ = echo.join();
 }
 
 fn loses_bytes_on_fin(mut stream: TcpStream) {
     let _ = read_head_exact(&mut stream);
-    let _ = stream.write_all(SWITCH_ECHO);
     let Ok(writer) = stream.try_clone() else {
         return;
     };
-    close_both_on_fin(stream, writer);
+    close_both_on_fin(stream, writer, SWITCH_ECHO);
 }
 
 #[test]
@@ -525,30 +579,19 @@ fn tunnel_closing_both(mut client: TcpStream, upstream: SocketAddr) {
     let Ok(mut up) = TcpStream::connect(upstream) else {
         return;
     };
+    let _ = (up.set_nodelay(true), client.set_nodelay(true));
     if up.write_all(&head).is_err() {
         return;
     }
     let (Ok(up_reader), Ok(client_writer)) = (up.try_clone(), client.try_clone()) else {
         return;
     };
-    let back = std::thread::spawn(move || {
-        let (mut from, mut to) = (up_reader, client_writer);
-        let mut buf = [0u8; 16384];
-        while let Ok(n) = from.read(&mut buf) {
-            if n == 0 || to.write_all(&buf[..n]).is_err() {
-                break;
-            }
-        }
-        let _ = to.shutdown(Shutdown::Write);
-    });
-    let mut buf = [0u8; 16384];
-    while let Ok(n) = client.read(&mut buf) {
-        if n == 0 || up.write_all(&buf[..n]).is_err() {
-            break;
-        }
-    }
-    let _ = up.shutdown(Shutdown::Both);
-    let _ = client.shutdown(Shutdown::Both);
+    let closing = Arc::new(AtomicBool::new(false));
+    let back = {
+        let closing = closing.clone();
+        std::thread::spawn(move || copy_until_closing(up_reader, client_writer, closing))
+    };
+    forward_until_fin(client, up, &closing);
     let _ = back.join();
 }
 

@@ -24,12 +24,12 @@ use super::Options;
 
 mod client_cmd;
 pub mod connect;
-mod cork;
 pub mod docker;
 pub mod echo;
 pub mod plan;
 mod probe;
 mod script;
+mod sockopt;
 pub mod websocket;
 
 pub use client_cmd::{ClientTarget, client_case, run_client};

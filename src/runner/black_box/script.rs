@@ -30,8 +30,8 @@ use crate::wire::tcp::{Capture, Paced, Recording};
 use crate::wire::{Direction, Recorder, Side, Trace};
 
 use super::super::{Options, Settled, settle};
-use super::cork::Cork;
 use super::plan::{self, Plan};
+use super::sockopt::SocketOptions;
 use super::{ServerTarget, websocket};
 
 pub(super) const READ_SIZE: usize = 16 * 1024;
@@ -50,7 +50,7 @@ async fn script_client<IO: AsyncRead + AsyncWrite + Unpin>(
     mut io: IO,
     plan: &Plan,
     echo_wait: Duration,
-    cork: &Cork,
+    options: &SocketOptions,
 ) -> std::io::Result<()> {
     let mut first = plan.message.to_vec();
     first.extend_from_slice(&plan.early);
@@ -89,7 +89,7 @@ async fn script_client<IO: AsyncRead + AsyncWrite + Unpin>(
             // together every time (two writes would race its reads).
             let mut both = plan.late.to_vec();
             both.extend_from_slice(&plan.closing);
-            cork.set(true);
+            options.cork(true);
             io.write_all(&both).await?;
         } else {
             io.write_all(&plan.late).await?;
@@ -99,6 +99,7 @@ async fn script_client<IO: AsyncRead + AsyncWrite + Unpin>(
                 None => r.len() - head_end,
             };
             while echoed(&received) < want {
+                options.quick_ack();
                 match tokio::time::timeout(echo_wait, io.read(&mut buf)).await {
                     Ok(Ok(0)) | Err(_) => break,
                     Ok(Ok(n)) => received.extend_from_slice(&buf[..n]),
@@ -111,7 +112,7 @@ async fn script_client<IO: AsyncRead + AsyncWrite + Unpin>(
     if plan.half_close {
         io.shutdown().await?;
     }
-    cork.set(false);
+    options.cork(false);
     while io.read(&mut buf).await? > 0 {}
     Ok(())
 }
@@ -168,7 +169,7 @@ pub(super) async fn converse(
         early_end,
         total,
     );
-    let cork = Cork::of(&stream);
+    let options = SocketOptions::of(&stream);
     let recorder = Recorder::new();
     let capture = Capture::new(opts.capture_cap);
     let io = Paced::new(
@@ -183,7 +184,7 @@ pub(super) async fn converse(
         opts.pause,
     );
     let settled = settle(
-        script_client(io, plan, opts.quiet / 2, &cork),
+        script_client(io, plan, opts.quiet / 2, &options),
         &capture,
         &recorder,
         opts.quiet,
