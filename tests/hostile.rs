@@ -498,46 +498,19 @@ fn forward_until_fin(mut client: TcpStream, mut to: TcpStream, closing: &AtomicB
 }
 
 /// A server that echoes, but when the client's FIN comes with its last bytes
-/// closes both directions without echoing them: the bytes in flight are lost.
-/// The echo runs behind a loopback pair, a second path that `closing` cuts, as
-/// the upstream behind a tunnel is.
-fn close_both_on_fin(reader: TcpStream, mut writer: TcpStream, answer: &[u8]) {
-    let Ok(listener) = TcpListener::bind("127.0.0.1:0") else {
-        return;
-    };
-    let Ok(inner) = listener.local_addr().and_then(TcpStream::connect) else {
-        return;
-    };
-    let Ok((echoer, _)) = listener.accept() else {
-        return;
-    };
-    let Ok(inner_reader) = inner.try_clone() else {
-        return;
-    };
-    // No Nagle on any hop: a held-back tail would cost an echo wait, not a FIN.
-    for socket in [&inner, &echoer, &writer] {
-        let _ = socket.set_nodelay(true);
-    }
-    let echo = std::thread::spawn(move || echo_rest(echoer));
-    // Answer once the echo path is up, so that the echo is as quick as a
-    // plain server's: only the FIN may cost bytes here.
-    let _ = writer.write_all(answer);
-    let closing = Arc::new(AtomicBool::new(false));
-    let back = {
-        let closing = closing.clone();
-        std::thread::spawn(move || copy_until_closing(inner_reader, writer, closing))
-    };
-    forward_until_fin(reader, inner, &closing);
-    let _ = back.join();
-    let _ = echo.join();
-}
-
+/// closes without echoing them: the bytes in flight are lost. Everything else
+/// is echoed before the next read, so only a FIN with data can cost bytes.
 fn loses_bytes_on_fin(mut stream: TcpStream) {
     let _ = read_head_exact(&mut stream);
-    let Ok(writer) = stream.try_clone() else {
-        return;
-    };
-    close_both_on_fin(stream, writer, SWITCH_ECHO);
+    let _ = stream.set_nodelay(true);
+    let _ = stream.write_all(SWITCH_ECHO);
+    let mut buf = [0u8; 16384];
+    while let Ok(n) = stream.read(&mut buf) {
+        if n == 0 || fin_pending(&stream) || stream.write_all(&buf[..n]).is_err() {
+            break;
+        }
+    }
+    let _ = stream.shutdown(Shutdown::Both);
 }
 
 #[test]

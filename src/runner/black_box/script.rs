@@ -6,12 +6,13 @@
 //! the client's FIN cannot make an early-data case fail; in the half-close cases
 //! the closing follows the data at once, and a lost tail is diagnosed as the FIN's.
 //!
-//! How long to wait for an echo that stopped coming: ten times as long as the
-//! answer to the request took (at least 25 ms), and at most half of
-//! [`Options::quiet`]. The answer travelled the same path, so the wait grows with
-//! the path and with the machine's load, and a lost byte costs tens of
-//! milliseconds, not the quiet period (a run of `--repeat 5` stays within
-//! seconds). The cap keeps the wait shorter than the runner's own quiet watch:
+//! How long to wait for an echo that stopped coming ([`EchoWait`]): against a
+//! server, ten times as long as the answer to the request took (at least 25 ms),
+//! and at most half of [`Options::quiet`]: the answer travelled the same path, so
+//! the wait grows with the path and with the machine's load, and a lost byte
+//! costs tens of milliseconds, not the quiet period (a run of `--repeat 5` stays
+//! within seconds). Against a proxy, which may end the tunnel on the FIN, half of
+//! [`Options::quiet`] always. The cap keeps the wait shorter than the runner's own quiet watch:
 //! if both waited the same time, which one fired first would decide whether the
 //! FIN went out, and the verdict would flip between identical runs.
 
@@ -36,6 +37,31 @@ use super::{ServerTarget, websocket};
 
 pub(super) const READ_SIZE: usize = 16 * 1024;
 
+/// How long the client waits for an echo that stopped coming before it closes.
+#[derive(Debug, Clone, Copy)]
+enum EchoWait {
+    /// A server: [`ECHO_WAIT_FACTOR`] answer times, from [`MIN_ECHO_WAIT`] up to
+    /// this. A conformant server echoes what it got even after the FIN, so an
+    /// early FIN costs nothing, and a lost byte costs tens of milliseconds.
+    Scaled(Duration),
+    /// A proxy: this long, always. A proxy may end the tunnel on the client's FIN
+    /// (RFC 9110 §9.3.6), so a FIN sent before a slow echo came back would fail an
+    /// early-data case for the half-close; on a loaded machine an echo through a
+    /// proxy and its upstream can take longer than any scaled wait.
+    Full(Duration),
+}
+
+impl EchoWait {
+    /// The wait for `target`: half of [`Options::quiet`] at most.
+    fn for_target(target: &ServerTarget, opts: &Options) -> EchoWait {
+        if target.proxy {
+            EchoWait::Full(opts.quiet / 2)
+        } else {
+            EchoWait::Scaled(opts.quiet / 2)
+        }
+    }
+}
+
 /// How many answer times the client waits for an echo that stopped coming.
 const ECHO_WAIT_FACTOR: u32 = 10;
 
@@ -49,7 +75,7 @@ pub(super) const MAX_HEAD_SEARCH: usize = 1 << 20;
 async fn script_client<IO: AsyncRead + AsyncWrite + Unpin>(
     mut io: IO,
     plan: &Plan,
-    echo_wait: Duration,
+    echo_wait: EchoWait,
     options: &SocketOptions,
 ) -> std::io::Result<()> {
     let mut first = plan.message.to_vec();
@@ -81,8 +107,12 @@ async fn script_client<IO: AsyncRead + AsyncWrite + Unpin>(
     // How long the answer took bounds how long an echo may take: the answer
     // crossed the same path (for a proxy, with an upstream connect on top), and
     // on a loaded machine both slow down together.
-    let echo_wait =
-        (asked.elapsed() * ECHO_WAIT_FACTOR).clamp(MIN_ECHO_WAIT, echo_wait.max(MIN_ECHO_WAIT));
+    let echo_wait = match echo_wait {
+        EchoWait::Full(wait) => wait,
+        EchoWait::Scaled(cap) => {
+            (asked.elapsed() * ECHO_WAIT_FACTOR).clamp(MIN_ECHO_WAIT, cap.max(MIN_ECHO_WAIT))
+        }
+    };
     if let (true, Some((_, head_end))) = (switched, answer) {
         if plan.at_once {
             // Data, closing frame and FIN in one segment, so the peer sees them
@@ -184,7 +214,7 @@ pub(super) async fn converse(
         opts.pause,
     );
     let settled = settle(
-        script_client(io, plan, opts.quiet / 2, &options),
+        script_client(io, plan, EchoWait::for_target(target, opts), &options),
         &capture,
         &recorder,
         opts.quiet,
