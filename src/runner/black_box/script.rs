@@ -11,7 +11,8 @@
 //! and at most half of [`Options::quiet`]: the answer travelled the same path, so
 //! the wait grows with the path and with the machine's load, and a lost byte
 //! costs tens of milliseconds, not the quiet period (a run of `--repeat 5` stays
-//! within seconds). Against a proxy, which may end the tunnel on the FIN, half of
+//! within seconds). Against a proxy, which may end the tunnel on the FIN, or a
+//! WebSocket server, which may answer the Close frame first, half of
 //! [`Options::quiet`] always. The cap keeps the wait shorter than the runner's own quiet watch:
 //! if both waited the same time, which one fired first would decide whether the
 //! FIN went out, and the verdict would flip between identical runs.
@@ -44,17 +45,19 @@ enum EchoWait {
     /// this. A conformant server echoes what it got even after the FIN, so an
     /// early FIN costs nothing, and a lost byte costs tens of milliseconds.
     Scaled(Duration),
-    /// A proxy: this long, always. A proxy may end the tunnel on the client's FIN
-    /// (RFC 9110 §9.3.6), so a FIN sent before a slow echo came back would fail an
-    /// early-data case for the half-close; on a loaded machine an echo through a
-    /// proxy and its upstream can take longer than any scaled wait.
+    /// A proxy or a WebSocket server: this long, always. A proxy may end the
+    /// tunnel on the client's FIN (RFC 9110 §9.3.6), and a WebSocket server may
+    /// answer a Close frame before echoing what came before it (RFC 6455 §5.5.1),
+    /// so a closing sent before a slow echo came back would fail the case for the
+    /// closing; on a loaded machine such an echo can outlast any scaled wait
+    /// (Python `websockets` under load did).
     Full(Duration),
 }
 
 impl EchoWait {
     /// The wait for `target`: half of [`Options::quiet`] at most.
     fn for_target(target: &ServerTarget, opts: &Options) -> EchoWait {
-        if target.proxy {
+        if target.proxy || target.protocol == crate::suite::Proto::WebSocket {
             EchoWait::Full(opts.quiet / 2)
         } else {
             EchoWait::Scaled(opts.quiet / 2)
