@@ -427,6 +427,7 @@ fn hostile() -> RunReport {
             notes: vec![nasty.into()],
             trace,
             duration: std::time::Duration::from_millis(3),
+            repeats: vec![(Outcome::Fail, 2), (Outcome::Pass, 1)],
         }],
         mutants: vec![report::MutantResult {
             name: nasty.into(),
@@ -683,4 +684,96 @@ fn unsupported_results_are_skipped_in_junit_and_counted_everywhere() {
     assert_eq!(doc["totals"]["error"], 1);
     assert!(schema_errors(&doc).is_empty());
     assert!(report::text::render(&report).contains("unsupported"));
+}
+
+// ---------------------------------------------------------------- flaky
+
+/// One case whose two repetitions disagreed (`--repeat 2`): the same case and
+/// target, once passing and once failing, merged as the runners merge them.
+fn flaky_report() -> RunReport {
+    let failing = run()
+        .results
+        .iter()
+        .find(|r| r.outcome == Outcome::Fail)
+        .unwrap()
+        .clone();
+    let mut passing = failing.clone();
+    passing.outcome = Outcome::Pass;
+    passing.violations.clear();
+    let merged = CaseResult::merge(vec![passing.clone(), failing.clone(), passing]);
+    let mut steady = CaseResult::merge(vec![failing.clone(), failing]);
+    steady.target = "steady".into();
+    RunReport {
+        results: vec![merged, steady],
+        mutants: Vec::new(),
+        duration: std::time::Duration::from_millis(5),
+    }
+}
+
+#[test]
+fn a_flaky_case_is_reported_as_such_in_every_format() {
+    let report = flaky_report();
+    let (flaky, steady) = (&report.results[0], &report.results[1]);
+    assert_eq!(flaky.outcome, Outcome::Flaky);
+    assert_eq!(flaky.repeats, vec![(Outcome::Pass, 2), (Outcome::Fail, 1)]);
+    assert!(
+        !flaky.violations.is_empty(),
+        "the failing run's diagnosis is kept"
+    );
+    assert_eq!(steady.outcome, Outcome::Fail, "agreeing runs are not flaky");
+    assert!(
+        Outcome::Flaky.fails_run(false),
+        "flaky fails the run (exit 1)"
+    );
+
+    // Text: the cell, the counts and the totals.
+    let text = report::text::render(&report);
+    assert!(text.contains("FLAKY"), "{text}");
+    assert!(text.contains("flaky: 2 pass, 1 fail"), "{text}");
+    assert!(text.contains("1 flaky in"), "{text}");
+
+    // JSON: valid against the schema, with the counts.
+    let doc: Value = serde_json::from_str(&report::json::render(&report)).unwrap();
+    let errors = schema_errors(&doc);
+    assert!(errors.is_empty(), "{}", errors.join("\n"));
+    assert_eq!(doc["totals"]["flaky"], 1);
+    assert_eq!(doc["results"][0]["outcome"], "flaky");
+    assert_eq!(doc["results"][0]["repeats"][1]["outcome"], "fail");
+    assert_eq!(doc["results"][0]["repeats"][1]["runs"], 1);
+
+    // JUnit: a failure of type flaky with the counts.
+    let xml = report::junit::render(&report).unwrap();
+    assert!(
+        xml.contains("type=\"flaky\"") && xml.contains("flaky: 2 pass, 1 fail over 3 runs"),
+        "{xml}"
+    );
+
+    // HTML: its own colour and the counts.
+    let html = report::html::render(&report);
+    assert!(html.contains("o-flaky") && html.contains("repetitions: 2 pass, 1 fail"));
+
+    // --traces: a file for it, naming the counts.
+    let dir = tempfile::tempdir().unwrap();
+    report::traces::write_dir(&report, dir.path()).unwrap();
+    let file = std::fs::read_to_string(report::traces::text_path(dir.path(), flaky)).unwrap();
+    assert!(
+        file.contains("outcome: flaky") && file.contains("flaky: 2 pass, 1 fail"),
+        "{file}"
+    );
+
+    // --expect: a peer known to be flaky can be expected so; a change is a change.
+    let path = dir.path().join("expected.txt");
+    report::expect::write(&report, &path).unwrap();
+    assert!(std::fs::read_to_string(&path).unwrap().contains(" flaky\n"));
+    assert!(report::expect::compare(&report, &path).unwrap().matches());
+    let mut settled = report.clone();
+    settled.results[0].outcome = Outcome::Fail;
+    let cmp = report::expect::compare(&settled, &path).unwrap();
+    assert!(
+        cmp.changed
+            .iter()
+            .any(|c| c.contains("expected flaky, got fail")),
+        "{:?}",
+        cmp.changed
+    );
 }

@@ -29,12 +29,16 @@ Examples:
   hijack-harness run --server 127.0.0.1:8080 --cases 'handoff.*' --exclude '*64k'
   hijack-harness run --server 127.0.0.1:8080 --junit out.xml --expect expected.txt
 
+  # Stable verdicts: each case 5 times; disagreeing repetitions are `flaky`.
+  hijack-harness run --server 127.0.0.1:8080 --repeat 5
+
 Verdicts: pass, fail (a MUST broken), non-strict (a SHOULD missed), unsupported
-(the target does not speak what the case needs), error (refused, timeout).
+(the target does not speak what the case needs), error (refused, timeout),
+flaky (with --repeat N: the repetitions disagreed; the counts are reported).
 
 Exit codes: 0 every case passed (non-strict allowed unless --strict; with
---expect: nothing changed from the expected file), 1 a case failed or a mutant
-survived, 2 the run could not be made (nothing listening, bad arguments).
+--expect: nothing changed from the expected file), 1 a case failed, errored or
+was flaky, or a mutant survived, 2 the run could not be made (nothing listening, bad arguments).
 
 Client command contract (--client-cmd): `{addr}` is replaced by HOST:PORT. The
 client connects there, sends `GET / HTTP/1.1` with `Connection: Upgrade` and
@@ -216,6 +220,10 @@ pub struct RunArgs {
     /// How long the connection may be silent before a case is judged as it stands, in ms.
     #[arg(long, value_name = "MS")]
     pub quiet: Option<u64>,
+    /// Run each case N times; a case whose outcome differs between repetitions
+    /// is `flaky` (with the counts), which fails the run unless expected.
+    #[arg(long, value_name = "N", default_value_t = 1, value_parser = clap::value_parser!(u32).range(1..=100))]
+    pub repeat: u32,
     /// Treat non-strict (a SHOULD missed) as a failure.
     #[arg(long)]
     pub strict: bool,

@@ -11,7 +11,7 @@ use globset::{Glob, GlobSet, GlobSetBuilder};
 use indicatif::{ProgressBar, ProgressStyle};
 
 use hijack_harness::properties::{self, Config};
-use hijack_harness::report::{self, CaseResult, Outcome, RunReport};
+use hijack_harness::report::{self, CaseResult, RunReport};
 use hijack_harness::runner::black_box::{self, ClientTarget, ServerTarget};
 use hijack_harness::runner::embedded::{self, SharedClient, SharedServer};
 use hijack_harness::runner::{self, Options, Progress, serve};
@@ -308,11 +308,12 @@ fn run(args: RunArgs) -> anyhow::Result<ExitCode> {
             protocol,
             path: args.path.clone(),
             connect_to: None,
+            proxy: false,
             name: addr.to_string(),
         };
         let opts = black_box_options(&args, timeout);
         report.results = rt.block_on(async {
-            black_box::preflight(addr, timeout).await?;
+            black_box::preflight(&target, timeout).await?;
             let progress = reporter.phase(cases.len(), "cases", true);
             anyhow::Ok(black_box::run_server(&target, &cases, &opts, progress).await)
         })?;
@@ -323,30 +324,30 @@ fn run(args: RunArgs) -> anyhow::Result<ExitCode> {
             None => SocketAddr::from(([127, 0, 0, 1], 0)),
         };
         let opts = black_box_options(&args, timeout);
-        report.results = rt.block_on(async {
-            let listener = tokio::net::TcpListener::bind(upstream)
-                .await
-                .with_context(|| format!("cannot start the upstream echo server on {upstream}"))?;
-            let upstream = listener.local_addr()?;
-            let (protocol, upstream_proto) = match args.via {
-                Via::Connect => (Proto::Connect, Proto::Connect),
-                Via::Upgrade => (Proto::Echo, Proto::Echo),
-            };
-            eprintln!("hijack-harness: upstream echo server on {upstream}");
-            let upstream_task = tokio::spawn(serve::serve(listener, upstream_proto));
-            black_box::preflight(addr, timeout).await?;
-            let target = ServerTarget {
-                addr,
-                protocol,
-                path: args.path.clone(),
-                connect_to: Some(upstream),
-                name: format!("proxy {addr}"),
-            };
+        let listener = std::net::TcpListener::bind(upstream)
+            .with_context(|| format!("cannot start the upstream echo server on {upstream}"))?;
+        let upstream = listener.local_addr()?;
+        let (protocol, upstream_proto) = match args.via {
+            Via::Connect => (Proto::Connect, Proto::Connect),
+            Via::Upgrade => (Proto::Echo, Proto::Echo),
+        };
+        eprintln!("hijack-harness: upstream echo server on {upstream}");
+        let upstream_server = Upstream::start(listener, upstream_proto)?;
+        let target = ServerTarget {
+            addr,
+            protocol,
+            path: args.path.clone(),
+            connect_to: Some(upstream),
+            proxy: true,
+            name: format!("proxy {addr}"),
+        };
+        let results = rt.block_on(async {
+            black_box::preflight(&target, timeout).await?;
             let progress = reporter.phase(cases.len(), "cases", true);
-            let results = black_box::run_server(&target, &cases, &opts, progress).await;
-            upstream_task.abort();
-            anyhow::Ok(results)
-        })?;
+            anyhow::Ok(black_box::run_server(&target, &cases, &opts, progress).await)
+        });
+        upstream_server.stop();
+        report.results = results?;
     } else if let Some(command) = &args.client_cmd {
         if !command.contains("{addr}") {
             bail!("--client-cmd must contain {{addr}}, where the client is told to connect");
@@ -367,6 +368,7 @@ fn run(args: RunArgs) -> anyhow::Result<ExitCode> {
                 args.quiet
                     .unwrap_or(embedded::EMBEDDED_QUIET.as_millis() as u64),
             ),
+            repeat: args.repeat.max(1) as usize,
             ..Options::default()
         };
         let (servers, clients, mutants) = embedded_subjects(args.subject.as_deref())?;
@@ -378,9 +380,15 @@ fn run(args: RunArgs) -> anyhow::Result<ExitCode> {
             })
             .sum();
         rt.block_on(async {
-            let progress = reporter.phase(runs, "cases", false);
-            report.results =
-                embedded::run_subjects(&servers, &clients, &cases, &opts, progress).await;
+            let progress = reporter.phase(runs * opts.repeat, "cases", false);
+            let mut rounds = Vec::with_capacity(opts.repeat);
+            for _ in 0..opts.repeat {
+                rounds.push(
+                    embedded::run_subjects(&servers, &clients, &cases, &opts, progress.clone())
+                        .await,
+                );
+            }
+            report.results = report::merge_rounds(rounds);
             if mutants && !args.no_mutants {
                 let progress = reporter.phase(
                     Mutant::all().len() * cases.len(),
@@ -409,11 +417,11 @@ fn run(args: RunArgs) -> anyhow::Result<ExitCode> {
         }
         return Ok(ExitCode::from(1));
     }
-    let failed = report.results.iter().any(|r| match r.outcome {
-        Outcome::Fail | Outcome::Error => true,
-        Outcome::NonStrict => args.strict,
-        Outcome::Pass | Outcome::Unsupported => false,
-    }) || report.mutants.iter().any(|m| !m.caught);
+    let failed = report
+        .results
+        .iter()
+        .any(|r| r.outcome.fails_run(args.strict))
+        || report.mutants.iter().any(|m| !m.caught);
     Ok(if failed {
         ExitCode::from(1)
     } else {
@@ -421,11 +429,46 @@ fn run(args: RunArgs) -> anyhow::Result<ExitCode> {
     })
 }
 
+/// The harness's own upstream behind a proxy under test, on a thread and a
+/// runtime of its own: a real upstream answers while the client is busy, and
+/// one sharing the client's single-threaded runtime could not (it would run
+/// only when the scripted client waits, which changes what the proxy sees).
+struct Upstream {
+    stop: tokio::sync::oneshot::Sender<()>,
+    thread: std::thread::JoinHandle<()>,
+}
+
+impl Upstream {
+    fn start(listener: std::net::TcpListener, protocol: Proto) -> anyhow::Result<Upstream> {
+        listener.set_nonblocking(true)?;
+        let rt = runtime()?;
+        let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+        let thread = std::thread::spawn(move || {
+            rt.block_on(async move {
+                let Ok(listener) = tokio::net::TcpListener::from_std(listener) else {
+                    return;
+                };
+                tokio::select! {
+                    _ = serve::serve(listener, protocol) => {}
+                    _ = stopped => {}
+                }
+            });
+        });
+        Ok(Upstream { stop, thread })
+    }
+
+    fn stop(self) {
+        let _ = self.stop.send(());
+        let _ = self.thread.join();
+    }
+}
+
 fn black_box_options(args: &RunArgs, timeout: Duration) -> Options {
     Options {
         timeout,
         quiet: Duration::from_millis(args.quiet.unwrap_or(300)),
         concurrency: 1,
+        repeat: args.repeat.max(1) as usize,
         ..Options::default()
     }
 }

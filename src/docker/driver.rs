@@ -80,6 +80,7 @@ fn result(
         notes: verdict.notes,
         trace,
         duration: started.elapsed(),
+        repeats: Vec::new(),
     }
 }
 

@@ -4,12 +4,24 @@
 //! come back, in order, nothing extra, and EOF must follow the client's FIN. A
 //! byte the library lost in its read-ahead is a byte that never comes back, and
 //! the trace says which segment it travelled in.
+//!
+//! Extra bytes in the echo are named for what they are ([`named`]): the request
+//! body, its chunk framing or its head (the server handed over too early, point
+//! 1), or an HTTP response (the library wrote after the hand-over, point 4). The
+//! switching response is checked itself ([`heads`]): `Upgrade` and `Connection:
+//! upgrade` in a 101, no body framing in any 1xx, and a `100 Continue` before the
+//! 101 when the request expected one.
 
 use super::{Discrepancy, Point, Verdict, compare, count, locate, preview};
 use crate::reference::head;
 use crate::scenario::NEXT_REQUEST;
 use crate::wire::driver::Ending;
 use crate::wire::{Direction, Trace};
+
+pub mod heads;
+pub mod named;
+
+pub use named::{BodyShape, RequestShape};
 
 /// What the request asked for, and so what answer hands the connection over.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -20,9 +32,15 @@ pub enum Expect {
     Connect,
     /// Docker's older attach: a `200` and then raw bytes (an explicit hijack).
     Explicit,
-    /// An upgrade the peer cannot accept (an unknown token): nothing may switch,
-    /// and the pipelined request after it must be answered as HTTP.
+    /// An upgrade to a token the peer cannot know: a server MAY refuse it, and then
+    /// nothing may switch and the pipelined request after it must be answered as
+    /// HTTP. A server that switches to any token it is offered makes the refusal
+    /// untestable ([`Judged::unsupported`]), which is not a fault: the client did
+    /// offer the token.
     Refusal,
+    /// An upgrade in an HTTP/1.0 request: RFC 9110 §7.8, "A server MUST ignore an
+    /// Upgrade header field that is received in an HTTP/1.0 request."
+    Ignored,
 }
 
 /// Turns the bytes after a response head into the echoed payload (or says why not).
@@ -34,6 +52,8 @@ pub struct BlackBoxObservation<'a> {
     pub trace: &'a Trace,
     /// How long the request message (head and body) is in the client-to-server stream.
     pub message_len: usize,
+    /// How the request message is laid out (to name echoed parts of it).
+    pub request: RequestShape,
     /// What the request asked for.
     pub expect: Expect,
     /// The bytes the echo must carry back: everything the client sent after the
@@ -44,14 +64,39 @@ pub struct BlackBoxObservation<'a> {
     pub decode: Option<&'a Decoder>,
     /// Whether the client closed its write half (or sent its closing frame).
     pub client_closed: bool,
+    /// Whether the client's FIN followed its data at once (the half-close cases),
+    /// rather than after the echo of everything it sent came back.
+    pub fin_at_once: bool,
+    /// Whether the target is an intermediary (a proxy in front of the harness's
+    /// own upstream): diagnoses name "the proxy".
+    pub via_proxy: bool,
     /// How the run ended.
     pub ending: Ending,
 }
 
+/// A black-box verdict, and whether the case could be judged at all.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Judged {
+    /// The verdict (empty violations when unsupported).
+    pub verdict: Verdict,
+    /// Why the case does not apply to this peer, when it does not.
+    pub unsupported: Option<String>,
+}
+
 /// Judges a black-box server (or a proxy in front of the harness's echo server).
 pub fn judge_black_box(obs: &BlackBoxObservation<'_>) -> Verdict {
+    judge_server(obs).verdict
+}
+
+/// Judges a black-box server, telling an untestable case from a verdict.
+pub fn judge_server(obs: &BlackBoxObservation<'_>) -> Judged {
     let mut verdict = Verdict::default();
     let trace = obs.trace;
+    let who = if obs.via_proxy {
+        "the proxy"
+    } else {
+        "the server"
+    };
     let s2c = trace.stream(Direction::ServerToClient);
     let (response, head_end) = match head::parse_final_response(&s2c) {
         Err(e) => {
@@ -62,7 +107,18 @@ pub fn judge_black_box(obs: &BlackBoxObservation<'_>) -> Verdict {
                     preview(&s2c, 60)
                 ),
             );
-            return verdict;
+            return judged(verdict);
+        }
+        Ok(None)
+            if matches!(obs.expect, Expect::Refusal | Expect::Ignored)
+                && s2c.is_empty()
+                && trace.fin(Direction::ServerToClient).is_some() =>
+        {
+            verdict.notes.push(format!(
+                "{who} closed the connection without an answer: it switched nothing and handed nothing over \
+                 (closing instead of serving the request is allowed)"
+            ));
+            return judged(verdict);
         }
         Ok(None) => {
             let how = if trace.fin(Direction::ServerToClient).is_some() {
@@ -73,59 +129,105 @@ pub fn judge_black_box(obs: &BlackBoxObservation<'_>) -> Verdict {
             verdict.fail(
                 Point::Handshake,
                 format!(
-                    "no complete response head arrived: the server sent {} {how}",
+                    "no complete response head arrived: {who} sent {} {how}",
                     count(s2c.len())
                 ),
             );
-            return verdict;
+            return judged(verdict);
         }
         Ok(Some(found)) => found,
     };
-    super::check_switching_head(&mut verdict, &response);
+    let c2s = trace.stream(Direction::ClientToServer);
+    heads::check(
+        &mut verdict,
+        &c2s[..obs.message_len.min(c2s.len())],
+        &s2c[..head_end],
+    );
     let switched = match obs.expect {
-        Expect::Upgrade | Expect::Refusal => response.status == 101,
+        Expect::Upgrade | Expect::Refusal | Expect::Ignored => response.status == 101,
         Expect::Connect => (200..300).contains(&response.status),
         Expect::Explicit => response.status == 200,
     };
     let after = &s2c[head_end..];
 
-    if obs.expect == Expect::Refusal {
-        if switched {
-            verdict.notes.push(format!(
-                "the server switched protocols ({}) for an upgrade token it cannot know; refusal not tested",
-                response.status
-            ));
-            verdict.fail(
-                Point::NoFalseUpgrade,
-                "the server answered 101 to an unknown upgrade token: it switched to a protocol nobody asked it to speak",
-            );
-        } else if let Some(at) = find(after, NEXT_REQUEST) {
+    match obs.expect {
+        Expect::Refusal if switched => {
+            return Judged {
+                verdict: Verdict::default(),
+                unsupported: Some(format!(
+                    "{who} switches to any token it is offered (it answered 101 to `Upgrade: {}`), \
+                     which RFC 9110 §7.8 allows: a refusal cannot be tested this way",
+                    crate::runner::black_box::UNKNOWN_TOKEN
+                )),
+            };
+        }
+        Expect::Ignored if switched => {
             verdict.fail(
                 Point::NoFalseUpgrade,
                 format!(
-                    "the server answered {} and then echoed the next HTTP request back raw (at byte {at} after its head): \
-                     it handed the connection over without switching",
-                    response.status
+                    "{who} answered 101 to an HTTP/1.0 request: RFC 9110 §7.8 says \"A server MUST ignore an \
+                     Upgrade header field that is received in an HTTP/1.0 request\""
                 ),
             );
-        } else if find(after, b"HTTP/1.").is_none() {
-            verdict.notes.push(format!(
-                "the server answered {} and did not answer the pipelined request after it (it may close instead)",
-                response.status
-            ));
+            return judged(verdict);
         }
-        return verdict;
+        Expect::Refusal | Expect::Ignored => {
+            if let Some(at) = find(after, NEXT_REQUEST) {
+                verdict.fail(
+                    Point::NoFalseUpgrade,
+                    format!(
+                        "{who} answered {} and then echoed the next HTTP request back raw (at byte {at} after its head): \
+                         it handed the connection over without switching",
+                        response.status
+                    ),
+                );
+            } else if obs.expect == Expect::Refusal && find(after, b"HTTP/1.").is_none() {
+                verdict.notes.push(format!(
+                    "{who} answered {} and did not answer the pipelined request after it (it may close instead)",
+                    response.status
+                ));
+            }
+            return judged(verdict);
+        }
+        _ => {}
     }
 
+    if !switched && obs.request.body != BodyShape::None {
+        // RFC 9110 §7.8: "A server MAY ignore a received Upgrade header field";
+        // an intermediary that strips Upgrade from requests with content
+        // (HAProxy 2.6 does) refuses the upgrade, which is its right. What it must
+        // not do is hand the bytes after the request over all the same.
+        let sent_after = &obs.expected_echo[..obs.expected_echo.len().min(16)];
+        if find(after, sent_after).is_some() {
+            verdict.fail(
+                Point::NoFalseUpgrade,
+                format!(
+                    "{who} answered {} {} and then echoed the bytes sent after the request raw: \
+                     it handed the connection over without switching",
+                    response.status, response.reason
+                ),
+            );
+            return judged(verdict);
+        }
+        return Judged {
+            verdict,
+            unsupported: Some(format!(
+                "{who} answered {} {} to an upgrade request with a body: it did not switch, which RFC 9110 §7.8 \
+                 allows (\"A server MAY ignore a received Upgrade header field\"), so the hand-over after a body \
+                 cannot be tested",
+                response.status, response.reason
+            )),
+        };
+    }
     if !switched {
         verdict.fail(
             Point::Handshake,
             format!(
-                "the server answered {} {}, which does not hand the connection over",
+                "{who} answered {} {}, which does not hand the connection over",
                 response.status, response.reason
             ),
         );
-        return verdict;
+        return judged(verdict);
     }
 
     let echoed = match obs.decode {
@@ -134,42 +236,16 @@ pub fn judge_black_box(obs: &BlackBoxObservation<'_>) -> Verdict {
             Ok(bytes) => bytes,
             Err(e) => {
                 verdict.fail(Point::ServerRead, format!("the echo does not decode: {e}"));
-                return verdict;
+                return judged(verdict);
             }
         },
     };
     let found = compare(obs.expected_echo, &echoed);
+    let server_fin = trace.fin(Direction::ServerToClient).is_some();
     if !found.is_empty() {
-        let place = |offset: usize| match obs.decode {
-            None => format!(
-                " {}",
-                locate(
-                    trace,
-                    Direction::ClientToServer,
-                    obs.message_len + offset,
-                    obs.message_len
-                )
-            ),
-            Some(_) => String::new(),
-        };
-        let parts = echo_clauses(&found, "the client", place);
-        let point = if found.iter().all(|d| matches!(d, Discrepancy::Extra { .. })) {
-            Point::Ownership
-        } else {
-            Point::ServerRead
-        };
-        verdict.fail(
-            point,
-            format!(
-                "the server echoed {} of the {} the client sent after the request: {}",
-                count(echoed.len()),
-                count(obs.expected_echo.len()),
-                parts.join("; ")
-            ),
-        );
+        echo_verdict(&mut verdict, obs, &c2s, &echoed, &found, server_fin, who);
     }
 
-    let server_fin = trace.fin(Direction::ServerToClient).is_some();
     let reset = trace
         .events
         .iter()
@@ -184,7 +260,7 @@ pub fn judge_black_box(obs: &BlackBoxObservation<'_>) -> Verdict {
         (true, false) if found.is_empty() => verdict.fail(
             Point::HalfClose,
             format!(
-                "the client closed its write half, and the server echoed everything but never closed its own: \
+                "the client closed its write half, and {who} echoed everything but never closed its own: \
                  EOF never arrived ({})",
                 match obs.ending {
                     Ending::Quiet => "the connection went quiet",
@@ -194,11 +270,105 @@ pub fn judge_black_box(obs: &BlackBoxObservation<'_>) -> Verdict {
         ),
         (false, true) => verdict.fail(
             Point::Ownership,
-            "the server closed the connection although the client had not closed its write half",
+            format!("{who} closed the connection although the client had not closed its write half"),
         ),
         _ => {}
     }
-    verdict
+    judged(verdict)
+}
+
+fn judged(verdict: Verdict) -> Judged {
+    Judged {
+        verdict,
+        unsupported: None,
+    }
+}
+
+/// The echo differs from what the client sent: one violation per point, each
+/// clause naming the bytes. A tail lost when the client's FIN followed its data
+/// at once is the half-close (point 5), named with the FIN; extra bytes that are
+/// part of the request message or an HTTP response are named as such.
+fn echo_verdict(
+    verdict: &mut Verdict,
+    obs: &BlackBoxObservation<'_>,
+    c2s: &[u8],
+    echoed: &[u8],
+    found: &[Discrepancy],
+    server_fin: bool,
+    who: &str,
+) {
+    let trace = obs.trace;
+    let message = &c2s[..obs.message_len.min(c2s.len())];
+    let place = |offset: usize| match obs.decode {
+        None => format!(
+            " {}",
+            locate(
+                trace,
+                Direction::ClientToServer,
+                obs.message_len + offset,
+                obs.message_len
+            )
+        ),
+        Some(_) => String::new(),
+    };
+    let lost_tail =
+        matches!(found, [Discrepancy::Lost { range }] if range.end == obs.expected_echo.len());
+    if obs.fin_at_once && obs.client_closed && lost_tail && server_fin {
+        let clauses = echo_clauses(found, "the client", place);
+        // WebSocket ends with a Close frame: the frame, not a TCP FIN, followed the
+        // data, and the messages it overtook are the read side's (point 1).
+        let (point, closing, what) = match obs.decode {
+            Some(_) => (Point::ServerRead, "sent its Close frame", "the Close frame"),
+            None => (Point::HalfClose, "half-closed (FIN)", "the FIN"),
+        };
+        verdict.fail(
+            point,
+            format!(
+                "the client {closing} right after its last bytes, and {who} closed without echoing \
+                 them: {} of the {} came back; {}. The bytes in flight when {what} arrived were lost",
+                count(echoed.len()),
+                count(obs.expected_echo.len()),
+                clauses.join("; ")
+            ),
+        );
+        return;
+    }
+    let mut by_point: Vec<(Point, Vec<String>)> = Vec::new();
+    let mut push =
+        |point: Point, clause: String| match by_point.iter_mut().find(|(p, _)| *p == point) {
+            Some((_, clauses)) => clauses.push(clause),
+            None => by_point.push((point, vec![clause])),
+        };
+    for d in found {
+        let named = match d {
+            Discrepancy::Extra { at, bytes } => named::name(bytes, *at, message, obs.request, who),
+            _ => None,
+        };
+        match named {
+            Some(named) => push(named.point, named.clause),
+            None => {
+                let clause = echo_clauses(std::slice::from_ref(d), "the client", place)
+                    .pop()
+                    .unwrap_or_default();
+                let point = match d {
+                    Discrepancy::Extra { .. } => Point::Ownership,
+                    _ => Point::ServerRead,
+                };
+                push(point, clause);
+            }
+        }
+    }
+    for (point, clauses) in by_point {
+        verdict.fail(
+            point,
+            format!(
+                "{who} echoed {} of the {} the client sent after the request: {}",
+                count(echoed.len()),
+                count(obs.expected_echo.len()),
+                clauses.join("; ")
+            ),
+        );
+    }
 }
 
 fn find(haystack: &[u8], needle: &[u8]) -> Option<usize> {

@@ -129,7 +129,7 @@ fn parse(text: &str) -> Result<BTreeMap<Key, Outcome>, (usize, String)> {
             return Err((
                 line_no,
                 format!(
-                    "outcome must be one of pass, fail, non-strict, unsupported, error; found `{outcome}`"
+                    "outcome must be one of pass, fail, non-strict, unsupported, error, flaky; found `{outcome}`"
                 ),
             ));
         };

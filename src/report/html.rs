@@ -28,32 +28,12 @@ use std::fmt::Write;
 use std::path::Path;
 
 use super::{CaseResult, Outcome, RunReport};
-use crate::oracle::{Point, preview};
-use crate::wire::{Closing, Direction, Event, Side};
+use crate::wire::Side;
 
-/// At most this many events of one connection are drawn; the rest are counted.
-pub const MAX_EVENTS: usize = 400;
+mod ladder;
 
-/// How many characters a segment's preview may take once escaped: binary bytes
-/// escape to four characters each (`\\x9c`), so the preview shows fewer of them
-/// rather than spill out of the ladder.
-pub const PREVIEW: usize = 64;
-
-/// The longest prefix of `bytes` whose escaped preview fits in [`PREVIEW`] characters.
-fn fitting(bytes: &[u8]) -> usize {
-    let mut width = 0;
-    for (n, &b) in bytes.iter().enumerate() {
-        width += match b {
-            b'\r' | b'\n' | b'\\' | b'"' => 2,
-            0x20..=0x7e => 1,
-            _ => 4,
-        };
-        if width > PREVIEW {
-            return n;
-        }
-    }
-    bytes.len()
-}
+use ladder::ladder;
+pub use ladder::{MAX_EVENTS, PREVIEW, flagged_segments};
 
 /// Writes `report` as HTML to `path`.
 pub fn write(report: &RunReport, path: &Path) -> std::io::Result<()> {
@@ -80,7 +60,7 @@ pub fn escape(s: &str) -> String {
 }
 
 const STYLE: &str = r#"
-:root { --pass:#1a7f37; --fail:#cf222e; --ns:#9a6700; --unsup:#6e7781; --err:#8250df; }
+:root { --pass:#1a7f37; --fail:#cf222e; --ns:#9a6700; --unsup:#6e7781; --err:#8250df; --flaky:#bc4c00; }
 * { box-sizing: border-box; }
 body { font: 14px/1.45 system-ui, -apple-system, "Segoe UI", sans-serif; margin: 0; padding: 24px 32px; color: #1f2328; background: #fff; }
 h1 { font-size: 22px; margin: 0 0 4px; }
@@ -90,7 +70,7 @@ code, .mono { font-family: ui-monospace, "SFMono-Regular", Menlo, Consolas, mono
 .chips { display: flex; gap: 8px; flex-wrap: wrap; margin: 10px 0; }
 .chip { border-radius: 12px; padding: 2px 10px; color: #fff; font-weight: 600; font-size: 13px; }
 .o-pass { background: var(--pass); } .o-fail { background: var(--fail); } .o-non-strict { background: var(--ns); }
-.o-unsupported { background: var(--unsup); } .o-error { background: var(--err); }
+.o-unsupported { background: var(--unsup); } .o-error { background: var(--err); } .o-flaky { background: var(--flaky); }
 .chip.zero { background: #eaeef2; color: #656d76; }
 table { border-collapse: collapse; }
 table.matrix td, table.matrix th { border: 1px solid #d0d7de; padding: 2px 6px; }
@@ -108,7 +88,7 @@ table.matrix td.c { min-width: 40px; }
 details.case { border: 1px solid #d0d7de; border-left-width: 6px; border-radius: 6px; margin: 8px 0; padding: 4px 12px; }
 details.case.pass { border-left-color: var(--pass); } details.case.fail { border-left-color: var(--fail); }
 details.case.non-strict { border-left-color: var(--ns); } details.case.unsupported { border-left-color: var(--unsup); }
-details.case.error { border-left-color: var(--err); }
+details.case.error { border-left-color: var(--err); } details.case.flaky { border-left-color: var(--flaky); }
 details.case > summary { cursor: pointer; padding: 4px 0; }
 summary .chip { font-size: 11px; padding: 1px 8px; margin-right: 6px; }
 dl.meta { display: grid; grid-template-columns: max-content 1fr; gap: 0 12px; margin: 6px 0; }
@@ -355,6 +335,13 @@ fn case(out: &mut String, i: usize, r: &CaseResult) {
         r.side,
         r.duration.as_secs_f64() * 1000.0
     );
+    if !r.repeats.is_empty() {
+        let _ = writeln!(
+            out,
+            "<p class=\"repeats\">repetitions: {}</p>",
+            escape(&super::tally(&r.repeats))
+        );
+    }
     if !r.violations.is_empty() {
         out.push_str("<ul class=\"violations\">");
         for v in &r.violations {
@@ -380,241 +367,6 @@ fn case(out: &mut String, i: usize, r: &CaseResult) {
         out.push_str("</div>\n");
     }
     out.push_str("</details>\n");
-}
-
-/// The segments that the diagnoses name, with the points that name them.
-///
-/// The oracle says where bytes went wrong in words ("(c>s segment 0, the one
-/// that carried the end of the message)"); reading that back is more faithful
-/// than guessing again here, because the oracle saw the applications' records
-/// and a report only has the wire.
-pub fn flagged_segments(r: &CaseResult) -> HashMap<(Direction, usize), Vec<Point>> {
-    let mut out: HashMap<(Direction, usize), Vec<Point>> = HashMap::new();
-    for v in &r.violations {
-        for (tag, dir) in [
-            ("c>s segment ", Direction::ClientToServer),
-            ("s>c segment ", Direction::ServerToClient),
-        ] {
-            let mut rest = v.message.as_str();
-            while let Some(at) = rest.find(tag) {
-                rest = &rest[at + tag.len()..];
-                let digits: String = rest.chars().take_while(char::is_ascii_digit).collect();
-                if let Ok(index) = digits.parse::<usize>() {
-                    let points = out.entry((dir, index)).or_default();
-                    if !points.contains(&v.point) {
-                        points.push(v.point);
-                    }
-                }
-            }
-        }
-    }
-    out
-}
-
-// Geometry of the ladder, in SVG user units (pixels).
-const WIDTH: u32 = 1000;
-const CLIENT_X: u32 = 190;
-const SERVER_X: u32 = WIDTH - 190;
-const TOP: u32 = 44;
-const SEGMENT_ROW: u32 = 50;
-const MARK_ROW: u32 = 26;
-const LINE_ROW: u32 = 44;
-const DROP: u32 = 14;
-
-fn x_of(side: Side) -> u32 {
-    match side {
-        Side::Client => CLIENT_X,
-        Side::Server => SERVER_X,
-    }
-}
-
-fn arrow(
-    out: &mut String,
-    dir: Direction,
-    y: u32,
-    stroke: &str,
-    width: f32,
-    dash: &str,
-    marker: &str,
-) {
-    let (x1, x2) = match dir {
-        Direction::ClientToServer => (CLIENT_X, SERVER_X - 2),
-        Direction::ServerToClient => (SERVER_X, CLIENT_X + 2),
-    };
-    let _ = write!(
-        out,
-        "<line x1=\"{x1}\" y1=\"{y}\" x2=\"{x2}\" y2=\"{}\" stroke=\"{stroke}\" stroke-width=\"{width}\"{dash} marker-end=\"url(#{marker})\"/>",
-        y + DROP
-    );
-}
-
-fn label(out: &mut String, x: u32, y: u32, anchor: &str, class: &str, text: &str) {
-    let _ = write!(
-        out,
-        "<text x=\"{x}\" y=\"{y}\" text-anchor=\"{anchor}\" class=\"{class}\">{}</text>",
-        escape(text)
-    );
-}
-
-/// Draws the ladder of one result's trace as an inline SVG.
-fn ladder(out: &mut String, r: &CaseResult) {
-    let flagged = flagged_segments(r);
-    let events = &r.trace.events;
-    let shown = &events[..events.len().min(MAX_EVENTS)];
-    let mut body = String::new();
-    let mut y = TOP;
-    for event in shown {
-        match event {
-            Event::Segment { dir, index, bytes } => {
-                let points = flagged.get(&(*dir, *index));
-                let (stroke, width, class) = match points {
-                    Some(_) => ("#cf222e", 2.5, "seg bad"),
-                    None => ("#57606a", 1.2, "seg"),
-                };
-                let marker = if points.is_some() { "ab" } else { "an" };
-                arrow(&mut body, *dir, y + 17, stroke, width, "", marker);
-                let mut text = format!("{dir} #{index} · {}", crate::oracle::count(bytes.len()));
-                if let Some(points) = points {
-                    let names: Vec<String> = points.iter().map(|p| p.to_string()).collect();
-                    text.push_str(&format!(" · ⚠ {}", names.join(", ")));
-                }
-                label(&mut body, WIDTH / 2, y + 12, "middle", class, &text);
-                label(
-                    &mut body,
-                    WIDTH / 2,
-                    y + 45,
-                    "middle",
-                    &format!("{class} bytes"),
-                    &preview(bytes, fitting(bytes)),
-                );
-                y += SEGMENT_ROW;
-            }
-            Event::Fin { dir, how } => {
-                arrow(
-                    &mut body,
-                    *dir,
-                    y + 14,
-                    "#0969da",
-                    1.6,
-                    " stroke-dasharray=\"6 4\"",
-                    "af",
-                );
-                let how = match how {
-                    Closing::Shutdown => "shutdown",
-                    Closing::Dropped => "dropped",
-                };
-                label(
-                    &mut body,
-                    WIDTH / 2,
-                    y + 11,
-                    "middle",
-                    "fin",
-                    &format!("{dir} FIN ({how})"),
-                );
-                y += LINE_ROW;
-            }
-            Event::Reset { dir } => {
-                arrow(&mut body, *dir, y + 14, "#cf222e", 4.0, "", "ab");
-                label(
-                    &mut body,
-                    WIDTH / 2,
-                    y + 11,
-                    "middle",
-                    "rst",
-                    &format!("{dir} RST"),
-                );
-                y += LINE_ROW;
-            }
-            Event::Hijack { side } => {
-                let x = x_of(*side);
-                let _ = write!(
-                    body,
-                    "<rect x=\"{}\" y=\"{}\" width=\"44\" height=\"7\" rx=\"2\" fill=\"#e36209\"/>",
-                    x - 22,
-                    y + 6
-                );
-                side_note(
-                    &mut body,
-                    *side,
-                    y + 13,
-                    "hijack",
-                    &format!("{side} hijacked"),
-                );
-                y += MARK_ROW;
-            }
-            Event::AppShutdown { side } => {
-                side_note(&mut body, *side, y + 12, "app", "app shut down write");
-                y += MARK_ROW;
-            }
-            Event::AppEnd { side } => {
-                side_note(&mut body, *side, y + 12, "app", "app done");
-                y += MARK_ROW;
-            }
-        }
-    }
-    if events.len() > shown.len() {
-        label(
-            &mut body,
-            WIDTH / 2,
-            y + 14,
-            "middle",
-            "more",
-            &format!("… {} more events not drawn", events.len() - shown.len()),
-        );
-        y += MARK_ROW;
-    }
-    if events.is_empty() {
-        label(
-            &mut body,
-            WIDTH / 2,
-            y + 14,
-            "middle",
-            "more",
-            "nothing crossed the wire",
-        );
-        y += MARK_ROW;
-    }
-    let height = y + 16;
-    let subject = |side: Side| {
-        if side == r.side {
-            format!("{side}: {} (subject)", clip(&r.target, 40))
-        } else {
-            format!("{side}: harness")
-        }
-    };
-    let _ = write!(
-        out,
-        "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"{WIDTH}\" height=\"{height}\" viewBox=\"0 0 {WIDTH} {height}\" class=\"lad\" style=\"max-width:100%;height:auto\" role=\"img\">"
-    );
-    // Anchored at the outer edges, so that a long target name grows inwards
-    // instead of out of the picture.
-    label(out, 10, 18, "start", "head", &subject(Side::Client));
-    label(out, WIDTH - 10, 18, "end", "head", &subject(Side::Server));
-    for x in [CLIENT_X, SERVER_X] {
-        let _ = write!(
-            out,
-            "<line x1=\"{x}\" y1=\"26\" x2=\"{x}\" y2=\"{}\" stroke=\"#1f2328\" stroke-width=\"2\"/>",
-            height - 6
-        );
-    }
-    out.push_str(&body);
-    out.push_str("</svg>");
-}
-
-/// `s` cut to `max` characters, with an ellipsis if it was longer.
-fn clip(s: &str, max: usize) -> String {
-    match s.char_indices().nth(max) {
-        Some((at, _)) => format!("{}…", &s[..at]),
-        None => s.to_string(),
-    }
-}
-
-/// A note written outside the ladder, beside `side`'s line.
-fn side_note(out: &mut String, side: Side, y: u32, class: &str, text: &str) {
-    match side {
-        Side::Client => label(out, CLIENT_X - 28, y, "end", class, text),
-        Side::Server => label(out, SERVER_X + 28, y, "start", class, text),
-    }
 }
 
 #[cfg(test)]

@@ -68,6 +68,7 @@ struct JsonTotals {
     non_strict: usize,
     unsupported: usize,
     error: usize,
+    flaky: usize,
 }
 
 impl From<Totals> for JsonTotals {
@@ -79,6 +80,7 @@ impl From<Totals> for JsonTotals {
             non_strict: t.non_strict,
             unsupported: t.unsupported,
             error: t.error,
+            flaky: t.flaky,
         }
     }
 }
@@ -96,7 +98,16 @@ struct JsonResult<'a> {
     violations: Vec<JsonViolation<'a>>,
     notes: &'a [String],
     duration_ms: f64,
+    /// With `--repeat N`: how many repetitions had each outcome.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    repeats: Vec<JsonRepeat>,
     trace: JsonTrace,
+}
+
+#[derive(Serialize)]
+struct JsonRepeat {
+    outcome: &'static str,
+    runs: usize,
 }
 
 #[derive(Serialize)]
@@ -242,6 +253,14 @@ impl<'a> From<&'a CaseResult> for JsonResult<'a> {
                 .collect(),
             notes: &r.notes,
             duration_ms: millis(r.duration),
+            repeats: r
+                .repeats
+                .iter()
+                .map(|(o, n)| JsonRepeat {
+                    outcome: o.as_str(),
+                    runs: *n,
+                })
+                .collect(),
             trace: JsonTrace {
                 client_to_server: direction(trace, Direction::ClientToServer),
                 server_to_client: direction(trace, Direction::ServerToClient),

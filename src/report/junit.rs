@@ -23,6 +23,11 @@
 //! * **unsupported** is `<skipped>` with the reason: the peer does not speak the
 //!   protocol, so the case was not run;
 //! * **error** is an `<error>` with the notes: the case could not be run.
+//! * **flaky** (repetitions with `--repeat N` disagreed) is a `<failure>` of type
+//!   `flaky` whose message has the counts (`flaky: 3 pass, 2 fail over 5 runs`)
+//!   and whose text is the diagnosis of the first run that was a problem: it
+//!   fails the run (exit code 1), and a verdict that changes between runs is
+//!   worth a red build.
 
 use std::path::Path;
 
@@ -156,6 +161,18 @@ fn test_case(r: &CaseResult) -> TestCase {
                         .unwrap_or_else(|| "unsupported".into()),
                 )
                 .set_type("unsupported");
+            status
+        }
+        Outcome::Flaky => {
+            let mut status = TestCaseStatus::non_success(NonSuccessKind::Failure);
+            status
+                .set_message(format!(
+                    "flaky: {} over {} runs",
+                    super::tally(&r.repeats),
+                    r.repeats.iter().map(|(_, n)| n).sum::<usize>()
+                ))
+                .set_type("flaky")
+                .set_description(diagnosis(r));
             status
         }
         Outcome::Error => {

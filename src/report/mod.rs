@@ -80,10 +80,13 @@ pub enum Outcome {
     Unsupported,
     /// The case could not be run: refused, timed out before any verdict, bad setup.
     Error,
+    /// Repetitions of the case (`--repeat N`) disagreed: the counts are in
+    /// [`CaseResult::repeats`]. Never silently a pass or a fail.
+    Flaky,
 }
 
 impl Outcome {
-    /// Its name in reports: `pass`, `fail`, `non-strict`, `unsupported`, `error`.
+    /// Its name in reports: `pass`, `fail`, `non-strict`, `unsupported`, `error`, `flaky`.
     pub fn as_str(self) -> &'static str {
         match self {
             Outcome::Pass => "pass",
@@ -91,6 +94,7 @@ impl Outcome {
             Outcome::NonStrict => "non-strict",
             Outcome::Unsupported => "unsupported",
             Outcome::Error => "error",
+            Outcome::Flaky => "flaky",
         }
     }
 
@@ -100,19 +104,34 @@ impl Outcome {
     }
 
     /// Every outcome, from best to worst-but-not-a-verdict.
-    pub const ALL: [Outcome; 5] = [
+    pub const ALL: [Outcome; 6] = [
         Outcome::Pass,
         Outcome::Fail,
         Outcome::NonStrict,
         Outcome::Unsupported,
         Outcome::Error,
+        Outcome::Flaky,
     ];
 
     /// Whether this outcome deserves a person's attention: a failure, a missed
-    /// SHOULD, or a run that could not be made. These get a trace file, an open
-    /// ladder diagram in HTML and a diagnosis in the text table.
+    /// SHOULD, a run that could not be made, or repetitions that disagree. These
+    /// get a trace file, an open ladder diagram in HTML and a diagnosis in the
+    /// text table.
     pub fn is_problem(self) -> bool {
-        matches!(self, Outcome::Fail | Outcome::NonStrict | Outcome::Error)
+        matches!(
+            self,
+            Outcome::Fail | Outcome::NonStrict | Outcome::Error | Outcome::Flaky
+        )
+    }
+
+    /// Whether this outcome fails a run (exit code 1) when no expected-results
+    /// file says otherwise; `strict` makes a missed SHOULD fail too.
+    pub fn fails_run(self, strict: bool) -> bool {
+        match self {
+            Outcome::Fail | Outcome::Error | Outcome::Flaky => true,
+            Outcome::NonStrict => strict,
+            Outcome::Pass | Outcome::Unsupported => false,
+        }
     }
 
     /// The outcome of a verdict for a case of `level`: a broken MUST case fails,
@@ -153,6 +172,9 @@ pub struct CaseResult {
     pub trace: Trace,
     /// How long the case took.
     pub duration: Duration,
+    /// With `--repeat N`: how many repetitions had each outcome, in the order the
+    /// outcomes first appeared (empty for a single run).
+    pub repeats: Vec<(Outcome, usize)>,
 }
 
 impl CaseResult {
@@ -220,8 +242,82 @@ impl CaseResult {
             notes: verdict.notes,
             trace,
             duration,
+            repeats: Vec::new(),
         }
     }
+
+    /// The repetitions of one case against one target as one result: their
+    /// common outcome, or [`Outcome::Flaky`] with the counts when they disagree.
+    /// The result kept (diagnosis, trace) is the first that is a problem, so a
+    /// flaky case shows how it failed; the duration is the sum.
+    pub fn merge(runs: Vec<CaseResult>) -> CaseResult {
+        let total = runs.len();
+        let mut repeats: Vec<(Outcome, usize)> = Vec::new();
+        for r in &runs {
+            match repeats.iter_mut().find(|(o, _)| *o == r.outcome) {
+                Some((_, n)) => *n += 1,
+                None => repeats.push((r.outcome, 1)),
+            }
+        }
+        let duration = runs.iter().map(|r| r.duration).sum();
+        let shown = runs
+            .iter()
+            .position(|r| r.outcome.is_problem())
+            .unwrap_or(0);
+        let Some(mut kept) = runs.into_iter().nth(shown) else {
+            return CaseResult {
+                case_id: String::new(),
+                title: String::new(),
+                level: Level::Must,
+                spec: String::new(),
+                bug: String::new(),
+                target: String::new(),
+                side: Side::Server,
+                outcome: Outcome::Error,
+                violations: Vec::new(),
+                notes: vec!["no run was made".into()],
+                trace: Trace::default(),
+                duration,
+                repeats,
+            };
+        };
+        kept.duration = duration;
+        if total > 1 {
+            if repeats.len() > 1 {
+                kept.notes.push(format!(
+                    "flaky: {} over {total} runs (the diagnosis and trace are those of run {})",
+                    tally(&repeats),
+                    shown + 1
+                ));
+                kept.outcome = Outcome::Flaky;
+            }
+            kept.repeats = repeats;
+        }
+        kept
+    }
+}
+
+/// Several rounds of the same runs (each the same cases against the same
+/// targets, in the same order) as one list of results, position by position
+/// ([`CaseResult::merge`]).
+pub fn merge_rounds(rounds: Vec<Vec<CaseResult>>) -> Vec<CaseResult> {
+    let len = rounds.first().map_or(0, Vec::len);
+    let mut columns: Vec<Vec<CaseResult>> = (0..len).map(|_| Vec::new()).collect();
+    for round in rounds {
+        for (column, result) in columns.iter_mut().zip(round) {
+            column.push(result);
+        }
+    }
+    columns.into_iter().map(CaseResult::merge).collect()
+}
+
+/// "3 pass, 2 fail".
+pub fn tally(repeats: &[(Outcome, usize)]) -> String {
+    repeats
+        .iter()
+        .map(|(o, n)| format!("{n} {}", o.as_str()))
+        .collect::<Vec<_>>()
+        .join(", ")
 }
 
 /// How many results had each outcome.
@@ -239,6 +335,8 @@ pub struct Totals {
     pub unsupported: usize,
     /// [`Outcome::Error`].
     pub error: usize,
+    /// [`Outcome::Flaky`].
+    pub flaky: usize,
 }
 
 impl Totals {
@@ -250,6 +348,7 @@ impl Totals {
             Outcome::NonStrict => self.non_strict,
             Outcome::Unsupported => self.unsupported,
             Outcome::Error => self.error,
+            Outcome::Flaky => self.flaky,
         }
     }
 }
@@ -268,6 +367,7 @@ impl RunReport {
                 Outcome::NonStrict => &mut totals.non_strict,
                 Outcome::Unsupported => &mut totals.unsupported,
                 Outcome::Error => &mut totals.error,
+                Outcome::Flaky => &mut totals.flaky,
             } += 1;
         }
         totals

@@ -17,7 +17,7 @@
 //!
 //! The matrix comes first because the question after a run is "which peer
 //! broke which case"; the diagnoses follow in the same order as the rows. Only
-//! FAIL is upper case, so that it stands out in a column of passes. With many
+//! FAIL (and FLAKY) is upper case, so that it stands out in a column of passes. With many
 //! targets, columns are numbered and named in a legend, and cells shortened
 //! (`ns`, `unsup`, `err`), so that rows stay on one line of a terminal.
 
@@ -38,6 +38,7 @@ pub fn short_cell(outcome: Outcome) -> &'static str {
         Outcome::NonStrict => "ns",
         Outcome::Unsupported => "unsup",
         Outcome::Error => "err",
+        Outcome::Flaky => "FLAKY",
     }
 }
 
@@ -49,6 +50,7 @@ pub fn cell(outcome: Outcome) -> &'static str {
         Outcome::NonStrict => "non-strict",
         Outcome::Unsupported => "unsupported",
         Outcome::Error => "error",
+        Outcome::Flaky => "FLAKY",
     }
 }
 
@@ -132,11 +134,33 @@ pub fn render(report: &RunReport) -> String {
             r.side,
             r.spec
         );
+        if r.outcome == Outcome::Flaky {
+            let _ = writeln!(
+                out,
+                "    flaky: {} (the first problem run follows)",
+                super::tally(&r.repeats)
+            );
+        }
         for v in &r.violations {
             let _ = writeln!(out, "    {}: {}", v.point, v.message);
         }
         for note in &r.notes {
             let _ = writeln!(out, "    note: {note}");
+        }
+    }
+
+    // A target none of whose cases could run (it does not speak the protocol)
+    // is one line with the reason, not a column of bare "unsupported".
+    for t in &targets {
+        let mut of_target = report.results.iter().filter(|r| r.target == *t);
+        let first = of_target.next();
+        if let Some(reason) = first
+            .filter(|r| r.outcome == Outcome::Unsupported)
+            .and_then(|r| r.notes.first())
+            && of_target
+                .all(|r| r.outcome == Outcome::Unsupported && r.notes.first() == Some(reason))
+        {
+            let _ = writeln!(out, "\nevery case unsupported on {t}: {reason}");
         }
     }
 
@@ -169,13 +193,18 @@ pub fn render(report: &RunReport) -> String {
     let t = report.totals();
     let _ = writeln!(
         out,
-        "\n{} results: {} pass, {} fail, {} non-strict, {} unsupported, {} error in {:.2} s",
+        "\n{} results: {} pass, {} fail, {} non-strict, {} unsupported, {} error{} in {:.2} s",
         t.cases,
         t.pass,
         t.fail,
         t.non_strict,
         t.unsupported,
         t.error,
+        if t.flaky > 0 {
+            format!(", {} flaky", t.flaky)
+        } else {
+            String::new()
+        },
         report.duration.as_secs_f64()
     );
     out

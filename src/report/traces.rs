@@ -74,11 +74,15 @@ pub fn render(r: &CaseResult) -> String {
         out.push_str(&format!("bug:     {}\n", r.bug));
     }
     out.push_str(&format!(
-        "target:  {} ({})\noutcome: {}\n\n",
+        "target:  {} ({})\noutcome: {}\n",
         r.target,
         r.side,
         r.outcome.as_str()
     ));
+    if !r.repeats.is_empty() {
+        out.push_str(&format!("repeats: {}\n", super::tally(&r.repeats)));
+    }
+    out.push('\n');
     for v in &r.violations {
         out.push_str(&format!("FAIL {}: {}\n", v.point, v.message));
     }

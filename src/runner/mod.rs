@@ -34,6 +34,9 @@ pub struct Options {
     pub capture_cap: usize,
     /// How many cases run at once.
     pub concurrency: usize,
+    /// How many times each case runs; repetitions that disagree make the case
+    /// `flaky` ([`crate::report::CaseResult::merge`]).
+    pub repeat: usize,
 }
 
 impl Default for Options {
@@ -44,6 +47,7 @@ impl Default for Options {
             pause: crate::wire::tcp::CUT_PAUSE,
             capture_cap: crate::wire::tcp::DEFAULT_CAP,
             concurrency: 8,
+            repeat: 1,
         }
     }
 }

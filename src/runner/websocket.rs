@@ -1,38 +1,17 @@
 //! The runner's side of a WebSocket conversation, on top of [`crate::websocket`]:
-//! the case's payloads as masked client frames, and the server's echo unframed.
+//! the server's echo unframed (for the black-box oracle), and the frames the
+//! reference echo server reads and writes ([`super::serve`]). The client's
+//! handshake key and masked frames come from the case's seed, in
+//! [`super::black_box::websocket`].
 //!
-//! The case's early and late payloads become the payloads of binary frames; the
-//! oracle compares payloads, so a server may re-fragment the echo as it likes.
+//! The oracle compares payloads, so a server may re-fragment the echo as it likes.
 
-use crate::websocket::{Frame, Masks, OpCode, Tail, decode_all};
+use crate::websocket::{Frame, OpCode, Tail, decode_all};
 
 pub use crate::websocket::accept;
 
-/// The key the harness sends: a valid 16-byte nonce (RFC 6455 §4.1).
-pub const KEY: &str = "aGlqYWNrLWhhcm5lc3MxNg==";
-
-/// The largest payload per frame the harness sends.
-const FRAME_MAX: usize = 16 * 1024;
-
 /// The most a server frame may announce before the echo is judged undecodable.
 const DECODE_LIMIT: usize = 16 << 20;
-
-/// `payload` as masked client binary frames (none when empty), masks from `seed`.
-pub fn client_frames(payload: &[u8], seed: u8) -> Vec<u8> {
-    let mut masks = Masks::new(u64::from(seed));
-    let mut out = Vec::new();
-    for chunk in payload.chunks(FRAME_MAX) {
-        Frame::new(OpCode::Binary, chunk.to_vec())
-            .masked(masks.next_mask())
-            .encode_into(&mut out);
-    }
-    out
-}
-
-/// A masked close frame with status 1000 (normal closure).
-pub fn client_close() -> Vec<u8> {
-    Frame::close(1000, "").masked([1, 2, 3, 4]).encode()
-}
 
 /// The payloads of the data frames in `stream` (server frames), concatenated;
 /// stops at a close frame. A truncated last frame is an error.
@@ -74,13 +53,15 @@ mod tests {
     use super::*;
 
     #[test]
-    fn frames_round_trip() {
+    fn server_frames_unframe_to_their_payloads() {
         let payload: Vec<u8> = (0..70_000u32).map(|i| i as u8).collect();
-        assert_eq!(unframe(&client_frames(&payload, 7)).unwrap(), payload);
-    }
-
-    #[test]
-    fn the_key_is_a_16_byte_nonce() {
-        assert!(crate::websocket::valid_key(KEY));
+        let mut stream = Vec::new();
+        for chunk in payload.chunks(16 * 1024) {
+            stream.extend(server_frame(0x2, chunk));
+        }
+        stream.extend(server_frame(0x8, b""));
+        stream.extend(server_frame(0x2, b"after the close"));
+        assert_eq!(unframe(&stream).unwrap(), payload);
+        assert!(unframe(&stream[..10]).is_err(), "a truncated frame");
     }
 }

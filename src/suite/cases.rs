@@ -30,6 +30,16 @@ pub const ALL: &[fn() -> Case] = &[
     refused_upgrade,
     connect_tunnel,
     docker_raw_stream,
+    // Black-box harness cases (runner14): refusal the RFC demands, and the
+    // WebSocket hand-over with real frames.
+    http10_upgrade_ignored,
+    websocket_early_frames_small,
+    websocket_early_frames_4k,
+    websocket_early_frames_64k,
+    websocket_early_frames_several,
+    websocket_frame_split,
+    websocket_close_after_data,
+    websocket_server_frame_with_101,
 ];
 
 const ALL_PROTOCOLS: &[Proto] = &[Proto::Echo, Proto::WebSocket, Proto::Docker, Proto::Connect];
@@ -356,9 +366,16 @@ pub fn connection_stays_open() -> Case {
     }
 }
 
-/// RFC 9110 §9.3.6: "the intermediary MUST attempt to send any outstanding data
-/// that came from the closed side to the other side". The client half-closes with
-/// bytes in flight; all of them arrive before EOF, and the echo still flows back.
+/// Invariant point 5 (half-close): the application owns the hijacked stream, so a
+/// FIN from the client ends only the client's direction; every byte before it is
+/// delivered, then EOF, and the echo still flows back. The client half-closes
+/// with bytes in flight.
+///
+/// For the hijacking library itself this is a MUST. Through an intermediary it
+/// is a SHOULD: RFC 9110 §9.3.6 lets a tunnel end both ways on one side's close,
+/// "the intermediary MUST attempt to send any outstanding data that came from
+/// the closed side to the other side, close both connections, and then discard
+/// any remaining data left undelivered" (Docker's stdin EOF needs it kept open).
 pub fn client_fin_drains() -> Case {
     let mut scenario = with_early(200);
     scenario.client.late = Payload::noise(300, 11);
@@ -366,7 +383,7 @@ pub fn client_fin_drains() -> Case {
         id: "halfclose.client-fin-drains",
         title: "after the client's FIN, every byte before it is delivered, then EOF",
         level: Level::Must,
-        spec: "RFC 9110 §9.3.6",
+        spec: "invariant point 5; RFC 9110 §9.3.6 for tunnels",
         bug: "",
         sides: Sides::BOTH,
         protocols: ALL_PROTOCOLS,
@@ -468,6 +485,168 @@ pub fn docker_raw_stream() -> Case {
         bug: "",
         sides: Sides::BOTH,
         protocols: &[Proto::Docker],
+        scenario,
+    }
+}
+
+// --- Black-box harness cases (runner14): append-only, kept together. ---
+
+/// RFC 9110 §7.8: "A server MUST ignore an Upgrade header field that is received
+/// in an HTTP/1.0 request." The black-box client sends its upgrade (with the
+/// target's own token) as HTTP/1.0, and the pipelined request after it: no 101,
+/// and the next request is never echoed raw. Over the in-memory wire (where every
+/// request is HTTP/1.1) the same case is a refused upgrade answered `200`.
+pub fn http10_upgrade_ignored() -> Case {
+    let mut scenario = Scenario::basic();
+    scenario.answer = Answer::Refuse(200);
+    Case {
+        id: "refused.http10-upgrade-ignored",
+        title: "an upgrade in an HTTP/1.0 request is ignored: no 101, nothing handed over",
+        level: Level::Must,
+        spec: "RFC 9110 §7.8",
+        bug: "websocket-smuggle",
+        sides: Sides::SERVER,
+        protocols: UPGRADES,
+        scenario,
+    }
+}
+
+fn websocket_early(len: usize) -> Scenario {
+    let mut scenario = with_early(len);
+    scenario.handshake = Handshake::Upgrade(crate::scenario::Protocol::WebSocket);
+    scenario
+}
+
+/// RFC 6455 §6.2: "To receive WebSocket data, an endpoint listens on the
+/// underlying network connection. Incoming data MUST be parsed as WebSocket
+/// frames as defined in Section 5.2." A frame that arrived in the handshake's
+/// segment is incoming data of the connection. But RFC 6455 §4.1 has clients
+/// wait: "Once the client's opening handshake has been sent, the client MUST wait
+/// for a response from the server before sending any further data", so for
+/// servers this is a SHOULD. One small frame.
+pub fn websocket_early_frames_small() -> Case {
+    Case {
+        id: "websocket.early-frames.small",
+        title: "a small frame sent with the handshake is echoed",
+        level: Level::Should,
+        spec: "RFC 6455 §6.2, §4.1",
+        bug: "",
+        sides: Sides::SERVER,
+        protocols: &[Proto::WebSocket],
+        scenario: websocket_early(120),
+    }
+}
+
+/// RFC 6455 §6.2, as above, beyond the 4 KiB a library's first read often takes:
+/// part of the frame is in the library's buffer, part still in the socket.
+pub fn websocket_early_frames_4k() -> Case {
+    Case {
+        id: "websocket.early-frames.4k",
+        title: "a 4500-byte frame sent with the handshake is echoed",
+        level: Level::Should,
+        spec: "RFC 6455 §6.2, §4.1",
+        bug: "",
+        sides: Sides::SERVER,
+        protocols: &[Proto::WebSocket],
+        scenario: websocket_early(4500),
+    }
+}
+
+/// RFC 6455 §6.2, as above, beyond a 64 KiB read buffer (several frames of
+/// at most 16 KiB).
+pub fn websocket_early_frames_64k() -> Case {
+    Case {
+        id: "websocket.early-frames.64k",
+        title: "70000 bytes of frames sent with the handshake are echoed, in order",
+        level: Level::Should,
+        spec: "RFC 6455 §6.2, §4.1",
+        bug: "",
+        sides: Sides::SERVER,
+        protocols: &[Proto::WebSocket],
+        scenario: websocket_early(70_000),
+    }
+}
+
+/// RFC 6455 §6.2, as above: several small frames in the handshake's segment; a
+/// library that hands over only the first frame of its read-ahead loses the rest.
+pub fn websocket_early_frames_several() -> Case {
+    Case {
+        id: "websocket.early-frames.several",
+        title: "several small frames sent with the handshake are all echoed, in order",
+        level: Level::Should,
+        spec: "RFC 6455 §6.2, §4.1",
+        bug: "",
+        sides: Sides::SERVER,
+        protocols: &[Proto::WebSocket],
+        scenario: websocket_early(500),
+    }
+}
+
+/// RFC 6455 §6.2: "Incoming data MUST be parsed as WebSocket frames as defined in
+/// Section 5.2": segment boundaries carry no meaning. After the 101, one frame
+/// arrives in four segments: inside its 2-byte header, inside its masking key,
+/// and inside its payload.
+pub fn websocket_frame_split() -> Case {
+    let mut scenario = Scenario::basic();
+    scenario.handshake = Handshake::Upgrade(crate::scenario::Protocol::WebSocket);
+    scenario.client.late = Payload::noise(300, 19);
+    scenario.client_cuts = vec![
+        Cut::At(Landmark::EarlyEnd, 1),
+        Cut::At(Landmark::EarlyEnd, 6),
+        Cut::At(Landmark::EarlyEnd, 100),
+    ];
+    Case {
+        id: "websocket.frame-split",
+        title: "a frame split across segments (header, mask, payload) is echoed",
+        level: Level::Must,
+        spec: "RFC 6455 §6.2",
+        bug: "",
+        sides: Sides::SERVER,
+        protocols: &[Proto::WebSocket],
+        scenario,
+    }
+}
+
+/// RFC 6455 §5.5.1: "After sending a Close frame, the endpoint MUST NOT send any
+/// more data frames", and an endpoint "MAY delay sending a Close frame until its
+/// current message is sent". The client sends data and its Close frame at once;
+/// every message it sent before the Close is echoed before the server's Close.
+/// Echoing them is the echo contract, not an RFC 6455 MUST (a server may answer
+/// the Close first), so this is a SHOULD.
+pub fn websocket_close_after_data() -> Case {
+    let mut scenario = Scenario::basic();
+    scenario.handshake = Handshake::Upgrade(crate::scenario::Protocol::WebSocket);
+    scenario.client.late = Payload::noise(200, 20);
+    Case {
+        id: "websocket.close-after-data",
+        title: "data then a Close frame at once: every message is echoed before the Close",
+        level: Level::Should,
+        spec: "RFC 6455 §5.5.1",
+        bug: "",
+        sides: Sides::SERVER,
+        protocols: &[Proto::WebSocket],
+        scenario,
+    }
+}
+
+/// RFC 6455 §4.1: once the client has validated the server's handshake, "the
+/// WebSocket Connection is established", and §6.2 "Incoming data MUST be parsed
+/// as WebSocket frames": a server frame that arrives in the 101's segment is the
+/// first frame of the connection, and a client MUST deliver it (a client library
+/// that reads past the head and drops its read-ahead loses it).
+pub fn websocket_server_frame_with_101() -> Case {
+    let mut scenario = Scenario::basic();
+    scenario.handshake = Handshake::Upgrade(crate::scenario::Protocol::WebSocket);
+    scenario.server.first = Payload::noise(40, 21);
+    scenario.server.first_write = FirstWrite::WithHead;
+    Case {
+        id: "websocket.server-frame-with-101",
+        title: "a server frame in the 101's segment reaches the client application",
+        level: Level::Must,
+        spec: "RFC 6455 §4.1, §6.2",
+        bug: "rancher-sandbox/rancher-desktop#8311",
+        sides: Sides::CLIENT,
+        protocols: &[Proto::WebSocket],
         scenario,
     }
 }

@@ -1,0 +1,243 @@
+//! What the scripted client sends for one case against one target, and what the
+//! echo must carry back: the case's scenario, spoken in the target's protocol.
+//!
+//! The protocol-independent part lives here (which cases apply, the `Host`, the
+//! body and its framing, when the client closes); each protocol module says how
+//! its request asks for the connection ([`super::echo`], [`super::docker`],
+//! [`super::connect`], [`super::websocket`]).
+
+use bytes::Bytes;
+
+use crate::oracle::black_box::{BodyShape, Expect, RequestShape};
+use crate::reference::head::{Header, RequestHead};
+use crate::scenario::{Answer, Body, Handshake};
+use crate::suite::{Case, Level, Proto};
+
+use super::{ServerTarget, connect, docker, echo, websocket};
+
+/// What the scripted client sends for one case, and what the echo must carry.
+pub(super) struct Plan {
+    /// The request message: head and framed body.
+    pub message: Bytes,
+    /// How the message is laid out (for naming echoed parts of it).
+    pub shape: RequestShape,
+    /// Sent with the request, in the same write.
+    pub early: Bytes,
+    /// Sent once the answer switched.
+    pub late: Bytes,
+    /// Sent to close the new protocol (a WebSocket close frame), before any FIN.
+    pub closing: Bytes,
+    /// What answer hands the connection over.
+    pub expect: Expect,
+    /// The payload the echo must carry back.
+    pub expected_echo: Vec<u8>,
+    /// For WebSocket: the key sent, to check `Sec-WebSocket-Accept` against.
+    pub websocket_key: Option<String>,
+    /// The case's level for this target (WebSocket early frames are a SHOULD).
+    pub level: Level,
+    /// Context for the report.
+    pub notes: Vec<String>,
+    /// Whether the client closes its write half.
+    pub half_close: bool,
+    /// Whether the client's closing follows its data at once (the half-close
+    /// cases), instead of after the echo of everything it sent.
+    pub at_once: bool,
+    /// Whether this is a half-close case through an intermediary, where a broken
+    /// half-close is a SHOULD ([`TUNNEL_HALF_CLOSE`]).
+    pub tunnel_half_close: bool,
+}
+
+/// The request, as a protocol module shapes it.
+pub(super) struct Request {
+    /// The head, to which [`plan`] adds the body framing the scenario asks for.
+    pub head: RequestHead,
+    /// What answer hands the connection over.
+    pub expect: Expect,
+}
+
+/// The cases whose client closes right after its data, not after the echo: the
+/// half-close cases are where FIN follows data at once (one point per case: in
+/// every other case a lost byte is never the FIN's doing).
+pub(super) fn closes_at_once(case: &Case) -> bool {
+    case.id.starts_with("halfclose.") || case.id == websocket::CLOSE_AFTER_DATA
+}
+
+/// The black-box case that sends its upgrade in an HTTP/1.0 request (RFC 9110
+/// §7.8: a server MUST ignore it). Over the in-memory wire the same case is a
+/// refused upgrade; only a real server can be asked in HTTP/1.0.
+pub(super) const HTTP10_CASE: &str = "refused.http10-upgrade-ignored";
+
+/// The plan for `case` against `target`, or why the case does not apply.
+pub(super) fn plan(case: &Case, target: &ServerTarget) -> Result<Plan, String> {
+    let scenario = &case.scenario;
+    if !case.sides.server {
+        return Err("tests clients only".into());
+    }
+    if !case.protocols.contains(&target.protocol) {
+        return Err(format!(
+            "does not apply to {} (applies to {})",
+            target.protocol.as_str(),
+            case.protocols
+                .iter()
+                .map(|p| p.as_str())
+                .collect::<Vec<_>>()
+                .join(", ")
+        ));
+    }
+    if target.protocol == Proto::WebSocket && case.id.starts_with("halfclose.") {
+        return Err(
+            "WebSocket ends with a Close frame, not a half-close (see websocket.close-after-data)"
+                .into(),
+        );
+    }
+    let http10 = case.id == HTTP10_CASE;
+    // The HTTP/1.0 case asks for the target's own token: the version alone must
+    // make the server ignore it.
+    let refused = matches!(scenario.answer, Answer::Refuse(_)) && !http10;
+    let authority = target
+        .connect_to
+        .map(|a| a.to_string())
+        .unwrap_or_else(|| target.addr.to_string());
+    let path = target.path.clone();
+    let seed = case_seed(case.id);
+    let mut request = match target.protocol {
+        Proto::Echo => echo::request(path, refused, scenario)?,
+        Proto::Docker => docker::request(path, refused, scenario.handshake)?,
+        Proto::WebSocket => websocket::request(path, refused, seed, scenario)?,
+        Proto::Connect => connect::request(&authority),
+    };
+    if http10 {
+        request.expect = Expect::Ignored;
+    }
+    let head = &mut request.head;
+    head.headers.insert(0, Header::new("Host", authority));
+    // The scenario's own headers, minus those the protocol module decides.
+    head.headers
+        .extend(scenario.request_head().headers.into_iter().filter(|h| {
+            !["connection", "upgrade", "host"]
+                .iter()
+                .any(|n| h.name.eq_ignore_ascii_case(n))
+        }));
+    let mut head_bytes = head.to_bytes().to_vec();
+    if http10 {
+        to_http10(&mut head_bytes);
+    }
+    let (scenario_message, scenario_head_len) = scenario.request_message();
+    let mut message = head_bytes.clone();
+    message.extend_from_slice(&scenario_message[scenario_head_len..]);
+    let shape = RequestShape {
+        head_len: head_bytes.len(),
+        body: match scenario.body {
+            Body::None => BodyShape::None,
+            Body::Length(_) => BodyShape::Length,
+            Body::Chunked(_) => BodyShape::Chunked,
+        },
+    };
+    let early_payload = scenario.client_early();
+    let late_payload = scenario.client_late();
+    let mut expected_echo = early_payload.to_vec();
+    expected_echo.extend_from_slice(&late_payload);
+    let mut plan = Plan {
+        message: message.into(),
+        shape,
+        early: early_payload,
+        late: late_payload,
+        closing: Bytes::new(),
+        expect: request.expect,
+        expected_echo,
+        websocket_key: None,
+        level: case.level,
+        notes: Vec::new(),
+        half_close: scenario.client.half_close || refused || http10,
+        at_once: closes_at_once(case),
+        tunnel_half_close: target.proxy && case.id.starts_with("halfclose."),
+    };
+    if target.protocol == Proto::WebSocket && !refused && !http10 {
+        websocket::frame(&mut plan, case, seed);
+    }
+    if plan.tunnel_half_close {
+        plan.notes.push(TUNNEL_HALF_CLOSE.into());
+    }
+    Ok(plan)
+}
+
+/// Why half-close through an intermediary is a SHOULD, quoted.
+pub(super) const TUNNEL_HALF_CLOSE: &str = "through an intermediary, half-close is a SHOULD: RFC 9110 §9.3.6 lets a \
+     tunnel end both ways on one side's close (\"the intermediary MUST attempt to send any outstanding data that \
+     came from the closed side to the other side, close both connections, and then discard any remaining data left \
+     undelivered\"); Docker's stdin EOF needs it kept open";
+
+/// Rewrites the request line's version to HTTP/1.0.
+fn to_http10(head: &mut [u8]) {
+    if let Some(line_end) = head.windows(2).position(|w| w == b"\r\n")
+        && head[..line_end].ends_with(b"HTTP/1.1")
+    {
+        head[line_end - 1] = b'0';
+    }
+}
+
+/// A stable seed for a case's random protocol values (WebSocket key, masks):
+/// FNV-1a of its ID, so the same case gives the same bytes in every run.
+pub fn case_seed(id: &str) -> u64 {
+    id.bytes().fold(0xcbf2_9ce4_8422_2325, |hash, b| {
+        (hash ^ u64::from(b)).wrapping_mul(0x0000_0100_0000_01b3)
+    })
+}
+
+/// The default request target of a protocol.
+pub(super) fn path_or(path: Option<String>, default: &str) -> String {
+    path.unwrap_or_else(|| default.to_string())
+}
+
+/// A head with `method` and `target` and no fields yet.
+pub(super) fn head(method: &str, target: String) -> RequestHead {
+    RequestHead {
+        method: method.into(),
+        target,
+        headers: Vec::new(),
+    }
+}
+
+/// Adds `Connection: Upgrade` and `Upgrade: token` (or the unknown token for a refusal).
+pub(super) fn upgrade(head: &mut RequestHead, token: &str, refused: bool) {
+    head.headers.push(Header::new("Connection", "Upgrade"));
+    head.headers.push(Header::new(
+        "Upgrade",
+        if refused { super::UNKNOWN_TOKEN } else { token },
+    ));
+}
+
+/// The expectation for an upgrade (or its refusal).
+pub(super) fn upgrade_expect(refused: bool) -> Expect {
+    if refused {
+        Expect::Refusal
+    } else {
+        Expect::Upgrade
+    }
+}
+
+/// Cases whose handshake is Docker's explicit hijack apply to Docker only.
+pub(super) fn explicit_needs_docker(handshake: Handshake) -> Result<(), String> {
+    if handshake == Handshake::Explicit {
+        return Err("needs Docker's explicit hijack".into());
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn seeds_are_stable_and_distinct() {
+        assert_eq!(case_seed("a"), case_seed("a"));
+        assert_ne!(case_seed("handoff.x"), case_seed("handoff.y"));
+    }
+
+    #[test]
+    fn http10_rewrites_the_request_line_only() {
+        let mut head = b"GET / HTTP/1.1\r\nX: HTTP/1.1\r\n\r\n".to_vec();
+        to_http10(&mut head);
+        assert_eq!(head, b"GET / HTTP/1.0\r\nX: HTTP/1.1\r\n\r\n");
+    }
+}
