@@ -112,8 +112,7 @@ pub(super) fn read_option<T>(
     }
 }
 
-/// hyper's `max_buf_size`: its minimum, anything up to 70 000, or 400 KiB (as the
-
+/// Reads a flag: the byte's low bit.
 pub(super) fn read_bool(r: &mut Reader<'_, '_>) -> arbitrary::Result<bool> {
     Ok(r.byte()? & 1 == 1)
 }

@@ -14,6 +14,7 @@ use crate::subject::hyper::{
 use crate::subject::reference::{ReferenceClient, ReferenceServer};
 use crate::wire::text;
 
+/// hyper's `max_buf_size`: its minimum, anything up to 70 000, or 400 KiB (as the
 /// `proptest` strategy in `subject::hyper` draws it).
 fn read_max_buf_size(r: &mut Reader<'_, '_>) -> arbitrary::Result<usize> {
     Ok(match r.byte()? % 3 {
