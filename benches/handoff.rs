@@ -128,7 +128,7 @@ async fn serve_reference(stream: TcpStream) {
     if conn.flush().await.is_err() {
         return;
     }
-    if let Ok(hijacked) = conn.hijack() {
+    if let Ok(hijacked) = conn.hijack().await {
         echo(hijacked).await;
     }
 }

@@ -17,6 +17,7 @@ pub mod black_box;
 mod compare;
 mod describe;
 mod faults;
+mod handshake;
 mod read_side;
 mod verdict;
 mod write_side;
@@ -28,6 +29,7 @@ pub use faults::judge_under_faults;
 pub use verdict::{Fault, Mark, Point, Verdict, Violation};
 
 use describe::locate;
+use handshake::{check_continue, check_handler_body, check_switching_head, no_answer};
 use read_side::check_read_side;
 use write_side::check_write_side;
 
@@ -102,31 +104,13 @@ fn judge_server(obs: &Observation<'_>, verdict: &mut Verdict) {
             return;
         }
         Ok(None) => {
-            verdict.fail(
-                Point::Handshake,
-                format!(
-                    "no complete response head reached the client ({} bytes arrived)",
-                    s2c.len()
-                ),
-            );
+            verdict.fail(Point::Handshake, no_answer(obs, &s2c));
             return;
         }
         Ok(Some(head)) => head,
     };
     let (response, head_end) = head;
-    if let Some((_, body)) = app.requests.first() {
-        let sent = &obs.messages.body;
-        if body[..] != sent[..] {
-            verdict.fail(
-                Point::Handshake,
-                format!(
-                    "the handler got a body of {} bytes; the client sent {}",
-                    body.len(),
-                    sent.len()
-                ),
-            );
-        }
-    }
+    check_handler_body(verdict, obs);
 
     if !scenario.accepted() {
         if app.hijacked {
@@ -160,6 +144,7 @@ fn judge_server(obs: &Observation<'_>, verdict: &mut Verdict) {
     }
 
     check_switching_head(verdict, &response);
+    check_continue(verdict, obs, &response, &s2c[..head_end]);
     let expected_status = scenario.answer_status();
     if response.status != expected_status {
         verdict.fail(
@@ -180,7 +165,8 @@ fn judge_server(obs: &Observation<'_>, verdict: &mut Verdict) {
             sent_after.len()
         )
     };
-    check_read_side(verdict, trace, app, Side::Server, &c2s, message_len, never);
+    let body = obs.messages.request_head_len..message_len;
+    check_read_side(verdict, trace, app, Side::Server, &c2s, body, never);
 
     check_write_side(
         verdict,
@@ -248,7 +234,8 @@ fn judge_client(obs: &Observation<'_>, verdict: &mut Verdict) {
             sent_after.len()
         )
     };
-    check_read_side(verdict, trace, app, Side::Client, &s2c, response_len, never);
+    let no_body = response_len..response_len;
+    check_read_side(verdict, trace, app, Side::Client, &s2c, no_body, never);
 
     check_write_side(
         verdict,
@@ -258,17 +245,4 @@ fn judge_client(obs: &Observation<'_>, verdict: &mut Verdict) {
         &c2s[message_end..],
         message_end,
     );
-}
-
-/// RFC 9110 §15.2.2: "The server MUST generate an Upgrade header field in the
-/// response that indicates which protocol(s) will be in effect after this
-/// response." A 101 without one switches to nothing the client can name.
-fn check_switching_head(verdict: &mut Verdict, response: &head::ResponseHead) {
-    if response.status == 101 && head::header_value(&response.headers, "upgrade").is_none() {
-        verdict.fail(
-            Point::Handshake,
-            "the server answered 101 without an Upgrade header: RFC 9110 §15.2.2 requires one \
-             naming the protocol in effect after the response",
-        );
-    }
 }

@@ -11,13 +11,15 @@
 //! byte of every payload different from the bytes of the others, so a byte that
 //! shows up in the wrong place can be traced back to where it came from.
 
+mod choices;
 mod messages;
 mod payload;
 mod strategy;
 
+pub use choices::{AnswerWriter, BodyRead};
 pub use messages::Messages;
 pub use payload::{Fill, Payload, Role};
-pub use strategy::{extra_headers, payload, payload_len, read_chunk, scenario};
+pub use strategy::{body_read, extra_headers, payload, payload_len, read_chunk, scenario};
 
 /// The largest payload a scenario carries (over 64 KiB, the largest common read buffer).
 pub const MAX_PAYLOAD: usize = 70_000;
@@ -65,6 +67,32 @@ pub enum Body {
     Length(Payload),
     /// `Transfer-Encoding: chunked`; no chunks is the empty body `0\r\n\r\n`.
     Chunked(Vec<Payload>),
+}
+
+impl Body {
+    /// The payload's length (chunks together, framing left out).
+    pub fn len(&self) -> usize {
+        match self {
+            Body::None => 0,
+            Body::Length(p) => p.len.min(MAX_PAYLOAD),
+            Body::Chunked(chunks) => chunks.iter().map(|c| c.len.min(MAX_PAYLOAD)).sum(),
+        }
+    }
+
+    /// Whether the payload is empty (the framing may still be there: `0\r\n\r\n`).
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// Whether the framing announces content: a `Content-Length` above zero, or
+    /// chunking (whose last chunk is content too, even with no data before it).
+    pub fn has_content(&self) -> bool {
+        match self {
+            Body::None => false,
+            Body::Length(p) => p.len > 0,
+            Body::Chunked(_) => true,
+        }
+    }
 }
 
 /// How the server answers the request.
@@ -130,6 +158,16 @@ pub struct ClientScript {
     pub half_close: bool,
     /// The client library's read size.
     pub read_chunk: usize,
+    /// The scripted client (server-side runs), with `Expect: 100-continue`: it
+    /// sends the head alone and waits for the first answer (the `100`, or a final
+    /// one) before it sends the body and the early bytes, as Apache's mod_proxy
+    /// and curl do.
+    pub waits_for_continue: bool,
+    /// The client application (client-side runs) writes `early` right after the
+    /// request, before the answer arrives: an optimistic upgrade
+    /// (draft-ietf-httpbis-optimistic-upgrade). Otherwise it writes nothing before
+    /// the hand-over.
+    pub optimistic: bool,
 }
 
 /// The server's part.
@@ -143,6 +181,10 @@ pub struct ServerScript {
     pub app: ServerApp,
     /// The server library's read size.
     pub read_chunk: usize,
+    /// How much of the request body the application reads before it answers.
+    pub body_read: BodyRead,
+    /// Who writes the answer.
+    pub writer: AnswerWriter,
 }
 
 /// One generated case.
@@ -213,22 +255,35 @@ impl Scenario {
                 late: Payload::EMPTY,
                 half_close: true,
                 read_chunk: 4096,
+                waits_for_continue: false,
+                optimistic: false,
             },
             server: ServerScript {
                 first: Payload::EMPTY,
                 first_write: FirstWrite::AfterHijack,
                 app: ServerApp::Echo,
                 read_chunk: 4096,
+                body_read: BodyRead::All,
+                writer: AnswerWriter::Library,
             },
             client_cuts: Vec::new(),
             server_cuts: Vec::new(),
         }
     }
 
-    /// The same case, with the combinations that cannot happen made valid:
-    /// a `CONNECT` has no body (RFC 9110 §9.3.6: "A CONNECT request message does
-    /// not have content"), a refused `CONNECT` is not a `2xx` (which would accept it),
-    /// and `Expect: 100-continue` gets its `100 Continue`.
+    /// The same case, with the combinations that cannot happen made valid, and
+    /// each choice in its one form:
+    ///
+    /// * a `CONNECT` has no body (RFC 9110 §9.3.6: "A CONNECT request message does
+    ///   not have content"), and a refused `CONNECT` is not a `2xx` (which would
+    ///   accept it);
+    /// * `Expect: 100-continue` gets its `100 Continue`, and only a client that
+    ///   sent it waits for it;
+    /// * a refusal keeps the connection HTTP: its handler reads the whole body and
+    ///   answers through the library, and no client writes optimistically to it;
+    /// * an application that writes the answer itself writes its first bytes after
+    ///   it, and sends no `100` unasked;
+    /// * how much of the body is read is said one way ([`BodyRead::normalized`]).
     pub fn normalized(mut self) -> Self {
         if self.handshake == Handshake::Connect {
             self.body = Body::None;
@@ -243,7 +298,18 @@ impl Scenario {
         {
             self.answer = Answer::Refuse(400);
         }
+        if !self.accepted() {
+            self.server.body_read = BodyRead::All;
+            self.server.writer = AnswerWriter::Library;
+            self.client.optimistic = false;
+        }
+        if self.server.writer == AnswerWriter::Application {
+            self.server.first_write = FirstWrite::AfterHijack;
+            self.interim_continue = self.expect_continue;
+        }
         self.interim_continue |= self.expect_continue;
+        self.client.waits_for_continue &= self.expect_continue;
+        self.server.body_read = self.server.body_read.normalized(self.body.len());
         self
     }
 

@@ -54,7 +54,7 @@ async fn serve(listener: TcpListener, echoed: Arc<AtomicUsize>) {
             if conn.flush().await.is_err() {
                 return;
             }
-            let Ok(mut stream) = conn.hijack() else {
+            let Ok(mut stream) = conn.hijack().await else {
                 return;
             };
             let mut buf = vec![0u8; 4096];

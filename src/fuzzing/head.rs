@@ -127,6 +127,7 @@ pub fn head(data: &[u8]) {
         max_head,
         // No timer: the reader must finish on bytes alone.
         head_timeout: None,
+        ..Config::default()
     };
     let mut io = Segments {
         data: stream,

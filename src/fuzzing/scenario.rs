@@ -5,8 +5,8 @@ use arbitrary::{Arbitrary, Unstructured};
 
 use super::bytes::{EncodeError, Reader, Writer, pick, unpick};
 use crate::scenario::{
-    Answer, Body, ClientScript, Cut, Fill, FirstWrite, Handshake, Landmark, MAX_PAYLOAD, Payload,
-    Protocol, Scenario, ServerApp, ServerScript,
+    Answer, AnswerWriter, Body, BodyRead, ClientScript, Cut, Fill, FirstWrite, Handshake, Landmark,
+    MAX_PAYLOAD, Payload, Protocol, Scenario, ServerApp, ServerScript,
 };
 
 const PAYLOAD_CLASSES: [u32; 6] = [30, 40, 20, 8, 2, 4];
@@ -235,6 +235,59 @@ const FIRST_WRITES: [FirstWrite; 3] = [
 ];
 /// A byte at or above this sends `100 Continue` unasked (15% of bytes, like proptest).
 const INTERIM_FROM: u8 = 218;
+const BODY_READS: [u32; 3] = [2, 1, 1];
+const WRITERS: [u32; 2] = [3, 1];
+/// The flag byte's bits.
+const WAITS_FOR_CONTINUE: u8 = 1;
+const OPTIMISTIC: u8 = 2;
+
+/// The application's choices: they come after everything else, so that an input
+/// written before they existed decodes as it did (its end reads as zero bytes,
+/// which are the choices that were implied then: the whole body read, the library
+/// answering, a client that neither waits nor writes early).
+fn read_choices(r: &mut Reader<'_, '_>) -> arbitrary::Result<(BodyRead, AnswerWriter, u8)> {
+    let body_read = match pick(r.byte()?, &BODY_READS) {
+        0 => BodyRead::All,
+        1 => BodyRead::Part(1 + r.u16()? % 300),
+        _ => BodyRead::Nothing,
+    };
+    let writer = match pick(r.byte()?, &WRITERS) {
+        0 => AnswerWriter::Library,
+        _ => AnswerWriter::Application,
+    };
+    Ok((body_read, writer, r.byte()?))
+}
+
+/// The inverse of [`read_choices`], with its trailing zero bytes left out (they
+/// read back the same), so that every input from before the choices is still
+/// its scenario's encoding.
+fn write_choices(w: &mut Writer, s: &Scenario) -> Result<(), EncodeError> {
+    let mut tail = Writer::default();
+    match s.server.body_read {
+        BodyRead::All => tail.byte(unpick(0, &BODY_READS)),
+        BodyRead::Part(n) if (1..=300).contains(&n) => {
+            tail.byte(unpick(1, &BODY_READS));
+            tail.u16(n - 1);
+        }
+        BodyRead::Part(_) => return Err(EncodeError("a body part outside 1..=300 bytes")),
+        BodyRead::Nothing => tail.byte(unpick(2, &BODY_READS)),
+    }
+    tail.byte(match s.server.writer {
+        AnswerWriter::Library => unpick(0, &WRITERS),
+        AnswerWriter::Application => unpick(1, &WRITERS),
+    });
+    let mut flags = 0;
+    if s.client.waits_for_continue {
+        flags |= WAITS_FOR_CONTINUE;
+    }
+    if s.client.optimistic {
+        flags |= OPTIMISTIC;
+    }
+    tail.byte(flags);
+    let used = tail.0.iter().rposition(|&b| b != 0).map_or(0, |at| at + 1);
+    w.0.extend_from_slice(&tail.0[..used]);
+    Ok(())
+}
 
 impl<'a> Arbitrary<'a> for Scenario {
     fn arbitrary(u: &mut Unstructured<'a>) -> arbitrary::Result<Self> {
@@ -268,13 +321,15 @@ impl<'a> Arbitrary<'a> for Scenario {
         let response_headers = read_headers(r)?;
         let expect_continue = r.byte()? & 1 == 1;
         let interim_continue = r.byte()? >= INTERIM_FROM;
-        let client = ClientScript {
+        let mut client = ClientScript {
             early: read_payload(r)?,
             late: read_payload(r)?,
             half_close: r.byte()? & 1 == 1,
             read_chunk: read_read_chunk(r)?,
+            waits_for_continue: false,
+            optimistic: false,
         };
-        let server = ServerScript {
+        let mut server = ServerScript {
             first: read_payload(r)?,
             first_write: FIRST_WRITES[usize::from(r.byte()? % 3)],
             app: match pick(r.byte()?, &APPS) {
@@ -282,9 +337,16 @@ impl<'a> Arbitrary<'a> for Scenario {
                 _ => ServerApp::CloseWriteFirst,
             },
             read_chunk: read_read_chunk(r)?,
+            body_read: BodyRead::All,
+            writer: AnswerWriter::Library,
         };
         let client_cuts = read_cuts(r, 4)?;
         let server_cuts = read_cuts(r, 2)?;
+        let (body_read, writer, flags) = read_choices(r)?;
+        server.body_read = body_read;
+        server.writer = writer;
+        client.waits_for_continue = flags & WAITS_FOR_CONTINUE != 0;
+        client.optimistic = flags & OPTIMISTIC != 0;
         Ok(Scenario {
             handshake,
             request_headers,
@@ -372,6 +434,7 @@ pub fn encode(scenario: &Scenario) -> Result<Vec<u8>, EncodeError> {
     write_read_chunk(w, s.server.read_chunk)?;
     write_cuts(w, &s.client_cuts, 4)?;
     write_cuts(w, &s.server_cuts, 2)?;
+    write_choices(w, s)?;
     Ok(std::mem::take(&mut w.0))
 }
 
@@ -424,6 +487,8 @@ mod tests {
             &BODIES,
             &ANSWERS,
             &APPS,
+            &BODY_READS,
+            &WRITERS,
         ] {
             for i in 0..weights.len() {
                 assert_eq!(pick(unpick(i, weights), weights), i);

@@ -4,23 +4,26 @@
 use std::ops::Range;
 
 use super::compare::{Discrepancy, compare};
-use super::describe::{describe, locate};
+use super::describe::{count, describe, locate, preview};
 use super::verdict::{Fault, Mark, Point, Verdict};
 use crate::subject::AppRecord;
 use crate::wire::{Direction, Side, Trace};
 
 /// Points 1 and 2 for the subject's side: its application read exactly what the
-/// peer sent after the message (`stream[message_end..]`), then EOF if and only if
-/// the peer closed. `never` is the diagnosis when there was no hand-over at all.
+/// peer sent after the message (`stream[body.end..]`), then EOF if and only if
+/// the peer closed. `body` is where the message's body (framing included) is in
+/// `stream`, empty at the end of the message when it has none: the message ends
+/// at `body.end`. `never` is the diagnosis when there was no hand-over at all.
 pub(super) fn check_read_side(
     verdict: &mut Verdict,
     trace: &Trace,
     app: &AppRecord,
     side: Side,
     stream: &[u8],
-    message_end: usize,
+    body: Range<usize>,
     never: impl FnOnce() -> String,
 ) {
+    let message_end = body.end;
     let (point, dir, peer, what) = match side {
         Side::Server => (
             Point::ServerRead,
@@ -40,12 +43,37 @@ pub(super) fn check_read_side(
         return;
     }
     let sent_after = &stream[message_end.min(stream.len())..];
-    let found = compare(sent_after, &app.read);
+    let mut read = &app.read[..];
+    let mut found = compare(sent_after, read);
+    if !found.is_empty()
+        && let Some(start) = body_handed_over(stream, &body, read, sent_after)
+    {
+        let taken = body.end - start;
+        verdict.fail_marked(
+            point,
+            format!(
+                "the {side} app read {} of the request body ({} with its framing) as new-protocol \
+                 data, before the bytes sent after the request: {}. The library handed the connection \
+                 over before the end of the request message; a body left unread must be discarded \
+                 first, or the hand-over refused (kubernetes#117722, nodejs#58394)",
+                count(taken),
+                count(body.len()),
+                preview(&stream[start..body.end], 40)
+            ),
+            vec![Mark::Bytes {
+                dir,
+                range: start..body.end,
+                fault: Fault::HandedOver,
+            }],
+        );
+        read = &read[taken..];
+        found = compare(sent_after, read);
+    }
     if !found.is_empty() {
         let place = |offset: usize| locate(trace, dir, message_end + offset, message_end);
         let marks = read_marks(dir, stream, message_end, &found);
         let who = format!("{side} app");
-        let message = describe(&who, what, sent_after.len(), &app.read, &found, place);
+        let message = describe(&who, what, sent_after.len(), read, &found, place);
         verdict.fail_marked(point, message, marks);
     }
     let who = side.to_string();
@@ -58,6 +86,24 @@ pub(super) fn check_read_side(
         app,
         found.is_empty(),
     );
+}
+
+/// Where in `stream` the body bytes start that the application read first, when
+/// it read the end of the body (`stream[start..body.end]`) before what was sent
+/// after the message: the library handed over with part of the body unread. A
+/// short tail counts only when what follows it is exactly what was sent after the
+/// message, so that noise that happens to start with `\n` is not called a body.
+fn body_handed_over(
+    stream: &[u8],
+    body: &Range<usize>,
+    read: &[u8],
+    sent_after: &[u8],
+) -> Option<usize> {
+    let end = body.end.min(stream.len());
+    (body.start..end).find(|&start| {
+        let tail = &stream[start..end];
+        read.starts_with(tail) && (tail.len() >= 4 || read[tail.len()..] == *sent_after)
+    })
 }
 
 /// EOF is seen if and only if the peer closed, and only after everything it sent.

@@ -88,8 +88,8 @@ pub enum Fault {
     Duplicated,
     /// They arrived after bytes that were sent later.
     Reordered,
-    /// They are the next HTTP request, and were handed to the application as
-    /// new-protocol data.
+    /// They belong to HTTP (the next request, or the request's own body), and
+    /// were handed to the application as new-protocol data.
     HandedOver,
 }
 

@@ -9,8 +9,8 @@
 use proptest::prelude::*;
 
 use super::{
-    Answer, Body, ClientScript, Cut, Fill, FirstWrite, Handshake, Landmark, MAX_PAYLOAD, Payload,
-    Protocol, Scenario, ServerApp, ServerScript,
+    Answer, AnswerWriter, Body, BodyRead, ClientScript, Cut, Fill, FirstWrite, Handshake, Landmark,
+    MAX_PAYLOAD, Payload, Protocol, Scenario, ServerApp, ServerScript,
 };
 
 /// A payload length: mostly small, sometimes around 4 KiB, rarely past 64 KiB.
@@ -126,6 +126,16 @@ fn body() -> impl Strategy<Value = Body> {
         })
 }
 
+/// How much of the body the server application reads: all of it half the time,
+/// a part or none a quarter each.
+pub fn body_read() -> impl Strategy<Value = BodyRead> {
+    (0u8..4, 1u16..=300).prop_map(|(kind, n)| match kind {
+        0 | 1 => BodyRead::All,
+        2 => BodyRead::Part(n),
+        _ => BodyRead::Nothing,
+    })
+}
+
 const PROTOCOLS: [Protocol; 3] = [Protocol::Echo, Protocol::WebSocket, Protocol::Tcp];
 const REFUSALS: [u16; 4] = [200, 400, 403, 426];
 const FIRST_WRITES: [FirstWrite; 3] = [
@@ -148,26 +158,50 @@ pub fn scenario() -> impl Strategy<Value = Scenario> {
             Answer::Refuse(REFUSALS[status])
         }
     });
-    let client = (payload(), payload(), any::<bool>(), read_chunk()).prop_map(
-        |(early, late, half_close, read_chunk)| ClientScript {
-            early,
-            late,
-            half_close,
-            read_chunk,
-        },
-    );
-    let server = (payload(), 0usize..3, 0u8..4, read_chunk()).prop_map(
-        |(first, first_write, app, read_chunk)| ServerScript {
-            first,
-            first_write: FIRST_WRITES[first_write],
-            app: if app < 3 {
-                ServerApp::Echo
-            } else {
-                ServerApp::CloseWriteFirst
+    let client = (
+        payload(),
+        payload(),
+        any::<bool>(),
+        read_chunk(),
+        any::<bool>(),
+        any::<bool>(),
+    )
+        .prop_map(
+            |(early, late, half_close, read_chunk, waits_for_continue, optimistic)| ClientScript {
+                early,
+                late,
+                half_close,
+                read_chunk,
+                waits_for_continue,
+                optimistic,
             },
-            read_chunk,
-        },
-    );
+        );
+    let server = (
+        payload(),
+        0usize..3,
+        0u8..4,
+        read_chunk(),
+        body_read(),
+        0u8..4,
+    )
+        .prop_map(
+            |(first, first_write, app, read_chunk, body_read, writer)| ServerScript {
+                first,
+                first_write: FIRST_WRITES[first_write],
+                app: if app < 3 {
+                    ServerApp::Echo
+                } else {
+                    ServerApp::CloseWriteFirst
+                },
+                read_chunk,
+                body_read,
+                writer: if writer < 3 {
+                    AnswerWriter::Library
+                } else {
+                    AnswerWriter::Application
+                },
+            },
+        );
     let heads = (extra_headers(), extra_headers(), 0u8..10, 0u8..7);
     let cuts = (
         proptest::collection::vec(cut(), 0..5),

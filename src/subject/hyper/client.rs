@@ -29,6 +29,13 @@ impl ClientSubject for HyperClient {
     }
 
     fn supports(&self, scenario: &Scenario) -> Support {
+        if scenario.client.optimistic && scenario.client.early.len > 0 {
+            return Support::No(
+                "hyper's client owns the connection until the response: its application cannot \
+                 write before the 101 (optimistic upgrade)"
+                    .into(),
+            );
+        }
         if scenario.handshake == Handshake::Explicit && scenario.answer == Answer::Accept {
             return Support::No(
                 "hyper's client reads a 200 without a length as a body until EOF; it cannot hijack after it"

@@ -2,7 +2,7 @@
 
 use std::sync::{Arc, Mutex};
 
-use bytes::Bytes;
+use bytes::{Bytes, BytesMut};
 use http_body_util::{BodyExt, Full};
 use hyper::body::Incoming;
 use hyper::upgrade::OnUpgrade;
@@ -13,7 +13,7 @@ use tokio::sync::oneshot;
 use super::{HyperServerOptions, header_pair, library};
 use crate::reference::Hijacked;
 use crate::reference::head::{Header, RequestHead, ResponseHead};
-use crate::scenario::{Handshake, Scenario};
+use crate::scenario::{AnswerWriter, BodyRead, Handshake, Scenario};
 use crate::subject::{
     BoxFuture, BoxIo, HandOver, ServerHandler, ServerSubject, SubjectError, Support,
 };
@@ -73,6 +73,13 @@ impl ServerSubject for HyperServer {
     }
 
     fn supports(&self, scenario: &Scenario) -> Support {
+        if scenario.accepted() && scenario.server.writer == AnswerWriter::Application {
+            return Support::No(
+                "hyper has no explicit hijack before a response: a service hands the connection \
+                 over only by answering 101 (or a 2xx to CONNECT) through hyper"
+                    .into(),
+            );
+        }
         if scenario.handshake == Handshake::Explicit && scenario.accepted() {
             return Support::No(
                 "hyper cannot hand a connection over after a 200 that does not switch protocols"
@@ -173,8 +180,10 @@ async fn answer(
     // Taken before the body is read: `on` removes the extension from the request.
     let on_upgrade = hyper::upgrade::on(&mut req);
     let head = request_head(&req);
-    // Reading the body is what makes hyper send `100 Continue` to `Expect`.
-    let body = req.into_body().collect().await.map_err(library)?.to_bytes();
+    // Reading the body is what makes hyper send `100 Continue` to `Expect`. The
+    // application reads as much of it as the scenario says, and drops the rest
+    // (`Incoming` dropped unread, or after a part): hyper's to deal with.
+    let body = read_body(req.into_body(), handler.body_to_read()).await?;
     let reply = handler.reply(&head, &body);
     let response = response(&reply.head, reply.body.clone())?;
     match reply.hand_over {
@@ -189,11 +198,32 @@ async fn answer(
             }
         }
         HandOver::No => {}
-        HandOver::Explicit => {
+        HandOver::Explicit | HandOver::BeforeAnswer => {
             tracing::warn!("explicit hijack requested; hyper cannot, the connection stays HTTP");
         }
     }
     Ok(response)
+}
+
+/// Reads `body` as far as the application wants, frame by frame: all of it, at
+/// least the first `n` bytes (a frame is read whole, so it may be more), or
+/// nothing. What is not read is dropped with `body`.
+async fn read_body(mut body: Incoming, wanted: BodyRead) -> Result<Bytes, SubjectError> {
+    let want = match wanted {
+        BodyRead::All => usize::MAX,
+        BodyRead::Part(n) => usize::from(n),
+        BodyRead::Nothing => return Ok(Bytes::new()),
+    };
+    let mut read = BytesMut::new();
+    while read.len() < want {
+        let Some(frame) = body.frame().await else {
+            break;
+        };
+        if let Ok(data) = frame.map_err(library)?.into_data() {
+            read.extend_from_slice(&data);
+        }
+    }
+    Ok(read.freeze())
 }
 
 fn request_head(req: &Request<Incoming>) -> RequestHead {
