@@ -26,7 +26,11 @@
 //! generator (`tests/corpus.rs`, `generate_seeds`) re-runnable: the seeds are
 //! written from named scenarios, not from random bytes. An exhausted input reads as
 //! zero bytes, and a zero byte always means the plainest choice (upgrade, no body,
-//! accept, no cuts), so short inputs are simple cases.
+//! accept, no cuts), so short inputs are simple cases. The application's choices
+//! (how much of the body it reads, who writes the answer, whether the client waits
+//! for `100 Continue` or writes early) come last, and [`encode`] leaves their
+//! trailing zero bytes out: an input written before they existed is still its
+//! scenario's encoding, and decodes as it did.
 //!
 //! The distributions mirror [`crate::scenario::scenario`]: payloads mostly small,
 //! sometimes about 4 KiB, rarely past 64 KiB (plus any length up to
@@ -37,6 +41,9 @@
 //! `HIJACK_MUTANT=<name>` (read once, at the first input) makes [`server_handoff`]
 //! or [`client_handoff`] run that mutant instead of the reference; `fuzz/detect.sh`
 //! uses it to show that fuzzing from an empty corpus finds every planted bug.
+//! `HIJACK_FINDING=<name>` likewise makes [`hyper_server`] hunt one known hyper
+//! finding, with the findings filter off for it and every other case skipped, so
+//! that `fuzz/detect.sh` can time how long the fuzzer takes to find it.
 
 use std::sync::OnceLock;
 
@@ -59,8 +66,8 @@ mod scenario;
 pub use bytes::EncodeError;
 pub use head::{HEAD_SETTINGS, head};
 pub use hyper::{
-    HYPER_CLIENT_DEFAULTS, HYPER_SERVER_DEFAULTS, differential, hyper_client, hyper_server,
-    read_hyper_client, read_hyper_server,
+    FINDING_VAR, HYPER_CLIENT_DEFAULTS, HYPER_SERVER_DEFAULTS, differential, hyper_client,
+    hyper_server, read_hyper_client, read_hyper_server,
 };
 pub use scenario::{decode, encode};
 

@@ -1,6 +1,8 @@
 //! hyper in the fuzz targets: its builder options drawn from the input, and the
 //! `hyper_server`, `hyper_client` and `differential` targets.
 
+use std::sync::OnceLock;
+
 use arbitrary::{Arbitrary, Unstructured};
 
 use super::bytes::{Reader, read_bool, read_option};
@@ -8,8 +10,8 @@ use super::{FAILURE_MARK, fail, fail_with};
 use crate::check::{self, Run};
 use crate::scenario::Scenario;
 use crate::subject::hyper::{
-    HyperClient, HyperClientOptions, HyperServer, HyperServerOptions, ReadBuf as HyperReadBuf,
-    ServerMode,
+    HyperClient, HyperClientOptions, HyperServer, HyperServerOptions, KNOWN_FINDINGS,
+    ReadBuf as HyperReadBuf, ServerMode,
 };
 use crate::subject::reference::{ReferenceClient, ReferenceServer};
 use crate::wire::text;
@@ -89,20 +91,51 @@ pub fn read_hyper_client(u: &mut Unstructured<'_>) -> arbitrary::Result<HyperCli
     Ok(HyperClient { options })
 }
 
+/// The environment variable that makes [`hyper_server`] hunt one known finding:
+/// the filter is off for it, and every other case is skipped, so that the first
+/// crash is that finding (`fuzz/detect.sh` times it from an empty corpus).
+pub const FINDING_VAR: &str = "HIJACK_FINDING";
+
 /// The `hyper_server` target: hyper's server with drawn options, then a scenario.
+/// Known findings ([`HyperServerOptions::known_finding`]) are skipped, unless
+/// `HIJACK_FINDING` names one: then only that one runs.
 pub fn hyper_server(data: &[u8]) {
     let mut u = Unstructured::new(data);
     let Ok(server) = read_hyper_server(&mut u) else {
         return;
     };
     let scenario = Scenario::arbitrary(&mut u).unwrap_or_else(|_| Scenario::basic());
-    if server.options.known_finding(&scenario).is_some() {
-        return;
+    let finding = server.options.known_finding(&scenario);
+    match hunted_finding() {
+        // The filter: known findings are skipped, new failures are crashes.
+        None if finding.is_some() => return,
+        // Hunting one finding: only its cases run, so a crash is that finding.
+        Some(hunted) if finding != Some(hunted) => return,
+        _ => {}
     }
     let run = check::run_server(&server, &scenario);
     if !run.passed() {
-        fail_with(&run, &format!("{:?}", server));
+        fail_with(&run, &format!("{:?} known finding: {finding:?}", server));
     }
+}
+
+/// The known finding `HIJACK_FINDING` names (read once), for `fuzz/detect.sh`.
+///
+/// # Panics
+///
+/// When it names no known finding.
+fn hunted_finding() -> Option<&'static str> {
+    static HUNTED: OnceLock<Option<&'static str>> = OnceLock::new();
+    *HUNTED.get_or_init(|| {
+        let name = std::env::var(FINDING_VAR).ok().filter(|n| !n.is_empty())?;
+        let name = name.replace('-', "_");
+        match KNOWN_FINDINGS.iter().find(|&&known| known == name) {
+            Some(&known) => Some(known),
+            None => {
+                panic!("{FINDING_VAR}={name} names no known finding; known: {KNOWN_FINDINGS:?}")
+            }
+        }
+    })
 }
 
 /// The `hyper_client` target: hyper's client with drawn options, then a scenario.

@@ -111,8 +111,8 @@ pub(super) fn check_handler_body(verdict: &mut Verdict, obs: &Observation<'_>) {
     verdict.fail(
         Point::Handshake,
         format!(
-            "the handler asked for {what} of the {} body and got {}{how}",
-            count(sent.len()),
+            "the handler asked for {what} of the {}-byte body and got {}{how}",
+            sent.len(),
             count(got.len())
         ),
     );

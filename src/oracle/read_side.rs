@@ -52,7 +52,7 @@ pub(super) fn check_read_side(
         verdict.fail_marked(
             point,
             format!(
-                "the {side} app read {} of the request body ({} with its framing) as new-protocol \
+                "the {side} app read the last {} of the request body ({} with its framing) as new-protocol \
                  data, before the bytes sent after the request: {}. The library handed the connection \
                  over before the end of the request message; a body left unread must be discarded \
                  first, or the hand-over refused (kubernetes#117722, nodejs#58394)",

@@ -30,22 +30,27 @@
 //! * hyper's server cannot hand over after a normal `200` (no explicit hijack; the
 //!   connection stays HTTP), and its client reads a `200` without a length as a
 //!   body until EOF: [`Handshake::Explicit`] accepted is [`Support::No`] on both
-//!   sides.
+//!   sides. Nor can a service take the connection before answering and write the
+//!   `101` itself ([`AnswerWriter::Application`](crate::scenario::AnswerWriter)),
+//!   nor a client application write before the `101` arrives (an optimistic
+//!   upgrade): [`Support::No`] too.
 //! * hyper sends `100 Continue` by itself, when the service first polls a body
 //!   that was sent with `Expect: 100-continue`; it has no way to send one
 //!   otherwise. [`Reply::send_continue`](crate::subject::Reply) is therefore not
-//!   used (the oracle skips interim responses, so this changes nothing it checks).
+//!   used. The service reads the body as far as the scenario says (all of it, at
+//!   least a part, or none) and drops `Incoming` with the rest.
 //! * With `keep_alive(false)` hyper closes the connection after the first
 //!   response, by design, so a refused upgrade cannot serve the pipelined request
 //!   that follows it: that combination is [`Support::No`].
 //!
 //! # Findings
 //!
-//! Two configurations break the invariant (hyper 1.12.0; README "Findings", and the
-//! `finding_*` regression tests in `tests/hyper.rs`): `pipeline_flush(true)` drops
-//! the `101` head when new-protocol bytes came with the request, and the default
-//! `half_close(false)` drops a pipelined request after a refusal when the client
-//! half-closes.
+//! Four failures (hyper 1.12.0; README "Findings", and the `finding_*` regression
+//! tests in `tests/hyper.rs`): `pipeline_flush(true)` drops the `101` head when
+//! new-protocol bytes came with the request; the default `half_close(false)` drops a
+//! pipelined request after a refusal when the client half-closes; a request body
+//! the service drops before its end is handed to the upgraded stream; and then no
+//! `100 Continue` precedes the `101` that an `Expect: 100-continue` calls for.
 //!
 //! # Runtime
 //!
@@ -72,7 +77,7 @@ mod server;
 
 pub use client::HyperClient;
 pub use options::{
-    HyperClientOptions, HyperServerOptions, ReadBuf, client_options, server_options,
+    HyperClientOptions, HyperServerOptions, KNOWN_FINDINGS, ReadBuf, client_options, server_options,
 };
 pub use server::{HyperServer, ServerMode};
 

@@ -4,7 +4,7 @@
 use hyper_util::rt::TokioExecutor;
 use proptest::prelude::*;
 
-use crate::scenario::Scenario;
+use crate::scenario::{BodyRead, Scenario};
 
 /// The `hyper::server::conn::http1::Builder` options that touch reading, writing
 /// or buffering. `None` leaves hyper's default.
@@ -56,6 +56,15 @@ impl Default for HyperServerOptions {
     }
 }
 
+/// The known findings of hyper's server, by the names
+/// [`HyperServerOptions::known_finding`] gives them (README, "Findings").
+pub const KNOWN_FINDINGS: [&str; 4] = [
+    "pipeline_flush_loses_101_head",
+    "half_close_false_drops_pipelined_request",
+    "dropped_body_handed_to_upgrade",
+    "dropped_body_skips_100_before_101",
+];
+
 impl HyperServerOptions {
     /// The known finding (README, "Findings") that hyper 1.12 with these options
     /// hits on `s`, if any, by its regression test's name in `tests/hyper.rs`.
@@ -70,6 +79,16 @@ impl HyperServerOptions {
         }
         if !s.accepted() && s.client.half_close && !self.half_close {
             return Some("half_close_false_drops_pipelined_request");
+        }
+        // Whether hyper drains a dropped body in its one read depends on the
+        // segments and the chunks; every unread body is skipped.
+        let unread_body =
+            s.accepted() && s.body.has_content() && s.server.body_read != BodyRead::All;
+        if unread_body && s.expect_continue && s.server.body_read == BodyRead::Nothing {
+            return Some("dropped_body_skips_100_before_101");
+        }
+        if unread_body {
+            return Some("dropped_body_handed_to_upgrade");
         }
         None
     }
