@@ -153,7 +153,7 @@ const PIPELINE_FLUSH_BYTE: usize = 10;
 
 /// The known hyper findings (README, "Findings"), each as a `hyper_server` input:
 /// the options that trip it, then the scenario of its regression test in
-/// `tests/hyper.rs`. The target skips known findings, so replaying these passes;
+/// `tests/hyper/findings.rs`. The target skips known findings, so replaying these passes;
 /// `hyper_findings_in_the_corpus_still_fail` checks that each is the finding it
 /// names and that hyper still fails it.
 fn hyper_finding_seeds() -> Vec<(&'static str, Vec<u8>)> {

@@ -46,7 +46,7 @@
 //! # Findings
 //!
 //! Four failures (hyper 1.12.0; README "Findings", and the `finding_*` regression
-//! tests in `tests/hyper.rs`): `pipeline_flush(true)` drops the `101` head when
+//! tests in `tests/hyper/findings.rs`): `pipeline_flush(true)` drops the `101` head when
 //! new-protocol bytes came with the request; the default `half_close(false)` drops a
 //! pipelined request after a refusal when the client half-closes; a request body
 //! the service drops before its end is handed to the upgraded stream; and then no

@@ -67,7 +67,7 @@ pub const KNOWN_FINDINGS: [&str; 4] = [
 
 impl HyperServerOptions {
     /// The known finding (README, "Findings") that hyper 1.12 with these options
-    /// hits on `s`, if any, by its regression test's name in `tests/hyper.rs`.
+    /// hits on `s`, if any, by its regression test's name in `tests/hyper/findings.rs`.
     ///
     /// The hyper properties and fuzz targets skip these cases, so that they keep
     /// looking for new failures instead of rediscovering known ones; each
