@@ -264,6 +264,88 @@ impl<IO: AsyncRead + AsyncWrite + Unpin> ServerConn<IO> {
     }
 }
 
+/// The request message ends before the hand-over: what the application left of
+/// the body, and the `100 Continue` a waiting client needs to send it.
+#[cfg(test)]
+mod body_tests {
+    use super::*;
+    use tokio::io::{AsyncReadExt, AsyncWriteExt, duplex};
+
+    const UPGRADE_WITH_BODY: &[u8] =
+        b"POST / HTTP/1.1\r\nConnection: Upgrade\r\nUpgrade: echo\r\nContent-Length: 10\r\n\r\n";
+
+    fn switching() -> ResponseHead {
+        ResponseHead {
+            status: 101,
+            reason: "Switching Protocols".into(),
+            headers: vec![
+                Header::new("Connection", "Upgrade"),
+                Header::new("Upgrade", "echo"),
+            ],
+        }
+    }
+
+    #[tokio::test]
+    async fn an_unread_body_is_discarded_before_the_hand_over() {
+        let (mut client, server) = duplex(1 << 16);
+        let mut input = UPGRADE_WITH_BODY.to_vec();
+        input.extend_from_slice(b"0123456789NEW");
+        client.write_all(&input).await.unwrap();
+        client.shutdown().await.unwrap();
+        let mut conn = ServerConn::new(server, Config::default());
+        conn.read_request_head().await.unwrap().unwrap();
+        assert_eq!(&conn.read_body_chunk(3).await.unwrap()[..], b"012");
+        conn.write_response(&switching(), b"");
+        conn.flush().await.unwrap();
+        let mut stream = conn.hijack().await.unwrap();
+        let mut after = Vec::new();
+        stream.read_to_end(&mut after).await.unwrap();
+        assert_eq!(after, b"NEW");
+    }
+
+    #[tokio::test]
+    async fn a_body_past_the_discard_limit_refuses_the_hand_over() {
+        let (mut client, server) = duplex(1 << 16);
+        client.write_all(UPGRADE_WITH_BODY).await.unwrap();
+        let config = Config {
+            max_discard: 9,
+            ..Config::default()
+        };
+        let mut conn = ServerConn::new(server, config);
+        conn.read_request_head().await.unwrap().unwrap();
+        conn.write_response(&switching(), b"");
+        let refused = conn.hijack().await.map(|_| ()).unwrap_err();
+        assert!(
+            matches!(refused, Error::UnreadBodyTooLarge { limit: 9 }),
+            "{refused}"
+        );
+        assert!(refused.to_string().contains("not handed over"), "{refused}");
+    }
+
+    #[tokio::test]
+    async fn continue_goes_out_before_the_first_body_read() {
+        let (mut client, server) = duplex(1 << 16);
+        let mut head = UPGRADE_WITH_BODY.to_vec();
+        head.truncate(head.len() - 2);
+        head.extend_from_slice(b"Expect: 100-continue\r\n\r\n");
+        client.write_all(&head).await.unwrap();
+        let mut conn = ServerConn::new(server, Config::default());
+        conn.read_request_head().await.unwrap().unwrap();
+        // The client sends its body only once it has the 100.
+        let waiting_client = async {
+            let mut interim = [0u8; 25];
+            client.read_exact(&mut interim).await.unwrap();
+            assert_eq!(&interim, b"HTTP/1.1 100 Continue\r\n\r\n");
+            client.write_all(b"0123456789").await.unwrap();
+        };
+        let (body, ()) = tokio::join!(conn.read_request_body(), waiting_client);
+        assert_eq!(&body.unwrap()[..], b"0123456789");
+        // Asked for again, the 100 is not sent twice.
+        conn.write_continue();
+        assert!(conn.buffered().unflushed().is_empty());
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
