@@ -177,6 +177,19 @@ pub fn check_switched(answer: Option<u16>, connect: bool) -> Result<()> {
 }
 
 impl ResponseHead {
+    /// `101 Switching Protocols` to `token`, with `Connection: Upgrade` and
+    /// `Upgrade: <token>` (RFC 9110 §15.2.2 requires the latter).
+    pub fn switching_protocols(token: &str) -> Self {
+        ResponseHead {
+            status: 101,
+            reason: "Switching Protocols".into(),
+            headers: vec![
+                Header::new("Connection", "Upgrade"),
+                Header::new("Upgrade", token),
+            ],
+        }
+    }
+
     /// Whether this response hands the connection over by itself, as an answer to `request`:
     /// `101` to an upgrade request, or a `2xx` to `CONNECT` (RFC 9110 §7.8, §9.3.6).
     pub fn switches(&self, request_is_connect: bool) -> bool {

@@ -275,14 +275,7 @@ mod body_tests {
         b"POST / HTTP/1.1\r\nConnection: Upgrade\r\nUpgrade: echo\r\nContent-Length: 10\r\n\r\n";
 
     fn switching() -> ResponseHead {
-        ResponseHead {
-            status: 101,
-            reason: "Switching Protocols".into(),
-            headers: vec![
-                Header::new("Connection", "Upgrade"),
-                Header::new("Upgrade", "echo"),
-            ],
-        }
+        ResponseHead::switching_protocols("echo")
     }
 
     #[tokio::test]
