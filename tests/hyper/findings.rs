@@ -7,7 +7,8 @@ use std::time::Duration;
 use hijack_harness::check::run_server;
 use hijack_harness::oracle::Point;
 use hijack_harness::scenario::{
-    Answer, AnswerWriter, Body, BodyRead, Handshake, Payload, Protocol, Scenario, scenario,
+    Answer, AnswerWriter, Body, BodyRead, Cut, Handshake, Landmark, Payload, Protocol, Scenario,
+    scenario,
 };
 use hijack_harness::subject::hyper::{HyperServer, HyperServerOptions, ServerMode};
 use hijack_harness::subject::reference::ReferenceServer;
@@ -33,29 +34,15 @@ fn finding_pipeline_flush_loses_101_head() {
         pipeline_flush: true,
         ..HyperServerOptions::default()
     };
-    assert_eq!(
-        options.known_finding(&s),
-        Some("pipeline_flush_loses_101_head")
-    );
-    for mode in ServerMode::ALL {
-        let run = run_server(
-            &HyperServer {
-                mode,
-                options: options.clone(),
-            },
-            &s,
-        );
-        println!("{mode:?}:\n{}", support::report(&run));
-        assert!(
-            run.verdict.breaks(Point::Handshake),
-            "{mode:?}: hyper no longer loses the 101 head with pipeline_flush; \
-             remove this finding and its filter\n{}",
-            support::report(&run)
-        );
+    assert_hyper_still_fails(&Finding {
         // The control: the same case without pipeline_flush conforms.
-        let control = run_server(&HyperServer::new(mode), &s);
-        assert!(control.passed(), "{}", support::report(&control));
-    }
+        control: (s.clone(), HyperServerOptions::default()),
+        scenario: s,
+        options,
+        name: Some("pipeline_flush_loses_101_head"),
+        point: Point::Handshake,
+        words: "response head",
+    });
 }
 
 /// Finding 2 (hyper 1.12.0, default `half_close(false)`, every server mode): a
@@ -71,47 +58,22 @@ fn finding_pipeline_flush_loses_101_head() {
 #[test]
 fn finding_half_close_false_drops_pipelined_request() {
     let mut s = Scenario::basic();
-    s.answer = hijack_harness::scenario::Answer::Refuse(400);
+    s.answer = Answer::Refuse(400);
     s.client.half_close = true;
-    s.client_cuts = vec![hijack_harness::scenario::Cut::At(
-        hijack_harness::scenario::Landmark::MessageEnd,
-        0,
-    )];
+    s.client_cuts = vec![Cut::At(Landmark::MessageEnd, 0)];
     let s = s.normalized();
-    let options = HyperServerOptions::default();
-    assert_eq!(
-        options.known_finding(&s),
-        Some("half_close_false_drops_pipelined_request")
-    );
-    for mode in ServerMode::ALL {
-        let run = run_server(
-            &HyperServer {
-                mode,
-                options: options.clone(),
-            },
-            &s,
-        );
-        println!("{mode:?}:\n{}", support::report(&run));
-        assert!(
-            run.verdict.breaks(Point::NoFalseUpgrade),
-            "{mode:?}: hyper now serves the pipelined request; remove this finding and its filter\n{}",
-            support::report(&run)
-        );
-        let control = run_server(
-            &HyperServer {
-                mode,
-                options: HyperServerOptions {
-                    half_close: true,
-                    ..HyperServerOptions::default()
-                },
-            },
-            &s,
-        );
-        assert!(control.passed(), "{}", support::report(&control));
-        // The reference serves it.
-        let reference = run_server(&ReferenceServer::default(), &s);
-        assert!(reference.passed(), "{}", support::report(&reference));
-    }
+    let served = HyperServerOptions {
+        half_close: true,
+        ..HyperServerOptions::default()
+    };
+    assert_hyper_still_fails(&Finding {
+        control: (s.clone(), served),
+        scenario: s,
+        options: HyperServerOptions::default(),
+        name: Some("half_close_false_drops_pipelined_request"),
+        point: Point::NoFalseUpgrade,
+        words: "pipelined request",
+    });
 }
 
 /// The scenario of finding 3: an upgrade whose chunked body the service drops
@@ -150,12 +112,12 @@ fn dropped_body_with_expect() -> Scenario {
 /// chunks is enough: one `poll_read_body` decodes one chunk.
 #[test]
 fn finding_dropped_body_handed_to_upgrade() {
-    assert_hyper_still_fails_dropped_body(
-        &dropped_chunked_body(),
+    assert_hyper_still_fails(&dropped_body_finding(
+        dropped_chunked_body(),
         Some("dropped_body_handed_to_upgrade"),
         Point::ServerRead,
         "of the request body",
-    );
+    ));
 }
 
 /// Finding 3 with a client that waits for `100 Continue` (curl, Apache's
@@ -165,12 +127,12 @@ fn finding_dropped_body_handed_to_upgrade() {
 fn finding_dropped_body_reaches_upgrade_from_a_waiting_client() {
     let mut s = dropped_body_with_expect();
     s.client.waits_for_continue = true;
-    assert_hyper_still_fails_dropped_body(
-        &s.normalized(),
+    assert_hyper_still_fails(&dropped_body_finding(
+        s.normalized(),
         None,
         Point::ServerRead,
         "10 bytes of the request body",
-    );
+    ));
 }
 
 /// Finding 4 (hyper 1.12.0, every server mode): a 101 to a request with
@@ -181,43 +143,77 @@ fn finding_dropped_body_reaches_upgrade_from_a_waiting_client() {
 /// (hyper#3137), which is right for a final answer but not for a 101.
 #[test]
 fn finding_dropped_body_skips_100_before_101() {
-    assert_hyper_still_fails_dropped_body(
-        &dropped_body_with_expect(),
+    assert_hyper_still_fails(&dropped_body_finding(
+        dropped_body_with_expect(),
         Some("dropped_body_skips_100_before_101"),
         Point::Handshake,
         "RFC 9110 §7.8",
-    );
+    ));
 }
 
-/// Findings 3 and 4: `s` is the finding `name` (when given), hyper with its
-/// defaults still fails it in every mode with `point` and a diagnosis containing
-/// `words`, the same case with the body read passes (the control), and so does
-/// the reference.
-fn assert_hyper_still_fails_dropped_body(
-    s: &Scenario,
-    name: Option<&str>,
+/// Findings 3 and 4 with hyper's defaults; the control reads the body.
+fn dropped_body_finding(
+    scenario: Scenario,
+    name: Option<&'static str>,
     point: Point,
-    words: &str,
-) {
-    let options = HyperServerOptions::default();
-    if let Some(name) = name {
-        assert_eq!(options.known_finding(s), Some(name));
+    words: &'static str,
+) -> Finding {
+    let mut read = scenario.clone();
+    read.server.body_read = BodyRead::All;
+    Finding {
+        control: (read, HyperServerOptions::default()),
+        scenario,
+        options: HyperServerOptions::default(),
+        name,
+        point,
+        words,
+    }
+}
+
+/// A known finding's regression test.
+struct Finding {
+    /// The case hyper fails.
+    scenario: Scenario,
+    /// With these options.
+    options: HyperServerOptions,
+    /// Its name in `HyperServerOptions::known_finding`, when the case is the one
+    /// the filter names.
+    name: Option<&'static str>,
+    /// The point it breaks.
+    point: Point,
+    /// Words of the diagnosis.
+    words: &'static str,
+    /// The same case without what sets the finding off, which hyper passes.
+    control: (Scenario, HyperServerOptions),
+}
+
+/// hyper still fails `finding` in every server mode, with its point and words;
+/// the control passes in every mode; the reference passes the case.
+fn assert_hyper_still_fails(finding: &Finding) {
+    let s = &finding.scenario;
+    if let Some(name) = finding.name {
+        assert_eq!(finding.options.known_finding(s), Some(name));
     }
     for mode in ServerMode::ALL {
-        let run = run_server(&HyperServer::new(mode), s);
+        let hyper = |options: &HyperServerOptions| HyperServer {
+            mode,
+            options: options.clone(),
+        };
+        let run = run_server(&hyper(&finding.options), s);
         println!("{mode:?}:\n{}", support::report(&run));
         assert!(
             run.verdict
                 .violations
                 .iter()
-                .any(|v| v.point == point && v.message.contains(words)),
-            "{mode:?}: hyper no longer fails this way ({point}, {words:?}); remove the finding \
-             and its filter\n{}",
+                .any(|v| v.point == finding.point && v.message.contains(finding.words)),
+            "{mode:?}: hyper no longer fails this way ({}, {:?}); remove the finding and its \
+             filter\n{}",
+            finding.point,
+            finding.words,
             support::report(&run)
         );
-        let mut read = s.clone();
-        read.server.body_read = BodyRead::All;
-        let control = run_server(&HyperServer::new(mode), &read);
+        let (case, options) = &finding.control;
+        let control = run_server(&hyper(options), case);
         assert!(control.passed(), "{}", support::report(&control));
     }
     let reference = run_server(&ReferenceServer::default(), s);
