@@ -30,7 +30,7 @@ use hyper_util::rt::TokioIo;
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
 
-use hijack_harness::reference::head::{Header, ResponseHead};
+use hijack_harness::reference::head::ResponseHead;
 use hijack_harness::reference::{Config, Hijacked, ServerConn};
 
 /// Counts allocations and allocated bytes.
@@ -109,14 +109,7 @@ async fn echo<S: AsyncRead + AsyncWrite + Unpin>(mut stream: S) {
 }
 
 fn switching() -> ResponseHead {
-    ResponseHead {
-        status: 101,
-        reason: "Switching Protocols".into(),
-        headers: vec![
-            Header::new("Connection", "Upgrade"),
-            Header::new("Upgrade", "echo"),
-        ],
-    }
+    ResponseHead::switching_protocols("echo")
 }
 
 async fn serve_reference(stream: TcpStream) {
@@ -128,7 +121,7 @@ async fn serve_reference(stream: TcpStream) {
     if conn.flush().await.is_err() {
         return;
     }
-    if let Ok(hijacked) = conn.hijack() {
+    if let Ok(hijacked) = conn.hijack().await {
         echo(hijacked).await;
     }
 }

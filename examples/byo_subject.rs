@@ -88,21 +88,37 @@ async fn serve(mut io: BoxIo, handler: ServerHandler, fixed: bool) -> Result<(),
             }
         };
         buf.advance(head_len);
+        // A client that asked for `100 Continue` may wait for it before sending
+        // the body: it goes out before the body is read (RFC 9110 §10.1.1).
+        let expects_continue = head.headers.iter().any(|h| {
+            h.name.eq_ignore_ascii_case("expect") && h.value.eq_ignore_ascii_case("100-continue")
+        });
+        if expects_continue {
+            io.write_all(b"HTTP/1.1 100 Continue\r\n\r\n").await?;
+            io.flush().await?;
+        }
         let body = read_body(&mut io, &mut buf, &head).await?;
 
         let reply = handler.reply(&head, &body);
-        let mut out = reply.head.to_bytes().to_vec();
-        out.extend_from_slice(&reply.body);
+        // An application that takes the connection before answering (Go's
+        // `Hijack()` first) writes the answer itself: the server writes nothing.
+        let answers_itself = reply.hand_over == HandOver::BeforeAnswer;
+        let mut out = Vec::new();
+        if !answers_itself {
+            out.extend_from_slice(&reply.head.to_bytes());
+            out.extend_from_slice(&reply.body);
+        }
         if reply.hand_over == HandOver::No {
             io.write_all(&out).await?;
             io.flush().await?;
             continue;
         }
         // The application's first bytes go with the head if it wants them there.
-        let first_written = !matches!(
-            reply.first_write,
-            hijack_harness::scenario::FirstWrite::AfterHijack
-        );
+        let first_written = !answers_itself
+            && !matches!(
+                reply.first_write,
+                hijack_harness::scenario::FirstWrite::AfterHijack
+            );
         if first_written {
             out.extend_from_slice(&reply.first);
         }

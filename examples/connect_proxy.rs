@@ -53,7 +53,7 @@ async fn tunnel(client: TcpStream) -> Result<(), Box<dyn std::error::Error + Sen
     conn.flush().await?;
     // The hijacked stream first yields the bytes the client sent with its
     // CONNECT: forwarding them is what the tunnel-early-data case checks.
-    let mut client = conn.hijack()?;
+    let mut client = conn.hijack().await?;
     tokio::io::copy_bidirectional(&mut client, &mut upstream).await?;
     Ok(())
 }

@@ -1,14 +1,22 @@
 #!/usr/bin/env bash
-# Proof that fuzzing can fail: run the handoff target that fits each mutant
-# (server_handoff for server flaws, client_handoff for client flaws) from an EMPTY
-# corpus until the first crash, and print how long and how many executions it
-# took. A mutant that survives the time limit is reported and the script exits 1.
+# Proof that fuzzing can fail, and how fast: from an EMPTY corpus, run
 #
-#   fuzz/detect.sh [--save] [seconds per mutant, default 60]
+# * the handoff target that fits each mutant (server_handoff for server flaws,
+#   client_handoff for client flaws) until the first crash;
+# * hyper_server once per known hyper finding (README, "Findings"), with the
+#   findings filter off for that finding (HIJACK_FINDING=<name>: only its cases
+#   run, so the first crash is that finding);
 #
-# --save copies each crash input to corpus/<target>/mutant-<name>: the reference
-# must pass it (tests/corpus.rs replays it), and it keeps the bug's shape in the
-# committed corpus. SEED (default 1) fixes libFuzzer's seed for a repeatable table.
+# and print how long and how many executions each took: the time-to-find table.
+# One that survives the time limit is reported and the script exits 1.
+#
+#   fuzz/detect.sh [--save] [seconds per row, default 60]
+#
+# --save copies each mutant's crash input to corpus/<target>/mutant-<name>: the
+# reference must pass it (tests/corpus.rs replays it), and it keeps the bug's
+# shape in the committed corpus. (The finding-* files are written by the seed
+# generator in tests/corpus.rs instead, from the scenario of each regression test.)
+# SEED (default 1) fixes libFuzzer's seed for a repeatable table.
 # Builds with `cargo +nightly fuzz` when nightly is installed, otherwise with
 # RUSTC_BOOTSTRAP=1 on stable; installs cargo-fuzz when missing.
 set -uo pipefail
@@ -33,16 +41,28 @@ MUTANTS=(
   "leaves-chunked-body server_handoff"
   "loses-close-write server_handoff"
   "server-hands-over-on-refusal server_handoff"
+  "hands-over-unread-body server_handoff"
+  "sends-continue-late server_handoff"
   "client-reads-past-head client_handoff"
   "client-hands-over-on-refusal client_handoff"
+)
+
+# Every known hyper finding (HyperServerOptions::known_finding); tests/corpus.rs
+# checks this list against subject::hyper::KNOWN_FINDINGS.
+FINDINGS=(
+  "pipeline_flush_loses_101_head"
+  "half_close_false_drops_pipelined_request"
+  "dropped_body_handed_to_upgrade"
+  "dropped_body_skips_100_before_101"
 )
 
 source fuzz/cargo-fuzz.sh
 # No sanitizer: these bugs are wrong bytes, not memory errors, and speed matters.
 # A target dir of its own, so that this build and the sanitizer build of
 # smoke.sh do not overwrite each other's dependencies.
-"${FUZZ[@]}" build -O -s none --target-dir fuzz/target/nosan server_handoff >&2 || exit 2
-"${FUZZ[@]}" build -O -s none --target-dir fuzz/target/nosan client_handoff >&2 || exit 2
+for target in server_handoff client_handoff hyper_server; do
+  "${FUZZ[@]}" build -O -s none --target-dir fuzz/target/nosan "$target" >&2 || exit 2
+done
 TRIPLE="$(rustc -vV | sed -n 's/^host: //p')"
 BIN="fuzz/target/nosan/$TRIPLE/release"
 
@@ -50,13 +70,16 @@ WORK="$(mktemp -d)"
 trap 'rm -rf "$WORK"' EXIT
 MARK="hijack-harness: oracle verdict failed"
 survivors=0
-printf '%-32s %-15s %8s %12s  %s\n' mutant target seconds executions result
-for entry in "${MUTANTS[@]}"; do
-  read -r mutant target <<<"$entry"
-  dir="$WORK/$mutant"
+
+# hunt KIND NAME TARGET VAR: fuzz TARGET with VAR=NAME from an empty corpus until
+# the first crash; prints the table row; sets CRASH to the crash input, if any.
+hunt() {
+  local kind="$1" name="$2" target="$3" var="$4"
+  local dir="$WORK/$kind-$name"
   mkdir -p "$dir/corpus"
+  local start end status seconds execs result
   start=$(date +%s.%N)
-  HIJACK_MUTANT="$mutant" "$BIN/$target" "$dir/corpus" \
+  env "$var=$name" "$BIN/$target" "$dir/corpus" \
     -seed="$SEED" -max_total_time="$LIMIT" -timeout=10 -print_final_stats=1 \
     -artifact_prefix="$dir/" >"$dir/log" 2>&1
   status=$?
@@ -64,25 +87,36 @@ for entry in "${MUTANTS[@]}"; do
   seconds=$(awk -v a="$start" -v b="$end" 'BEGIN { printf "%.1f", b - a }')
   execs=$(sed -n 's/^stat::number_of_executed_units: *//p' "$dir/log" | tail -1)
   [[ -n "$execs" ]] || execs=$(grep -o '^#[0-9]*' "$dir/log" | tail -1 | tr -d '#')
-  crash=$(ls "$dir"/crash-* 2>/dev/null | head -1)
-  if [[ $status -ne 0 && -n "$crash" ]] && grep -q "$MARK" "$dir/log"; then
+  CRASH=$(ls "$dir"/crash-* 2>/dev/null | head -1)
+  if [[ $status -ne 0 && -n "$CRASH" ]] && grep -q "$MARK" "$dir/log"; then
     result=caught
-    if [[ $SAVE == 1 ]]; then
-      mkdir -p "corpus/$target"
-      cp "$crash" "corpus/$target/mutant-$mutant"
-    fi
   elif [[ $status -ne 0 ]]; then
     result="ERROR (exit $status, not an oracle failure; see below)"
     survivors=$((survivors + 1))
     tail -20 "$dir/log" >&2
+    CRASH=""
   else
     result="SURVIVED ${LIMIT}s"
     survivors=$((survivors + 1))
+    CRASH=""
   fi
-  printf '%-32s %-15s %8s %12s  %s\n' "$mutant" "$target" "$seconds" "${execs:-?}" "$result"
+  printf '%-8s %-42s %-15s %8s %12s  %s\n' "$kind" "$name" "$target" "$seconds" "${execs:-?}" "$result"
+}
+
+printf '%-8s %-42s %-15s %8s %12s  %s\n' kind name target seconds executions result
+for entry in "${MUTANTS[@]}"; do
+  read -r mutant target <<<"$entry"
+  hunt mutant "$mutant" "$target" HIJACK_MUTANT
+  if [[ $SAVE == 1 && -n "$CRASH" ]]; then
+    mkdir -p "corpus/$target"
+    cp "$CRASH" "corpus/$target/mutant-$mutant"
+  fi
+done
+for finding in "${FINDINGS[@]}"; do
+  hunt finding "$finding" hyper_server HIJACK_FINDING
 done
 if [[ $survivors -gt 0 ]]; then
-  echo "$survivors mutant(s) not caught" >&2
+  echo "$survivors mutant(s) or finding(s) not found" >&2
   exit 1
 fi
-echo "every mutant caught"
+echo "every mutant and every known finding found"

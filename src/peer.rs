@@ -79,13 +79,31 @@ mod head_result {
 /// The scripted client: sends the request and the early bytes in one write, waits
 /// for the final answer, sends the late bytes if it switched protocols, half-closes
 /// if the scenario says so, and reads until EOF.
+///
+/// A client that waits for `100 Continue` ([`ClientScript::waits_for_continue`])
+/// sends the head alone, and the body and early bytes once the first answer
+/// arrived, whatever it is: a final answer without the `100` does not end the
+/// request message, whose body is still sent (RFC 9110 §10.1.1 lets the client
+/// send it anyway), so the new protocol still starts after it.
+///
+/// [`ClientScript::waits_for_continue`]: crate::scenario::ClientScript::waits_for_continue
 pub async fn client<IO: AsyncRead + AsyncWrite + Unpin>(
     mut io: IO,
     scenario: &Scenario,
     messages: &Messages,
 ) -> io::Result<()> {
-    write_both(&mut io, &messages.request, &messages.early).await?;
     let mut received = Vec::new();
+    if scenario.client.waits_for_continue {
+        let (head, body) = messages.request.split_at(messages.request_head_len);
+        io.write_all(head).await?;
+        read_until(&mut io, &mut received, |buf| {
+            head::parse_response(buf).into()
+        })
+        .await?;
+        write_both(&mut io, body, &messages.early).await?;
+    } else {
+        write_both(&mut io, &messages.request, &messages.early).await?;
+    }
     let answer = read_until(&mut io, &mut received, |buf| {
         head::parse_final_response(buf).into()
     })

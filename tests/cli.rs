@@ -75,12 +75,48 @@ fn list_shows_every_case() {
     }
 }
 
+/// The suite cases hyper's server fails through its known findings 3 and 4
+/// (README, "Findings": a dropped body handed to the upgrade, no 100 before the
+/// 101). The embedded run reports them, and exits 1 for them while hyper has them;
+/// timing may hide the ones whose body's end comes in a later segment.
+const HYPER_KNOWN_FAILURES: &[&str] = &[
+    "handoff.body.never-read",
+    "handoff.body.read-in-part",
+    "handoff.body.empty-chunked-never-read",
+    "expect-continue.body-never-read",
+];
+
+/// Checks a run's text for failures other than hyper's known ones and for
+/// errors, and that the exit code says whether anything failed.
+fn assert_only_known_failures(code: i32, text: &str) {
+    let failures: Vec<&str> = text.lines().filter(|l| l.starts_with("FAIL ")).collect();
+    let unexpected: Vec<&&str> = failures
+        .iter()
+        .filter(|line| {
+            !(line.contains(" [hyper server] ")
+                && HYPER_KNOWN_FAILURES
+                    .iter()
+                    .any(|id| line.starts_with(&format!("FAIL {id} "))))
+        })
+        .collect();
+    assert!(
+        unexpected.is_empty(),
+        "unexpected failures {unexpected:?}:\n{text}"
+    );
+    assert!(text.contains(", 0 error"), "{text}");
+    assert_eq!(code, i32::from(!failures.is_empty()), "{text}");
+}
+
 #[test]
 fn the_embedded_run_passes_and_catches_every_mutant() {
     let started = Instant::now();
     let (code, text) = output(harness().arg("run"));
-    assert_eq!(code, 0, "{text}");
-    assert!(text.contains("13/13 mutants caught"), "{text}");
+    assert_only_known_failures(code, &text);
+    let mutants = hijack_harness::subject::mutants::Mutant::all().len();
+    assert!(
+        text.contains(&format!("{mutants}/{mutants} mutants caught")),
+        "{text}"
+    );
     assert!(!text.contains("MISSED"), "{text}");
     eprintln!("embedded run: {:?}", started.elapsed());
 }
@@ -88,7 +124,8 @@ fn the_embedded_run_passes_and_catches_every_mutant() {
 #[test]
 fn hyper_passes_every_case_it_supports_over_tcp() {
     let (code, text) = output(harness().args(["run", "--subject", "hyper"]));
-    assert_eq!(code, 0, "{text}");
+    // Known findings aside.
+    assert_only_known_failures(code, &text);
     // One column for hyper, and rows for both of its sides.
     let header = text.lines().find(|l| l.starts_with("case")).unwrap_or("");
     assert!(header.split_whitespace().any(|c| c == "hyper"), "{text}");
@@ -258,6 +295,9 @@ fn a_server_that_ignores_the_read_ahead_fails_exactly_the_early_data_cases() {
     // The naive server also answers 101 to an HTTP/1.0 upgrade (it never looks
     // at the version), which RFC 9110 §7.8 forbids: a second, unrelated finding.
     expected.push("refused.http10-upgrade-ignored");
+    // In report order, which is the suite's.
+    let order: Vec<&str> = suite::all().iter().map(|case| case.id).collect();
+    expected.sort_by_key(|id| order.iter().position(|o| o == id));
     assert!(expected.contains(&"handoff.early-data.same-segment.1"));
     assert!(!expected.contains(&"handoff.early-data.delayed"));
     // Several times: the pacing must make this deterministic, not lucky.

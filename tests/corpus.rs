@@ -30,8 +30,8 @@ use std::path::{Path, PathBuf};
 
 use hijack_harness::fuzzing::{self, HEAD_SETTINGS};
 use hijack_harness::scenario::{
-    Answer, Body, Cut, Fill, FirstWrite, Handshake, Landmark, Payload, Protocol, Scenario,
-    ServerApp,
+    Answer, AnswerWriter, Body, BodyRead, Cut, Fill, FirstWrite, Handshake, Landmark, Payload,
+    Protocol, Scenario, ServerApp,
 };
 use hijack_harness::subject::reference::{ReferenceClient, ReferenceServer};
 
@@ -153,7 +153,7 @@ const PIPELINE_FLUSH_BYTE: usize = 10;
 
 /// The known hyper findings (README, "Findings"), each as a `hyper_server` input:
 /// the options that trip it, then the scenario of its regression test in
-/// `tests/hyper.rs`. The target skips known findings, so replaying these passes;
+/// `tests/hyper/findings.rs`. The target skips known findings, so replaying these passes;
 /// `hyper_findings_in_the_corpus_still_fail` checks that each is the finding it
 /// names and that hyper still fails it.
 fn hyper_finding_seeds() -> Vec<(&'static str, Vec<u8>)> {
@@ -168,6 +168,19 @@ fn hyper_finding_seeds() -> Vec<(&'static str, Vec<u8>)> {
     refused.client_cuts = vec![Cut::At(Landmark::MessageEnd, 0)];
     let refused = refused.normalized();
     let defaults = vec![0; fuzzing::HYPER_SERVER_DEFAULTS];
+    // The service drops the body: three chunks (hyper drains one), or a body with
+    // `Expect: 100-continue` (hyper skips the 100 before its 101).
+    let mut chunked = early(4);
+    chunked.body = Body::Chunked(vec![
+        Payload::noise(3, 1),
+        Payload::noise(3, 2),
+        Payload::noise(3, 3),
+    ]);
+    chunked.server.body_read = BodyRead::Nothing;
+    let mut expecting = early(4);
+    expecting.body = Body::Length(Payload::noise(10, 1));
+    expecting.expect_continue = true;
+    expecting.server.body_read = BodyRead::Nothing;
     vec![
         (
             "pipeline_flush_loses_101_head",
@@ -175,7 +188,15 @@ fn hyper_finding_seeds() -> Vec<(&'static str, Vec<u8>)> {
         ),
         (
             "half_close_false_drops_pipelined_request",
-            [defaults, encode(&refused)].concat(),
+            [defaults.clone(), encode(&refused)].concat(),
+        ),
+        (
+            "dropped_body_handed_to_upgrade",
+            [defaults.clone(), encode(&chunked.normalized())].concat(),
+        ),
+        (
+            "dropped_body_skips_100_before_101",
+            [defaults, encode(&expecting.normalized())].concat(),
         ),
     ]
 }
@@ -330,6 +351,38 @@ pub fn seeds() -> Vec<(&'static str, Scenario)> {
     s.interim_continue = true;
     s.server_cuts = vec![Cut::At(Landmark::HeadEnd, -1)];
     out.push(("interim-continue", s));
+    // The application's choices (DESIGN.md). An upgrade whose body the handler
+    // never reads, its end in a later segment (kubernetes#117722, nodejs#58394).
+    let mut s = early(6);
+    s.body = Body::Length(Payload::noise(40, 11));
+    s.server.body_read = BodyRead::Nothing;
+    s.client_cuts = vec![Cut::At(Landmark::MessageEnd, -4)];
+    out.push(("body-never-read", s.normalized()));
+    // A chunked body read in part: the rest, framing included, is the library's.
+    let mut s = early(6);
+    s.body = Body::Chunked(vec![Payload::noise(20, 12), Payload::noise(7, 13)]);
+    s.server.body_read = BodyRead::Part(5);
+    out.push(("body-read-in-part", s.normalized()));
+    // A client that waits for 100 Continue before its body.
+    let mut s = early(6);
+    s.body = Body::Length(Payload::noise(12, 14));
+    s.expect_continue = true;
+    s.client.waits_for_continue = true;
+    out.push(("client-waits-for-continue", s.normalized()));
+    // Go's Hijack() before any answer, then a raw 101 (Docker's daemon), with
+    // the body unread.
+    let mut s = early(6);
+    s.handshake = Handshake::Upgrade(Protocol::Tcp);
+    s.body = Body::Chunked(vec![Payload::noise(9, 15)]);
+    s.server.body_read = BodyRead::Nothing;
+    s.server.writer = AnswerWriter::Application;
+    s.server.first = Payload::noise(8, 16);
+    out.push(("application-writes-101", s.normalized()));
+    // A client application that writes before the 101 arrives.
+    let mut s = early(24);
+    s.client.optimistic = true;
+    s.server.first = Payload::noise(8, 17);
+    out.push(("optimistic-client", s.normalized()));
     out
 }
 
@@ -466,6 +519,30 @@ fn detect_script_lists_every_mutant() {
         .filter(|line| !script.contains(line.as_str()))
         .collect();
     assert!(missing.is_empty(), "fuzz/detect.sh lacks {missing:?}");
+}
+
+/// `fuzz/detect.sh` hunts every known hyper finding.
+#[test]
+fn detect_script_lists_every_finding() {
+    let script = fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("fuzz/detect.sh"))
+        .expect("fuzz/detect.sh");
+    let missing: Vec<&str> = hijack_harness::subject::hyper::KNOWN_FINDINGS
+        .into_iter()
+        .filter(|finding| !script.contains(&format!("\"{finding}\"")))
+        .collect();
+    assert!(missing.is_empty(), "fuzz/detect.sh lacks {missing:?}");
+    // And the corpus has a file for each.
+    let files: Vec<String> = hyper_finding_seeds()
+        .into_iter()
+        .map(|(finding, _)| finding.to_string())
+        .collect();
+    for finding in hijack_harness::subject::hyper::KNOWN_FINDINGS {
+        assert!(
+            files.iter().any(|f| f == finding),
+            "no corpus/hyper_server/{} seed",
+            finding_file(finding)
+        );
+    }
 }
 
 /// A target body with its subject chosen.

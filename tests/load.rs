@@ -15,7 +15,7 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
-use hijack_harness::reference::head::{Header, ResponseHead};
+use hijack_harness::reference::head::ResponseHead;
 use hijack_harness::reference::{Config, ServerConn};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
@@ -42,19 +42,12 @@ async fn serve(listener: TcpListener, echoed: Arc<AtomicUsize>) {
             let Ok(Some(_)) = conn.read_request().await else {
                 return;
             };
-            let head = ResponseHead {
-                status: 101,
-                reason: "Switching Protocols".into(),
-                headers: vec![
-                    Header::new("Connection", "Upgrade"),
-                    Header::new("Upgrade", "echo"),
-                ],
-            };
+            let head = ResponseHead::switching_protocols("echo");
             conn.write_response(&head, b"");
             if conn.flush().await.is_err() {
                 return;
             }
-            let Ok(mut stream) = conn.hijack() else {
+            let Ok(mut stream) = conn.hijack().await else {
                 return;
             };
             let mut buf = vec![0u8; 4096];

@@ -8,7 +8,8 @@ use std::collections::BTreeSet;
 
 use hijack_harness::subject::mutants::{ClientFlaw, Flaw, Mutant};
 
-fn assert_caught(mutant: Mutant) {
+/// Caught, with the diagnosis of the broken point containing `words`.
+fn assert_caught_naming(mutant: Mutant, words: &str) {
     let counterexample = support::counterexample(mutant);
     println!(
         "{} caught; shrunk counterexample:\n{counterexample}",
@@ -21,14 +22,22 @@ fn assert_caught(mutant: Mutant) {
         mutant.name(),
         mutant.breaks()
     );
+    assert!(
+        verdict
+            .violations
+            .iter()
+            .any(|v| v.point == mutant.breaks() && v.message.contains(words)),
+        "{}'s diagnosis should name {words:?}:\n{verdict}",
+        mutant.name()
+    );
 }
 
 macro_rules! mutant_tests {
-    ($($test:ident => $mutant:expr,)*) => {
+    ($($test:ident => $mutant:expr $(, naming $words:literal)?;)*) => {
         $(
             #[test]
             fn $test() {
-                assert_caught($mutant);
+                assert_caught_naming($mutant, concat!("" $(, $words)?));
             }
         )*
 
@@ -38,19 +47,21 @@ macro_rules! mutant_tests {
 }
 
 mutant_tests! {
-    ignores_read_ahead => Mutant::Server(Flaw::IgnoresReadAhead),
-    drops_first_packet => Mutant::Server(Flaw::DropsFirstPacket),
-    loses_background_byte => Mutant::Server(Flaw::LosesBackgroundByte),
-    replays_read_ahead_twice => Mutant::Server(Flaw::ReplaysReadAheadTwice),
-    replays_read_ahead_late => Mutant::Server(Flaw::ReplaysReadAheadLate),
-    drops_unflushed_writes => Mutant::Server(Flaw::DropsUnflushed),
-    writes_after_hijack => Mutant::Server(Flaw::WritesAfterHijack),
-    closes_after_hand_over => Mutant::Server(Flaw::ClosesAfterHandOver),
-    leaves_chunked_body => Mutant::Server(Flaw::LeavesChunkedBody),
-    loses_close_write => Mutant::Server(Flaw::LosesCloseWrite),
-    server_hands_over_on_refusal => Mutant::Server(Flaw::HandsOverOnRefusal),
-    client_reads_past_head => Mutant::Client(ClientFlaw::ReadsPastHead),
-    client_hands_over_on_refusal => Mutant::Client(ClientFlaw::HandsOverOnRefusal),
+    ignores_read_ahead => Mutant::Server(Flaw::IgnoresReadAhead);
+    drops_first_packet => Mutant::Server(Flaw::DropsFirstPacket);
+    loses_background_byte => Mutant::Server(Flaw::LosesBackgroundByte);
+    replays_read_ahead_twice => Mutant::Server(Flaw::ReplaysReadAheadTwice);
+    replays_read_ahead_late => Mutant::Server(Flaw::ReplaysReadAheadLate);
+    drops_unflushed_writes => Mutant::Server(Flaw::DropsUnflushed);
+    writes_after_hijack => Mutant::Server(Flaw::WritesAfterHijack);
+    closes_after_hand_over => Mutant::Server(Flaw::ClosesAfterHandOver);
+    leaves_chunked_body => Mutant::Server(Flaw::LeavesChunkedBody);
+    loses_close_write => Mutant::Server(Flaw::LosesCloseWrite);
+    server_hands_over_on_refusal => Mutant::Server(Flaw::HandsOverOnRefusal);
+    client_reads_past_head => Mutant::Client(ClientFlaw::ReadsPastHead);
+    client_hands_over_on_refusal => Mutant::Client(ClientFlaw::HandsOverOnRefusal);
+    hands_over_unread_body => Mutant::Server(Flaw::HandsOverUnreadBody), naming "request body";
+    sends_continue_late => Mutant::Server(Flaw::SendsContinueLate), naming "100 Continue";
 }
 
 /// A mutant without a test above would be a bug nobody checks for.

@@ -12,7 +12,7 @@ use bytes::{Buf, BufMut, Bytes, BytesMut};
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
 
 use super::error::{Error, Result};
-use super::head::{self, ChunkStep, Framing};
+use super::head;
 use super::hijacked::Hijacked;
 
 /// Finds a complete head at the start of a buffer: the head and its length.
@@ -28,6 +28,10 @@ pub struct Config {
     /// How long a head may take to arrive, once asked for; `None` waits forever.
     /// Needs a tokio runtime with its timer when set.
     pub head_timeout: Option<std::time::Duration>,
+    /// The most request-body bytes (framing included) a server reads and drops
+    /// before a hand-over or the next request, when its application left them
+    /// unread. Past it the hand-over is refused ([`Error::UnreadBodyTooLarge`]).
+    pub max_discard: usize,
 }
 
 impl Default for Config {
@@ -36,6 +40,7 @@ impl Default for Config {
             read_chunk: 8 * 1024,
             max_head: 64 * 1024,
             head_timeout: None,
+            max_discard: 64 * 1024,
         }
     }
 }
@@ -89,6 +94,18 @@ impl<IO> BufferedConn<IO> {
         &self.read_buf
     }
 
+    /// Takes the first `n` bytes of the read-ahead (at most all of it), without copying.
+    pub fn take_read_ahead(&mut self, n: usize) -> Bytes {
+        let n = n.min(self.read_buf.len());
+        self.read_buf.split_to(n).freeze()
+    }
+
+    /// Drops the first `n` bytes of the read-ahead (at most all of it).
+    pub fn consume_read_ahead(&mut self, n: usize) {
+        let n = n.min(self.read_buf.len());
+        self.read_buf.advance(n);
+    }
+
     /// The bytes written but not yet flushed.
     pub fn unflushed(&self) -> &[u8] {
         &self.write_buf
@@ -113,11 +130,8 @@ impl<IO> BufferedConn<IO> {
     /// [`BufferedConn::into_hijacked`], only if `answer` (the final status, if a
     /// response was written or read) switched protocols for this request.
     pub fn hijack_after(self, answer: Option<u16>, connect: bool) -> Result<Hijacked<IO>> {
-        match answer {
-            None => Err(Error::NoResponse),
-            Some(status) if head::switches_protocols(status, connect) => Ok(self.into_hijacked()),
-            Some(status) => Err(Error::NotUpgraded { status }),
-        }
+        head::check_switched(answer, connect)?;
+        Ok(self.into_hijacked())
     }
 
     /// The transport and both buffers, for variants that mishandle them on purpose.
@@ -192,56 +206,8 @@ impl<IO: AsyncRead + AsyncWrite + Unpin> BufferedConn<IO> {
         }
     }
 
-    /// Reads and consumes a body delimited by `framing`, returning its payload.
-    ///
-    /// `UntilClose` is not read here: such a body ends only with the connection.
-    pub async fn read_body(&mut self, framing: Framing) -> Result<Bytes> {
-        match framing {
-            Framing::Empty | Framing::UntilClose => Ok(Bytes::new()),
-            Framing::Length(n) => {
-                let n = usize::try_from(n).map_err(|_| Error::Malformed {
-                    what: "content-length",
-                    reason: "larger than this machine's memory".into(),
-                })?;
-                self.read_exact_bytes(n).await
-            }
-            Framing::Chunked => {
-                let mut body = BytesMut::new();
-                loop {
-                    match head::chunk_step(&self.read_buf)? {
-                        ChunkStep::Partial => self.fill_or_eof("inside a chunked body").await?,
-                        ChunkStep::Data {
-                            start,
-                            len,
-                            consumed,
-                        } => {
-                            body.put_slice(&self.read_buf[start..start + len]);
-                            self.read_buf.advance(consumed);
-                        }
-                        ChunkStep::Last { consumed } => {
-                            self.read_buf.advance(consumed);
-                            return Ok(body.freeze());
-                        }
-                    }
-                }
-            }
-        }
-    }
-
-    async fn read_exact_bytes(&mut self, n: usize) -> Result<Bytes> {
-        let mut out = BytesMut::with_capacity(n.min(64 * 1024));
-        while out.len() < n {
-            if self.read_buf.is_empty() {
-                self.fill_or_eof("inside a body").await?;
-            }
-            let take = (n - out.len()).min(self.read_buf.len());
-            out.put_slice(&self.read_buf[..take]);
-            self.read_buf.advance(take);
-        }
-        Ok(out.freeze())
-    }
-
-    async fn fill_or_eof(&mut self, what: &'static str) -> Result<()> {
+    /// Reads once more, or fails with [`Error::UnexpectedEof`] (`what` says where).
+    pub async fn fill_or_eof(&mut self, what: &'static str) -> Result<()> {
         if self.fill().await? == 0 {
             return Err(Error::UnexpectedEof(what));
         }

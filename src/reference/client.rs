@@ -61,6 +61,16 @@ impl<IO: AsyncRead + AsyncWrite + Unpin> ClientConn<IO> {
         self.conn.flush().await
     }
 
+    /// Writes and flushes the application's own bytes after the request, before
+    /// the response has arrived: an optimistic upgrade
+    /// (draft-ietf-httpbis-optimistic-upgrade). They are the new protocol's first
+    /// bytes if the answer switches; if it does not, the server reads them as the
+    /// next request, so a client that sent them does not use the connection again.
+    pub async fn write_early(&mut self, data: &[u8]) -> Result<()> {
+        self.conn.buffer_write(data);
+        self.conn.flush().await
+    }
+
     /// Reads the final response head, skipping interim (`1xx`, not `101`) responses.
     pub async fn read_response(&mut self) -> Result<ResponseHead> {
         loop {

@@ -42,6 +42,17 @@ pub enum Error {
         /// The status of the final response.
         status: u16,
     },
+    /// A hand-over was asked for while more of the request body was unread than the
+    /// server discards: the new protocol starts after the body, and those bytes
+    /// must never reach it.
+    #[error(
+        "not handed over: more than {limit} bytes of the request body are unread, past the discard limit; \
+         the new protocol starts after the body, so read the body first (or raise max_discard)"
+    )]
+    UnreadBodyTooLarge {
+        /// The discard limit in force.
+        limit: usize,
+    },
     /// A hijack was asked for before any response was written or read.
     #[error("no response yet: a connection is handed over only after a response head")]
     NoResponse,

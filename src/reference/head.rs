@@ -165,7 +165,31 @@ pub fn switches_protocols(status: u16, request_is_connect: bool) -> bool {
     status == 101 || (request_is_connect && (200..300).contains(&status))
 }
 
+/// Whether `answer` (the final status, if a response was written or read)
+/// switched protocols for a request that was (`connect`) or was not a `CONNECT`:
+/// only then may the connection be handed over by itself.
+pub fn check_switched(answer: Option<u16>, connect: bool) -> Result<()> {
+    match answer {
+        None => Err(Error::NoResponse),
+        Some(status) if switches_protocols(status, connect) => Ok(()),
+        Some(status) => Err(Error::NotUpgraded { status }),
+    }
+}
+
 impl ResponseHead {
+    /// `101 Switching Protocols` to `token`, with `Connection: Upgrade` and
+    /// `Upgrade: <token>` (RFC 9110 §15.2.2 requires the latter).
+    pub fn switching_protocols(token: &str) -> Self {
+        ResponseHead {
+            status: 101,
+            reason: "Switching Protocols".into(),
+            headers: vec![
+                Header::new("Connection", "Upgrade"),
+                Header::new("Upgrade", token),
+            ],
+        }
+    }
+
     /// Whether this response hands the connection over by itself, as an answer to `request`:
     /// `101` to an upgrade request, or a `2xx` to `CONNECT` (RFC 9110 §7.8, §9.3.6).
     pub fn switches(&self, request_is_connect: bool) -> bool {
@@ -333,10 +357,11 @@ fn memchr_crlf(buf: &[u8]) -> Option<usize> {
     buf.windows(2).position(|w| w == b"\r\n")
 }
 
-/// Decodes the next chunk of a chunked body (RFC 9112 §7.1).
-pub fn chunk_step(buf: &[u8]) -> Result<ChunkStep> {
+/// A chunk-size line at the start of `buf` (RFC 9112 §7.1): the chunk's size and
+/// the length of the line with its CRLF, once the whole line is there.
+pub fn chunk_size_line(buf: &[u8]) -> Result<Option<(u64, usize)>> {
     let Some(eol) = line_end(buf)? else {
-        return Ok(ChunkStep::Partial);
+        return Ok(None);
     };
     let size_text = buf[..eol].split(|&b| b == b';').next().unwrap_or_default();
     let size_text = std::str::from_utf8(size_text)
@@ -355,25 +380,46 @@ pub fn chunk_step(buf: &[u8]) -> Result<ChunkStep> {
     {
         return Err(bad_size());
     }
-    let size = usize::from_str_radix(size_text, 16).map_err(|_| bad_size())?;
-    let start = eol + 2;
-    if size == 0 {
-        // Trailer section: lines until an empty one.
-        let mut at = start;
-        loop {
-            let Some(end) = line_end(&buf[at..])? else {
-                return Ok(ChunkStep::Partial);
-            };
-            at += end + 2;
-            if end == 0 {
-                return Ok(ChunkStep::Last { consumed: at });
-            }
+    let size = u64::from_str_radix(size_text, 16).map_err(|_| bad_size())?;
+    Ok(Some((size, eol + 2)))
+}
+
+/// The trailer section after the last chunk, at the start of `buf`: its length,
+/// final empty line included, once it is all there.
+pub fn trailers_len(buf: &[u8]) -> Result<Option<usize>> {
+    let mut at = 0;
+    loop {
+        let Some(end) = line_end(&buf[at..])? else {
+            return Ok(None);
+        };
+        at += end + 2;
+        if end == 0 {
+            return Ok(Some(at));
         }
     }
-    let end = start
-        .checked_add(size)
+}
+
+/// Decodes the next chunk of a chunked body (RFC 9112 §7.1).
+pub fn chunk_step(buf: &[u8]) -> Result<ChunkStep> {
+    let Some((size, start)) = chunk_size_line(buf)? else {
+        return Ok(ChunkStep::Partial);
+    };
+    if size == 0 {
+        return Ok(match trailers_len(&buf[start..])? {
+            Some(len) => ChunkStep::Last {
+                consumed: start + len,
+            },
+            None => ChunkStep::Partial,
+        });
+    }
+    let end = usize::try_from(size)
+        .ok()
+        .and_then(|size| start.checked_add(size))
         .and_then(|e| e.checked_add(2))
-        .ok_or_else(bad_size)?;
+        .ok_or_else(|| Error::Malformed {
+            what: "chunk size line",
+            reason: format!("a chunk of {size} bytes is larger than this machine's memory"),
+        })?;
     if buf.len() < end {
         return Ok(ChunkStep::Partial);
     }
@@ -385,7 +431,7 @@ pub fn chunk_step(buf: &[u8]) -> Result<ChunkStep> {
     }
     Ok(ChunkStep::Data {
         start,
-        len: size,
+        len: end - 2 - start,
         consumed: end,
     })
 }

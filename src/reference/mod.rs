@@ -2,6 +2,7 @@
 //! sitting, and correct by construction, so that it can serve as the model users
 //! copy and as the base every mutant deviates from.
 
+pub mod body;
 pub mod buffered;
 pub mod client;
 pub mod error;
@@ -9,6 +10,7 @@ pub mod head;
 pub mod hijacked;
 pub mod server;
 
+pub use body::BodyReader;
 pub use buffered::{BufferedConn, Config};
 pub use client::{ClientConn, RequestBody, connect};
 pub use error::{Error, Result};

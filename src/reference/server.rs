@@ -10,9 +10,10 @@
 //! `Hijack()`: the application takes the connection after any answer, as Docker's
 //! older attach API does with `200 OK` and `application/vnd.docker.raw-stream`.
 
-use bytes::Bytes;
+use bytes::{Bytes, BytesMut};
 use tokio::io::{AsyncRead, AsyncWrite};
 
+use super::body::BodyReader;
 use super::buffered::{BufferedConn, Config};
 use super::error::{Error, Result};
 use super::head::{self, Header, RequestHead, ResponseHead};
@@ -27,6 +28,22 @@ pub struct Request {
     pub body: Bytes,
 }
 
+/// Where the request being answered stands with `Expect: 100-continue`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Continue {
+    /// Not asked for, and none sent.
+    NotAsked,
+    /// Asked for, and not sent yet: it goes out before the first body byte is
+    /// read, or before a response that switches protocols.
+    Due,
+    /// Asked for, and left to the caller ([`ServerConn::defer_continue`]).
+    Deferred,
+    /// Sent.
+    Sent,
+}
+
+const CONTINUE: &[u8] = b"HTTP/1.1 100 Continue\r\n\r\n";
+
 /// The server end of an HTTP/1.1 connection.
 #[derive(Debug)]
 pub struct ServerConn<IO> {
@@ -37,6 +54,12 @@ pub struct ServerConn<IO> {
     answered: Option<u16>,
     /// How long a close waits for the client's input to end; see [`ServerConn::set_linger`].
     linger: Option<std::time::Duration>,
+    /// The body of the request being answered: how much of it is left.
+    body: BodyReader,
+    /// Its `100 Continue`.
+    expect: Continue,
+    /// The most unread body bytes dropped before a hand-over or the next request.
+    max_discard: usize,
 }
 
 impl<IO: AsyncRead + AsyncWrite + Unpin> ServerConn<IO> {
@@ -47,6 +70,9 @@ impl<IO: AsyncRead + AsyncWrite + Unpin> ServerConn<IO> {
             connect: false,
             answered: None,
             linger: None,
+            body: BodyReader::DONE,
+            expect: Continue::NotAsked,
+            max_discard: config.max_discard,
         }
     }
 
@@ -69,39 +95,104 @@ impl<IO: AsyncRead + AsyncWrite + Unpin> ServerConn<IO> {
         // A body is part of the request message even when the request asks to
         // upgrade: the new protocol starts after it (kubernetes#117722 left an
         // empty chunked body's `0\r\n\r\n` in the stream).
-        let body = self.read_request_body(&head).await?;
+        let body = self.read_request_body().await?;
         Ok(Some(Request { head, body }))
     }
 
-    /// Reads the next request head only; the body must be read with
-    /// [`ServerConn::read_request_body`] before anything else.
+    /// Reads the next request head only; its body is then read with
+    /// [`ServerConn::read_body_chunk`] or [`ServerConn::read_request_body`], as
+    /// much of it as the application wants. What it leaves unread is discarded
+    /// before the next request or the hand-over, never handed to anyone.
     pub async fn read_request_head(&mut self) -> Result<Option<RequestHead>> {
+        // The rest of the previous request's body, if its handler left some.
+        self.body.discard(&mut self.conn, self.max_discard).await?;
         self.answered = None;
         let head = self
             .conn
             .read_head("before the end of the request head", head::parse_request)
             .await?;
-        self.connect = head.as_ref().is_some_and(RequestHead::is_connect);
-        Ok(head)
+        let Some(head) = head else {
+            return Ok(None);
+        };
+        self.connect = head.is_connect();
+        self.body = BodyReader::new(head.framing()?);
+        self.expect = if head::has_token(&head.headers, "expect", "100-continue") {
+            Continue::Due
+        } else {
+            Continue::NotAsked
+        };
+        Ok(Some(head))
     }
 
-    /// Reads the body of the request whose head was just read.
-    pub async fn read_request_body(&mut self, head: &RequestHead) -> Result<Bytes> {
-        self.conn.read_body(head.framing()?).await
+    /// Reads the next bytes of the request body: at least one and at most `max`,
+    /// or none once the body has ended.
+    ///
+    /// This is the application deciding to read the body, so an expected
+    /// `100 Continue` goes out first (RFC 9110 §10.1.1: a server "MUST NOT wait
+    /// for the content before sending the 100 (Continue) response"): a client that
+    /// waits for it before sending the body would otherwise wait forever.
+    pub async fn read_body_chunk(&mut self, max: usize) -> Result<Bytes> {
+        self.send_continue_if_due().await?;
+        self.body.read(&mut self.conn, max).await
     }
 
-    /// Writes `100 Continue` to the buffer (RFC 9110 §10.1.1).
+    /// Reads the rest of the request body.
+    pub async fn read_request_body(&mut self) -> Result<Bytes> {
+        let mut body = BytesMut::new();
+        loop {
+            let chunk = self.read_body_chunk(64 * 1024).await?;
+            if chunk.is_empty() {
+                return Ok(body.freeze());
+            }
+            body.extend_from_slice(&chunk);
+        }
+    }
+
+    /// Whether the request body has been read (or discarded) to its end.
+    pub fn body_done(&self) -> bool {
+        self.body.is_done()
+    }
+
+    /// Writes `100 Continue` to the buffer (RFC 9110 §10.1.1), unless one was
+    /// already sent for this request: the connection sends an expected one by
+    /// itself, so an application that also asks for it sends nothing twice.
     pub fn write_continue(&mut self) {
-        self.conn.buffer_write(b"HTTP/1.1 100 Continue\r\n\r\n");
+        if self.expect != Continue::Sent {
+            self.conn.buffer_write(CONTINUE);
+            self.expect = Continue::Sent;
+        }
+    }
+
+    /// Leaves an expected `100 Continue` to the caller's
+    /// [`ServerConn::write_continue`] instead of sending it before the first body
+    /// read (for variants of the reference: the one that waits for the body first).
+    pub fn defer_continue(&mut self) {
+        if self.expect == Continue::Due {
+            self.expect = Continue::Deferred;
+        }
+    }
+
+    async fn send_continue_if_due(&mut self) -> Result<()> {
+        if self.expect == Continue::Due {
+            self.write_continue();
+            self.conn.flush().await?;
+        }
+        Ok(())
     }
 
     /// Writes a final response head to the buffer, and `body` after it.
     ///
     /// A response that does not switch protocols gets a `Content-Length` for its
     /// body when it has none, so the connection stays usable for the next request.
+    /// One that switches is preceded by an expected `100 Continue` not sent yet
+    /// (RFC 9110 §7.8: the server "MUST send a 100 (Continue) response before
+    /// sending a 101 (Switching Protocols) response").
     pub fn write_response(&mut self, head: &ResponseHead, body: &[u8]) {
         let mut head = head.clone();
         let switches = head.switches(self.connect);
+        if switches && self.expect == Continue::Due {
+            self.write_continue();
+        }
         if !switches && head::header_value(&head.headers, "content-length").is_none() {
             head.headers
                 .push(Header::new("Content-Length", body.len().to_string()));
@@ -112,7 +203,6 @@ impl<IO: AsyncRead + AsyncWrite + Unpin> ServerConn<IO> {
         }
         self.answered = Some(head.status);
     }
-
     /// Appends raw bytes to the write buffer (the application's own, before the hand-over).
     pub fn write(&mut self, data: &[u8]) {
         self.conn.buffer_write(data);
@@ -158,14 +248,34 @@ impl<IO: AsyncRead + AsyncWrite + Unpin> ServerConn<IO> {
 
     /// Hands the connection over after a response that switched protocols.
     ///
+    /// The request message ends first: whatever the application left unread of
+    /// the body is read and dropped (up to [`Config::max_discard`] bytes; past it
+    /// the hand-over is refused with [`Error::UnreadBodyTooLarge`]), because the
+    /// new protocol starts after the body and body bytes must never reach it.
     /// The stream carries the read-ahead and any unflushed writes; see [`Hijacked`].
-    pub fn hijack(self) -> Result<Hijacked<IO>> {
-        self.conn.hijack_after(self.answered, self.connect)
+    pub async fn hijack(mut self) -> Result<Hijacked<IO>> {
+        head::check_switched(self.answered, self.connect)?;
+        self.end_request().await?;
+        Ok(self.conn.into_hijacked())
     }
 
-    /// Hands the connection over whatever the answer was (Go's `Hijacker.Hijack`).
-    pub fn hijack_explicit(self) -> Hijacked<IO> {
-        self.conn.into_hijacked()
+    /// Hands the connection over whatever the answer was, or before any answer
+    /// (Go's `Hijacker.Hijack`): the application writes the response itself.
+    /// The unread body is dropped first, as by [`ServerConn::hijack`].
+    pub async fn hijack_explicit(mut self) -> Result<Hijacked<IO>> {
+        self.end_request().await?;
+        Ok(self.conn.into_hijacked())
+    }
+
+    /// Reads the request message to its end before the connection changes hands.
+    /// Before any answer, an expected `100 Continue` goes out first: the client may
+    /// be waiting for it to send the body, and the application is about to write
+    /// an answer (a `101`, RFC 9110 §7.8) that must come after it.
+    async fn end_request(&mut self) -> Result<()> {
+        if self.answered.is_none() {
+            self.send_continue_if_due().await?;
+        }
+        self.body.discard(&mut self.conn, self.max_discard).await
     }
 
     /// The buffered connection, for variants of the reference.
@@ -176,6 +286,81 @@ impl<IO: AsyncRead + AsyncWrite + Unpin> ServerConn<IO> {
     /// The buffered connection, borrowed.
     pub fn buffered(&mut self) -> &mut BufferedConn<IO> {
         &mut self.conn
+    }
+}
+
+/// The request message ends before the hand-over: what the application left of
+/// the body, and the `100 Continue` a waiting client needs to send it.
+#[cfg(test)]
+mod body_tests {
+    use super::*;
+    use tokio::io::{AsyncReadExt, AsyncWriteExt, duplex};
+
+    const UPGRADE_WITH_BODY: &[u8] =
+        b"POST / HTTP/1.1\r\nConnection: Upgrade\r\nUpgrade: echo\r\nContent-Length: 10\r\n\r\n";
+
+    fn switching() -> ResponseHead {
+        ResponseHead::switching_protocols("echo")
+    }
+
+    #[tokio::test]
+    async fn an_unread_body_is_discarded_before_the_hand_over() {
+        let (mut client, server) = duplex(1 << 16);
+        let mut input = UPGRADE_WITH_BODY.to_vec();
+        input.extend_from_slice(b"0123456789NEW");
+        client.write_all(&input).await.unwrap();
+        client.shutdown().await.unwrap();
+        let mut conn = ServerConn::new(server, Config::default());
+        conn.read_request_head().await.unwrap().unwrap();
+        assert_eq!(&conn.read_body_chunk(3).await.unwrap()[..], b"012");
+        conn.write_response(&switching(), b"");
+        conn.flush().await.unwrap();
+        let mut stream = conn.hijack().await.unwrap();
+        let mut after = Vec::new();
+        stream.read_to_end(&mut after).await.unwrap();
+        assert_eq!(after, b"NEW");
+    }
+
+    #[tokio::test]
+    async fn a_body_past_the_discard_limit_refuses_the_hand_over() {
+        let (mut client, server) = duplex(1 << 16);
+        client.write_all(UPGRADE_WITH_BODY).await.unwrap();
+        let config = Config {
+            max_discard: 9,
+            ..Config::default()
+        };
+        let mut conn = ServerConn::new(server, config);
+        conn.read_request_head().await.unwrap().unwrap();
+        conn.write_response(&switching(), b"");
+        let refused = conn.hijack().await.map(|_| ()).unwrap_err();
+        assert!(
+            matches!(refused, Error::UnreadBodyTooLarge { limit: 9 }),
+            "{refused}"
+        );
+        assert!(refused.to_string().contains("not handed over"), "{refused}");
+    }
+
+    #[tokio::test]
+    async fn continue_goes_out_before_the_first_body_read() {
+        let (mut client, server) = duplex(1 << 16);
+        let mut head = UPGRADE_WITH_BODY.to_vec();
+        head.truncate(head.len() - 2);
+        head.extend_from_slice(b"Expect: 100-continue\r\n\r\n");
+        client.write_all(&head).await.unwrap();
+        let mut conn = ServerConn::new(server, Config::default());
+        conn.read_request_head().await.unwrap().unwrap();
+        // The client sends its body only once it has the 100.
+        let waiting_client = async {
+            let mut interim = [0u8; 25];
+            client.read_exact(&mut interim).await.unwrap();
+            assert_eq!(&interim, b"HTTP/1.1 100 Continue\r\n\r\n");
+            client.write_all(b"0123456789").await.unwrap();
+        };
+        let (body, ()) = tokio::join!(conn.read_request_body(), waiting_client);
+        assert_eq!(&body.unwrap()[..], b"0123456789");
+        // Asked for again, the 100 is not sent twice.
+        conn.write_continue();
+        assert!(conn.buffered().unflushed().is_empty());
     }
 }
 

@@ -73,8 +73,20 @@ pub fn render(report: &RunReport) -> String {
     let named_width = targets.iter().map(|t| t.len()).max().unwrap_or(0).max(11);
     let fixed = id_width + 2 + 6 + 1 + 7 + 1;
     let numbered = fixed + targets.len() * (named_width + 1) > MAX_WIDTH;
-    let col = if numbered { 5 } else { named_width };
     let cell_of = if numbered { short_cell } else { cell };
+    // Numbered columns are as wide as their labels and the cells they hold.
+    let numbered_width = report
+        .results
+        .iter()
+        .map(|r| short_cell(r.outcome).len())
+        .chain(std::iter::once(format!("[{}]", targets.len()).len()))
+        .max()
+        .unwrap_or(4);
+    let col = if numbered {
+        numbered_width
+    } else {
+        named_width
+    };
 
     if !rows.is_empty() {
         if numbered {

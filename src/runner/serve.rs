@@ -262,7 +262,7 @@ pub async fn serve_conn<S: AsyncRead + AsyncWrite + Unpin>(
             };
             conn.write_response(&answer, &[]);
             conn.flush().await.map_err(|e| e.to_string())?;
-            let stream = conn.hijack().map_err(|e| e.to_string())?;
+            let stream = conn.hijack().await.map_err(|e| e.to_string())?;
             return match protocol {
                 Proto::WebSocket => ws_echo(stream).await,
                 _ => raw_echo(stream).await,
@@ -277,9 +277,8 @@ pub async fn serve_conn<S: AsyncRead + AsyncWrite + Unpin>(
             );
             conn.write_response(&answer, &[]);
             conn.flush().await.map_err(|e| e.to_string())?;
-            return raw_echo(conn.hijack_explicit())
-                .await
-                .map_err(|e| e.to_string());
+            let stream = conn.hijack_explicit().await.map_err(|e| e.to_string())?;
+            return raw_echo(stream).await.map_err(|e| e.to_string());
         }
         if head.wants_upgrade() {
             let answer = response(

@@ -11,9 +11,11 @@
 
 use bytes::{BufMut, Bytes, BytesMut};
 
-use super::{Scenario, Sizes};
+use super::{
+    Answer, Body, Handshake, MAX_PAYLOAD, NEXT_REQUEST, REFUSAL_BODY, Role, Scenario, Sizes,
+};
 use crate::reference::RequestBody;
-use crate::reference::head::{RequestHead, ResponseHead};
+use crate::reference::head::{Header, RequestHead, ResponseHead, encode_chunked};
 
 /// Everything both sides of one scenario send.
 #[derive(Debug, Clone)]
@@ -90,6 +92,194 @@ impl Messages {
             response: self.response.len(),
             first: self.first.len(),
         }
+    }
+}
+
+/// The heads and bytes of a scenario, as each peer builds them.
+impl Scenario {
+    /// The request head the client sends.
+    pub fn request_head(&self) -> RequestHead {
+        let mut headers = vec![Header::new("Host", "example.test")];
+        let (method, target) = match self.handshake {
+            Handshake::Upgrade(protocol) => {
+                headers.push(Header::new("Connection", "Upgrade"));
+                headers.push(Header::new("Upgrade", protocol.token()));
+                (
+                    if self.body == Body::None {
+                        "GET"
+                    } else {
+                        "POST"
+                    },
+                    "/upgrade",
+                )
+            }
+            Handshake::Connect => ("CONNECT", "example.test:443"),
+            Handshake::Explicit => (
+                "POST",
+                "/containers/c0ffee/attach?stream=1&stdin=1&stdout=1",
+            ),
+        };
+        match &self.body {
+            Body::None => {}
+            Body::Length(payload) => headers.push(Header::new(
+                "Content-Length",
+                payload.len.min(MAX_PAYLOAD).to_string(),
+            )),
+            Body::Chunked(_) => headers.push(Header::new("Transfer-Encoding", "chunked")),
+        }
+        if self.expect_continue {
+            headers.push(Header::new("Expect", "100-continue"));
+        }
+        headers.extend(
+            self.request_headers
+                .iter()
+                .map(|(n, v)| Header::new(n.clone(), v.clone())),
+        );
+        RequestHead {
+            method: method.into(),
+            target: target.into(),
+            headers,
+        }
+    }
+
+    /// The request body as the client library sends it.
+    pub fn request_body(&self) -> RequestBody {
+        match &self.body {
+            Body::None => RequestBody::Empty,
+            Body::Length(payload) => RequestBody::Length(payload.bytes(Role::Body(0))),
+            Body::Chunked(chunks) => RequestBody::Chunked(
+                chunks
+                    .iter()
+                    .enumerate()
+                    .map(|(i, c)| c.bytes(Role::Body(i as u8)))
+                    .collect(),
+            ),
+        }
+    }
+
+    /// The whole request message (head and framed body), as the scripted client
+    /// writes it, and the length of its head.
+    pub fn request_message(&self) -> (Bytes, usize) {
+        Self::request_message_of(&self.request_head(), &self.request_body())
+    }
+
+    fn request_message_of(head: &RequestHead, body: &RequestBody) -> (Bytes, usize) {
+        let head = head.to_bytes();
+        let head_len = head.len();
+        let framed = match body {
+            RequestBody::Empty => return (head, head_len),
+            RequestBody::Length(bytes) => bytes.clone(),
+            RequestBody::Chunked(chunks) => encode_chunked(chunks),
+        };
+        let mut out = Vec::with_capacity(head_len + framed.len());
+        out.extend_from_slice(&head);
+        out.extend_from_slice(&framed);
+        (out.into(), head_len)
+    }
+
+    /// The bytes the client sends after the request and before the answer.
+    pub fn client_early(&self) -> Bytes {
+        match self.answer {
+            Answer::Accept => self.client.early.bytes(Role::Early),
+            Answer::Refuse(_) => Bytes::from_static(NEXT_REQUEST),
+        }
+    }
+
+    /// The bytes the client sends once the answer arrived (only when accepted).
+    pub fn client_late(&self) -> Bytes {
+        match self.answer {
+            Answer::Accept => self.client.late.bytes(Role::Late),
+            Answer::Refuse(_) => Bytes::new(),
+        }
+    }
+
+    /// The server application's first bytes.
+    pub fn server_first(&self) -> Bytes {
+        match self.answer {
+            Answer::Accept => self.server.first.bytes(Role::First),
+            Answer::Refuse(_) => Bytes::new(),
+        }
+    }
+
+    /// The status of the final answer ([`Scenario::response_head`]'s), without
+    /// building the head.
+    pub fn answer_status(&self) -> u16 {
+        match (self.answer, self.handshake) {
+            (Answer::Refuse(status), _) => status,
+            (Answer::Accept, Handshake::Upgrade(_)) => 101,
+            (Answer::Accept, Handshake::Connect | Handshake::Explicit) => 200,
+        }
+    }
+
+    /// The final response head the server's handler gives.
+    pub fn response_head(&self) -> ResponseHead {
+        let mut headers = Vec::new();
+        let (status, reason) = match (self.answer, self.handshake) {
+            (Answer::Refuse(status), _) => (status, reason_phrase(status)),
+            (Answer::Accept, Handshake::Upgrade(protocol)) => {
+                headers.push(Header::new("Connection", "Upgrade"));
+                headers.push(Header::new("Upgrade", protocol.token()));
+                (101, "Switching Protocols")
+            }
+            (Answer::Accept, Handshake::Connect) => (200, "Connection Established"),
+            (Answer::Accept, Handshake::Explicit) => {
+                headers.push(Header::new("Content-Type", crate::subject::app::RAW_STREAM));
+                (200, "OK")
+            }
+        };
+        if let Answer::Refuse(_) = self.answer {
+            headers.push(Header::new(
+                "Content-Length",
+                REFUSAL_BODY.len().to_string(),
+            ));
+        }
+        headers.extend(
+            self.response_headers
+                .iter()
+                .map(|(n, v)| Header::new(n.clone(), v.clone())),
+        );
+        ResponseHead {
+            status,
+            reason: reason.into(),
+            headers,
+        }
+    }
+
+    /// The bytes the scripted server writes before any new-protocol byte: interim
+    /// response, final head, and (for a refusal) its body. The second value is the
+    /// length up to the end of the final head.
+    pub fn response_message(&self) -> (Bytes, usize) {
+        self.response_message_of(&self.response_head())
+    }
+
+    fn response_message_of(&self, head: &ResponseHead) -> (Bytes, usize) {
+        const CONTINUE: &[u8] = b"HTTP/1.1 100 Continue\r\n\r\n";
+        let head = head.to_bytes();
+        let interim = if self.interim_continue { CONTINUE } else { b"" };
+        let body = if self.accepted() {
+            b"" as &[u8]
+        } else {
+            REFUSAL_BODY
+        };
+        let mut out = Vec::with_capacity(interim.len() + head.len() + body.len());
+        out.extend_from_slice(interim);
+        out.extend_from_slice(&head);
+        let head_end = out.len();
+        out.extend_from_slice(body);
+        (out.into(), head_end)
+    }
+}
+
+fn reason_phrase(status: u16) -> &'static str {
+    match status {
+        200 => "OK",
+        400 => "Bad Request",
+        401 => "Unauthorized",
+        403 => "Forbidden",
+        404 => "Not Found",
+        426 => "Upgrade Required",
+        500 => "Internal Server Error",
+        _ => "Other",
     }
 }
 

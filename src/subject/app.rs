@@ -8,7 +8,9 @@ use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
 
 use crate::reference::RequestBody;
 use crate::reference::head::{Header, RequestHead, ResponseHead};
-use crate::scenario::{FirstWrite, Handshake, Messages, Scenario, ServerApp};
+use crate::scenario::{
+    AnswerWriter, BodyRead, FirstWrite, Handshake, Messages, Scenario, ServerApp,
+};
 use crate::wire::{Event, Recorder, Side};
 
 /// The media type of Docker's raw attach stream.
@@ -74,6 +76,10 @@ pub enum HandOver {
     Switch,
     /// The application takes the connection explicitly after a normal answer.
     Explicit,
+    /// The application takes the connection before any answer (Go's `Hijack()`
+    /// in the handler) and writes the answer itself on the raw connection, as
+    /// Docker's daemon does: the library writes nothing, not even [`Reply::head`].
+    BeforeAnswer,
 }
 
 /// The handler's answer to one request.
@@ -134,8 +140,23 @@ impl ServerHandler {
         std::mem::take(&mut *self.shared.record())
     }
 
-    /// Answers a request. The first gets the scenario's answer; any later one (a
-    /// pipelined request after a refusal) gets `200 OK` with body `next`.
+    /// How much of the body of the request about to be answered the application
+    /// reads before it calls [`ServerHandler::reply`]: the scenario's choice for
+    /// the first request, all of it for a later one (a pipelined request after a
+    /// refusal). The subject reads that much through its library, and passes what
+    /// it read to `reply`; the rest is the library's to discard.
+    pub fn body_to_read(&self) -> BodyRead {
+        if self.shared.record().requests.is_empty() {
+            self.shared.scenario.server.body_read
+        } else {
+            BodyRead::All
+        }
+    }
+
+    /// Answers a request whose body the application read as far as
+    /// [`ServerHandler::body_to_read`] said (`body`). The first gets the scenario's
+    /// answer; any later one (a pipelined request after a refusal) gets `200 OK`
+    /// with body `next`.
     pub fn reply(&self, head: &RequestHead, body: &[u8]) -> Reply {
         let scenario = &self.shared.scenario;
         let first_request = {
@@ -159,10 +180,15 @@ impl ServerHandler {
                 first_write: FirstWrite::AfterHijack,
             };
         }
-        let hand_over = match (scenario.accepted(), scenario.handshake) {
-            (false, _) => HandOver::No,
-            (true, Handshake::Explicit) => HandOver::Explicit,
-            (true, _) => HandOver::Switch,
+        let hand_over = match (
+            scenario.accepted(),
+            scenario.server.writer,
+            scenario.handshake,
+        ) {
+            (false, _, _) => HandOver::No,
+            (true, AnswerWriter::Application, _) => HandOver::BeforeAnswer,
+            (true, _, Handshake::Explicit) => HandOver::Explicit,
+            (true, _, _) => HandOver::Switch,
         };
         let head = self.shared.messages.response_head.clone();
         let body = if hand_over == HandOver::No {
@@ -171,7 +197,8 @@ impl ServerHandler {
             Bytes::new()
         };
         Reply {
-            send_continue: scenario.interim_continue,
+            // An application that answers itself leaves the expected `100` to the library.
+            send_continue: scenario.interim_continue && hand_over != HandOver::BeforeAnswer,
             head,
             body,
             hand_over,
@@ -184,11 +211,21 @@ impl ServerHandler {
     /// protocol on it (echo, or half-close first), recording everything.
     ///
     /// `first_written` says whether the library already wrote [`Reply::first`]
-    /// before the hand-over; if not, the application writes it first thing.
+    /// before the hand-over; if not, the application writes it first thing. After
+    /// a [`HandOver::BeforeAnswer`] it writes the answer ([`Reply::head`]) before
+    /// that, itself, on the stream it took.
     pub async fn run<S: AsyncRead + AsyncWrite + Unpin>(&self, mut stream: S, first_written: bool) {
         let first = self.shared.messages.first.clone();
-        let app = self.shared.scenario.server.app;
+        let scenario = &self.shared.scenario;
+        let app = scenario.server.app;
         let mut session = Session::start(&self.shared, Side::Server);
+        if scenario.accepted() && scenario.server.writer == AnswerWriter::Application {
+            let head = self.shared.messages.response_head.to_bytes();
+            if let Err(e) = session.write_answer(&mut stream, &head).await {
+                session.finish(Err(e));
+                return;
+            }
+        }
         if first_written {
             let mut record = self.shared.record();
             record.written.extend_from_slice(&first);
@@ -250,6 +287,22 @@ impl ClientApp {
         (messages.request_head.clone(), messages.request_body.clone())
     }
 
+    /// The bytes the application writes right after the request, before the
+    /// answer arrives (an optimistic upgrade): empty unless the scenario's client
+    /// is optimistic. Calling it records them as written before the hand-over, so
+    /// a subject calls it when its library takes them; a library that cannot write
+    /// before the answer declares such a scenario unsupported.
+    pub fn optimistic(&self) -> Bytes {
+        if !self.shared.scenario.client.optimistic {
+            return Bytes::new();
+        }
+        let early = self.shared.messages.early.clone();
+        let mut record = self.shared.record();
+        record.written.extend_from_slice(&early);
+        record.written_before_hijack = early.len();
+        early
+    }
+
     /// Tells the application the final response status the library read.
     pub fn saw_response(&self, status: u16) {
         self.shared.record().response_status = Some(status);
@@ -308,6 +361,18 @@ impl<'a> Session<'a> {
         stream.write_all(data).await?;
         // Recorded once accepted: a write the stream refused was never the library's to deliver.
         self.shared.record().written.extend_from_slice(data);
+        stream.flush().await
+    }
+
+    /// Writes the answer's head, as an application that took the connection
+    /// before answering does: not recorded with the new protocol's bytes, since it
+    /// is the head the oracle looks for before them.
+    async fn write_answer<S: AsyncWrite + Unpin>(
+        &mut self,
+        stream: &mut S,
+        head: &[u8],
+    ) -> std::io::Result<()> {
+        stream.write_all(head).await?;
         stream.flush().await
     }
 

@@ -11,8 +11,8 @@ use bytes::{Bytes, BytesMut};
 use tokio::io::{AsyncRead, AsyncWrite, AsyncWriteExt, ReadBuf};
 
 use crate::oracle::Point;
-use crate::reference::head::Framing;
-use crate::reference::{Hijacked, Request, ServerConn};
+use crate::reference::head::{Framing, RequestHead};
+use crate::reference::{Hijacked, ServerConn};
 
 use super::BoxIo;
 use super::reference::{ReferenceClient, ReferenceServer};
@@ -54,6 +54,18 @@ pub enum Flaw {
     /// The connection is handed over after a non-101 answer, so the bytes after
     /// the request (the next request) reach the application (websocket-smuggle).
     HandsOverOnRefusal,
+    /// The connection is handed over with the request body unread: what the
+    /// application did not read of it (in the read-ahead, and still in the socket)
+    /// is the new protocol's first bytes. kubernetes/kubernetes#117722 (an empty
+    /// chunked body's `0\r\n\r\n` left in the stream), nodejs/node#58394 (an upgrade
+    /// request's body delivered in `head`).
+    HandsOverUnreadBody,
+    /// `100 Continue` goes out only after the body was read, as the reference did
+    /// before: a client that waits for it before sending the body (Apache's
+    /// mod_proxy, curl) and a server that waits for the body wait for each other
+    /// (RFC 9110 §10.1.1: the server "MUST NOT wait for the content before sending
+    /// the 100 (Continue) response").
+    SendsContinueLate,
 }
 
 /// A deliberate flaw in the reference client.
@@ -70,7 +82,7 @@ pub enum ClientFlaw {
 
 impl Flaw {
     /// Every server flaw.
-    pub const ALL: [Flaw; 11] = [
+    pub const ALL: [Flaw; 13] = [
         Flaw::IgnoresReadAhead,
         Flaw::DropsFirstPacket,
         Flaw::LosesBackgroundByte,
@@ -82,6 +94,8 @@ impl Flaw {
         Flaw::LeavesChunkedBody,
         Flaw::LosesCloseWrite,
         Flaw::HandsOverOnRefusal,
+        Flaw::HandsOverUnreadBody,
+        Flaw::SendsContinueLate,
     ];
 
     /// Its stable name.
@@ -98,6 +112,8 @@ impl Flaw {
             Flaw::LeavesChunkedBody => "leaves-chunked-body",
             Flaw::LosesCloseWrite => "loses-close-write",
             Flaw::HandsOverOnRefusal => "server-hands-over-on-refusal",
+            Flaw::HandsOverUnreadBody => "hands-over-unread-body",
+            Flaw::SendsContinueLate => "sends-continue-late",
         }
     }
 
@@ -109,11 +125,13 @@ impl Flaw {
             | Flaw::LosesBackgroundByte
             | Flaw::ReplaysReadAheadTwice
             | Flaw::ReplaysReadAheadLate
-            | Flaw::LeavesChunkedBody => Point::ServerRead,
+            | Flaw::LeavesChunkedBody
+            | Flaw::HandsOverUnreadBody => Point::ServerRead,
             Flaw::DropsUnflushed => Point::WriteOrder,
             Flaw::WritesAfterHijack | Flaw::ClosesAfterHandOver => Point::Ownership,
             Flaw::LosesCloseWrite => Point::HalfClose,
             Flaw::HandsOverOnRefusal => Point::NoFalseUpgrade,
+            Flaw::SendsContinueLate => Point::Handshake,
         }
     }
 }
@@ -196,19 +214,10 @@ impl Mutant {
     }
 }
 
-/// [`Flaw::LeavesChunkedBody`]: reads a request, but skips the chunked body of an upgrade request.
-pub(crate) async fn read_request_skipping_upgrade_body(
-    conn: &mut ServerConn<BoxIo>,
-) -> crate::reference::Result<Option<Request>> {
-    let Some(head) = conn.read_request_head().await? else {
-        return Ok(None);
-    };
-    let body = if head.wants_upgrade() && head.framing()? == Framing::Chunked {
-        Bytes::new()
-    } else {
-        conn.read_request_body(&head).await?
-    };
-    Ok(Some(Request { head, body }))
+/// [`Flaw::LeavesChunkedBody`]: whether the library skips this request's body:
+/// a chunked body of an upgrade request (it assumes upgrade requests have none).
+pub(crate) fn skips_body(head: &RequestHead) -> crate::reference::Result<bool> {
+    Ok(head.wants_upgrade() && head.framing()? == Framing::Chunked)
 }
 
 /// [`Flaw::LosesBackgroundByte`]: when nothing is buffered, polls the transport once
@@ -270,7 +279,9 @@ pub(crate) async fn mishandle(flaw: Flaw, stream: Hijacked<BoxIo>) -> BoxIo {
         Flaw::LosesCloseWrite
         | Flaw::LeavesChunkedBody
         | Flaw::LosesBackgroundByte
-        | Flaw::HandsOverOnRefusal => Box::new(stream),
+        | Flaw::HandsOverOnRefusal
+        | Flaw::HandsOverUnreadBody
+        | Flaw::SendsContinueLate => Box::new(stream),
     }
 }
 

@@ -5,8 +5,11 @@
 //! library has got wrong is marked with the [`Flaw`] that breaks it; the reference
 //! runs with none, and each mutant in [`super::mutants`] with exactly one.
 
-use crate::reference::{self, ClientConn, Config, Hijacked, ServerConn};
-use crate::scenario::FirstWrite;
+use bytes::BytesMut;
+
+use crate::reference::head;
+use crate::reference::{self, ClientConn, Config, Hijacked, Request, ServerConn};
+use crate::scenario::{BodyRead, FirstWrite};
 
 use super::mutants::{ClientFlaw, Flaw};
 use super::{
@@ -55,13 +58,7 @@ impl ServerSubject for ReferenceServer {
 async fn serve(io: BoxIo, handler: ServerHandler, flaw: Option<Flaw>) -> Result<(), SubjectError> {
     let mut conn = ServerConn::new(io, config(handler.read_chunk()));
     loop {
-        let request = match flaw {
-            Some(Flaw::LeavesChunkedBody) => {
-                super::mutants::read_request_skipping_upgrade_body(&mut conn).await
-            }
-            _ => conn.read_request().await,
-        };
-        let request = match request {
+        let request = match read_request(&mut conn, &handler, flaw).await {
             Ok(request) => request,
             Err(e) => {
                 // Tell the client why before closing; the error still ends the run.
@@ -72,15 +69,34 @@ async fn serve(io: BoxIo, handler: ServerHandler, flaw: Option<Flaw>) -> Result<
         let Some(request) = request else {
             return Ok(());
         };
+        // The flaws that hand the rest of the body to the new protocol.
+        let discards_body = match flaw {
+            Some(Flaw::HandsOverUnreadBody) => false,
+            Some(Flaw::LeavesChunkedBody) => {
+                !super::mutants::skips_body(&request.head).map_err(library)?
+            }
+            _ => true,
+        };
         let reply = handler.reply(&request.head, &request.body);
+        if flaw == Some(Flaw::SendsContinueLate)
+            && head::has_token(&request.head.headers, "expect", "100-continue")
+        {
+            // The flaw: the expected 100 only now, after the body was read.
+            conn.write_continue();
+        }
         if reply.send_continue {
             conn.write_continue();
         }
-        conn.write_response(&reply.head, &reply.body);
         let hand_over = match (reply.hand_over, flaw) {
             (HandOver::No, Some(Flaw::HandsOverOnRefusal)) => HandOver::Explicit,
             (hand_over, _) => hand_over,
         };
+        if hand_over == HandOver::BeforeAnswer {
+            // Go's `Hijack()` in the handler: the application writes the answer.
+            let stream = hijack(conn, hand_over, discards_body).await?;
+            return run_application(&handler, stream, false, flaw).await;
+        }
+        conn.write_response(&reply.head, &reply.body);
         if hand_over == HandOver::No {
             conn.flush().await.map_err(library)?;
             continue;
@@ -106,19 +122,80 @@ async fn serve(io: BoxIo, handler: ServerHandler, flaw: Option<Flaw>) -> Result<
         if flaw == Some(Flaw::LosesBackgroundByte) {
             super::mutants::background_read_one_byte(&mut conn);
         }
-        let stream = match hand_over {
-            HandOver::Explicit => conn.hijack_explicit(),
-            _ => conn.hijack().map_err(library)?,
-        };
-        match flaw {
-            None => handler.run(stream, first_written).await,
-            Some(flaw) => {
-                let stream = super::mutants::mishandle(flaw, stream).await;
-                handler.run(stream, first_written).await
-            }
-        }
-        return Ok(());
+        let stream = hijack(conn, hand_over, discards_body).await?;
+        return run_application(&handler, stream, first_written, flaw).await;
     }
+}
+
+/// Reads a request head, and as much of its body as the application wants
+/// ([`ServerHandler::body_to_read`]).
+async fn read_request(
+    conn: &mut ServerConn<BoxIo>,
+    handler: &ServerHandler,
+    flaw: Option<Flaw>,
+) -> reference::Result<Option<Request>> {
+    let Some(head) = conn.read_request_head().await? else {
+        return Ok(None);
+    };
+    if flaw == Some(Flaw::SendsContinueLate) {
+        conn.defer_continue();
+    }
+    let wanted = match flaw {
+        Some(Flaw::LeavesChunkedBody) if super::mutants::skips_body(&head)? => BodyRead::Nothing,
+        _ => handler.body_to_read(),
+    };
+    let mut body = BytesMut::new();
+    let want = match wanted {
+        BodyRead::All => usize::MAX,
+        BodyRead::Part(n) => usize::from(n),
+        BodyRead::Nothing => 0,
+    };
+    while body.len() < want {
+        let chunk = conn.read_body_chunk(want - body.len()).await?;
+        if chunk.is_empty() {
+            break;
+        }
+        body.extend_from_slice(&chunk);
+    }
+    Ok(Some(Request {
+        head,
+        body: body.freeze(),
+    }))
+}
+
+/// Hands the connection over: after a switching answer, or explicitly (Go's
+/// `Hijack()`) after any answer or before one. The library ends the request
+/// message first, discarding the body the application left unread, unless a
+/// flaw hands that over too (`discards_body` false).
+async fn hijack(
+    conn: ServerConn<BoxIo>,
+    hand_over: HandOver,
+    discards_body: bool,
+) -> Result<Hijacked<BoxIo>, SubjectError> {
+    if !discards_body {
+        return Ok(conn.into_buffered().into_hijacked());
+    }
+    match hand_over {
+        HandOver::Switch => conn.hijack().await,
+        _ => conn.hijack_explicit().await,
+    }
+    .map_err(library)
+}
+
+async fn run_application(
+    handler: &ServerHandler,
+    stream: Hijacked<BoxIo>,
+    first_written: bool,
+    flaw: Option<Flaw>,
+) -> Result<(), SubjectError> {
+    match flaw {
+        None => handler.run(stream, first_written).await,
+        Some(flaw) => {
+            let stream = super::mutants::mishandle(flaw, stream).await;
+            handler.run(stream, first_written).await
+        }
+    }
+    Ok(())
 }
 
 impl ClientSubject for ReferenceClient {
@@ -138,6 +215,10 @@ async fn connect(io: BoxIo, app: ClientApp, flaw: Option<ClientFlaw>) -> Result<
     let mut conn = ClientConn::new(io, config(app.read_chunk()));
     let (head, body) = app.request();
     conn.send(&head, &body).await.map_err(library)?;
+    let early = app.optimistic();
+    if !early.is_empty() {
+        conn.write_early(&early).await.map_err(library)?;
+    }
     let response = conn.read_response().await.map_err(library)?;
     app.saw_response(response.status);
     let hand_over = if response.switches(head.is_connect()) {

@@ -3,7 +3,8 @@
 
 use super::{Case, Level, Proto, Sides};
 use crate::scenario::{
-    Answer, Body, Cut, Fill, FirstWrite, Handshake, Landmark, Payload, Scenario, ServerApp,
+    Answer, AnswerWriter, Body, BodyRead, Cut, Fill, FirstWrite, Handshake, Landmark, Payload,
+    Protocol, Scenario, ServerApp,
 };
 
 /// Every case function, in report order.
@@ -40,6 +41,13 @@ pub const ALL: &[fn() -> Case] = &[
     websocket_frame_split,
     websocket_close_after_data,
     websocket_server_frame_with_101,
+    // Application choices (scenario16).
+    body_never_read,
+    body_read_in_part,
+    empty_chunked_never_read,
+    application_writes_101,
+    expect_continue_client_waits,
+    expect_continue_body_never_read,
 ];
 
 const ALL_PROTOCOLS: &[Proto] = &[Proto::Echo, Proto::WebSocket, Proto::Docker, Proto::Connect];
@@ -648,5 +656,143 @@ pub fn websocket_server_frame_with_101() -> Case {
         sides: Sides::CLIENT,
         protocols: &[Proto::WebSocket],
         scenario,
+    }
+}
+
+// --- Application choices (scenario16): the body the handler leaves, the answer it writes. ---
+
+/// An upgrade request with a body the server application does not read:
+/// `body` framed as given, `read` of it read, its last bytes in a later segment
+/// (where a library that hands over with the body unread leaks them).
+fn with_unread_body(body: Body, read: BodyRead) -> Scenario {
+    let mut scenario = with_body(body);
+    scenario.server.body_read = read;
+    scenario.client_cuts = vec![Cut::At(Landmark::MessageEnd, -3)];
+    scenario.normalized()
+}
+
+/// RFC 9110 §7.8: "A client cannot begin using an upgraded protocol on the
+/// connection until it has completely sent the request message (i.e., the client
+/// can't change the protocol it is sending in the middle of a message)." So the
+/// new protocol starts after the body even when the server's handler never reads
+/// it (a WebSocket or CONNECT handler): the library discards it first, or refuses
+/// to hand over. Its last 3 bytes come in a segment of their own.
+pub fn body_never_read() -> Case {
+    Case {
+        id: "handoff.body.never-read",
+        title: "a body the handler never reads is not handed to the new protocol",
+        level: Level::Must,
+        spec: "RFC 9110 §7.8",
+        bug: "nodejs/node#58394",
+        sides: Sides::SERVER,
+        protocols: &[Proto::Echo, Proto::Docker],
+        scenario: with_unread_body(Body::Length(Payload::noise(40, 19)), BodyRead::Nothing),
+    }
+}
+
+/// RFC 9110 §7.8, as above, for a chunked body the handler reads the first
+/// 5 bytes of: the rest of the chunks and the last chunk are still HTTP.
+pub fn body_read_in_part() -> Case {
+    Case {
+        id: "handoff.body.read-in-part",
+        title: "the rest of a chunked body read in part is not handed to the new protocol",
+        level: Level::Must,
+        spec: "RFC 9110 §7.8",
+        bug: "nodejs/node#58394",
+        sides: Sides::SERVER,
+        protocols: &[Proto::Echo, Proto::Docker],
+        scenario: with_unread_body(
+            Body::Chunked(vec![
+                Payload::noise(12, 20),
+                Payload::noise(9, 21),
+                Payload::noise(7, 22),
+            ]),
+            BodyRead::Part(5),
+        ),
+    }
+}
+
+/// RFC 9112 §7.1: "The chunked transfer coding is complete when a chunk with a
+/// chunk-size of zero is received": the last chunk `0\r\n\r\n` of an empty
+/// chunked body is part of the request message, even when the handler never
+/// reads the body (kubernetes/kubernetes#117722 left it to the new protocol).
+pub fn empty_chunked_never_read() -> Case {
+    Case {
+        id: "handoff.body.empty-chunked-never-read",
+        title: "an empty chunked body the handler never reads is not handed to the new protocol",
+        level: Level::Must,
+        spec: "RFC 9112 §7.1",
+        bug: "kubernetes/kubernetes#117722",
+        sides: Sides::SERVER,
+        protocols: &[Proto::Echo, Proto::Docker],
+        scenario: with_unread_body(Body::Chunked(Vec::new()), BodyRead::Nothing),
+    }
+}
+
+/// Go's `http.Hijacker`: "After a call to Hijack, the HTTP server library will not
+/// do anything else with the connection." Docker's daemon hijacks in its attach
+/// handler, before any answer, and writes `HTTP/1.1 101 UPGRADED` itself on the
+/// raw connection; the request's chunked body, never read, must not reach it, and
+/// the library writes nothing of its own.
+pub fn application_writes_101() -> Case {
+    let mut scenario = with_body(Body::Chunked(vec![Payload::noise(16, 23)]));
+    scenario.handshake = Handshake::Upgrade(Protocol::Tcp);
+    scenario.server.body_read = BodyRead::Nothing;
+    scenario.server.writer = AnswerWriter::Application;
+    scenario.server.first = Payload::noise(12, 24);
+    scenario.client.late = Payload::noise(12, 25);
+    Case {
+        id: "explicit.application-writes-101",
+        title: "the application hijacks before answering and writes the 101 itself",
+        level: Level::Must,
+        spec: "Go net/http Hijacker",
+        bug: "",
+        sides: Sides::SERVER,
+        protocols: &[Proto::Echo, Proto::Docker],
+        scenario: scenario.normalized(),
+    }
+}
+
+/// RFC 9110 §10.1.1: an origin server "MUST NOT wait for the content before
+/// sending the 100 (Continue) response". The client sends the head alone and
+/// waits for the 100 before its body, as curl and Apache's mod_proxy do; a server
+/// that sends the 100 only after reading the body waits for it forever. (The
+/// black-box client sends its body at once, so this runs embedded only.)
+pub fn expect_continue_client_waits() -> Case {
+    let mut scenario = with_body(Body::Length(Payload::noise(20, 26)));
+    scenario.expect_continue = true;
+    scenario.client.waits_for_continue = true;
+    Case {
+        id: "expect-continue.client-waits",
+        title: "a client that waits for 100 Continue before its body gets it",
+        level: Level::Must,
+        spec: "RFC 9110 §10.1.1",
+        bug: "",
+        sides: Sides::SERVER,
+        protocols: &[],
+        scenario: scenario.normalized(),
+    }
+}
+
+/// RFC 9110 §7.8: "If a server receives both an Upgrade and an Expect header
+/// field with the "100-continue" expectation (Section 10.1.1), the server MUST
+/// send a 100 (Continue) response before sending a 101 (Switching Protocols)
+/// response." Also when the handler never reads the body: the client that waits
+/// for the 100 sends the body only then, and it must not reach the new protocol.
+/// (Embedded only, as above.)
+pub fn expect_continue_body_never_read() -> Case {
+    let mut scenario = with_body(Body::Length(Payload::noise(20, 27)));
+    scenario.expect_continue = true;
+    scenario.client.waits_for_continue = true;
+    scenario.server.body_read = BodyRead::Nothing;
+    Case {
+        id: "expect-continue.body-never-read",
+        title: "100 Continue before the 101 when the handler never reads the body",
+        level: Level::Must,
+        spec: "RFC 9110 §7.8",
+        bug: "",
+        sides: Sides::SERVER,
+        protocols: &[],
+        scenario: scenario.normalized(),
     }
 }

@@ -1,0 +1,199 @@
+//! What the oracle says: the invariant's points, the violations, the marks that
+//! point renderers at the bytes, and the verdict that bundles them.
+
+use std::fmt;
+use std::ops::Range;
+
+use crate::wire::Direction;
+#[cfg(doc)]
+use crate::wire::Trace;
+
+/// A point of the invariant (DESIGN.md), plus the handshake that precedes it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Point {
+    /// 1. The server application reads exactly the bytes the client sent after the request, then EOF iff the client closed.
+    ServerRead,
+    /// 2. The client application reads exactly the bytes the server sent after the response head.
+    ClientRead,
+    /// 3. Writes before the hijack precede writes after it; the head is complete before the new protocol.
+    WriteOrder,
+    /// 4. After the hijack the library writes nothing and does not close the connection.
+    Ownership,
+    /// 5. Shutting down the write half sends FIN and leaves the read half working.
+    HalfClose,
+    /// 6. Without a 101 (or 2xx to CONNECT) nothing is handed over.
+    NoFalseUpgrade,
+    /// The HTTP exchange before the hand-over went wrong (no answer, wrong status, body mangled).
+    Handshake,
+}
+
+impl Point {
+    /// The point's number in DESIGN.md (0 for the handshake).
+    pub fn number(self) -> u8 {
+        match self {
+            Point::ServerRead => 1,
+            Point::ClientRead => 2,
+            Point::WriteOrder => 3,
+            Point::Ownership => 4,
+            Point::HalfClose => 5,
+            Point::NoFalseUpgrade => 6,
+            Point::Handshake => 0,
+        }
+    }
+
+    /// The point's short title.
+    pub fn title(self) -> &'static str {
+        match self {
+            Point::ServerRead => "read side, server",
+            Point::ClientRead => "read side, client",
+            Point::WriteOrder => "write side",
+            Point::Ownership => "ownership",
+            Point::HalfClose => "half-close",
+            Point::NoFalseUpgrade => "no false upgrade",
+            Point::Handshake => "handshake",
+        }
+    }
+}
+
+impl fmt::Display for Point {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self.number() {
+            0 => write!(f, "{}", self.title()),
+            n => write!(f, "point {n} ({})", self.title()),
+        }
+    }
+}
+
+/// One broken point, with what happened.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Violation {
+    /// Which point.
+    pub point: Point,
+    /// What happened, in bytes and segments.
+    pub message: String,
+    /// Where on the wire it happened, for renderers to point at (may be empty:
+    /// not every violation has bytes, e.g. an application that never saw EOF).
+    pub marks: Vec<Mark>,
+}
+
+/// What went wrong with marked bytes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Fault {
+    /// They travelled on the wire and the application never read them.
+    Lost,
+    /// They are not what the application wrote (the library's own bytes), or the
+    /// application read them although they belonged to the HTTP message.
+    Extra,
+    /// The application read them twice, or they went on the wire twice.
+    Duplicated,
+    /// They arrived after bytes that were sent later.
+    Reordered,
+    /// They belong to HTTP (the next request, or the request's own body), and
+    /// were handed to the application as new-protocol data.
+    HandedOver,
+}
+
+impl Fault {
+    /// A short word for markers: `lost`, `extra`, `duplicated`, `reordered`, `handed over`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Fault::Lost => "lost",
+            Fault::Extra => "extra",
+            Fault::Duplicated => "duplicated",
+            Fault::Reordered => "reordered",
+            Fault::HandedOver => "handed over",
+        }
+    }
+}
+
+impl fmt::Display for Fault {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// A place in the [`Trace`] that a violation is about.
+///
+/// Offsets are positions in [`Trace::stream`] of one direction, so a renderer can
+/// find the segment (and the bytes inside it) with [`Trace::segment_at`]: a person
+/// sees *where* the lost byte travelled, not just that it is missing.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Mark {
+    /// Bytes that travelled in `dir`, at `range` of its stream.
+    Bytes {
+        /// Which way they travelled.
+        dir: Direction,
+        /// Their offsets in the stream of `dir`.
+        range: Range<usize>,
+        /// What is wrong with them.
+        fault: Fault,
+    },
+    /// Bytes an application wrote that never went on the wire: they belonged at
+    /// offset `at` of the stream of `dir`.
+    Missing {
+        /// The direction they should have travelled in.
+        dir: Direction,
+        /// Where in that stream they belonged.
+        at: usize,
+        /// How many.
+        len: usize,
+    },
+    /// An event of the trace, by its index in [`Trace::events`] (a FIN sent too early).
+    Event {
+        /// The event's index.
+        index: usize,
+    },
+}
+
+/// The judgement of one run.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Verdict {
+    /// Every broken point; empty when the run conforms.
+    pub violations: Vec<Violation>,
+    /// Context that is not a violation by itself (the subject's error, how the run ended).
+    pub notes: Vec<String>,
+}
+
+impl Verdict {
+    /// Whether the run conforms.
+    pub fn passed(&self) -> bool {
+        self.violations.is_empty()
+    }
+
+    /// Whether `point` is among the violations.
+    pub fn breaks(&self, point: Point) -> bool {
+        self.violations.iter().any(|v| v.point == point)
+    }
+
+    pub(super) fn fail(&mut self, point: Point, message: impl Into<String>) {
+        self.fail_marked(point, message, Vec::new());
+    }
+
+    pub(super) fn fail_marked(
+        &mut self,
+        point: Point,
+        message: impl Into<String>,
+        marks: Vec<Mark>,
+    ) {
+        self.violations.push(Violation {
+            point,
+            message: message.into(),
+            marks,
+        });
+    }
+}
+
+impl fmt::Display for Verdict {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if self.passed() {
+            writeln!(f, "pass")?;
+        }
+        for v in &self.violations {
+            writeln!(f, "FAIL {}: {}", v.point, v.message)?;
+        }
+        for note in &self.notes {
+            writeln!(f, "note: {note}")?;
+        }
+        Ok(())
+    }
+}

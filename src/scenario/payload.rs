@@ -1,0 +1,210 @@
+//! Payloads: described by a length and a seed, materialised on demand.
+//!
+//! A scenario never stores payload bytes. A [`Payload`] is a length and a
+//! [`Fill`]; its bytes are the first `len` bytes of a stream fixed by the fill and
+//! the [`Role`] the payload plays, so every payload of a run differs from the
+//! others, and a byte that shows up in the wrong place can be traced back to where
+//! it came from. The streams are cached per thread.
+
+use bytes::Bytes;
+
+use super::MAX_PAYLOAD;
+
+/// What a payload looks like.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Fill {
+    /// Bytes from a seeded generator, all 256 values.
+    Noise(u8),
+    /// Repeated `GET / HTTP/1.1` requests: new-protocol bytes that look like HTTP, to
+    /// catch a library that parses what it should hand over.
+    HttpLike,
+}
+
+/// How many materialized payloads each thread keeps.
+const PAYLOAD_CACHE_SIZE: usize = 256;
+
+thread_local! {
+    /// A direct-mapped cache of payload streams, by [`stream_key`]: at most
+    /// `PAYLOAD_CACHE_SIZE` streams of at most `MAX_PAYLOAD` bytes per thread.
+    static PAYLOAD_CACHE: std::cell::RefCell<Vec<Option<(u32, Bytes)>>> =
+        const { std::cell::RefCell::new(Vec::new()) };
+}
+
+/// The stream a payload is a prefix of: its fill and role, as one number.
+fn stream_key(fill: Fill, role: Role) -> u32 {
+    match fill {
+        Fill::HttpLike => u32::MAX,
+        Fill::Noise(seed) => u32::from(seed) << 16 | role.salt(),
+    }
+}
+
+/// A payload, described by its length and content.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct Payload {
+    /// How many bytes.
+    pub len: usize,
+    /// What they look like.
+    pub fill: Fill,
+}
+
+/// Which payload a byte belongs to; mixed into the generator so payloads differ.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Role {
+    /// The request body (or one chunk of it).
+    Body(u8),
+    /// The client's early bytes.
+    Early,
+    /// The client's late bytes.
+    Late,
+    /// The server application's first bytes.
+    First,
+}
+
+impl Payload {
+    /// No bytes.
+    pub const EMPTY: Payload = Payload {
+        len: 0,
+        fill: Fill::Noise(0),
+    };
+
+    /// `len` noise bytes from `seed`.
+    pub fn noise(len: usize, seed: u8) -> Self {
+        Payload {
+            len,
+            fill: Fill::Noise(seed),
+        }
+    }
+
+    /// The bytes, for the payload in `role`.
+    ///
+    /// One run asks for the same payload several times (the peer sends it, the
+    /// oracle compares against it, the cut points are measured on it), so the last
+    /// few are kept per thread: a clone of `Bytes` is a reference count, while
+    /// generating 70 kB again is not.
+    pub fn bytes(&self, role: Role) -> Bytes {
+        // A payload of length n is the first n bytes of a stream fixed by its fill
+        // and role, so the cache keeps streams, not payloads: a lookup is one slot,
+        // a hit is a zero-copy slice, and the same seed at another length hits too
+        // (a fuzzer varies lengths far more often than seeds).
+        let len = self.len.min(MAX_PAYLOAD);
+        if len == 0 {
+            return Bytes::new();
+        }
+        let key = stream_key(self.fill, role);
+        let slot = (key.wrapping_mul(0x9E37_79B1) >> 24) as usize % PAYLOAD_CACHE_SIZE;
+        PAYLOAD_CACHE.with(|cache| {
+            let mut cache = cache.borrow_mut();
+            if cache.is_empty() {
+                cache.resize(PAYLOAD_CACHE_SIZE, None);
+            }
+            if let Some((k, stream)) = &cache[slot]
+                && *k == key
+                && stream.len() >= len
+            {
+                return stream.slice(..len);
+            }
+            // The next power of two: a growing length regenerates O(log n) times.
+            let stream = generate(
+                self.fill,
+                role,
+                len.max(64).next_power_of_two().min(MAX_PAYLOAD),
+            );
+            let out = stream.slice(..len);
+            cache[slot] = Some((key, stream));
+            out
+        })
+    }
+}
+
+impl Role {
+    fn salt(self) -> u32 {
+        match self {
+            Role::Body(i) => 0x100 + u32::from(i),
+            Role::Early => 0x200,
+            Role::Late => 0x300,
+            Role::First => 0x400,
+        }
+    }
+}
+
+/// The first `len` bytes of the stream of `fill` in `role`.
+fn generate(fill: Fill, role: Role, len: usize) -> Bytes {
+    let mut out = vec![0u8; len];
+    match fill {
+        Fill::HttpLike => {
+            let pattern = b"GET / HTTP/1.1\r\nHost: smuggled\r\n\r\n";
+            for chunk in out.chunks_mut(pattern.len()) {
+                chunk.copy_from_slice(&pattern[..chunk.len()]);
+            }
+        }
+        Fill::Noise(seed) => {
+            // xorshift32, four bytes a step: cheap, and distinct per (seed, role).
+            let mut x = (u32::from(seed) << 16 | role.salt()) ^ 0x9E37_79B9;
+            for chunk in out.chunks_mut(4) {
+                x ^= x << 13;
+                x ^= x >> 17;
+                x ^= x << 5;
+                chunk.copy_from_slice(&x.to_le_bytes()[..chunk.len()]);
+            }
+        }
+    }
+    out.into()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    /// The payload bytes as defined before the stream cache: the cache must not
+    /// change a single byte (snapshots and seeds depend on them).
+    fn uncached(p: &Payload, role: Role) -> Vec<u8> {
+        let len = p.len.min(MAX_PAYLOAD);
+        match p.fill {
+            Fill::HttpLike => b"GET / HTTP/1.1\r\nHost: smuggled\r\n\r\n"
+                .iter()
+                .copied()
+                .cycle()
+                .take(len)
+                .collect(),
+            Fill::Noise(seed) => {
+                let mut x = (u32::from(seed) << 16 | role.salt()) ^ 0x9E37_79B9;
+                let mut out = Vec::with_capacity(len + 3);
+                while out.len() < len {
+                    x ^= x << 13;
+                    x ^= x >> 17;
+                    x ^= x << 5;
+                    out.extend_from_slice(&x.to_le_bytes());
+                }
+                out.truncate(len);
+                out
+            }
+        }
+    }
+
+    proptest! {
+        #[test]
+        fn cached_payloads_are_the_uncached_bytes(
+            lens in proptest::collection::vec(0usize..=MAX_PAYLOAD + 10, 1..6),
+            seeds in proptest::collection::vec(any::<u8>(), 1..4),
+            http_like in any::<bool>(),
+        ) {
+            for len in lens {
+                for &seed in &seeds {
+                    let fill = if http_like { Fill::HttpLike } else { Fill::Noise(seed) };
+                    let p = Payload { len, fill };
+                    for role in [Role::Early, Role::Late, Role::First, Role::Body(3)] {
+                        prop_assert_eq!(p.bytes(role).to_vec(), uncached(&p, role));
+                    }
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn payloads_differ_by_role() {
+        let p = Payload::noise(16, 7);
+        assert_ne!(p.bytes(Role::Early), p.bytes(Role::Late));
+        assert_eq!(p.bytes(Role::Early), p.bytes(Role::Early));
+    }
+}
