@@ -282,8 +282,16 @@ def no_switch_expected(t, name, request, rule, fin=False):
             rest, ending = c.to_eof(quiet=0.3)
             ev.update(echo_after_101=preview(echo), ending=ending, **upstream_evidence(t))
             sent = "our FIN followed the request" if fin else f"8 bytes sent after it, {len(echo)} came back"
-            summary = f"SWITCHED: {head.line()}; {sent}; then {ending}"
-            conforms = False if name.startswith("http10-upgrade") else None
+            offered = request.split(b"\r\n\r\n", 1)[0].decode("latin-1")
+            offered = next((l.split(":", 1)[1].strip() for l in offered.split("\r\n")[1:]
+                            if l.lower().startswith("upgrade:")), "")
+            named = head.get("upgrade") or ""
+            # RFC 9110 §7.8: "A server MUST NOT switch to a protocol that was not
+            # indicated by the client in the corresponding request's Upgrade header field"
+            unoffered = bool(offered) and named.lower() != offered.lower()
+            summary = f"SWITCHED: {head.line()}; Upgrade: {named or '(none)'}" \
+                + (f" (NOT the offered {offered!r})" if unoffered else "") + f"; {sent}; then {ending}"
+            conforms = False if name.startswith("http10-upgrade") or unoffered else None
         else:
             rest, ending = c.to_eof(quiet=0.3)
             ev.update(after_head=preview(rest), ending=ending, **upstream_evidence(t))
