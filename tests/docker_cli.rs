@@ -159,35 +159,23 @@ fn commands_that_do_not_speak_docker_are_unsupported_or_error_never_fail() {
 
 #[test]
 fn bad_client_runs_are_refused_with_a_reason() {
-    let (code, text) = output(&[
-        "run",
-        "--client-cmd",
-        "docker attach c1",
-        "--protocol",
-        "docker",
-    ]);
-    assert_eq!(code, 2, "{text}");
-    assert!(text.contains("neither {addr} nor {host}"), "{text}");
-    let (code, text) = output(&[
-        "run",
-        "--client-cmd",
-        "x --tlscacert {ca} -H {host}",
-        "--protocol",
-        "docker",
-    ]);
-    assert_eq!(code, 2, "{text}");
-    assert!(text.contains("add --tls"), "{text}");
-    let (code, text) = output(&[
-        "run",
-        "--client-cmd",
-        "x -H {host}",
-        "--protocol",
-        "docker",
-        "--cases",
-        "handoff.*",
-    ]);
-    assert_eq!(code, 2, "{text}");
-    assert!(text.contains("no Docker client case matches"), "{text}");
+    for (command, cases, says) in [
+        ("docker attach c1", "docker.*", "neither {addr} nor {host}"),
+        ("x --tlscacert {ca} -H {host}", "docker.*", "add --tls"),
+        ("x -H {host}", "handoff.*", "no Docker client case matches"),
+    ] {
+        let (code, text) = output(&[
+            "run",
+            "--client-cmd",
+            command,
+            "--protocol",
+            "docker",
+            "--cases",
+            cases,
+        ]);
+        assert_eq!(code, 2, "{command}: {text}");
+        assert!(text.contains(says), "{command}: {text}");
+    }
 }
 
 #[test]
