@@ -3,6 +3,8 @@
 #
 # * the handoff target that fits each mutant (server_handoff for server flaws,
 #   client_handoff for client flaws) until the first crash;
+# * the WebSocket target that fits each WebSocket mutant (ws_client for the
+#   client flaw, ws_server for the server ones) with HIJACK_WS_MUTANT=<name>;
 # * hyper_server once per known hyper finding (README, "Findings"), with the
 #   findings filter off for that finding (HIJACK_FINDING=<name>: only its cases
 #   run, so the first crash is that finding);
@@ -47,6 +49,17 @@ MUTANTS=(
   "client-hands-over-on-refusal client_handoff"
 )
 
+# Every WebSocket mutant and the target that runs it (HIJACK_WS_MUTANT replaces
+# the library the first byte picks); tests/corpus.rs checks this list against
+# WsMutant::ALL.
+WS_MUTANTS=(
+  "ws-drops-handshake-tail ws_client"
+  "ws-delivers-twice ws_server"
+  "ws-invents-close ws_server"
+  "ws-drops-first-send ws_server"
+  "ws-sends-unasked-pong ws_server"
+)
+
 # Every known hyper finding (HyperServerOptions::known_finding); tests/corpus.rs
 # checks this list against subject::hyper::KNOWN_FINDINGS.
 FINDINGS=(
@@ -60,7 +73,7 @@ source fuzz/cargo-fuzz.sh
 # No sanitizer: these bugs are wrong bytes, not memory errors, and speed matters.
 # A target dir of its own, so that this build and the sanitizer build of
 # smoke.sh do not overwrite each other's dependencies.
-for target in server_handoff client_handoff hyper_server; do
+for target in server_handoff client_handoff ws_server ws_client hyper_server; do
   "${FUZZ[@]}" build -O -s none --target-dir fuzz/target/nosan "$target" >&2 || exit 2
 done
 TRIPLE="$(rustc -vV | sed -n 's/^host: //p')"
@@ -107,6 +120,14 @@ printf '%-8s %-42s %-15s %8s %12s  %s\n' kind name target seconds executions res
 for entry in "${MUTANTS[@]}"; do
   read -r mutant target <<<"$entry"
   hunt mutant "$mutant" "$target" HIJACK_MUTANT
+  if [[ $SAVE == 1 && -n "$CRASH" ]]; then
+    mkdir -p "corpus/$target"
+    cp "$CRASH" "corpus/$target/mutant-$mutant"
+  fi
+done
+for entry in "${WS_MUTANTS[@]}"; do
+  read -r mutant target <<<"$entry"
+  hunt ws-mut "$mutant" "$target" HIJACK_WS_MUTANT
   if [[ $SAVE == 1 && -n "$CRASH" ]]; then
     mkdir -p "corpus/$target"
     cp "$CRASH" "corpus/$target/mutant-$mutant"

@@ -110,10 +110,12 @@ fn fail(run: &Run) -> ! {
 }
 
 fn fail_with(run: &Run, configuration: &str) -> ! {
-    panic!(
-        "{FAILURE_MARK}: {}",
-        crate::counterexample::fuzz_crash(run, configuration, encode(&run.scenario).ok())
-    )
+    panic!("{FAILURE_MARK}: {}", crash_report(run, configuration))
+}
+
+/// `run` told top-down ([`crate::counterexample`]), with its replay command.
+fn crash_report(run: &Run, configuration: &str) -> String {
+    crate::counterexample::fuzz_crash(run, configuration, encode(&run.scenario).ok())
 }
 
 fn selected_mutant() -> Option<Mutant> {

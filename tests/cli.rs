@@ -188,7 +188,9 @@ fn a_correct_echo_server_passes_every_case_over_tcp() {
         let took = started.elapsed();
         assert_eq!(code, 0, "{protocol}:\n{text}");
         assert!(!text.contains("FAIL") && !text.contains("ERROR"), "{text}");
-        assert!(took < Duration::from_secs(20), "{protocol} took {took:?}");
+        // A figure, not a check: speed is measured in benches, and a wall-clock
+        // bound here fails on a loaded CI machine with nothing wrong (the
+        // command's own 60 s timeout still catches a hang).
         eprintln!("black-box {protocol}: {took:?}");
     }
 }

@@ -521,6 +521,20 @@ fn detect_script_lists_every_mutant() {
     assert!(missing.is_empty(), "fuzz/detect.sh lacks {missing:?}");
 }
 
+/// `fuzz/detect.sh` names every WebSocket mutant, with the target of its side.
+#[test]
+fn detect_script_lists_every_websocket_mutant() {
+    use hijack_harness::subject::websocket::mutants::WsMutant;
+    let script = fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("fuzz/detect.sh"))
+        .expect("fuzz/detect.sh");
+    let missing: Vec<String> = WsMutant::ALL
+        .into_iter()
+        .map(|m| format!("\"{} ws_{}\"", m.name(), m.side()))
+        .filter(|line| !script.contains(line.as_str()))
+        .collect();
+    assert!(missing.is_empty(), "fuzz/detect.sh lacks {missing:?}");
+}
+
 /// `fuzz/detect.sh` hunts every known hyper finding.
 #[test]
 fn detect_script_lists_every_finding() {

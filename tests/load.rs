@@ -24,6 +24,11 @@ const UPGRADE: &[u8] =
     b"GET /upgrade HTTP/1.1\r\nHost: load\r\nConnection: Upgrade\r\nUpgrade: echo\r\n\r\n";
 const PAYLOAD: usize = 512;
 
+/// Held by each test that compares `/proc/self/fd` before and after: the count
+/// is the whole process's, so another such test running beside it (the test
+/// harness runs tests on parallel threads) would show up as a leak or hide one.
+static DESCRIPTOR_COUNT: std::sync::Mutex<()> = std::sync::Mutex::new(());
+
 fn open_descriptors() -> usize {
     std::fs::read_dir("/proc/self/fd")
         .map(|d| d.count())
@@ -62,12 +67,26 @@ async fn serve(listener: TcpListener, echoed: Arc<AtomicUsize>) {
     }
 }
 
-/// One client: upgrade with early bytes, wait, send more, half-close, check the echo.
+/// Connections that may be waiting for their `101` at once: half the listen
+/// backlog tokio's `TcpListener::bind` asks for (mio's 128, the standard library's).
+///
+/// Pacing the connects by the clock (a pause every few hundred) assumed the server
+/// accepts that many in the pause; on a loaded machine it does not, the accept
+/// queue overflows, the kernel falls back to SYN cookies and resets some
+/// connections (`ListenOverflows`, `SyncookiesFailed` in `nstat`). Waiting for
+/// the answer instead keeps the queue short however slow the server is.
+const CONNECTING: usize = 64;
+
+/// One client: upgrade with early bytes, wait for the `101`, wait for every other
+/// client, send more, half-close, check the echo. `admit` bounds how many clients
+/// are between their connect and their `101` at once.
 async fn client(
     addr: SocketAddr,
     id: usize,
+    admit: Arc<tokio::sync::Semaphore>,
     hold: Arc<tokio::sync::Barrier>,
 ) -> Result<(), String> {
+    let permit = admit.acquire().await.map_err(|e| format!("admit: {e}"))?;
     let mut stream = TcpStream::connect(addr)
         .await
         .map_err(|e| format!("connect: {e}"))?;
@@ -79,6 +98,23 @@ async fn client(
         .write_all(&first)
         .await
         .map_err(|e| format!("write: {e}"))?;
+    // The head, and whatever echo came with it, stays in `all`.
+    let mut all = Vec::new();
+    let head_end = loop {
+        if let Some(at) = all.windows(4).position(|w| w == b"\r\n\r\n") {
+            break at + 4;
+        }
+        let mut chunk = [0u8; 1024];
+        let n = stream
+            .read(&mut chunk)
+            .await
+            .map_err(|e| format!("read head: {e}"))?;
+        if n == 0 {
+            return Err(format!("connection {id}: closed before the 101"));
+        }
+        all.extend_from_slice(&chunk[..n]);
+    };
+    drop(permit);
     // Every connection is open and hijacked before any of them finishes.
     hold.wait().await;
     stream
@@ -89,16 +125,10 @@ async fn client(
         .shutdown()
         .await
         .map_err(|e| format!("shutdown: {e}"))?;
-    let mut all = Vec::new();
     stream
         .read_to_end(&mut all)
         .await
         .map_err(|e| format!("read: {e}"))?;
-    let head_end = all
-        .windows(4)
-        .position(|w| w == b"\r\n\r\n")
-        .ok_or("no head")?
-        + 4;
     let expected: Vec<u8> = early.iter().chain(&late).copied().collect();
     if all[head_end..] != expected[..] {
         return Err(format!(
@@ -127,15 +157,12 @@ fn load_clients() {
         .build()
         .expect("runtime");
     rt.block_on(async move {
+        let admit = Arc::new(tokio::sync::Semaphore::new(CONNECTING));
         let hold = Arc::new(tokio::sync::Barrier::new(conns));
         let mut tasks = tokio::task::JoinSet::new();
         for id in 0..conns {
-            let hold = hold.clone();
-            tasks.spawn(async move { client(addr, id, hold).await });
-            if id % 256 == 255 {
-                // Stay under the listen backlog.
-                tokio::time::sleep(Duration::from_millis(5)).await;
-            }
+            let (admit, hold) = (admit.clone(), hold.clone());
+            tasks.spawn(async move { client(addr, id, admit, hold).await });
         }
         let mut failures = Vec::new();
         while let Some(result) = tasks.join_next().await {
@@ -155,6 +182,7 @@ fn load_clients() {
 #[test]
 #[ignore = "load test: cargo test --release --test load -- --ignored --nocapture"]
 fn concurrent_hijacked_connections() {
+    let _alone = DESCRIPTOR_COUNT.lock().unwrap_or_else(|e| e.into_inner());
     let conns = 10_000;
     let rt = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
@@ -195,6 +223,7 @@ fn concurrent_hijacked_connections() {
 #[test]
 #[ignore = "load test: cargo test --release --test load -- --ignored --nocapture"]
 fn sequential_cycles_do_not_leak() {
+    let _alone = DESCRIPTOR_COUNT.lock().unwrap_or_else(|e| e.into_inner());
     let cycles = 100_000;
     let rt = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
@@ -207,9 +236,12 @@ fn sequential_cycles_do_not_leak() {
         let addr = listener.local_addr().expect("addr");
         let server = tokio::spawn(serve(listener, echoed.clone()));
         let started = Instant::now();
+        let admit = Arc::new(tokio::sync::Semaphore::new(1));
         let hold = Arc::new(tokio::sync::Barrier::new(1));
         for id in 0..cycles {
-            client(addr, id, hold.clone()).await.expect("cycle");
+            client(addr, id, admit.clone(), hold.clone())
+                .await
+                .expect("cycle");
         }
         println!(
             "{cycles} sequential upgrade-echo-close cycles in {:?}",

@@ -6,7 +6,7 @@ use std::sync::OnceLock;
 use arbitrary::{Arbitrary, Unstructured};
 
 use super::bytes::{Reader, read_bool, read_option};
-use super::{FAILURE_MARK, fail, fail_with};
+use super::{FAILURE_MARK, crash_report, fail, fail_with};
 use crate::check::{self, Run};
 use crate::scenario::Scenario;
 use crate::subject::hyper::{
@@ -14,7 +14,6 @@ use crate::subject::hyper::{
     ReadBuf as HyperReadBuf, ServerMode,
 };
 use crate::subject::reference::{ReferenceClient, ReferenceServer};
-use crate::wire::text;
 
 /// hyper's `max_buf_size`: its minimum, anything up to 70 000, or 400 KiB (as the
 /// `proptest` strategy in `subject::hyper` draws it).
@@ -213,13 +212,11 @@ pub fn differential(data: &[u8]) {
     }
     if seen(&reference) != seen(&hyper) {
         panic!(
-            "{FAILURE_MARK}: the reference and hyper disagree ({subject})\n{:#?}\n\
-             reference saw: {:?}\nhyper saw: {:?}\nhyper's run:\n{}{}",
-            reference.scenario,
+            "{FAILURE_MARK}: the reference and hyper disagree on what the application saw\n\
+             reference saw: {:?}\nhyper saw:     {:?}\nhyper's run: {}",
             seen(&reference),
             seen(&hyper),
-            text::render(&hyper.trace),
-            hyper.verdict
+            crash_report(&hyper, &subject)
         );
     }
 }

@@ -1,6 +1,7 @@
 //! The WebSocket fuzz targets: a library picked by the first byte, then a
-//! [`WsScenario`] ([`crate::scenario::websocket::encoding`]), run under the
-//! lockstep wire and judged by the message-level oracle.
+//! [`WsScenario`](crate::scenario::websocket::WsScenario)
+//! ([`crate::scenario::websocket::encoding`]), run under the lockstep wire and
+//! judged by the message-level oracle.
 //!
 //! The first byte's low two bits pick the library (server: tokio-tungstenite,
 //! its `accept_hdr_async`, soketto, actix-ws; client: tokio-tungstenite, soketto,

@@ -20,11 +20,14 @@
 //!
 //! Each clause below is one small function over the fields it describes, listed
 //! once in `CLAUSES`: a new scenario field is one more function and one more
-//! line there, saying nothing when the field has its plain value. The test
-//! `each_choice_adds_one_line` then gets one more case.
+//! line there, saying nothing when the field has its plain value. [`describe`]
+//! names every field without `..`, so a new field does not compile until it is
+//! named there; the test `each_choice_adds_one_line` then needs a row for it
+//! (its `FIELDS` list is checked against the rows).
 
 use super::{
-    Answer, Body, Cut, Fill, FirstWrite, Handshake, Landmark, Payload, Scenario, ServerApp,
+    Answer, AnswerWriter, Body, BodyRead, ClientScript, Cut, Fill, FirstWrite, Handshake, Landmark,
+    Payload, Scenario, ServerApp, ServerScript,
 };
 
 /// The plain read size of [`Scenario::basic`]; any other is worth a line.
@@ -44,6 +47,10 @@ const CLAUSES: &[fn(&Scenario) -> Option<String>] = &[
     client_late,
     client_half_close,
     client_read_chunk,
+    client_waits_for_continue,
+    client_optimistic,
+    server_body_read,
+    server_writer,
     server_first,
     server_app,
     server_read_chunk,
@@ -52,6 +59,38 @@ const CLAUSES: &[fn(&Scenario) -> Option<String>] = &[
 
 /// The scenario in words, one line per choice that matters (see the module docs).
 pub fn describe(scenario: &Scenario) -> Vec<String> {
+    // No `..`: a field added to the scenario is a compile error here until it is
+    // named, and naming it is the moment to give it a clause in `CLAUSES` and a
+    // row (and a `FIELDS` entry) in the test `each_choice_adds_one_line`.
+    let Scenario {
+        handshake: _,
+        request_headers: _,
+        body: _,
+        expect_continue: _,
+        answer: _,
+        interim_continue: _,
+        response_headers: _,
+        client:
+            ClientScript {
+                early: _,
+                late: _,
+                half_close: _,
+                read_chunk: _,
+                waits_for_continue: _,
+                optimistic: _,
+            },
+        server:
+            ServerScript {
+                first: _,
+                first_write: _,
+                app: _,
+                read_chunk: _,
+                body_read: _,
+                writer: _,
+            },
+        client_cuts: _,
+        server_cuts: _,
+    } = scenario;
     CLAUSES
         .iter()
         .filter_map(|clause| clause(scenario))
@@ -194,6 +233,43 @@ fn client_read_chunk(s: &Scenario) -> Option<String> {
     (s.client.read_chunk != PLAIN_READ).then(|| format!("client read size {}", s.client.read_chunk))
 }
 
+fn client_waits_for_continue(s: &Scenario) -> Option<String> {
+    s.client.waits_for_continue.then(|| {
+        "the client sends the head alone and waits for the first answer before the body and early bytes"
+            .into()
+    })
+}
+
+fn client_optimistic(s: &Scenario) -> Option<String> {
+    s.client.optimistic.then(|| {
+        "the client app writes its early bytes before the answer arrives (optimistic upgrade)"
+            .into()
+    })
+}
+
+fn server_body_read(s: &Scenario) -> Option<String> {
+    match s.server.body_read {
+        BodyRead::All => None,
+        BodyRead::Part(n) => Some(format!(
+            "the server app reads only the first {} of the request body before it answers",
+            bytes(n.into())
+        )),
+        BodyRead::Nothing => {
+            Some("the server app reads none of the request body before it answers".into())
+        }
+    }
+}
+
+fn server_writer(s: &Scenario) -> Option<String> {
+    match s.server.writer {
+        AnswerWriter::Library => None,
+        AnswerWriter::Application => Some(
+            "the server app hijacks before any answer and writes the answer itself (Go's `Hijack()` then a raw `101`, as Docker's daemon does)"
+                .into(),
+        ),
+    }
+}
+
 fn server_first(s: &Scenario) -> Option<String> {
     let when = match s.server.first_write {
         FirstWrite::AfterHijack => "through the hijacked stream",
@@ -268,6 +344,32 @@ fn cuts(s: &Scenario) -> Option<String> {
 mod tests {
     use super::*;
     use crate::scenario::Protocol;
+
+    /// Every field [`describe`] names, in its order: `each_choice_adds_one_line`
+    /// needs a row for each.
+    const FIELDS: &[&str] = &[
+        "handshake",
+        "request_headers",
+        "body",
+        "expect_continue",
+        "answer",
+        "interim_continue",
+        "response_headers",
+        "client.early",
+        "client.late",
+        "client.half_close",
+        "client.read_chunk",
+        "client.waits_for_continue",
+        "client.optimistic",
+        "server.first",
+        "server.first_write",
+        "server.app",
+        "server.read_chunk",
+        "server.body_read",
+        "server.writer",
+        "client_cuts",
+        "server_cuts",
+    ];
 
     #[test]
     fn the_plain_case_is_two_lines() {
@@ -376,6 +478,31 @@ mod tests {
                 "client read size 1",
             ),
             (
+                "client.waits_for_continue",
+                |s| s.client.waits_for_continue = true,
+                "the client sends the head alone and waits for the first answer before the body and early bytes",
+            ),
+            (
+                "client.optimistic",
+                |s| s.client.optimistic = true,
+                "the client app writes its early bytes before the answer arrives (optimistic upgrade)",
+            ),
+            (
+                "server.body_read",
+                |s| s.server.body_read = BodyRead::Part(1),
+                "the server app reads only the first 1 byte of the request body before it answers",
+            ),
+            (
+                "server.body_read",
+                |s| s.server.body_read = BodyRead::Nothing,
+                "the server app reads none of the request body before it answers",
+            ),
+            (
+                "server.writer",
+                |s| s.server.writer = AnswerWriter::Application,
+                "the server app hijacks before any answer and writes the answer itself (Go's `Hijack()` then a raw `101`, as Docker's daemon does)",
+            ),
+            (
                 "server.first",
                 |s| s.server.first = Payload::noise(3, 3),
                 "the server app writes 3 bytes first, through the hijacked stream",
@@ -406,6 +533,12 @@ mod tests {
                 "s>c cut at 1 byte after the end of the early bytes",
             ),
         ];
+        let missing: Vec<&str> = FIELDS
+            .iter()
+            .copied()
+            .filter(|f| !changes.iter().any(|(field, _, _)| field == f))
+            .collect();
+        assert!(missing.is_empty(), "no row changes {missing:?}");
         let plain = describe(&Scenario::basic());
         for (field, change, line) in changes {
             let mut s = Scenario::basic();

@@ -3,11 +3,12 @@
 //! make the peer echo, and [`crate::oracle::black_box`] judges from the wire.
 //!
 //! Organised by protocol, the way the QUIC interop runner is: [`echo`],
-//! [`websocket`], [`docker`] and [`connect`] each say how their request asks for
-//! the connection and how their echo is read; [`plan`] turns a case into what the
-//! scripted client sends, [`script`] drives it and judges, [`probe`] finds out
-//! once whether the target speaks the protocol at all, and [`client_cmd`] tests
-//! clients. Every connection to a target is opened by [`connect()`].
+//! [`websocket`], [`docker`] and [`connect`](mod@connect) each say how their
+//! request asks for the connection and how their echo is read; [`plan`] turns a
+//! case into what the scripted client sends, `script` drives it and judges,
+//! `probe` finds out once whether the target speaks the protocol at all, and
+//! `client_cmd` tests clients ([`run_client`]). Every connection to a target is
+//! opened by one private function, `connect()`.
 
 use std::future::Future;
 use std::net::SocketAddr;
@@ -74,7 +75,7 @@ pub async fn preflight(target: &ServerTarget, timeout: Duration) -> Result<(), T
 /// timing should not depend on the harness's parallelism), each
 /// [`Options::repeat`] times. When the target answers a plain request of its
 /// protocol without switching, every case is `unsupported` with that reason
-/// (detected once, by [`probe`]).
+/// (detected once, by the private `probe`).
 pub async fn run_server(
     target: &ServerTarget,
     cases: &[Case],

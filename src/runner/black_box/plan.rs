@@ -4,7 +4,7 @@
 //! The protocol-independent part lives here (which cases apply, the `Host`, the
 //! body and its framing, when the client closes); each protocol module says how
 //! its request asks for the connection ([`super::echo`], [`super::docker`],
-//! [`super::connect`], [`super::websocket`]).
+//! [`super::connect`](mod@super::connect), [`super::websocket`]).
 
 use bytes::Bytes;
 
