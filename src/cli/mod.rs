@@ -5,6 +5,7 @@ use std::path::PathBuf;
 use clap::{Parser, Subcommand, ValueEnum};
 
 pub mod run;
+mod target;
 
 const RUN_EXAMPLES: &str = "\
 Examples:
@@ -187,8 +188,8 @@ pub enum Via {
 /// Arguments of `run`.
 #[derive(clap::Args, Debug)]
 pub struct RunArgs {
-    /// Test the server at HOST:PORT (loopback).
-    #[arg(long, value_name = "HOST:PORT", conflicts_with_all = ["proxy", "client_cmd"])]
+    /// Test the server at HOST:PORT (any host), unix:PATH, or tls://HOST:PORT (also wss://, https://).
+    #[arg(long, value_name = "ENDPOINT", conflicts_with_all = ["proxy", "client_cmd"])]
     pub server: Option<String>,
     /// The server's protocol.
     #[arg(long, value_enum, default_value_t = Protocol::Echo)]
@@ -196,15 +197,27 @@ pub struct RunArgs {
     /// The request target to use (default: `/`, or Docker's attach path).
     #[arg(long, value_name = "P")]
     pub path: Option<String>,
-    /// Test the proxy at HOST:PORT, with the harness's echo server behind it.
-    #[arg(long, value_name = "HOST:PORT", conflicts_with = "client_cmd")]
+    /// Test the proxy at ENDPOINT (as --server), with the harness's echo server behind it.
+    #[arg(long, value_name = "ENDPOINT", conflicts_with = "client_cmd")]
     pub proxy: Option<String>,
     /// How to go through the proxy.
     #[arg(long, value_enum, default_value_t = Via::Connect)]
     pub via: Via,
-    /// Where the harness's upstream echo server listens (default: a free loopback port).
+    /// Where the harness's upstream echo server listens, HOST:PORT (default: a free loopback port).
     #[arg(long, value_name = "ADDR")]
     pub upstream: Option<String>,
+    /// Speak TLS to the --server or --proxy (implied by tls://, wss://, https://, --ca, --insecure).
+    #[arg(long, conflicts_with = "client_cmd")]
+    pub tls: bool,
+    /// Trust the CA certificates in FILE (PEM) instead of the system's roots.
+    #[arg(long, value_name = "FILE", conflicts_with = "client_cmd")]
+    pub ca: Option<PathBuf>,
+    /// Do not verify the server's certificate (the report says so).
+    #[arg(long, conflicts_with_all = ["ca", "client_cmd"])]
+    pub insecure: bool,
+    /// The TLS server name to send and verify (default: the host of the target; `localhost` for a Unix socket).
+    #[arg(long, value_name = "NAME", conflicts_with = "client_cmd")]
+    pub sni: Option<String>,
     /// Test a client: run CMD once per case, with `{addr}` replaced by the harness's address.
     #[arg(long, value_name = "CMD")]
     pub client_cmd: Option<String>,

@@ -12,7 +12,7 @@ use indicatif::{ProgressBar, ProgressStyle};
 
 use hijack_harness::properties::{self, Config};
 use hijack_harness::report::{self, CaseResult, RunReport};
-use hijack_harness::runner::black_box::{self, ClientTarget, ServerTarget};
+use hijack_harness::runner::black_box::{self, ClientTarget};
 use hijack_harness::runner::embedded::{self, SharedClient, SharedServer};
 use hijack_harness::runner::{self, Options, Progress, serve};
 use hijack_harness::subject::hyper::{HyperClient, HyperServer, ServerMode};
@@ -88,19 +88,12 @@ fn runtime() -> anyhow::Result<tokio::runtime::Runtime> {
         .context("could not start the async runtime")
 }
 
-/// Resolves HOST:PORT to a loopback address: the harness only talks to this machine.
-fn loopback(what: &str, text: &str) -> anyhow::Result<SocketAddr> {
-    let addr = text
-        .to_socket_addrs()
+/// Resolves HOST:PORT to one TCP address (the first the resolver gives).
+fn tcp_address(what: &str, text: &str) -> anyhow::Result<SocketAddr> {
+    text.to_socket_addrs()
         .with_context(|| format!("{what} {text:?} is not HOST:PORT"))?
         .next()
-        .with_context(|| format!("{what} {text:?} resolves to no address"))?;
-    if !addr.ip().is_loopback() {
-        bail!(
-            "{what} {addr} is not a loopback address: the harness tests peers on this machine only (127.0.0.1, ::1)"
-        );
-    }
-    Ok(addr)
+        .with_context(|| format!("{what} {text:?} resolves to no address"))
 }
 
 fn globs(patterns: &[String]) -> anyhow::Result<Option<GlobSet>> {
@@ -297,57 +290,43 @@ fn run(args: RunArgs) -> anyhow::Result<ExitCode> {
     let rt = runtime()?;
     let mut report = RunReport::default();
     if let Some(server) = &args.server {
-        let addr = loopback("--server", server)?;
         let protocol = match args.protocol {
             Protocol::Echo => Proto::Echo,
             Protocol::Websocket => Proto::WebSocket,
             Protocol::Docker => Proto::Docker,
         };
-        let target = ServerTarget {
-            addr,
-            protocol,
-            path: args.path.clone(),
-            connect_to: None,
-            proxy: false,
-            name: addr.to_string(),
-        };
+        let target = super::target::resolve("--server", server, protocol, &args, &rt, timeout)?;
         let opts = black_box_options(&args, timeout);
+        report.transport = Some(target.transport());
         report.results = rt.block_on(async {
-            black_box::preflight(&target, timeout).await?;
             let progress = reporter.phase(cases.len(), "cases", true);
-            anyhow::Ok(black_box::run_server(&target, &cases, &opts, progress).await)
-        })?;
+            black_box::run_server(&target, &cases, &opts, progress).await
+        });
     } else if let Some(proxy) = &args.proxy {
-        let addr = loopback("--proxy", proxy)?;
         let upstream = match &args.upstream {
-            Some(u) => loopback("--upstream", u)?,
+            Some(u) => tcp_address("--upstream", u)?,
             None => SocketAddr::from(([127, 0, 0, 1], 0)),
         };
         let opts = black_box_options(&args, timeout);
-        let listener = std::net::TcpListener::bind(upstream)
-            .with_context(|| format!("cannot start the upstream echo server on {upstream}"))?;
-        let upstream = listener.local_addr()?;
         let (protocol, upstream_proto) = match args.via {
             Via::Connect => (Proto::Connect, Proto::Connect),
             Via::Upgrade => (Proto::Echo, Proto::Echo),
         };
+        let mut target = super::target::resolve("--proxy", proxy, protocol, &args, &rt, timeout)?;
+        let listener = std::net::TcpListener::bind(upstream)
+            .with_context(|| format!("cannot start the upstream echo server on {upstream}"))?;
+        let upstream = listener.local_addr()?;
         eprintln!("hijack-harness: upstream echo server on {upstream}");
         let upstream_server = Upstream::start(listener, upstream_proto)?;
-        let target = ServerTarget {
-            addr,
-            protocol,
-            path: args.path.clone(),
-            connect_to: Some(upstream),
-            proxy: true,
-            name: format!("proxy {addr}"),
-        };
-        let results = rt.block_on(async {
-            black_box::preflight(&target, timeout).await?;
+        target.connect_to = Some(upstream);
+        target.proxy = true;
+        target.name = format!("proxy {}", target.endpoint);
+        report.transport = Some(target.transport());
+        report.results = rt.block_on(async {
             let progress = reporter.phase(cases.len(), "cases", true);
-            anyhow::Ok(black_box::run_server(&target, &cases, &opts, progress).await)
+            black_box::run_server(&target, &cases, &opts, progress).await
         });
         upstream_server.stop();
-        report.results = results?;
     } else if let Some(command) = &args.client_cmd {
         if !command.contains("{addr}") {
             bail!("--client-cmd must contain {{addr}}, where the client is told to connect");
