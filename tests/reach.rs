@@ -386,3 +386,129 @@ fn a_mutant_fails_the_same_cases_over_tls_and_a_unix_socket_as_over_tcp() {
         );
     }
 }
+
+/// Runs the binary with `args`, and gives its exit code, stdout and stderr.
+fn harness(args: &[&str]) -> (Option<i32>, String, String) {
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_hijack-harness"))
+        .args(args)
+        .output()
+        .expect("the binary runs");
+    (
+        out.status.code(),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+/// The totals line of a text report: `N results: ...`.
+fn totals(stdout: &str) -> &str {
+    stdout
+        .lines()
+        .find(|l| l.contains(" results: "))
+        .unwrap_or_default()
+}
+
+#[test]
+fn the_binary_runs_the_suite_against_localhost_and_127_0_0_2() {
+    // A name that resolves (to 127.0.0.1 or ::1, whichever accepts), and a
+    // loopback address that is not 127.0.0.1: both are this machine.
+    for listen in ["localhost:0", "127.0.0.2:0"] {
+        let server = Background::reference(listen, None, Proto::Echo);
+        let port = match &server.address {
+            Address::Tcp(addr) => addr.port(),
+            Address::Unix(_) => unreachable!("a TCP listener"),
+        };
+        let host = listen.split(':').next().unwrap_or_default();
+        let target = format!("{host}:{port}");
+        let (code, stdout, stderr) = harness(&["run", "--server", &target, "--protocol", "echo"]);
+        assert_eq!(code, Some(0), "{target}: {stdout}\n{stderr}");
+        assert!(
+            stdout.starts_with(&format!("target address: {}\n", server.address)),
+            "{target}: the report names the address it resolved to: {stdout}"
+        );
+        assert!(
+            !stdout.contains("best effort"),
+            "{target} is local: {stdout}"
+        );
+        let line = totals(&stdout);
+        assert!(
+            line.contains(" 0 fail, 0 non-strict, ") && line.contains(" 0 error"),
+            "{line}"
+        );
+        eprintln!("{target} ({}): {line}", server.address);
+    }
+}
+
+#[test]
+fn the_binary_reaches_a_unix_socket_and_tls_and_says_so() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let socket = dir.path().join("docker.sock");
+    let unix = Background::reference(&format!("unix:{}", socket.display()), None, Proto::Docker);
+    let target = format!("unix://{}", socket.display());
+    let (code, stdout, stderr) = harness(&["run", "--server", &target, "--protocol", "docker"]);
+    assert_eq!(code, Some(0), "{stdout}\n{stderr}");
+    assert!(
+        stdout.starts_with(&format!("target address: {}\n", unix.address)),
+        "{stdout}"
+    );
+
+    let (tls, ca) = server_tls(dir.path());
+    let secure = Background::reference("127.0.0.1:0", Some(tls), Proto::WebSocket);
+    let Address::Tcp(addr) = &secure.address else {
+        unreachable!("a TCP listener")
+    };
+    let wss = format!("wss://localhost:{}/", addr.port());
+    let ca = ca.to_string_lossy().into_owned();
+    let (code, stdout, stderr) = harness(&[
+        "run",
+        "--server",
+        &wss,
+        "--protocol",
+        "websocket",
+        "--ca",
+        &ca,
+    ]);
+    assert_eq!(code, Some(0), "{stdout}\n{stderr}");
+    assert!(
+        stdout.contains("TLS to localhost, certificate verified"),
+        "{stdout}"
+    );
+    let with_ca = totals(&stdout).to_string();
+
+    // Without the CA the certificate does not verify: one line before any
+    // case, exit code 2; with --insecure it runs, and the report says so.
+    let plain = format!("localhost:{}", addr.port());
+    let (code, stdout, stderr) = harness(&[
+        "run",
+        "--server",
+        &plain,
+        "--tls",
+        "--protocol",
+        "websocket",
+    ]);
+    assert_eq!(code, Some(2), "{stdout}\n{stderr}");
+    assert_eq!(stderr.lines().count(), 1, "one line: {stderr}");
+    assert!(stderr.contains("--server"), "{stderr}");
+    assert!(stdout.is_empty(), "no case ran: {stdout}");
+    let (code, stdout, stderr) = harness(&[
+        "run",
+        "--server",
+        &plain,
+        "--insecure",
+        "--protocol",
+        "websocket",
+    ]);
+    assert_eq!(code, Some(0), "{stdout}\n{stderr}");
+    assert!(
+        stdout.contains("certificate NOT verified (--insecure)"),
+        "{stdout}"
+    );
+    let counts = |line: &str| line.split(" in ").next().unwrap_or_default().to_string();
+    assert_eq!(counts(totals(&stdout)), counts(&with_ca));
+
+    // Nothing listening any more: one line, exit code 2, no column of errors.
+    drop(secure);
+    let (code, _, stderr) = harness(&["run", "--server", &plain, "--tls"]);
+    assert_eq!(code, Some(2), "{stderr}");
+    assert_eq!(stderr.lines().count(), 1, "one line: {stderr}");
+}
