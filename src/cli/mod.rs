@@ -20,6 +20,11 @@ Examples:
   hijack-harness run --server 127.0.0.1:8080 --protocol websocket --path /ws
   hijack-harness run --server 127.0.0.1:2375 --protocol docker
 
+  # Where servers run: Docker's socket, wss with a private CA, a service container.
+  hijack-harness run --server unix:///var/run/docker.sock --protocol docker
+  hijack-harness run --server wss://localhost:8443/ws --protocol websocket --ca ca.pem
+  hijack-harness run --server app:8080 --protocol echo
+
   # A CONNECT proxy: the harness runs the upstream echo server itself.
   hijack-harness run --proxy 127.0.0.1:3128 --via connect
 
