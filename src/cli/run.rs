@@ -289,6 +289,8 @@ fn run(args: RunArgs) -> anyhow::Result<ExitCode> {
     let reporter = Reporter::new();
     let rt = runtime()?;
     let mut report = RunReport::default();
+    // The embedded run's known findings (runner::embedded::known), when it runs.
+    let mut known = None;
     if let Some(server) = &args.server {
         let protocol = match args.protocol {
             Protocol::Echo => Proto::Echo,
@@ -377,6 +379,14 @@ fn run(args: RunArgs) -> anyhow::Result<ExitCode> {
                 report.mutants = embedded::check_mutants(&cases, &opts, progress).await;
             }
         });
+        let results = &mut report.results;
+        known = Some(embedded::known::judge(
+            results,
+            &cases,
+            &servers,
+            &clients,
+            args.strict,
+        ));
     }
     reporter.finish();
     report.duration = started.elapsed();
@@ -396,11 +406,16 @@ fn run(args: RunArgs) -> anyhow::Result<ExitCode> {
         }
         return Ok(ExitCode::from(1));
     }
-    let failed = report
-        .results
-        .iter()
-        .any(|r| r.outcome.fails_run(args.strict))
-        || report.mutants.iter().any(|m| !m.caught);
+    if let Some(known) = &known {
+        print!("{}", known.render());
+    }
+    let failed = match &known {
+        Some(known) => !known.matches(),
+        None => report
+            .results
+            .iter()
+            .any(|r| r.outcome.fails_run(args.strict)),
+    } || report.mutants.iter().any(|m| !m.caught);
     Ok(if failed {
         ExitCode::from(1)
     } else {

@@ -25,11 +25,16 @@
 //!   is a change ("not run"): a case was renamed or removed and the file is stale;
 //! * lines for targets or sides the run did not test are ignored, so one file can
 //!   hold the expectations of several peers and a run can test one of them.
+//!
+//! The same expectations can be built in ([`Expected::insert`]): the embedded
+//! run carries hyper's known findings that way, each with its reason, and judges
+//! them by the rules of expected failures ([`Expected::compare_known`]): the
+//! listed results keep their outcome, nothing else fails.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;
 
-use super::{Error, Outcome, RunReport};
+use super::{CaseResult, Error, Outcome, RunReport};
 use crate::wire::Side;
 
 /// How a run differs from the expected results.
@@ -54,6 +59,149 @@ fn side_name(side: Side) -> &'static str {
     match side {
         Side::Client => "client",
         Side::Server => "server",
+    }
+}
+
+/// The key of a result: its case, its target with white space folded, its side.
+fn key_of(r: &CaseResult) -> Key {
+    let target = r.target.split_whitespace().collect::<Vec<_>>().join(" ");
+    (r.case_id.clone(), target, side_name(r.side))
+}
+
+/// One expected result: its outcome, and why, when someone said why (a known
+/// finding, say).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Expectation {
+    /// The outcome the result should have.
+    pub outcome: Outcome,
+    /// Why, in a few words; results that meet the expectation carry it as a note
+    /// ([`Expected::mark`]).
+    pub reason: Option<String>,
+}
+
+/// Expected results keyed by case, target and side: the lines of an
+/// expected-results file ([`compare`] reads one), or a list a runner carries
+/// built in ([`Expected::insert`]; the embedded run's known findings).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Expected {
+    lines: BTreeMap<Key, Expectation>,
+}
+
+impl Expected {
+    /// Expects `outcome` (for `reason`, if given) of `case_id` against `target` on `side`.
+    pub fn insert(
+        &mut self,
+        case_id: &str,
+        target: &str,
+        side: Side,
+        outcome: Outcome,
+        reason: Option<String>,
+    ) {
+        let target = target.split_whitespace().collect::<Vec<_>>().join(" ");
+        self.lines.insert(
+            (case_id.to_string(), target, side_name(side)),
+            Expectation { outcome, reason },
+        );
+    }
+
+    /// What is expected of `result`, if anything is.
+    pub fn of(&self, result: &CaseResult) -> Option<&Expectation> {
+        self.lines.get(&key_of(result))
+    }
+
+    /// Notes on each result that meets an expectation with a reason, first, so
+    /// that every report (text, JSON, JUnit, HTML, traces) says why it is expected.
+    pub fn mark(&self, results: &mut [CaseResult]) {
+        for r in results {
+            if let Some(Expectation {
+                outcome,
+                reason: Some(reason),
+            }) = self.of(r)
+                && *outcome == r.outcome
+                && !r.notes.contains(reason)
+            {
+                r.notes.insert(0, reason.clone());
+            }
+        }
+    }
+
+    /// The rules of an expected-results file (the module docs): a result with no
+    /// line is expected to `pass`, and a line for a tested target and side whose
+    /// case did not run is a change.
+    pub fn compare(&self, report: &RunReport) -> Comparison {
+        let mut comparison = self.differences(&report.results, |r| {
+            (r.outcome != Outcome::Pass).then(|| {
+                format!(
+                    "expected pass (no line: a new case), got {}",
+                    r.outcome.as_str()
+                )
+            })
+        });
+        let tested: BTreeSet<(String, &str)> = report
+            .results
+            .iter()
+            .map(|r| {
+                let (_, target, side) = key_of(r);
+                (target, side)
+            })
+            .collect();
+        let seen: BTreeSet<Key> = report.results.iter().map(key_of).collect();
+        for (key, want) in &self.lines {
+            let (id, target, side) = key;
+            if tested.contains(&(target.clone(), *side)) && !seen.contains(key) {
+                comparison.changed.push(format!(
+                    "{id} {target} ({side}): expected {}, not run (renamed or removed? update the file)",
+                    want.outcome.as_str()
+                ));
+            }
+        }
+        comparison.changed.sort();
+        comparison
+    }
+
+    /// The rules of known failures, as a test framework's expected failures: a
+    /// listed result must have its outcome (a known failure that starts passing
+    /// is a change: it was fixed, and the list must say so), and any other result
+    /// must not fail the run ([`Outcome::fails_run`] with `strict`). Listed cases
+    /// that did not run are not a change: a run may pick its cases.
+    pub fn compare_known(&self, results: &[CaseResult], strict: bool) -> Comparison {
+        let mut comparison = self.differences(results, |r| {
+            r.outcome
+                .fails_run(strict)
+                .then(|| format!("{}, and no known finding says so", r.outcome.as_str()))
+        });
+        comparison.changed.sort();
+        comparison
+    }
+
+    /// A sentence for each result whose listed outcome differs, or, for a result
+    /// with no line, what `unlisted` says about it.
+    fn differences(
+        &self,
+        results: &[CaseResult],
+        unlisted: impl Fn(&CaseResult) -> Option<String>,
+    ) -> Comparison {
+        let mut changed = Vec::new();
+        for r in results {
+            let (id, target, side) = key_of(r);
+            let problem = match self.of(r) {
+                Some(want) if want.outcome != r.outcome => Some(format!(
+                    "expected {}{}, got {}",
+                    want.outcome.as_str(),
+                    want.reason
+                        .as_ref()
+                        .map(|why| format!(" ({why})"))
+                        .unwrap_or_default(),
+                    r.outcome.as_str()
+                )),
+                Some(_) => None,
+                None => unlisted(r),
+            };
+            if let Some(problem) = problem {
+                changed.push(format!("{id} {target} ({side}): {problem}"));
+            }
+        }
+        Comparison { changed }
     }
 }
 
@@ -90,12 +238,12 @@ pub fn compare(report: &RunReport, path: &Path) -> Result<Comparison, Error> {
         line,
         message,
     })?;
-    Ok(compare_with(report, &expected))
+    Ok(expected.compare(report))
 }
 
-/// Parses the file: (case, target, side) to outcome, or (line number, problem).
-fn parse(text: &str) -> Result<BTreeMap<Key, Outcome>, (usize, String)> {
-    let mut out = BTreeMap::new();
+/// Parses the file, or says which line is wrong and how.
+fn parse(text: &str) -> Result<Expected, (usize, String)> {
+    let mut out = Expected::default();
     for (n, line) in text.lines().enumerate() {
         let line_no = n + 1;
         let line = line.trim();
@@ -116,8 +264,8 @@ fn parse(text: &str) -> Result<BTreeMap<Key, Outcome>, (usize, String)> {
             ));
         }
         let side = match *side {
-            "client" => "client",
-            "server" => "server",
+            "client" => Side::Client,
+            "server" => Side::Server,
             other => {
                 return Err((
                     line_no,
@@ -133,55 +281,17 @@ fn parse(text: &str) -> Result<BTreeMap<Key, Outcome>, (usize, String)> {
                 ),
             ));
         };
-        let key = (id.to_string(), target.join(" "), side);
-        if out.insert(key, outcome).is_some() {
+        let target = target.join(" ");
+        let key = (id.to_string(), target.clone(), side_name(side));
+        if out.lines.contains_key(&key) {
             return Err((
                 line_no,
-                format!("a second line for {id} {} {side}", target.join(" ")),
+                format!("a second line for {id} {target} {}", side_name(side)),
             ));
         }
+        out.insert(id, &target, side, outcome, None);
     }
     Ok(out)
-}
-
-fn compare_with(report: &RunReport, expected: &BTreeMap<Key, Outcome>) -> Comparison {
-    let mut changed = Vec::new();
-    let mut seen = BTreeSet::new();
-    let mut tested = BTreeSet::new();
-    for r in &report.results {
-        let side = side_name(r.side);
-        let target = r.target.split_whitespace().collect::<Vec<_>>().join(" ");
-        let key = (r.case_id.clone(), target.clone(), side);
-        tested.insert((target.clone(), side));
-        let want = expected.get(&key).copied();
-        let want_or_pass = want.unwrap_or(Outcome::Pass);
-        if r.outcome != want_or_pass {
-            changed.push(format!(
-                "{} {target} ({side}): expected {}{}, got {}",
-                r.case_id,
-                want_or_pass.as_str(),
-                if want.is_none() {
-                    " (no line: a new case)"
-                } else {
-                    ""
-                },
-                r.outcome.as_str()
-            ));
-        }
-        seen.insert(key);
-    }
-    for ((id, target, side), want) in expected {
-        if tested.contains(&(target.clone(), *side))
-            && !seen.contains(&(id.clone(), target.clone(), *side))
-        {
-            changed.push(format!(
-                "{id} {target} ({side}): expected {}, not run (renamed or removed? update the file)",
-                want.as_str()
-            ));
-        }
-    }
-    changed.sort();
-    Comparison { changed }
 }
 
 #[cfg(test)]
@@ -205,8 +315,11 @@ mod tests {
     fn a_target_may_hold_spaces() {
         let parsed = parse("a my peer server fail\n").unwrap();
         assert_eq!(
-            parsed.get(&("a".into(), "my peer".into(), "server")),
-            Some(&Outcome::Fail)
+            parsed
+                .lines
+                .get(&("a".into(), "my peer".into(), "server"))
+                .map(|e| e.outcome),
+            Some(Outcome::Fail)
         );
     }
 }

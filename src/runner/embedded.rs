@@ -25,6 +25,8 @@ use crate::wire::{Direction, Recorder, Side};
 
 use super::{Options, Settled, settle};
 
+pub mod known;
+
 fn setup_error(scenario: &Scenario, side: Side, subject: String, e: io::Error) -> Run {
     let mut run = Run::unsupported(scenario, side, subject, String::new());
     run.unsupported = None;
