@@ -512,3 +512,29 @@ fn the_binary_reaches_a_unix_socket_and_tls_and_says_so() {
     assert_eq!(code, Some(2), "{stderr}");
     assert_eq!(stderr.lines().count(), 1, "one line: {stderr}");
 }
+
+#[test]
+fn a_plain_run_against_a_tls_port_is_an_error_that_says_add_tls() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let (tls, _ca) = server_tls(dir.path());
+    let secure = Background::reference("127.0.0.1:0", Some(tls), Proto::Echo);
+    let endpoint = endpoint_of(&secure.address);
+    let results = run_suite(&endpoint, &secure.address, None, Proto::Echo);
+    assert!(!results.is_empty());
+    for r in &results {
+        assert_eq!(r.outcome, Outcome::Error, "{}: {:?}", r.case_id, r.notes);
+        assert!(
+            r.notes
+                .iter()
+                .any(|n| n.contains("it speaks TLS on this port; run with --tls")),
+            "{}: {:?}",
+            r.case_id,
+            r.notes
+        );
+    }
+    // The same server spoken to with TLS passes: the error is the missing flag.
+    let plain = Background::reference("127.0.0.1:0", None, Proto::Echo);
+    let endpoint = endpoint_of(&plain.address);
+    let results = run_suite(&endpoint, &plain.address, None, Proto::Echo);
+    assert!(results.iter().all(|r| r.outcome != Outcome::Error));
+}

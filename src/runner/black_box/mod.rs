@@ -17,7 +17,7 @@ use std::future::Future;
 use std::net::SocketAddr;
 use std::time::Duration;
 
-use crate::report::{CaseResult, Outcome, TransportInfo};
+use crate::report::{CaseResult, TransportInfo};
 use crate::suite::{Case, Proto};
 use crate::wire::Trace;
 use crate::wire::transport::{self, Address, ClientTls, Connection, Endpoint, TransportError};
@@ -127,30 +127,45 @@ pub async fn preflight(
     tls: Option<&ClientTls>,
     timeout: Duration,
 ) -> Result<Address, TransportError> {
-    let address = endpoint.resolve(timeout).await?;
-    transport::connect(&address, tls, timeout).await?;
-    Ok(address)
+    // One connection per candidate address, handshake included, and the first
+    // that works is the run's ([`Endpoint::resolve`] without its extra probe
+    // connection: a target counts what it gets).
+    let mut first_error = None;
+    for address in endpoint.lookup().await? {
+        match transport::connect(&address, tls, timeout).await {
+            Ok(_) => return Ok(address),
+            Err(e) => {
+                tracing::debug!(%address, error = %e, "candidate address failed");
+                first_error.get_or_insert(e);
+            }
+        }
+    }
+    Err(first_error.unwrap_or_else(|| TransportError::Resolve {
+        host: endpoint.to_string(),
+        reason: "no address".into(),
+    }))
 }
 
 /// Runs every case against a black-box server, one at a time (a real server's
 /// timing should not depend on the harness's parallelism), each
 /// [`Options::repeat`] times. When the target answers a plain request of its
-/// protocol without switching, every case is `unsupported` with that reason
-/// (detected once, by [`probe`]).
+/// protocol without switching, every case is `unsupported` with that reason,
+/// and when it answers with TLS to a run without it, `error` (detected once,
+/// by [`probe`]).
 pub async fn run_server(
     target: &ServerTarget,
     cases: &[Case],
     opts: &Options,
     progress: super::Progress,
 ) -> Vec<CaseResult> {
-    if let Some(why) = probe::does_not_speak(target, opts).await {
+    if let Some((outcome, why)) = probe::does_not_speak(target, opts).await {
         let mut out = Vec::with_capacity(cases.len());
         for case in cases {
             let result = CaseResult::new(
                 case,
                 &target.name,
                 crate::wire::Side::Server,
-                Outcome::Unsupported,
+                outcome,
                 crate::oracle::Verdict {
                     violations: Vec::new(),
                     notes: vec![why.clone()],
