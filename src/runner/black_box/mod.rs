@@ -209,3 +209,37 @@ where
     }
     out
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn target(endpoint: &str, address: &str) -> ServerTarget {
+        let endpoint = Endpoint::parse(endpoint).expect("an endpoint");
+        let address = match address.strip_prefix("unix:") {
+            Some(path) => Address::Unix(path.into()),
+            None => Address::Tcp(address.parse().expect("a socket address")),
+        };
+        ServerTarget::server(&endpoint, address, None, Proto::Echo)
+    }
+
+    #[test]
+    fn the_request_names_the_host_the_user_typed() {
+        // A service name or a virtual host is what the server sees, not the
+        // address it resolved to.
+        let app = target("app:8080", "192.0.2.10:8080");
+        assert_eq!(app.authority(), "app:8080");
+        assert_eq!(app.name, "app:8080");
+        assert!(!app.transport().local);
+        assert_eq!(app.transport().address, "192.0.2.10:8080");
+        // A Unix socket has no host: `localhost`, as Docker's clients send.
+        let docker = target("unix:///var/run/docker.sock", "unix:/var/run/docker.sock");
+        assert_eq!(docker.authority(), "localhost");
+        assert!(docker.transport().local);
+        // Through a proxy, the request asks for the harness's upstream.
+        let mut proxy = target("localhost:3128", "127.0.0.1:3128");
+        proxy.connect_to = Some("127.0.0.1:9000".parse().expect("an address"));
+        assert_eq!(proxy.authority(), "127.0.0.1:9000");
+        assert!(proxy.transport().local);
+    }
+}
