@@ -121,3 +121,34 @@ impl<S: AsyncRead + AsyncWrite + Unpin> AsyncWrite for TlsIo<S> {
         Pin::new(&mut self.inner).poll_shutdown(cx)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn wrapped(e: rustls::Error) -> io::Error {
+        io::Error::new(io::ErrorKind::InvalidData, e)
+    }
+
+    #[test]
+    fn plaintext_around_the_tls_layer_is_named() {
+        let e = reworded(wrapped(rustls::Error::InvalidMessage(
+            rustls::InvalidMessage::InvalidContentType,
+        )));
+        assert_eq!(e.kind(), io::ErrorKind::InvalidData);
+        assert!(
+            e.to_string()
+                .contains("not a TLS record after the handshake"),
+            "{e}"
+        );
+        let e = reworded(wrapped(rustls::Error::DecryptError));
+        assert!(e.to_string().contains("failed to decrypt"), "{e}");
+    }
+
+    #[test]
+    fn other_errors_pass_through() {
+        let e = reworded(io::Error::new(io::ErrorKind::ConnectionReset, "reset"));
+        assert_eq!(e.kind(), io::ErrorKind::ConnectionReset);
+        assert_eq!(e.to_string(), "reset");
+    }
+}
