@@ -1,30 +1,19 @@
 //! A client command that does not speak the case's contract gets `unsupported`
 //! or `error`, with the reason, never `fail`: one that never connects, one that
 //! hangs, one that speaks another protocol (the echo contract's client), one
-//! that needs TLS. Loopback only.
+//! that asks for TLS the run does not have, and one that does not trust the
+//! harness's certificate. Loopback only.
 
-use std::time::Duration;
-
-use hijack_harness::docker::{self, DockerClient, Transport, cases};
+use hijack_harness::docker::cases;
 use hijack_harness::report::{CaseResult, Outcome};
-use hijack_harness::runner::Options;
+use hijack_harness::runner::client_listener::{ClientListener, ListenAt, TlsChoice};
 
-fn run(command: &str, transport: Transport) -> CaseResult {
-    let target = DockerClient {
-        command: command.into(),
-        name: "off-contract".into(),
-        transport,
-    };
-    let opts = Options {
-        timeout: Duration::from_secs(2),
-        ..Options::default()
-    };
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .enable_all()
-        .build()
-        .expect("a runtime");
-    runtime.block_on(docker::client_case(&target, &cases::mux_early(300), &opts))
+#[path = "support/docker.rs"]
+mod support;
+use support::{options, tcp, unix};
+
+fn run(command: &str, listen: ClientListener) -> CaseResult {
+    support::run_one(command, listen, &cases::mux_early(300), &options(2))
 }
 
 fn notes(r: &CaseResult) -> String {
@@ -33,7 +22,7 @@ fn notes(r: &CaseResult) -> String {
 
 #[test]
 fn a_command_that_never_connects_is_an_error_that_says_so() {
-    let r = run("echo hello; exit 3", Transport::Tcp);
+    let r = run("echo hello {host}; exit 3", tcp());
     assert_eq!(r.outcome, Outcome::Error, "{}", notes(&r));
     assert!(
         notes(&r).contains("ended without connecting to tcp://127.0.0.1:"),
@@ -46,7 +35,7 @@ fn a_command_that_never_connects_is_an_error_that_says_so() {
 #[test]
 fn a_command_that_hangs_is_an_error_at_the_time_limit() {
     let started = std::time::Instant::now();
-    let r = run("sleep 30", Transport::Unix);
+    let r = run("sleep 30 # {host}", unix());
     assert_eq!(r.outcome, Outcome::Error, "{}", notes(&r));
     assert!(
         notes(&r).contains("did not connect to unix:///"),
@@ -54,7 +43,7 @@ fn a_command_that_hangs_is_an_error_at_the_time_limit() {
         notes(&r)
     );
     assert!(
-        started.elapsed() < Duration::from_secs(10),
+        started.elapsed() < std::time::Duration::from_secs(10),
         "the sleep was killed"
     );
 }
@@ -67,7 +56,7 @@ host, port = sys.argv[1].rsplit(":", 1)
 s = socket.create_connection((host, int(port)))
 s.sendall(b"GET / HTTP/1.1\r\nHost: x\r\nConnection: Upgrade\r\nUpgrade: echo\r\n\r\n")
 print(s.recv(12))' {addr}"#;
-    let r = run(client, Transport::Tcp);
+    let r = run(client, tcp());
     assert_eq!(r.outcome, Outcome::Unsupported, "{}", notes(&r));
     assert!(notes(&r).contains("never asked to attach"), "{}", notes(&r));
     assert!(notes(&r).contains("GET / -> 404"), "{}", notes(&r));
@@ -75,15 +64,19 @@ print(s.recv(12))' {addr}"#;
 }
 
 #[test]
-fn a_command_that_needs_tls_is_an_error_until_the_transport_has_it() {
-    let r = run(
-        "docker --tlscacert {ca} -H {host} attach c1",
-        Transport::Tcp,
-    );
+fn a_command_that_needs_tls_in_a_plain_run_is_an_error_that_says_add_tls() {
+    let r = run("docker --tlscacert {ca} -H {host} attach c1", tcp());
     assert_eq!(r.outcome, Outcome::Error, "{}", notes(&r));
-    assert!(
-        notes(&r).contains("needs the TLS transport"),
-        "{}",
-        notes(&r)
-    );
+    assert!(notes(&r).contains("add --tls"), "{}", notes(&r));
+}
+
+#[test]
+fn a_client_that_does_not_trust_the_certificate_is_an_error_naming_the_handshake() {
+    // curl without --cacert {ca}: the throw-away CA is not in the system's store.
+    let tls =
+        ClientListener::new(ListenAt::default(), TlsChoice::SelfSigned).expect("a certificate");
+    let r = run("curl -sS https://{addr}/_ping; exit 7", tls);
+    assert_eq!(r.outcome, Outcome::Error, "{}", notes(&r));
+    assert!(notes(&r).contains("TLS handshake"), "{}", notes(&r));
+    assert!(r.violations.is_empty());
 }

@@ -4,106 +4,43 @@
 //! stream and the bytes. Loopback only (TCP and a Unix socket).
 
 use std::path::PathBuf;
-use std::time::Duration;
 
-use hijack_harness::docker::{self, DockerClient, Transport, cases};
 use hijack_harness::oracle::Point;
 use hijack_harness::report::{CaseResult, Outcome};
-use hijack_harness::runner::{Options, no_progress};
+use hijack_harness::runner::client_listener::ClientListener;
 
-/// The example binary, built (in this target directory, once) if `cargo test` did not.
+#[path = "support/docker.rs"]
+mod support;
+use support::{options, show, tcp, unix};
+#[path = "support/examples.rs"]
+mod examples;
+
 fn client() -> PathBuf {
-    static BUILT: std::sync::OnceLock<PathBuf> = std::sync::OnceLock::new();
-    BUILT.get_or_init(build).clone()
+    examples::example("docker_client")
 }
 
-fn build() -> PathBuf {
-    let exe = PathBuf::from(env!("CARGO_BIN_EXE_hijack-harness"));
-    let path = exe
-        .parent()
-        .expect("the binary is in a directory")
-        .join("examples")
-        .join("docker_client");
-    if !path.exists() {
-        let status = std::process::Command::new(env!("CARGO"))
-            .args(["build", "--example", "docker_client"])
-            .current_dir(env!("CARGO_MANIFEST_DIR"))
-            .status()
-            .expect("cargo runs");
-        assert!(
-            status.success(),
-            "cargo build --example docker_client failed"
-        );
-    }
-    assert!(path.exists(), "no {}", path.display());
-    path
-}
-
-fn run(flaw: Option<&str>, verb: &str, transport: Transport, filter: &str) -> Vec<CaseResult> {
+fn run(flaw: Option<&str>, verb: &str, listen: ClientListener, filter: &str) -> Vec<CaseResult> {
     let flaw = flaw.map(|f| format!("--flaw {f} ")).unwrap_or_default();
-    let target = DockerClient {
-        command: format!("{} {flaw}-H {{host}} {verb}", client().display()),
-        name: "docker_client".into(),
-        transport,
-    };
-    let opts = Options {
-        timeout: Duration::from_secs(20),
-        ..Options::default()
-    };
-    let cases: Vec<_> = cases::all()
-        .into_iter()
-        .filter(|c| c.id.contains(filter))
-        .collect();
-    assert!(!cases.is_empty(), "no case matches {filter:?}");
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .enable_all()
-        .build()
-        .expect("a runtime");
-    runtime.block_on(docker::run_client(&target, &cases, &opts, no_progress()))
-}
-
-fn show(results: &[CaseResult]) -> String {
-    results
-        .iter()
-        .map(|r| {
-            let mut line = format!("{} {}", r.case_id, r.outcome.as_str());
-            for v in &r.violations {
-                line.push_str(&format!("\n    {}: {}", v.point, v.message));
-            }
-            for n in &r.notes {
-                line.push_str(&format!("\n    note: {n}"));
-            }
-            line
-        })
-        .collect::<Vec<_>>()
-        .join("\n")
+    let command = format!("{} {flaw}-H {{host}} {verb}", client().display());
+    support::run(&command, listen, filter, &options(20))
 }
 
 #[test]
 fn the_reference_client_passes_every_case_over_tcp_and_unix() {
-    for (transport, verb) in [
-        (Transport::Tcp, "attach c1"),
-        (Transport::Unix, "exec c1 cat"),
-    ] {
-        let results = run(None, verb, transport, "");
+    for (listen, verb) in [(tcp(), "attach c1"), (unix(), "exec c1 cat")] {
+        let results = run(None, verb, listen, "");
         assert!(
             results.iter().all(|r| r.outcome == Outcome::Pass),
             "{}",
             show(&results)
         );
-        assert_eq!(results.len(), cases::all().len());
+        assert_eq!(results.len(), hijack_harness::docker::cases::all().len());
     }
 }
 
 #[test]
 fn losing_the_read_ahead_fails_the_early_output_cases_naming_stream_and_bytes() {
-    let results = run(
-        Some("loses-read-ahead"),
-        "attach c1",
-        Transport::Tcp,
-        ".early.",
-    );
+    let results = run(Some("loses-read-ahead"), "attach c1", tcp(), ".early.");
     assert!(
         results.iter().all(|r| r.outcome == Outcome::Fail
             && r.violations.iter().any(|v| v.point == Point::ClientRead)),
@@ -136,7 +73,7 @@ fn losing_the_read_ahead_fails_the_early_output_cases_naming_stream_and_bytes() 
     let later = run(
         Some("loses-read-ahead"),
         "attach c1",
-        Transport::Tcp,
+        tcp(),
         "header-like-bytes",
     );
     assert_eq!(later[0].outcome, Outcome::Pass, "{}", show(&later));
@@ -147,7 +84,7 @@ fn handing_over_on_a_refusal_fails_the_refusal_cases_with_point_6() {
     let results = run(
         Some("hands-over-on-refusal"),
         "attach c1",
-        Transport::Unix,
+        unix(),
         "refusal.",
     );
     assert_eq!(results.len(), 8);
@@ -170,7 +107,7 @@ fn handing_over_on_a_refusal_fails_the_refusal_cases_with_point_6() {
             assert!(point_6("at stdout byte 0"), "{}", show(&results));
         }
     }
-    let clean = run(None, "attach c1", Transport::Unix, "refusal.");
+    let clean = run(None, "attach c1", unix(), "refusal.");
     assert!(
         clean.iter().all(|r| r.outcome == Outcome::Pass),
         "{}",
@@ -180,12 +117,7 @@ fn handing_over_on_a_refusal_fails_the_refusal_cases_with_point_6() {
 
 #[test]
 fn losing_close_write_fails_the_half_close_cases_with_point_5() {
-    let results = run(
-        Some("loses-close-write"),
-        "attach c1",
-        Transport::Tcp,
-        "halfclose.",
-    );
+    let results = run(Some("loses-close-write"), "attach c1", tcp(), "halfclose.");
     assert_eq!(results.len(), 2);
     for r in &results {
         assert_eq!(r.outcome, Outcome::Fail, "{}", show(&results));

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Every Docker client case against bollard (install.sh first): attach_container
 # and start_exec, their LogOutput stream printed, stdin copied to `input`.
-set -euo pipefail
+set -uo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 source "$here/../docker-probe/common.sh"
 bin="${HH_INTEROP_DIR:-/tmp/hh-interop}/bollard/target/debug/bollard-attach"

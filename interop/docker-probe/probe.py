@@ -3,7 +3,12 @@
 in plain Python (sockets and threads, no code shared with hijack-harness) that
 runs one client command against one scenario and prints what the client did.
 
-    probe.py SCENARIO [--unix] -- CLIENT COMMAND WITH {host}
+    probe.py SCENARIO [--unix] [--tty-stdin] -- CLIENT COMMAND WITH {host}
+
+--tty-stdin gives the client a pseudo-terminal in raw mode as its stdin (as a
+user attaching from a terminal has; the Docker CLI refuses a TTY container
+otherwise), written through its other end and closed (a hang-up) where a pipe
+would be closed.
 
 Scenarios (each the situation of a harness case; the probe reports facts, and a
 one-word verdict derived from them, so a reader can check the harness's):
@@ -16,12 +21,14 @@ one-word verdict derived from them, so a reader can check the harness's):
   refuse-close-mux  404 + JSON body + "Connection: close" + a frame after it
   refuse-close-tty  the same for a TTY container
   refuse-mux        404 + JSON body (keep-alive) + a frame after it
+  refuse-tty        the same for a TTY container (raw bytes after the body)
 
 Loopback only: the stub listens on 127.0.0.1 or a Unix socket in /tmp, every
 wait is bounded, and the client is killed (its own process group) at the end.
 """
 import json
 import os
+import pty
 import signal
 import socket
 import subprocess
@@ -29,11 +36,12 @@ import sys
 import tempfile
 import threading
 import time
+import tty
 
 STDIN = b"probe-stdin-0123456789\n" * 4
 MARK = b"PROBE: output after a refusal\n"
 SCENARIOS = ("early-tty", "early-mux", "later-tty", "header-like-tty", "halfclose-mux",
-             "refuse-close-mux", "refuse-close-tty", "refuse-mux")
+             "refuse-close-mux", "refuse-close-tty", "refuse-mux", "refuse-tty")
 
 
 def frame(stream, data):
@@ -198,6 +206,7 @@ def main():
         print(__doc__)
         return 2
     scenario, unix = args[0], "--unix" in args[: args.index("--")]
+    terminal = "--tty-stdin" in args[: args.index("--")]
     command = " ".join(args[args.index("--") + 1:])
     stub = Stub(scenario)
     if unix:
@@ -211,15 +220,36 @@ def main():
         host = "tcp://127.0.0.1:%d" % listener.getsockname()[1]
     listener.listen(16)
     listener.settimeout(0.2)
-    client = subprocess.Popen(command.replace("{host}", host), shell=True, stdin=subprocess.PIPE,
+    if terminal:
+        master, slave = pty.openpty()
+        tty.setraw(slave)
+        stdin = slave
+    else:
+        stdin = subprocess.PIPE
+    client = subprocess.Popen(command.replace("{host}", host), shell=True, stdin=stdin,
                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, start_new_session=True)
+    if terminal:
+        os.close(slave)
+
+    def write_stdin():
+        if terminal:
+            os.write(master, STDIN)
+        else:
+            client.stdin.write(STDIN)
+            client.stdin.flush()
+
+    def close_stdin():
+        if terminal:
+            os.close(master)
+        else:
+            client.stdin.close()
+
     out, err = bytearray(), bytearray()
     readers = [threading.Thread(target=lambda f=f, b=b: b.extend(f.read()), daemon=True)
                for f, b in ((client.stdout, out), (client.stderr, err))]
     for r in readers:
         r.start()
-    client.stdin.write(STDIN)
-    client.stdin.flush()
+    write_stdin()
     deadline = time.monotonic() + 15
     stdin_closed_at = None
     while time.monotonic() < deadline and client.poll() is None:
@@ -229,7 +259,7 @@ def main():
         except socket.timeout:
             pass
         if stdin_closed_at is None and (len(stub.stdin) >= len(STDIN) or stub.fin.is_set()):
-            client.stdin.close()
+            close_stdin()
             stdin_closed_at = time.monotonic()
         if stub.after_refusal or (scenario.startswith("refuse") and stub.exited.is_set()):
             pass

@@ -15,7 +15,12 @@ raw = getattr(sock, "_sock", sock)
 
 def pump():
     while True:
-        chunk = os.read(0, 65536)
+        try:
+            chunk = os.read(0, 65536)
+        except OSError:
+            # A hung-up terminal (EIO) ends the input, as in the Docker CLI,
+            # whose stdin copy returns on any error and then calls CloseWrite.
+            chunk = b""
         if not chunk:
             break
         raw.sendall(chunk)

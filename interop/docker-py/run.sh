@@ -2,7 +2,7 @@
 # Every Docker client case against docker-py (install.sh first), through
 # attach.py: APIClient.attach_socket / exec_start(socket=True) and
 # docker.utils.socket.frames_iter, the SDK's own interactive path.
-set -euo pipefail
+set -uo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 source "$here/../docker-probe/common.sh"
 python="${HH_INTEROP_DIR:-/tmp/hh-interop}/docker-py/venv/bin/python"

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Every Docker client case against dockerode (install.sh first), through
 # attach.js: container.attach / exec.start with hijack:true, modem.demuxStream.
-set -euo pipefail
+set -uo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 source "$here/../docker-probe/common.sh"
 modules="${HH_INTEROP_DIR:-/tmp/hh-interop}/dockerode/node_modules"

@@ -4,6 +4,7 @@ use std::path::PathBuf;
 
 use clap::{Parser, Subcommand, ValueEnum};
 
+pub mod client;
 pub mod run;
 mod target;
 
@@ -30,6 +31,14 @@ Examples:
 
   # Your client: the harness serves, and runs the command once per case.
   hijack-harness run --client-cmd './my-client {addr}'
+  hijack-harness run --client-cmd './my-client {addr}' --listen unix: --tls   # Unix socket, TLS
+
+  # A Docker client (CLI or SDK) against the harness's Engine API stub, judged by
+  # what it prints and sends; over a Unix socket (Docker's default) or TLS.
+  hijack-harness run --client-cmd 'docker -H {host} attach c1' --protocol docker
+  hijack-harness run --client-cmd 'docker -H {host} exec -i c1 cat' --protocol docker --listen unix:
+  hijack-harness run --client-cmd 'docker -H {host} --tlsverify --tlscacert {ca} attach c1' \
+      --protocol docker --tls
 
   # Only some cases, machine-readable results, fail only on changes.
   hijack-harness run --server 127.0.0.1:8080 --cases 'handoff.*' --exclude '*64k'
@@ -46,11 +55,25 @@ Exit codes: 0 every case passed (non-strict allowed unless --strict; with
 --expect: nothing changed from the expected file), 1 a case failed, errored or
 was flaky, or a mutant survived, 2 the run could not be made (nothing listening, bad arguments).
 
-Client command contract (--client-cmd): `{addr}` is replaced by HOST:PORT. The
-client connects there, sends `GET / HTTP/1.1` with `Connection: Upgrade` and
-`Upgrade: echo`, and after a 101 echoes every byte it receives; when it reads
-EOF it shuts down its write half (or exits). On any other answer it must not
-echo. It is killed when the case ends.";
+Client command contract (--client-cmd): the command runs with `sh -c` once per
+case, with a fresh listener each time (--listen: 127.0.0.1:0 by default,
+unix:PATH, or `unix:` for a fresh socket), and these placeholders replaced:
+  {addr}  HOST:PORT, or the socket's path
+  {host}  tcp://HOST:PORT or unix:///PATH (Docker's -H / DOCKER_HOST form)
+  {ca}    with --tls and no --tls-cert: the throw-away CA's PEM file to trust
+--protocol echo (the default): the client connects, sends `GET / HTTP/1.1` with
+`Connection: Upgrade` and `Upgrade: echo`, and after a 101 echoes every byte it
+receives; when it reads EOF it shuts down its write half (or exits). On any
+other answer it must not echo.
+--protocol docker: the Docker client cases (docker.*); the harness is a Docker
+Engine API stub (ping, version, inspect, wait, attach, exec). The container's
+output must appear on the command's stdout/stderr exactly and in order; what the
+harness writes on its stdin (a raw terminal for a TTY case) must reach the
+attach connection, and closing stdin must send a FIN there; a refusal (404, 409)
+must not be handed over.
+A command that asks for something else (a Docker client in an echo run, curl)
+is `unsupported`, one that never connects or hangs `error`, never `fail`. The
+command is killed, with its process group, when the case ends.";
 
 const SERVE_EXAMPLES: &str = "\
 Examples:
@@ -60,6 +83,11 @@ Examples:
 
   # A Unix socket, as Docker's daemon listens (docker -H unix:///tmp/hh.sock ...).
   hijack-harness serve --listen unix:/tmp/hh.sock --protocol docker
+
+  # A Docker Engine API stub (ping, version, inspect, wait, attach, exec): every
+  # attach gets the container output of one Docker client case (`hijack-harness list`).
+  hijack-harness serve --listen unix:/tmp/hh.sock --protocol docker-engine --case docker.output.tty.early.300
+  docker -H unix:///tmp/hh.sock attach --no-stdin c1
 
   # TLS with a throw-away certificate; the CA to trust is written to --ca-out.
   hijack-harness serve --listen 127.0.0.1:8443 --protocol websocket --tls --ca-out /tmp/hh-ca.pem
@@ -155,6 +183,10 @@ pub struct ServeArgs {
     /// How long a graceful close waits for the client's FIN, in ms.
     #[arg(long, value_name = "MS", default_value_t = 500)]
     pub linger: u64,
+    /// With --protocol docker-engine: the Docker client case (`docker.*`, see
+    /// `hijack-harness list`) whose container the stub plays on every attach.
+    #[arg(long, value_name = "ID", default_value = "docker.output.mux.early.300")]
+    pub case: String,
 }
 
 /// A black-box server protocol.
@@ -177,6 +209,9 @@ pub enum ServeProtocol {
     Websocket,
     /// Docker attach (`Upgrade: tcp`, and the older `200` raw-stream).
     Docker,
+    /// A Docker Engine API stub for real Docker clients (docker CLI, SDKs):
+    /// ping, version, inspect, wait, resize, attach, exec; the container is --case's.
+    DockerEngine,
     /// Raw TCP echo, no HTTP (the upstream of a CONNECT tunnel).
     Raw,
 }
@@ -211,21 +246,41 @@ pub struct RunArgs {
     /// Where the harness's upstream echo server listens, HOST:PORT (default: a free loopback port).
     #[arg(long, value_name = "ADDR")]
     pub upstream: Option<String>,
-    /// Speak TLS to the --server or --proxy (implied by tls://, wss://, https://, --ca, --insecure).
-    #[arg(long, conflicts_with = "client_cmd")]
-    pub tls: bool,
-    /// Trust the CA certificates in FILE (PEM) instead of the system's roots.
-    #[arg(long, value_name = "FILE", conflicts_with = "client_cmd")]
-    pub ca: Option<PathBuf>,
-    /// Do not verify the server's certificate (the report says so).
-    #[arg(long, conflicts_with_all = ["ca", "client_cmd"])]
-    pub insecure: bool,
-    /// The TLS server name to send and verify (default: the host of the target; `localhost` for a Unix socket).
-    #[arg(long, value_name = "NAME", conflicts_with = "client_cmd")]
-    pub sni: Option<String>,
-    /// Test a client: run CMD once per case, with `{addr}` replaced by the harness's address.
+    /// Test a client: run CMD once per case, with `{addr}` (HOST:PORT or the
+    /// socket path), `{host}` (tcp://HOST:PORT or unix:///PATH) and `{ca}` (the
+    /// CA file, with --tls) replaced. With --protocol docker: a Docker client.
     #[arg(long, value_name = "CMD")]
     pub client_cmd: Option<String>,
+    /// With --client-cmd: where the harness listens, a fresh one per case:
+    /// HOST:PORT (port 0: a free one), unix:PATH, or `unix:` for a fresh socket
+    /// in a temporary directory.
+    #[arg(long, value_name = "ADDR", requires = "client_cmd")]
+    pub listen: Option<String>,
+    /// Speak TLS. To a --server or --proxy (also implied by tls://, wss://,
+    /// https://, --ca, --insecure); with --client-cmd the harness listens with
+    /// TLS, on a throw-away certificate whose CA file is `{ca}` (or on --tls-cert/--tls-key).
+    #[arg(long)]
+    pub tls: bool,
+    /// With --server or --proxy: trust the CA certificates in FILE (PEM) instead of the system's roots.
+    #[arg(long, value_name = "FILE", conflicts_with = "client_cmd")]
+    pub ca: Option<PathBuf>,
+    /// With --server or --proxy: do not verify the server's certificate (the report says so).
+    #[arg(long, conflicts_with_all = ["ca", "client_cmd"])]
+    pub insecure: bool,
+    /// With --server or --proxy: the TLS server name to send and verify
+    /// (default: the host of the target; `localhost` for a Unix socket).
+    #[arg(long, value_name = "NAME", conflicts_with = "client_cmd")]
+    pub sni: Option<String>,
+    /// With --client-cmd: the certificate chain to serve (PEM); implies --tls.
+    #[arg(long, value_name = "FILE", requires_all = ["tls_key", "client_cmd"])]
+    pub tls_cert: Option<PathBuf>,
+    /// The private key of --tls-cert (PEM).
+    #[arg(long, value_name = "FILE", requires = "tls_cert")]
+    pub tls_key: Option<PathBuf>,
+    /// The target's name in reports and in --expect files (default: the
+    /// address, or `client-cmd`).
+    #[arg(long, value_name = "NAME")]
+    pub name: Option<String>,
     /// Only cases whose ID matches GLOB (repeatable).
     #[arg(long = "cases", value_name = "GLOB")]
     pub cases: Vec<String>,

@@ -12,7 +12,7 @@ use indicatif::{ProgressBar, ProgressStyle};
 
 use hijack_harness::properties::{self, Config};
 use hijack_harness::report::{self, CaseResult, RunReport};
-use hijack_harness::runner::black_box::{self, ClientTarget};
+use hijack_harness::runner::black_box;
 use hijack_harness::runner::embedded::{self, SharedClient, SharedServer};
 use hijack_harness::runner::{self, Options, Progress, serve};
 use hijack_harness::subject::hyper::{HyperClient, HyperServer, ServerMode};
@@ -81,7 +81,7 @@ fn trace(
     Ok(ExitCode::from(u8::from(!output.passed)))
 }
 
-fn runtime() -> anyhow::Result<tokio::runtime::Runtime> {
+pub(super) fn runtime() -> anyhow::Result<tokio::runtime::Runtime> {
     tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
@@ -96,7 +96,7 @@ fn tcp_address(what: &str, text: &str) -> anyhow::Result<SocketAddr> {
         .with_context(|| format!("{what} {text:?} resolves to no address"))
 }
 
-fn globs(patterns: &[String]) -> anyhow::Result<Option<GlobSet>> {
+pub(super) fn globs(patterns: &[String]) -> anyhow::Result<Option<GlobSet>> {
     if patterns.is_empty() {
         return Ok(None);
     }
@@ -121,28 +121,50 @@ fn select(include: &[String], exclude: &[String]) -> anyhow::Result<Vec<Case>> {
     Ok(cases)
 }
 
+/// `list`: the suite's cases, then the Docker client cases (`docker.*`, run
+/// with `--client-cmd ... --protocol docker`), which are not scenarios and
+/// live in `hijack_harness::docker::cases`.
 fn list(patterns: &[String]) -> anyhow::Result<ExitCode> {
-    let cases = select(patterns, &[])?;
-    let width = cases.iter().map(|c| c.id.len()).max().unwrap_or(4);
-    println!(
-        "{:<width$}  {:<6}  {:<6}  {:<30}  title",
-        "id", "level", "sides", "protocols"
-    );
-    for c in cases {
+    let include = globs(patterns)?;
+    let selected = |id: &str| include.as_ref().is_none_or(|g| g.is_match(id));
+    let mut rows: Vec<[String; 5]> = Vec::new();
+    for c in suite::all().into_iter().filter(|c| selected(c.id)) {
         let sides = match (c.sides.server, c.sides.client) {
             (true, true) => "both",
             (true, false) => "server",
             _ => "client",
         };
         let protocols: Vec<&str> = c.protocols.iter().map(|p| p.as_str()).collect();
-        println!(
-            "{:<width$}  {:<6}  {:<6}  {:<30}  {}",
-            c.id,
-            c.level.as_str(),
-            sides,
+        rows.push([
+            c.id.into(),
+            c.level.as_str().into(),
+            sides.into(),
             protocols.join(","),
-            c.title
-        );
+            c.title.into(),
+        ]);
+    }
+    for c in hijack_harness::docker::cases::all()
+        .into_iter()
+        .filter(|c| selected(c.id))
+    {
+        rows.push([
+            c.id.into(),
+            c.level.as_str().into(),
+            "client".into(),
+            "docker (--client-cmd)".into(),
+            c.title.into(),
+        ]);
+    }
+    if rows.is_empty() {
+        bail!("no case matches the --cases patterns");
+    }
+    let width = rows.iter().map(|r| r[0].len()).max().unwrap_or(4);
+    println!(
+        "{:<width$}  {:<6}  {:<6}  {:<30}  title",
+        "id", "level", "sides", "protocols"
+    );
+    for [id, level, sides, protocols, title] in rows {
+        println!("{id:<width$}  {level:<6}  {sides:<6}  {protocols:<30}  {title}");
     }
     Ok(ExitCode::SUCCESS)
 }
@@ -154,6 +176,7 @@ fn serve_forever(args: &ServeArgs) -> anyhow::Result<ExitCode> {
         ServeProtocol::Websocket => Proto::WebSocket,
         ServeProtocol::Docker => Proto::Docker,
         ServeProtocol::Raw => Proto::Connect,
+        ServeProtocol::DockerEngine => return super::client::serve_docker_engine(args, &endpoint),
     };
     let options = serve::ServeOptions {
         protocol,
@@ -197,7 +220,7 @@ fn serve_forever(args: &ServeArgs) -> anyhow::Result<ExitCode> {
 
 /// The TLS configuration `serve` asked for, and the CA file it made (removed
 /// when it stops) if it made one in the temporary directory.
-fn serve_tls(
+pub(super) fn serve_tls(
     args: &ServeArgs,
     endpoint: &Endpoint,
 ) -> anyhow::Result<(Option<ServerTls>, Option<std::path::PathBuf>)> {
@@ -229,7 +252,7 @@ fn serve_tls(
 }
 
 /// Progress: a bar on a terminal, plain lines otherwise.
-struct Reporter {
+pub(super) struct Reporter {
     bar: Option<ProgressBar>,
 }
 
@@ -247,7 +270,7 @@ impl Reporter {
     }
 
     /// A callback for `runs` more case runs; plain lines only when `lines`.
-    fn phase(&self, runs: usize, label: &str, lines: bool) -> Progress {
+    pub(super) fn phase(&self, runs: usize, label: &str, lines: bool) -> Progress {
         match &self.bar {
             Some(bar) => {
                 bar.inc_length(runs as u64);
@@ -283,7 +306,16 @@ impl Reporter {
 }
 
 fn run(args: RunArgs) -> anyhow::Result<ExitCode> {
-    let cases = select(&args.cases, &args.exclude)?;
+    let black_box = args.server.is_some() || args.proxy.is_some() || args.client_cmd.is_some();
+    if (args.tls || args.ca.is_some() || args.insecure || args.sni.is_some()) && !black_box {
+        bail!("--tls, --ca, --insecure and --sni need --server, --proxy or --client-cmd");
+    }
+    // A Docker client run picks its own cases (`docker.*`), the rest the suite's.
+    let cases = if args.client_cmd.is_some() && args.protocol == Protocol::Docker {
+        Vec::new()
+    } else {
+        select(&args.cases, &args.exclude)?
+    };
     let started = Instant::now();
     let timeout = Duration::from_millis(args.timeout.max(1));
     let reporter = Reporter::new();
@@ -322,7 +354,9 @@ fn run(args: RunArgs) -> anyhow::Result<ExitCode> {
         let upstream_server = Upstream::start(listener, upstream_proto)?;
         target.connect_to = Some(upstream);
         target.proxy = true;
-        target.name = format!("proxy {}", target.endpoint);
+        if args.name.is_none() {
+            target.name = format!("proxy {}", target.endpoint);
+        }
         report.transport = Some(target.transport());
         report.results = rt.block_on(async {
             let progress = reporter.phase(cases.len(), "cases", true);
@@ -330,18 +364,7 @@ fn run(args: RunArgs) -> anyhow::Result<ExitCode> {
         });
         upstream_server.stop();
     } else if let Some(command) = &args.client_cmd {
-        if !command.contains("{addr}") {
-            bail!("--client-cmd must contain {{addr}}, where the client is told to connect");
-        }
-        let target = ClientTarget {
-            command: command.clone(),
-            name: "client-cmd".into(),
-        };
-        let opts = black_box_options(&args, timeout);
-        report.results = rt.block_on(async {
-            let progress = reporter.phase(cases.len(), "cases", true);
-            black_box::run_client(&target, &cases, &opts, progress).await
-        });
+        report.results = super::client::client_run(&args, command, cases, timeout, &reporter, &rt)?;
     } else {
         let opts = Options {
             timeout,
@@ -457,7 +480,7 @@ impl Upstream {
     }
 }
 
-fn black_box_options(args: &RunArgs, timeout: Duration) -> Options {
+pub(super) fn black_box_options(args: &RunArgs, timeout: Duration) -> Options {
     Options {
         timeout,
         quiet: Duration::from_millis(args.quiet.unwrap_or(300)),

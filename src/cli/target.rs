@@ -72,6 +72,9 @@ pub fn resolve(
     }
     let mut target = ServerTarget::server(&endpoint, address, tls, protocol);
     target.path = args.path.clone().or(path.map(str::to_string));
+    if let Some(name) = &args.name {
+        target.name = name.clone();
+    }
     Ok(target)
 }
 

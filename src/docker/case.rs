@@ -9,6 +9,7 @@
 use bytes::Bytes;
 
 use super::stdcopy::{self, Stream};
+use crate::report::CaseInfo;
 use crate::suite::Level;
 
 /// The most payload the stub puts in one multiplexed frame: the daemon frames
@@ -158,6 +159,18 @@ fn wire_of(tty: bool, chunks: &[(Stream, Bytes)]) -> (Vec<u8>, Placed) {
         }
     }
     (wire, pieces)
+}
+
+impl<'a> From<&'a DockerCase> for CaseInfo<'a> {
+    fn from(case: &'a DockerCase) -> Self {
+        CaseInfo {
+            id: case.id,
+            title: case.title,
+            level: case.level,
+            spec: case.spec,
+            bug: case.bug,
+        }
+    }
 }
 
 impl DockerCase {

@@ -1,5 +1,6 @@
 //! The client command of one case: run with `sh -c` in a process group of its
-//! own, its stdin fed by the harness and closed when the harness says so, its
+//! own, its stdin (a pipe, or a pseudo-terminal for a TTY case) fed by the
+//! harness and closed when the harness says so, its
 //! stdout and stderr captured (bounded), and killed, group and all, when the case
 //! ends.
 //!
@@ -13,7 +14,7 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use bytes::Bytes;
-use tokio::io::{AsyncRead, AsyncReadExt, AsyncWriteExt};
+use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
 use tokio::process::{Child, Command};
 use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
@@ -80,12 +81,26 @@ async fn collect((task, out): (JoinHandle<()>, Arc<Mutex<Captured>>)) -> Capture
 
 impl ClientProcess {
     /// Starts `command` with `sh -c`, writes `stdin` to it, and keeps its stdin
-    /// open until [`ClientProcess::close_stdin`].
-    pub fn spawn(command: &str, stdin: Bytes, cap: usize) -> std::io::Result<ClientProcess> {
+    /// open until [`ClientProcess::close_stdin`]. With `terminal`, stdin is a
+    /// pseudo-terminal in raw mode ([`super::terminal`]), else a pipe.
+    pub fn spawn(
+        command: &str,
+        stdin: Bytes,
+        cap: usize,
+        terminal: bool,
+    ) -> std::io::Result<ClientProcess> {
+        let (terminal, child_stdin) = if terminal {
+            let (terminal, slave) = super::terminal::open()?;
+            (Some(terminal), Stdio::from(slave))
+        } else {
+            (None, Stdio::piped())
+        };
+        // The command (and the terminal's other end in it) is dropped at the end
+        // of this statement: the child holds the only copy.
         let mut child = Command::new("sh")
             .arg("-c")
             .arg(command)
-            .stdin(Stdio::piped())
+            .stdin(child_stdin)
             .stdout(Stdio::piped())
             .stderr(Stdio::piped())
             .process_group(0)
@@ -93,16 +108,21 @@ impl ClientProcess {
             .spawn()?;
         let activity = Arc::new(AtomicU64::new(0));
         let missing = || std::io::Error::other("the child's pipes were not set up");
-        let mut pipe = child.stdin.take().ok_or_else(missing)?;
+        let mut input: Box<dyn AsyncWrite + Send + Unpin> = match (terminal, child.stdin.take()) {
+            (Some(terminal), _) => Box::new(terminal),
+            (None, Some(pipe)) => Box::new(pipe),
+            (None, None) => return Err(missing()),
+        };
         let stdout = child.stdout.take().ok_or_else(missing)?;
         let stderr = child.stderr.take().ok_or_else(missing)?;
         let (close_tx, close_rx) = oneshot::channel::<()>();
         tokio::spawn(async move {
             // A client that exits or never reads its stdin: the rest is not written.
-            let _ = pipe.write_all(&stdin).await;
-            let _ = pipe.flush().await;
+            let _ = input.write_all(&stdin).await;
+            let _ = input.flush().await;
             let _ = close_rx.await;
-            drop(pipe);
+            // Closing a pipe is end of file; dropping a terminal's end hangs it up.
+            drop(input);
         });
         Ok(ClientProcess {
             pid: child.id(),
@@ -176,8 +196,13 @@ mod tests {
 
     #[tokio::test]
     async fn stdin_reaches_the_command_and_eof_follows_the_close() {
-        let mut p =
-            ClientProcess::spawn("cat; echo done >&2", Bytes::from_static(b"abc"), 1024).unwrap();
+        let mut p = ClientProcess::spawn(
+            "cat; echo done >&2",
+            Bytes::from_static(b"abc"),
+            1024,
+            false,
+        )
+        .unwrap();
         tokio::time::sleep(Duration::from_millis(50)).await;
         assert!(!p.stdin_closed());
         p.close_stdin();
@@ -194,8 +219,13 @@ mod tests {
     #[tokio::test]
     async fn capture_is_bounded_and_kill_ends_the_whole_group() {
         // The shell forks a child that would outlive it, and prints more than the cap.
-        let p = ClientProcess::spawn("head -c 5000 /dev/zero; sleep 30 & wait", Bytes::new(), 100)
-            .unwrap();
+        let p = ClientProcess::spawn(
+            "head -c 5000 /dev/zero; sleep 30 & wait",
+            Bytes::new(),
+            100,
+            false,
+        )
+        .unwrap();
         tokio::time::sleep(Duration::from_millis(200)).await;
         let started = std::time::Instant::now();
         let (out, _, status) = tokio::time::timeout(Duration::from_secs(10), p.finish())

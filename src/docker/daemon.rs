@@ -53,6 +53,7 @@ struct State {
     exec: Option<(bool, bool)>,
     created_tty: Option<bool>,
     stdin_received: usize,
+    failures: Vec<String>,
 }
 
 /// The daemon of one case.
@@ -104,6 +105,16 @@ impl Daemon {
             requests: Vec::new(),
         });
         (state.connections.len() - 1, recorder)
+    }
+
+    /// Logs a connection that never got to HTTP (a failed TLS handshake).
+    pub fn log_failure(&self, why: String) {
+        self.lock().failures.push(why);
+    }
+
+    /// Every connection that never got to HTTP, and why.
+    pub fn failures(&self) -> Vec<String> {
+        self.lock().failures.clone()
     }
 
     /// Logs a request answered on `connection`.

@@ -5,7 +5,9 @@
 //!
 //! The case's life, as the driver sees it:
 //!
-//! 1. The command starts with the case's stdin already in its pipe. It has until
+//! 1. The command starts with the case's stdin already in its pipe (a
+//!    pseudo-terminal in raw mode when the case's container has a TTY, as a
+//!    user's would be: [`super::terminal`]). It has until
 //!    `timeout` to attach (a slow interpreter start is fine); a command that
 //!    exits without attaching does not speak the contract (`unsupported`).
 //! 2. Once the stub has answered the hijack request, nothing may stand still
@@ -24,10 +26,10 @@ use super::case::DockerCase;
 use super::command::ClientProcess;
 use super::connection;
 use super::daemon::Daemon;
-use super::listen::{Listening, Transport};
 use super::oracle::{ClientObservation, Judgement, judge};
 use crate::oracle::{Verdict, preview};
 use crate::report::{CaseResult, Outcome};
+use crate::runner::client_listener::ClientListener;
 use crate::runner::{Options, Progress};
 use crate::wire::tcp::Capture;
 use crate::wire::{Side, Trace};
@@ -40,12 +42,13 @@ pub const QUIET_FLOOR: Duration = Duration::from_millis(500);
 #[derive(Debug, Clone)]
 pub struct DockerClient {
     /// The command, run with `sh -c`; `{host}` becomes `tcp://HOST:PORT` or
-    /// `unix:///PATH`, `{addr}` `HOST:PORT` or the path.
+    /// `unix:///PATH`, `{addr}` `HOST:PORT` or the path, `{ca}` the CA file
+    /// (over TLS).
     pub command: String,
     /// A name for reports.
     pub name: String,
-    /// Where the stub listens.
-    pub transport: Transport,
+    /// Where the stub listens: TCP, a Unix socket, TLS over either.
+    pub listen: ClientListener,
 }
 
 /// How the wait for the command ended.
@@ -67,27 +70,22 @@ fn result(
     trace: Trace,
     started: Instant,
 ) -> CaseResult {
-    CaseResult {
-        case_id: case.id.to_string(),
-        title: case.title.to_string(),
-        level: case.level,
-        spec: case.spec.to_string(),
-        bug: case.bug.to_string(),
-        target: target.name.clone(),
-        side: Side::Client,
+    CaseResult::new(
+        case,
+        &target.name,
+        Side::Client,
         outcome,
-        violations: verdict.violations,
-        notes: verdict.notes,
+        verdict,
         trace,
-        duration: started.elapsed(),
-        repeats: Vec::new(),
-    }
+        started.elapsed(),
+    )
 }
 
-fn note(text: String) -> Verdict {
+/// A verdict with no violation: only what happened.
+fn notes(notes: Vec<String>) -> Verdict {
     Verdict {
         violations: Vec::new(),
-        notes: vec![text],
+        notes,
     }
 }
 
@@ -152,19 +150,14 @@ pub async fn client_case(target: &DockerClient, case: &DockerCase, opts: &Option
             case,
             target,
             Outcome::Error,
-            note(text),
+            notes(vec![text]),
             Trace::default(),
             started,
         )
     };
-    let listening = match Listening::bind(target.transport).await {
+    let listening = match target.listen.bind().await {
         Ok(l) => l,
-        Err(e) => {
-            return error(format!(
-                "cannot listen ({}): {e}",
-                target.transport.as_str()
-            ));
-        }
+        Err(e) => return error(e.to_string()),
     };
     let command = match listening.command(&target.command) {
         Ok(c) => c,
@@ -172,25 +165,44 @@ pub async fn client_case(target: &DockerClient, case: &DockerCase, opts: &Option
     };
     let capture = Capture::new(opts.capture_cap);
     let daemon = Daemon::new(Arc::new(case.clone()), capture.clone(), opts.pause);
-    let mut process = match ClientProcess::spawn(&command, case.stdin.clone(), opts.capture_cap) {
-        Ok(p) => p,
-        Err(e) => return error(format!("cannot run {command:?}: {e}")),
-    };
+    let mut process =
+        match ClientProcess::spawn(&command, case.stdin.clone(), opts.capture_cap, case.tty) {
+            Ok(p) => p,
+            Err(e) => return error(format!("cannot run {command:?}: {e}")),
+        };
     let deadline = tokio::time::Instant::now() + opts.timeout;
     let serve = async {
         let mut connections = JoinSet::new();
-        while let Ok(io) = listening.accept().await {
-            connections.spawn(connection::serve(io, daemon.clone()));
+        while let Ok(accepted) = listening.accept().await {
+            let daemon = daemon.clone();
+            let handshake = opts.timeout;
+            connections.spawn(async move {
+                match accepted.establish(handshake).await {
+                    Ok(io) => connection::serve(io, daemon).await,
+                    Err(e) => daemon.log_failure(e.to_string()),
+                }
+            });
         }
         // Dropping the set ends every connection still open.
         std::future::pending::<()>().await;
     };
+    let mut serve = std::pin::pin!(serve);
     let ending = tokio::select! {
-        () = serve => Ending::TimedOut,
+        () = &mut serve => Ending::TimedOut,
         ending = drive(&mut process, &daemon, opts, deadline) => ending,
     };
     let stdin_closed = process.stdin_closed();
-    let (stdout, stderr, status) = process.finish().await;
+    // The traces end here: the kill below closes the client's sockets, and that
+    // FIN is not the client's doing. The stub keeps serving while the command's
+    // output is collected, so what was in flight when it exited (a TLS alert)
+    // is still logged.
+    for log in daemon.connections() {
+        log.recorder.seal();
+    }
+    let (stdout, stderr, status) = tokio::select! {
+        finished = process.finish() => finished,
+        () = &mut serve => Default::default(),
+    };
     let connections = daemon.connections();
     let handover = daemon.handover();
     let trace = handover
@@ -198,19 +210,17 @@ pub async fn client_case(target: &DockerClient, case: &DockerCase, opts: &Option
         .and_then(|h| connections.get(h.connection))
         .map(|log| log.recorder.take())
         .unwrap_or_default();
-    for log in &connections {
-        log.recorder.seal();
-    }
 
-    let mut notes = Vec::new();
+    let mut context = Vec::new();
     let requests: Vec<String> = connections
         .iter()
         .enumerate()
         .flat_map(|(i, log)| log.requests.iter().map(move |r| format!("#{i} {r}")))
         .collect();
     if !requests.is_empty() {
-        notes.push(format!("requests: {}", requests.join("; ")));
+        context.push(format!("requests: {}", requests.join("; ")));
     }
+    context.extend(daemon.failures());
     let how = match (ending, status) {
         (Ending::Exited, Some(status)) => format!("the client exited ({status})"),
         (Ending::Quiet, _) => format!(
@@ -219,30 +229,37 @@ pub async fn client_case(target: &DockerClient, case: &DockerCase, opts: &Option
         ),
         _ => "the client was killed at the time limit".to_string(),
     };
-    notes.push(how.clone());
+    context.push(how);
+    if case.tty {
+        context.push("stdin was a terminal in raw mode (a TTY case)".into());
+    }
     if !stderr.bytes.is_empty() {
-        notes.push(format!(
+        context.push(format!(
             "the client's stderr: {}",
             preview(&stderr.bytes, 200)
         ));
     }
     for (name, captured) in [("stdout", &stdout), ("stderr", &stderr)] {
         if captured.dropped > 0 {
-            notes.push(format!(
+            context.push(format!(
                 "{name} capped at {} bytes: {} more were not kept",
                 opts.capture_cap, captured.dropped
             ));
         }
     }
     if capture.dropped() > 0 {
-        notes.push(opts.capped_note(capture.dropped()));
+        context.push(opts.capped_note(capture.dropped()));
     }
+    let unjudged = |outcome: Outcome, why: String, mut context: Vec<String>, trace: Trace| {
+        context.insert(0, why);
+        result(case, target, outcome, notes(context), trace, started)
+    };
 
     if ending == Ending::TimedOut && handover.is_none() {
         let what = if connections.is_empty() {
             format!(
                 "the client command did not connect to {} within {} ms",
-                listening.host,
+                listening.host(),
                 opts.timeout.as_millis()
             )
         } else {
@@ -251,18 +268,7 @@ pub async fn client_case(target: &DockerClient, case: &DockerCase, opts: &Option
                 opts.timeout.as_millis()
             )
         };
-        notes.insert(0, what);
-        return result(
-            case,
-            target,
-            Outcome::Error,
-            Verdict {
-                violations: Vec::new(),
-                notes,
-            },
-            trace,
-            started,
-        );
+        return unjudged(Outcome::Error, what, context, trace);
     }
     let judgement = judge(&ClientObservation {
         case,
@@ -274,41 +280,15 @@ pub async fn client_case(target: &DockerClient, case: &DockerCase, opts: &Option
     });
     match judgement {
         Judgement::Unsupported(_) if connections.is_empty() => {
-            notes.insert(
-                0,
-                format!(
-                    "the client command ended without connecting to {}",
-                    listening.host
-                ),
+            let what = format!(
+                "the client command ended without connecting to {}",
+                listening.host()
             );
-            result(
-                case,
-                target,
-                Outcome::Error,
-                Verdict {
-                    violations: Vec::new(),
-                    notes,
-                },
-                trace,
-                started,
-            )
+            unjudged(Outcome::Error, what, context, trace)
         }
-        Judgement::Unsupported(why) => {
-            notes.insert(0, why);
-            result(
-                case,
-                target,
-                Outcome::Unsupported,
-                Verdict {
-                    violations: Vec::new(),
-                    notes,
-                },
-                trace,
-                started,
-            )
-        }
+        Judgement::Unsupported(why) => unjudged(Outcome::Unsupported, why, context, trace),
         Judgement::Judged(mut verdict) => {
-            verdict.notes.extend(notes);
+            verdict.notes.extend(context);
             let outcome = if ending == Ending::TimedOut && verdict.passed() {
                 Outcome::Error
             } else {
@@ -320,8 +300,9 @@ pub async fn client_case(target: &DockerClient, case: &DockerCase, opts: &Option
 }
 
 /// Runs every case against a Docker client command, one at a time (a real
-/// client's timing should not depend on the harness's parallelism), reporting
-/// each result as it comes.
+/// client's timing should not depend on the harness's parallelism), each
+/// [`Options::repeat`] times (repetitions that disagree are `flaky`),
+/// reporting each result as it comes.
 pub async fn run_client(
     target: &DockerClient,
     cases: &[DockerCase],
@@ -330,7 +311,11 @@ pub async fn run_client(
 ) -> Vec<CaseResult> {
     let mut out = Vec::with_capacity(cases.len());
     for case in cases {
-        let result = client_case(target, case, opts).await;
+        let mut runs = Vec::with_capacity(opts.repeat.max(1));
+        for _ in 0..opts.repeat.max(1) {
+            runs.push(client_case(target, case, opts).await);
+        }
+        let result = CaseResult::merge(runs);
         progress(&result);
         out.push(result);
     }

@@ -9,18 +9,21 @@
 //! the attach (or exec start) gets `101 UPGRADED` and the case's container
 //! output ([`session`]), raw with a TTY or multiplexed ([`stdcopy`]), some of it
 //! in the `101`'s segment, split wherever the case says; or a refusal as real
-//! daemons send it. The [`driver`] runs the command ([`command`]), feeds and
-//! closes its stdin, and the [`oracle`] judges its stdout, stderr and the
+//! daemons send it. The [`driver`] runs the command ([`command`]; its stdin
+//! a [`terminal`] for a TTY case), feeds and closes its stdin, and the [`oracle`] judges its stdout, stderr and the
 //! attach connection's trace.
 //!
 //! ```text
-//! DockerCase ──> stub daemon (listen, connection, api, session) <──> client command
+//! DockerCase ──> stub daemon (connection, api, session) <──> client command
 //!                         │ trace per connection                      │ stdout, stderr
 //!                         └──────────────> oracle::judge <────────────┘ ──> CaseResult
 //! ```
 //!
-//! The entry point is [`run_client`]: a command with `{host}` (or `{addr}`), the
-//! cases of [`cases::all`], the runner's options, a progress callback.
+//! The entry point is [`run_client`]: a command with `{host}` (or `{addr}`, and
+//! `{ca}` over TLS), where to listen
+//! ([`crate::runner::client_listener::ClientListener`], shared with the echo
+//! contract's client runs), the cases of [`cases::all`], the runner's options,
+//! a progress callback.
 
 pub mod api;
 pub mod case;
@@ -29,13 +32,12 @@ pub mod command;
 pub mod connection;
 pub mod daemon;
 pub mod driver;
-pub mod listen;
 pub mod oracle;
 pub mod serve;
 pub mod session;
 pub mod stdcopy;
+pub mod terminal;
 
 pub use case::DockerCase;
 pub use driver::{DockerClient, client_case, run_client};
-pub use listen::{Listening, Transport};
 pub use serve::serve;

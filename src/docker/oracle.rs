@@ -132,11 +132,17 @@ fn judge_stream(obs: &ClientObservation<'_>, handover: &Handover, verdict: &mut 
             } else {
                 String::new()
             };
+            // A TTY case's stdin is a terminal, and its end is a hang-up (super::terminal).
+            let closed = if case.tty {
+                "hung up the client's terminal (its stdin)"
+            } else {
+                "closed the client's stdin"
+            };
             fail(
                 verdict,
                 Point::HalfClose,
                 format!(
-                    "the harness closed the client's stdin, but no FIN arrived on the attach connection: \
+                    "the harness {closed}, but no FIN arrived on the attach connection: \
                      {how}, so the container never saw EOF{lost}"
                 ),
                 Vec::new(),

@@ -1,37 +1,47 @@
-//! The stub daemon on its own, to poke at by hand (`serve --protocol
-//! docker-engine` in the command line, phase 2): every connection is served as
-//! in a case, and every attach or exec start gets the case's container stream
-//! anew (a fresh container per hand-over, so the wait long poll of one attach
-//! answers when that attach's stream ends).
+//! The stub daemon on its own, to poke at by hand (`hijack-harness serve
+//! --protocol docker-engine`, over TCP, a Unix socket or TLS): every connection
+//! is served as in a case, and every attach or exec start gets the case's
+//! container stream anew (a fresh container per hand-over, so the wait long
+//! poll of one attach answers when that attach's stream ends).
 
 use std::sync::Arc;
+use std::time::Duration;
 
 use tokio::task::JoinSet;
 
 use super::case::DockerCase;
 use super::connection;
 use super::daemon::Daemon;
-use super::listen::Listening;
 use crate::wire::tcp::{Capture, DEFAULT_CAP};
+use crate::wire::transport::{Listener, TransportError};
 
-/// Serves `case` on `listening` until the listener fails (or the task is dropped).
+/// How long a TLS handshake may take before the connection is dropped.
+const HANDSHAKE_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// Serves `case` on `listener` until accepting fails (or the task is dropped).
 pub async fn serve(
-    listening: &Listening,
+    listener: &Listener,
     case: DockerCase,
-    pause: std::time::Duration,
-) -> std::io::Result<()> {
+    pause: Duration,
+) -> Result<(), TransportError> {
     let case = Arc::new(case);
     let fresh = || Daemon::new(case.clone(), Capture::new(DEFAULT_CAP), pause);
     let mut daemon = fresh();
     let mut connections = JoinSet::new();
     loop {
-        let io = listening.accept().await?;
+        let accepted = listener.accept().await?;
         // Once a stream was handed over (and its container ran), the next
         // client gets a new container; connections already open keep theirs.
         if daemon.handover().is_some() {
             daemon = fresh();
         }
-        connections.spawn(connection::serve(io, daemon.clone()));
+        let daemon = daemon.clone();
+        connections.spawn(async move {
+            match accepted.establish(HANDSHAKE_TIMEOUT).await {
+                Ok(io) => connection::serve(io, daemon).await,
+                Err(e) => tracing::info!("{e}"),
+            }
+        });
         while connections.try_join_next().is_some() {}
     }
 }
@@ -40,16 +50,19 @@ pub async fn serve(
 mod tests {
     use super::*;
     use crate::docker::cases;
-    use crate::docker::listen::Transport;
+    use crate::wire::transport::Endpoint;
     use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
     #[tokio::test]
     async fn every_attach_gets_the_stream_anew() {
-        let listening = Listening::bind(Transport::Unix).await.unwrap();
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("d.sock");
+        let listener = Listener::bind(&Endpoint::Unix(path.clone()), None)
+            .await
+            .unwrap();
         let case = cases::tty_early(300);
         let output = case.output[0].1.clone();
-        let path = listening.addr.clone();
-        let server = async { serve(&listening, case, std::time::Duration::from_millis(1)).await };
+        let server = async { serve(&listener, case, Duration::from_millis(1)).await };
         let clients = async {
             for _ in 0..2 {
                 let mut s = tokio::net::UnixStream::connect(&path).await.unwrap();

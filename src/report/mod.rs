@@ -151,6 +151,47 @@ impl Outcome {
     }
 }
 
+/// What a report says about a case, whatever kind of case it is: a suite
+/// [`Case`] (a scenario) or a Docker client case (container output and stdin)
+/// both describe themselves this way.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct CaseInfo<'a> {
+    /// The case's stable ID.
+    pub id: &'a str,
+    /// Its one-line title.
+    pub title: &'a str,
+    /// MUST or SHOULD.
+    pub level: Level,
+    /// Where the requirement is written.
+    pub spec: &'a str,
+    /// The real bug it comes from, if one.
+    pub bug: &'a str,
+}
+
+impl Default for CaseInfo<'_> {
+    fn default() -> Self {
+        CaseInfo {
+            id: "",
+            title: "",
+            level: Level::Must,
+            spec: "",
+            bug: "",
+        }
+    }
+}
+
+impl<'a> From<&'a Case> for CaseInfo<'a> {
+    fn from(case: &'a Case) -> Self {
+        CaseInfo {
+            id: case.id,
+            title: case.title,
+            level: case.level,
+            spec: case.spec,
+            bug: case.bug,
+        }
+    }
+}
+
 /// One case run against one target.
 #[derive(Debug, Clone)]
 pub struct CaseResult {
@@ -225,9 +266,10 @@ impl CaseResult {
         )
     }
 
-    /// A result with the case's metadata filled in.
-    pub fn new(
-        case: &Case,
+    /// A result with the case's metadata filled in: a suite [`Case`], a Docker
+    /// client case, or any [`CaseInfo`].
+    pub fn new<'a>(
+        case: impl Into<CaseInfo<'a>>,
         target: &str,
         side: Side,
         outcome: Outcome,
@@ -235,6 +277,7 @@ impl CaseResult {
         trace: Trace,
         duration: Duration,
     ) -> CaseResult {
+        let case = case.into();
         CaseResult {
             case_id: case.id.to_string(),
             title: case.title.to_string(),
@@ -271,21 +314,21 @@ impl CaseResult {
             .position(|r| r.outcome.is_problem())
             .unwrap_or(0);
         let Some(mut kept) = runs.into_iter().nth(shown) else {
-            return CaseResult {
-                case_id: String::new(),
-                title: String::new(),
-                level: Level::Must,
-                spec: String::new(),
-                bug: String::new(),
-                target: String::new(),
-                side: Side::Server,
-                outcome: Outcome::Error,
+            let none = Verdict {
                 violations: Vec::new(),
                 notes: vec!["no run was made".into()],
-                trace: Trace::default(),
-                duration,
-                repeats,
             };
+            let mut empty = CaseResult::new(
+                CaseInfo::default(),
+                "",
+                Side::Server,
+                Outcome::Error,
+                none,
+                Trace::default(),
+                duration,
+            );
+            empty.repeats = repeats;
+            return empty;
         };
         kept.duration = duration;
         if total > 1 {

@@ -17,6 +17,7 @@ use crate::wire::Recorder;
 use crate::wire::tcp::Capture;
 
 pub mod black_box;
+pub mod client_listener;
 pub mod embedded;
 pub mod listening;
 pub mod serve;

@@ -3,7 +3,10 @@
 //! contract (`Upgrade: echo`, then echo what the server sends). The scripted
 //! server answers, pushes the case's bytes (only what the case puts in the 101's
 //! segment arrives with it), waits for their echo, and half-closes if the case
-//! says so.
+//! says so. A command that asks for anything else (a Docker client's `HEAD
+//! /_ping`, bytes that are not HTTP) is `unsupported`, with what it asked, never
+//! a failure. The harness listens where [`ClientListener`] says: TCP, a Unix
+//! socket, TLS over either.
 
 use std::time::Instant;
 
@@ -13,6 +16,7 @@ use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
 use crate::oracle::{self, Verdict};
 use crate::reference::head;
 use crate::report::{CaseResult, Outcome};
+use crate::runner::client_listener::ClientListener;
 use crate::scenario::{Handshake, Scenario};
 use crate::suite::Case;
 use crate::wire::tcp::{Capture, Paced, Recording};
@@ -24,10 +28,13 @@ use super::script::{MAX_HEAD_SEARCH, READ_SIZE};
 /// A client to test: a command run once per case (see `--client-cmd` in `--help`).
 #[derive(Debug, Clone)]
 pub struct ClientTarget {
-    /// The command, run with `sh -c`, `{addr}` replaced by the harness's address.
+    /// The command, run with `sh -c`: `{addr}`, `{host}` and `{ca}` replaced
+    /// ([`crate::runner::client_listener`]).
     pub command: String,
     /// A name for reports.
     pub name: String,
+    /// Where the harness listens for it: TCP, a Unix socket, TLS over either.
+    pub listen: ClientListener,
 }
 
 fn client_plan(case: &Case) -> Result<(), String> {
@@ -51,27 +58,81 @@ fn client_plan(case: &Case) -> Result<(), String> {
     Ok(())
 }
 
+/// How the scripted server's conversation ended.
+#[derive(Debug)]
+enum Served {
+    /// The client asked for the echo contract and the case ran.
+    Ran,
+    /// The client does not speak the echo contract: why, in one sentence.
+    OffContract(String),
+}
+
+/// Why the request at the start of `received` is not the echo contract's, if it is not.
+fn off_contract(received: &[u8]) -> Option<String> {
+    match head::request_message_len(received) {
+        Ok(Some((request, _))) => {
+            let asked = head::header_value(&request.headers, "upgrade");
+            let echo =
+                request.wants_upgrade() && asked.is_some_and(|v| v.eq_ignore_ascii_case("echo"));
+            (!echo).then(|| {
+                let upgrade = match asked {
+                    Some(token) => format!("`Upgrade: {token}`"),
+                    None => "no upgrade".to_string(),
+                };
+                let hint = if request.target.contains("/_ping") || request.target.contains("/containers/") {
+                    " (a Docker client: run it with --protocol docker)"
+                } else {
+                    ""
+                };
+                format!(
+                    "the client asked `{} {}` with {upgrade}, not `Connection: Upgrade` + `Upgrade: echo`: \
+                     it does not speak the echo contract{hint}",
+                    request.method, request.target
+                )
+            })
+        }
+        Ok(None) => None,
+        Err(e) => Some(format!(
+            "the client's first bytes are not an HTTP request ({e}): {}",
+            crate::oracle::preview(received, 40)
+        )),
+    }
+}
+
 /// The scripted server for a black-box client: answers, pushes the case's bytes,
 /// waits for their echo, half-closes if the case says so, and reads until EOF.
+/// A client that asks for anything but the echo contract gets a `400` and the
+/// connection closes: that is not the conversation any case is about.
 async fn script_server<IO: AsyncRead + AsyncWrite + Unpin>(
     mut io: IO,
     response: Bytes,
     push: Bytes,
     half_close: bool,
     refused: bool,
-) -> std::io::Result<()> {
+) -> std::io::Result<Served> {
     let mut received = Vec::new();
     let mut buf = vec![0u8; READ_SIZE];
     let message_len = loop {
+        if let Some(why) = off_contract(&received) {
+            io.write_all(OFF_CONTRACT_ANSWER).await?;
+            io.shutdown().await?;
+            return Ok(Served::OffContract(why));
+        }
         match head::request_message_len(&received) {
             Ok(Some((_, len))) => break len,
-            Err(_) => return io.shutdown().await,
-            Ok(None) if received.len() > MAX_HEAD_SEARCH => return io.shutdown().await,
-            Ok(None) => {}
+            Ok(None) if received.len() > MAX_HEAD_SEARCH => {
+                io.shutdown().await?;
+                return Ok(Served::OffContract(format!(
+                    "the client sent {} without finishing a request head",
+                    crate::oracle::count(received.len())
+                )));
+            }
+            _ => {}
         }
         let n = io.read(&mut buf).await?;
         if n == 0 {
-            return io.shutdown().await;
+            io.shutdown().await?;
+            return Ok(Served::Ran);
         }
         received.extend_from_slice(&buf[..n]);
     };
@@ -91,8 +152,11 @@ async fn script_server<IO: AsyncRead + AsyncWrite + Unpin>(
         io.shutdown().await?;
     }
     while io.read(&mut buf).await? > 0 {}
-    Ok(())
+    Ok(Served::Ran)
 }
+
+/// What a client off the echo contract gets: not a 101, so it hands nothing over.
+const OFF_CONTRACT_ANSWER: &[u8] = b"HTTP/1.1 400 Bad Request\r\nContent-Type: text/plain\r\nContent-Length: 55\r\nConnection: close\r\n\r\nhijack-harness: this run expects Upgrade: echo clients\n";
 
 /// Runs one case against a client command.
 pub async fn client_case(target: &ClientTarget, case: &Case, opts: &Options) -> CaseResult {
@@ -115,27 +179,15 @@ pub async fn client_case(target: &ClientTarget, case: &Case, opts: &Options) -> 
     if let Err(why) = client_plan(case) {
         return result(Outcome::Unsupported, note(why), Trace::default());
     }
-    let listener = match tokio::net::TcpListener::bind((std::net::Ipv4Addr::LOCALHOST, 0)).await {
+    let listening = match target.listen.bind().await {
         Ok(l) => l,
-        Err(e) => {
-            return result(
-                Outcome::Error,
-                note(format!("cannot listen: {e}")),
-                Trace::default(),
-            );
-        }
+        Err(e) => return result(Outcome::Error, note(e.to_string()), Trace::default()),
     };
-    let addr = match listener.local_addr() {
-        Ok(a) => a,
-        Err(e) => {
-            return result(
-                Outcome::Error,
-                note(format!("cannot listen: {e}")),
-                Trace::default(),
-            );
-        }
+    let command = match listening.command(&target.command) {
+        Ok(c) => c,
+        Err(e) => return result(Outcome::Error, note(e.to_string()), Trace::default()),
     };
-    let command = target.command.replace("{addr}", &addr.to_string());
+    let host = listening.host().to_string();
     let mut child = match tokio::process::Command::new("sh")
         .arg("-c")
         .arg(&command)
@@ -153,19 +205,26 @@ pub async fn client_case(target: &ClientTarget, case: &Case, opts: &Options) -> 
             );
         }
     };
+    let deadline = tokio::time::Instant::now() + opts.timeout;
     let accepted = tokio::select! {
-        accepted = tokio::time::timeout(opts.timeout, listener.accept()) => accepted,
+        accepted = tokio::time::timeout_at(deadline, listening.accept()) => accepted,
         status = child.wait() => {
             return result(
                 Outcome::Error,
-                note(format!("the client command exited ({}) without connecting to {addr}",
+                note(format!("the client command exited ({}) without connecting to {host}",
                     status.map(|s| s.to_string()).unwrap_or_else(|e| e.to_string()))),
                 Trace::default(),
             );
         }
     };
     let stream = match accepted {
-        Ok(Ok((stream, _))) => stream,
+        Ok(Ok(accepted)) => {
+            let left = deadline.saturating_duration_since(tokio::time::Instant::now());
+            match accepted.establish(left).await {
+                Ok(stream) => stream,
+                Err(e) => return result(Outcome::Error, note(e.to_string()), Trace::default()),
+            }
+        }
         Ok(Err(e)) => {
             return result(
                 Outcome::Error,
@@ -177,14 +236,13 @@ pub async fn client_case(target: &ClientTarget, case: &Case, opts: &Options) -> 
             return result(
                 Outcome::Error,
                 note(format!(
-                    "the client command did not connect to {addr} within {} ms",
+                    "the client command did not connect to {host} within {} ms",
                     opts.timeout.as_millis()
                 )),
                 Trace::default(),
             );
         }
     };
-    let _ = stream.set_nodelay(true);
     let scenario = &case.scenario;
     let refused = !scenario.accepted();
     let (response, head_end) = scenario.response_message();
@@ -239,11 +297,14 @@ pub async fn client_case(target: &ClientTarget, case: &Case, opts: &Options) -> 
     let mut notes = Vec::new();
     match settled {
         Settled::Done(Err(e)) => notes.push(format!("the connection failed: {e}")),
+        Settled::Done(Ok(Served::OffContract(why))) => {
+            return result(Outcome::Unsupported, note(why), trace);
+        }
         Settled::Quiet => notes.push(opts.quiet_note()),
         Settled::TimedOut => {
             return result(Outcome::Error, note(opts.timed_out_note()), trace);
         }
-        Settled::Done(Ok(())) => {}
+        Settled::Done(Ok(Served::Ran)) => {}
     }
     let mut verdict = oracle::judge_black_box_client(
         &trace,
