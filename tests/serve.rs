@@ -509,3 +509,22 @@ fn queued_then_rejected(server: &Server) -> Seen {
     request.extend_from_slice(&bad_chunk_size());
     exchange(stream, &request, Duration::from_millis(300))
 }
+
+/// RFC 9110 §7.8: "A server MUST ignore an Upgrade header field that is
+/// received in an HTTP/1.0 request": the request is served as plain HTTP (not
+/// refused as malformed: HTTP/1.0 is the same major version), and the
+/// connection closes after the answer (RFC 9112 §9.3), before the request
+/// pipelined after it, which is never echoed.
+#[test]
+fn an_http10_upgrade_is_served_as_plain_http_and_closed() {
+    let server = Server::start(options());
+    let seen = send_then_read(
+        &server,
+        b"GET / HTTP/1.0\r\nHost: a\r\nConnection: Upgrade\r\nUpgrade: echo\r\n\r\nGET /next HTTP/1.1\r\nHost: a\r\n\r\n",
+        Duration::ZERO,
+    );
+    assert!(seen.text.starts_with("HTTP/1.1 200 OK\r\n"), "{seen:?}");
+    assert_eq!(seen.text.matches("HTTP/1.1 ").count(), 1, "{seen:?}");
+    assert!(!seen.text.contains("GET /next"), "{seen:?}");
+    assert_eq!(seen.end, End::Eof, "{seen:?}");
+}

@@ -4,10 +4,11 @@
 //
 // With -proto echo, `Upgrade: echo` is answered with a 101 written on the
 // hijacked connection, then every byte is echoed. With -proto docker it does
-// what the Docker daemon does for attach (moby's httputils.HijackConnection and
-// postContainersAttach): with `Upgrade: tcp`, `HTTP/1.1 101 UPGRADED` and
-// `Content-Type: application/vnd.docker.raw-stream`; without it, `HTTP/1.1 200 OK`
-// and the same content type (the older explicit hijack). Then every byte is echoed.
+// what the Docker daemon does for an attach `POST` (moby's postContainersAttach:
+// `_, upgrade := r.Header["Upgrade"]`): with any `Upgrade` header, whatever its
+// token, `HTTP/1.1 101 UPGRADED`, `Content-Type: application/vnd.docker.raw-stream`
+// and `Upgrade: tcp`; without one, `HTTP/1.1 200 OK` and the same content type
+// (the older explicit hijack). Then every byte is echoed.
 //
 // With -read bufio the echo reads through the *bufio.Reader that Hijack returns
 // ("The returned bufio.Reader may contain unprocessed buffered data from the
@@ -41,6 +42,11 @@ func hasToken(h http.Header, name, token string) bool {
 	return false
 }
 
+// attach: Docker's `POST /containers/{id}/attach`.
+func attach(r *http.Request) bool {
+	return r.Method == http.MethodPost && strings.HasSuffix(r.URL.Path, "/attach")
+}
+
 type server struct {
 	proto    string
 	readConn bool
@@ -52,9 +58,9 @@ func (s server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	switch {
 	case s.proto == "echo" && upgrade && hasToken(r.Header, "Upgrade", "echo"):
 		answer = "HTTP/1.1 101 Switching Protocols\r\nConnection: Upgrade\r\nUpgrade: echo\r\n\r\n"
-	case s.proto == "docker" && upgrade && hasToken(r.Header, "Upgrade", "tcp"):
+	case s.proto == "docker" && attach(r) && len(r.Header.Values("Upgrade")) > 0:
 		answer = "HTTP/1.1 101 UPGRADED\r\nContent-Type: application/vnd.docker.raw-stream\r\nConnection: Upgrade\r\nUpgrade: tcp\r\n\r\n"
-	case s.proto == "docker" && r.Method == http.MethodPost && strings.HasSuffix(r.URL.Path, "/attach"):
+	case s.proto == "docker" && attach(r):
 		answer = "HTTP/1.1 200 OK\r\nContent-Type: application/vnd.docker.raw-stream\r\n\r\n"
 	default:
 		http.Error(w, "upgrade required", http.StatusUpgradeRequired)

@@ -67,19 +67,29 @@ def upstream_evidence(target):
 
 
 def echo_exchange(target, name, segments, sent, late=b"", fin="after-echo", parts=(),
-                  explicit=False, wait_open=0.0):
+                  explicit=False, wait_open=0.0, answer_wait=0.0):
     """Sends `segments` (the first holds the request), then after the answer `late`;
     reads the echo of `sent` (+ `late`); then the FIN as `fin` says:
     `after-echo` (wait for the echo, then FIN), `at-once` (FIN right after `late`),
-    `none` (never). Returns an Observation."""
+    `none` (never). With `answer_wait`, waits that long at most for a response head
+    after the first segment (a client that waits for 100 Continue), then sends the
+    rest. Returns an Observation."""
     c = Conn(target.address)
     try:
-        if sum(len(s) for s in segments) > 200_000:
+        before = None
+        if answer_wait:
+            c.send(segments[0])
+            c.read_until(lambda b: b"\r\n\r\n" in b, quiet=answer_wait, limit=answer_wait)
+            before = c.buf.split(b"\r\n", 1)[0].decode("latin-1") if c.buf else "nothing"
+            c.send(*segments[1:])
+        elif sum(len(s) for s in segments) > 200_000:
             c.send_in_background(*segments)
         else:
             c.send(*segments)
         interim, head = c.read_head()
         ev = {"response": head_words(interim, head)}
+        if before is not None:
+            ev["before_body"] = before
         if not switched(target, head, explicit):
             rest, ending = c.to_eof(quiet=0.3)
             ev.update(after_head=preview(rest), ending=ending, **upstream_evidence(target))
@@ -172,12 +182,42 @@ def raw_checks(t):
     r = t.request(headers=["Transfer-Encoding: chunked"])
     out.append(echo_exchange(t, "body.chunked", [r + chunked + early], early,
                              parts=[("the chunked body with its framing", chunked)]))
+    one = b"10\r\n" + pattern(16, 23) + b"\r\n0\r\n\r\n"
+    r = t.request(headers=["Transfer-Encoding: chunked"])
+    out.append(echo_exchange(t, "body.chunked.one-chunk", [r + one + early], early,
+                             parts=[("the chunked body with its framing", one)]))
     r = t.request(headers=["Transfer-Encoding: chunked"])
     out.append(echo_exchange(t, "body.empty-chunked", [r + b"0\r\n\r\n" + early], early,
                              parts=[("the empty chunked body's 0\\r\\n\\r\\n", b"0\r\n\r\n")]))
 
+    # The body's last 3 bytes in a segment of their own, after a pause: the peer
+    # has answered before they came (handoff.body.never-read, .read-in-part,
+    # .empty-chunked-never-read).
+    body = pattern(40, 19)
+    msg = t.request(headers=["Content-Length: 40"]) + body
+    out.append(echo_exchange(t, "body.content-length.tail-later", [msg[:-3], msg[-3:] + early], early,
+                             parts=[("the Content-Length body", body)]))
+    chunks = [pattern(12, 20), pattern(9, 21), pattern(7, 22)]
+    chunked = b"".join(b"%x\r\n" % len(c) + c + b"\r\n" for c in chunks) + b"0\r\n\r\n"
+    msg = t.request(headers=["Transfer-Encoding: chunked"]) + chunked
+    out.append(echo_exchange(t, "body.chunked.tail-later", [msg[:-3], msg[-3:] + early], early,
+                             parts=[("the chunked body with its framing", chunked)]))
+    msg = t.request(headers=["Transfer-Encoding: chunked"]) + b"0\r\n\r\n"
+    out.append(echo_exchange(t, "body.empty-chunked.tail-later", [msg[:-3], msg[-3:] + early], early,
+                             parts=[("the empty chunked body's 0\\r\\n\\r\\n", b"0\r\n\r\n")]))
+
     body = pattern(20, 8)
     r = t.request(headers=["Content-Length: 20", "Expect: 100-continue"])
+    # A client that waits (1 s at most) for 100 Continue before its body
+    # (expect-continue.client-waits, .body-never-read).
+    o = echo_exchange(t, "expect-continue.client-waits", [r, body + early], early,
+                      parts=[("the Content-Length body", body)], answer_wait=1.0)
+    first = o["evidence"].get("before_body", "nothing")
+    got_100 = first.startswith("HTTP/1.1 100")
+    o["summary"] = f"head alone, then up to 1 s: {first}; " + o["summary"]
+    o["conforms"] = bool(o["conforms"]) and got_100
+    out.append(o)
+
     o = echo_exchange(t, "expect-continue", [r + body + early], early,
                       parts=[("the Content-Length body", body)])
     got_100 = o["evidence"].get("response", "").find(" 100 ") >= 0
@@ -242,8 +282,16 @@ def no_switch_expected(t, name, request, rule, fin=False):
             rest, ending = c.to_eof(quiet=0.3)
             ev.update(echo_after_101=preview(echo), ending=ending, **upstream_evidence(t))
             sent = "our FIN followed the request" if fin else f"8 bytes sent after it, {len(echo)} came back"
-            summary = f"SWITCHED: {head.line()}; {sent}; then {ending}"
-            conforms = False if name.startswith("http10-upgrade") else None
+            offered = request.split(b"\r\n\r\n", 1)[0].decode("latin-1")
+            offered = next((l.split(":", 1)[1].strip() for l in offered.split("\r\n")[1:]
+                            if l.lower().startswith("upgrade:")), "")
+            named = head.get("upgrade") or ""
+            # RFC 9110 §7.8: "A server MUST NOT switch to a protocol that was not
+            # indicated by the client in the corresponding request's Upgrade header field"
+            unoffered = bool(offered) and named.lower() != offered.lower()
+            summary = f"SWITCHED: {head.line()}; Upgrade: {named or '(none)'}" \
+                + (f" (NOT the offered {offered!r})" if unoffered else "") + f"; {sent}; then {ending}"
+            conforms = False if name.startswith("http10-upgrade") or unoffered else None
         else:
             rest, ending = c.to_eof(quiet=0.3)
             ev.update(after_head=preview(rest), ending=ending, **upstream_evidence(t))

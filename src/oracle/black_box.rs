@@ -18,9 +18,11 @@ use crate::scenario::NEXT_REQUEST;
 use crate::wire::driver::Ending;
 use crate::wire::{Direction, Trace};
 
+pub mod client;
 pub mod heads;
 pub mod named;
 
+pub use client::judge_black_box_client;
 pub use named::{BodyShape, RequestShape};
 
 /// What the request asked for, and so what answer hands the connection over.
@@ -67,6 +69,10 @@ pub struct BlackBoxObservation<'a> {
     /// Whether the client's FIN followed its data at once (the half-close cases),
     /// rather than after the echo of everything it sent came back.
     pub fin_at_once: bool,
+    /// Whether the client sent the request head alone and waited (bounded) for
+    /// `100 Continue` or an answer before the rest of the message
+    /// ([`heads::check_continue_wait`]).
+    pub waited_for_continue: bool,
     /// Whether the target is an intermediary (a proxy in front of the harness's
     /// own upstream): diagnoses name "the proxy".
     pub via_proxy: bool,
@@ -143,6 +149,9 @@ pub fn judge_server(obs: &BlackBoxObservation<'_>) -> Judged {
         &c2s[..obs.message_len.min(c2s.len())],
         &s2c[..head_end],
     );
+    if obs.waited_for_continue {
+        heads::check_continue_wait(&mut verdict, trace, obs.request.head_len);
+    }
     let switched = match obs.expect {
         Expect::Upgrade | Expect::Refusal | Expect::Ignored => response.status == 101,
         Expect::Connect => (200..300).contains(&response.status),
@@ -151,6 +160,9 @@ pub fn judge_server(obs: &BlackBoxObservation<'_>) -> Judged {
     let after = &s2c[head_end..];
 
     match obs.expect {
+        // A switch to a protocol the request did not offer is a fault the heads
+        // check named; a switch to the one it did offer is the server's right.
+        Expect::Refusal if switched && !verdict.violations.is_empty() => return judged(verdict),
         Expect::Refusal if switched => {
             return Judged {
                 verdict: Verdict::default(),
@@ -169,6 +181,19 @@ pub fn judge_server(obs: &BlackBoxObservation<'_>) -> Judged {
                      Upgrade header field that is received in an HTTP/1.0 request\""
                 ),
             );
+            return judged(verdict);
+        }
+        // Docker's older attach: without a usable `Upgrade` a daemon answers
+        // `200` with the raw-stream type and hijacks explicitly, which the
+        // application asked for (DESIGN.md, point 6): what follows is its stream,
+        // not the next request, and nothing was switched.
+        Expect::Refusal | Expect::Ignored if explicit_raw_stream(&response) => {
+            verdict.notes.push(format!(
+                "{who} did not switch: it answered {} with `{}` (Docker's explicit hijack of an attach without \
+                 an upgrade), so the bytes after the request are its raw stream",
+                response.status,
+                crate::subject::app::RAW_STREAM
+            ));
             return judged(verdict);
         }
         Expect::Refusal | Expect::Ignored => {
@@ -243,6 +268,24 @@ pub fn judge_server(obs: &BlackBoxObservation<'_>) -> Judged {
     let found = compare(obs.expected_echo, &echoed);
     let server_fin = trace.fin(Direction::ServerToClient).is_some();
     if !found.is_empty() {
+        if obs.decode.is_some() && closed_on_close_first(obs, &found, server_fin) {
+            let why = format!(
+                "{who} answered the client's Close frame before echoing the messages sent with it ({} of the {} \
+                 came back), which RFC 6455 §5.5.1 lets it do (\"It SHOULD do so as soon as practical\"; waiting is a \
+                 MAY: \"An endpoint MAY delay sending a Close frame until its current message is sent\"): whether \
+                 the messages reached its application cannot be seen from the wire",
+                count(echoed.len()),
+                count(obs.expected_echo.len())
+            );
+            if verdict.violations.is_empty() {
+                return Judged {
+                    verdict,
+                    unsupported: Some(why),
+                };
+            }
+            verdict.notes.push(why);
+            return judged(verdict);
+        }
         echo_verdict(&mut verdict, obs, &c2s, &echoed, &found, server_fin, who);
     }
 
@@ -284,6 +327,28 @@ fn judged(verdict: Verdict) -> Judged {
     }
 }
 
+/// Whether `response` is Docker's explicit hijack: `200` with the raw-stream type.
+fn explicit_raw_stream(response: &head::ResponseHead) -> bool {
+    response.status == 200
+        && head::header_value(&response.headers, "content-type").is_some_and(|v| {
+            v.trim()
+                .eq_ignore_ascii_case(crate::subject::app::RAW_STREAM)
+        })
+}
+
+/// Whether the client's closing followed its data at once and the server closed
+/// having echoed a prefix of it: only the tail is missing, nothing else is wrong.
+fn closed_on_close_first(
+    obs: &BlackBoxObservation<'_>,
+    found: &[Discrepancy],
+    server_fin: bool,
+) -> bool {
+    obs.fin_at_once
+        && obs.client_closed
+        && server_fin
+        && matches!(found, [Discrepancy::Lost { range }] if range.end == obs.expected_echo.len())
+}
+
 /// The echo differs from what the client sent: one violation per point, each
 /// clause naming the bytes. A tail lost when the client's FIN followed its data
 /// at once is the half-close (point 5), named with the FIN; extra bytes that are
@@ -311,21 +376,14 @@ fn echo_verdict(
         ),
         Some(_) => String::new(),
     };
-    let lost_tail =
-        matches!(found, [Discrepancy::Lost { range }] if range.end == obs.expected_echo.len());
-    if obs.fin_at_once && obs.client_closed && lost_tail && server_fin {
+    if closed_on_close_first(obs, found, server_fin) {
+        // (A WebSocket server that answers the Close first is judged by the caller.)
         let clauses = echo_clauses(found, "the client", place);
-        // WebSocket ends with a Close frame: the frame, not a TCP FIN, followed the
-        // data, and the messages it overtook are the read side's (point 1).
-        let (point, closing, what) = match obs.decode {
-            Some(_) => (Point::ServerRead, "sent its Close frame", "the Close frame"),
-            None => (Point::HalfClose, "half-closed (FIN)", "the FIN"),
-        };
         verdict.fail(
-            point,
+            Point::HalfClose,
             format!(
-                "the client {closing} right after its last bytes, and {who} closed without echoing \
-                 them: {} of the {} came back; {}. The bytes in flight when {what} arrived were lost",
+                "the client half-closed (FIN) right after its last bytes, and {who} closed without echoing \
+                 them: {} of the {} came back; {}. The bytes in flight when the FIN arrived were lost",
                 count(echoed.len()),
                 count(obs.expected_echo.len()),
                 clauses.join("; ")
@@ -378,104 +436,9 @@ fn find(haystack: &[u8], needle: &[u8]) -> Option<usize> {
     haystack.windows(needle.len()).position(|w| w == needle)
 }
 
-/// Judges a black-box client that follows the `--client-cmd` contract: it asked
-/// for `Upgrade: echo`, and after the 101 echoed everything the server sent after
-/// its head (`expected_echo`), then closed after the server's FIN.
-pub fn judge_black_box_client(
-    trace: &Trace,
-    refused: bool,
-    expected_echo: &[u8],
-    response_len: usize,
-    server_closed: bool,
-) -> Verdict {
-    let mut verdict = Verdict::default();
-    let c2s = trace.stream(Direction::ClientToServer);
-    let (request, message_len) = match head::request_message_len(&c2s) {
-        Err(e) => {
-            verdict.fail(
-                Point::Handshake,
-                format!(
-                    "the client's request does not parse: {e} (first bytes: {})",
-                    preview(&c2s, 60)
-                ),
-            );
-            return verdict;
-        }
-        Ok(None) => {
-            verdict.fail(
-                Point::Handshake,
-                format!(
-                    "the client never sent a complete request ({})",
-                    count(c2s.len())
-                ),
-            );
-            return verdict;
-        }
-        Ok(Some(found)) => found,
-    };
-    if !request.wants_upgrade()
-        || !head::header_value(&request.headers, "upgrade")
-            .is_some_and(|v| v.eq_ignore_ascii_case("echo"))
-    {
-        verdict.fail(
-            Point::Handshake,
-            "the client did not ask for `Connection: Upgrade` + `Upgrade: echo` (see the client contract in --help)",
-        );
-        return verdict;
-    }
-    let after = &c2s[message_len..];
-    if refused {
-        if !after.is_empty() && head::request_message_len(after).ok().flatten().is_none() {
-            verdict.fail(
-                Point::NoFalseUpgrade,
-                format!(
-                    "after a refusal the client sent {} that are not HTTP (it echoed as if upgraded): {}",
-                    count(after.len()),
-                    preview(after, 40)
-                ),
-            );
-        }
-        return verdict;
-    }
-    let found = compare(expected_echo, after);
-    if !found.is_empty() {
-        let place = |offset: usize| {
-            locate(
-                trace,
-                Direction::ServerToClient,
-                response_len + offset,
-                response_len,
-            )
-        };
-        let parts = echo_clauses(&found, "the server", |offset| format!(" {}", place(offset)));
-        verdict.fail(
-            Point::ClientRead,
-            format!(
-                "the client echoed {} of the {} the server sent after its head: {}",
-                count(after.len()),
-                count(expected_echo.len()),
-                parts.join("; ")
-            ),
-        );
-    }
-    let client_fin = trace.fin(Direction::ClientToServer).is_some();
-    match (server_closed, client_fin) {
-        (true, false) if found.is_empty() => verdict.fail(
-            Point::HalfClose,
-            "the server closed its write half, but the client never closed after EOF",
-        ),
-        (false, true) => verdict.fail(
-            Point::Ownership,
-            "the client closed the connection although the server had not closed",
-        ),
-        _ => {}
-    }
-    verdict
-}
-
 /// One clause per discrepancy between what `sender` sent and what came back in
 /// the echo; `place` says (with a leading space) where a byte offset travelled.
-fn echo_clauses(
+pub(crate) fn echo_clauses(
     found: &[Discrepancy],
     sender: &str,
     place: impl Fn(usize) -> String,

@@ -263,24 +263,48 @@ fn malformed(what: &'static str) -> impl Fn(httparse::Error) -> Error {
     }
 }
 
-/// Parses a request head at the start of `buf`: `Some((head, length))` once it is complete.
+/// Parses an HTTP/1.1 request head at the start of `buf`: `Some((head, length))`
+/// once it is complete.
 pub fn parse_request(buf: &[u8]) -> Result<Option<(RequestHead, usize)>> {
+    parse_request_of(buf, false)
+}
+
+/// Parses a request head as an HTTP/1.1 server serves it: HTTP/1.1, or HTTP/1.0,
+/// the same major version (a server refuses only a major version, with 505: RFC
+/// 9110 §15.6.6). An HTTP/1.0 head comes back as the server must act on it:
+/// without its `Upgrade` fields (RFC 9110 §7.8: "A server MUST ignore an Upgrade
+/// header field that is received in an HTTP/1.0 request") and, unless it asks for
+/// `keep-alive`, with `Connection: close` (RFC 9112 §9.3: otherwise "the
+/// connection will close after the current response").
+pub fn parse_served_request(buf: &[u8]) -> Result<Option<(RequestHead, usize)>> {
+    parse_request_of(buf, true)
+}
+
+fn parse_request_of(buf: &[u8], http10: bool) -> Result<Option<(RequestHead, usize)>> {
     let mut headers = [httparse::EMPTY_HEADER; MAX_HEADERS];
     let mut req = httparse::Request::new(&mut headers);
     match req.parse(buf).map_err(malformed("request head"))? {
         httparse::Status::Partial => Ok(None),
         httparse::Status::Complete(len) => {
-            if req.version != Some(1) {
+            let version = req.version;
+            if version != Some(1) && !(http10 && version == Some(0)) {
                 return Err(Error::Malformed {
                     what: "request head",
                     reason: "not HTTP/1.1".into(),
                 });
             }
-            let head = RequestHead {
+            let mut head = RequestHead {
                 method: req.method.unwrap_or_default().to_owned(),
                 target: req.path.unwrap_or_default().to_owned(),
                 headers: collect(req.headers),
             };
+            if version == Some(0) {
+                head.headers
+                    .retain(|h| !h.name.eq_ignore_ascii_case("upgrade"));
+                if !has_token(&head.headers, "connection", "keep-alive") {
+                    head.headers.push(Header::new("Connection", "close"));
+                }
+            }
             Ok(Some((head, len)))
         }
     }
@@ -536,5 +560,24 @@ mod tests {
         let msg = b"POST / HTTP/1.1\r\nContent-Length: 3\r\n\r\nabcEXTRA";
         let (_, len) = request_message_len(msg).unwrap().unwrap();
         assert_eq!(&msg[len..], b"EXTRA");
+    }
+
+    #[test]
+    fn an_http10_head_is_served_without_its_upgrade_and_then_closed() {
+        let input = b"GET / HTTP/1.0\r\nConnection: Upgrade\r\nUpgrade: echo\r\n\r\nnext";
+        assert!(parse_request(input).is_err(), "HTTP/1.1 only");
+        let (head, len) = parse_served_request(input).unwrap().unwrap();
+        assert_eq!(len, input.len() - 4);
+        assert!(!head.wants_upgrade());
+        assert_eq!(header_value(&head.headers, "upgrade"), None);
+        assert!(has_token(&head.headers, "connection", "close"));
+        let kept = b"GET / HTTP/1.0\r\nConnection: keep-alive\r\n\r\n";
+        let (head, _) = parse_served_request(kept).unwrap().unwrap();
+        assert!(!has_token(&head.headers, "connection", "close"));
+        let (head, _) =
+            parse_served_request(b"GET / HTTP/1.1\r\nConnection: Upgrade\r\nUpgrade: echo\r\n\r\n")
+                .unwrap()
+                .unwrap();
+        assert!(head.wants_upgrade(), "HTTP/1.1 heads are unchanged");
     }
 }

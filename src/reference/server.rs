@@ -109,7 +109,10 @@ impl<IO: AsyncRead + AsyncWrite + Unpin> ServerConn<IO> {
         self.answered = None;
         let head = self
             .conn
-            .read_head("before the end of the request head", head::parse_request)
+            .read_head(
+                "before the end of the request head",
+                head::parse_served_request,
+            )
             .await?;
         let Some(head) = head else {
             return Ok(None);

@@ -292,6 +292,13 @@ pub async fn serve_conn<S: AsyncRead + AsyncWrite + Unpin>(
             conn.write_response(&answer, b"hijack-harness echo server\n");
         }
         conn.flush().await.map_err(|e| e.to_string())?;
+        // RFC 9112 §9.6: a server that receives "close" "MUST initiate closure of
+        // the connection after it sends the final response" (an HTTP/1.0 request
+        // without keep-alive carries it from the parser).
+        if head::has_token(&head.headers, "connection", "close") {
+            let _ = tokio::time::timeout(options.closing_limit(), conn.close()).await;
+            return Ok(());
+        }
     }
 }
 

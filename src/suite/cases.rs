@@ -756,8 +756,8 @@ pub fn application_writes_101() -> Case {
 /// RFC 9110 §10.1.1: an origin server "MUST NOT wait for the content before
 /// sending the 100 (Continue) response". The client sends the head alone and
 /// waits for the 100 before its body, as curl and Apache's mod_proxy do; a server
-/// that sends the 100 only after reading the body waits for it forever. (The
-/// black-box client sends its body at once, so this runs embedded only.)
+/// that sends the 100 only after reading the body waits for it forever (the
+/// black-box client waits a bounded time, then sends the body and says so).
 pub fn expect_continue_client_waits() -> Case {
     let mut scenario = with_body(Body::Length(Payload::noise(20, 26)));
     scenario.expect_continue = true;
@@ -769,7 +769,7 @@ pub fn expect_continue_client_waits() -> Case {
         spec: "RFC 9110 §10.1.1",
         bug: "",
         sides: Sides::SERVER,
-        protocols: &[],
+        protocols: &[Proto::Echo, Proto::Docker],
         scenario: scenario.normalized(),
     }
 }
@@ -779,7 +779,6 @@ pub fn expect_continue_client_waits() -> Case {
 /// send a 100 (Continue) response before sending a 101 (Switching Protocols)
 /// response." Also when the handler never reads the body: the client that waits
 /// for the 100 sends the body only then, and it must not reach the new protocol.
-/// (Embedded only, as above.)
 pub fn expect_continue_body_never_read() -> Case {
     let mut scenario = with_body(Body::Length(Payload::noise(20, 27)));
     scenario.expect_continue = true;
@@ -792,7 +791,7 @@ pub fn expect_continue_body_never_read() -> Case {
         spec: "RFC 9110 §7.8",
         bug: "",
         sides: Sides::SERVER,
-        protocols: &[],
+        protocols: &[Proto::Echo, Proto::Docker],
         scenario: scenario.normalized(),
     }
 }

@@ -9,15 +9,22 @@
 //! * RFC 9110 §8.6: "A server MUST NOT send a Content-Length header field in any
 //!   response with a status code of 1xx (Informational) or 204 (No Content)", and
 //!   RFC 9112 §6.1 the same of Transfer-Encoding;
+//! * RFC 9110 §7.8: "A server MUST NOT switch to a protocol that was not
+//!   indicated by the client in the corresponding request's Upgrade header
+//!   field" (moby's attach answers `Upgrade: tcp` to whatever it was offered);
 //! * RFC 9110 §7.8: "If a server receives both an Upgrade and an Expect header
 //!   field with the "100-continue" expectation (Section 10.1.1), the server MUST
 //!   send a 100 (Continue) response before sending a 101 (Switching Protocols)
-//!   response."
+//!   response";
+//! * RFC 9110 §10.1.1, for a client that waits for the `100` before its body
+//!   ([`check_continue_wait`]): a server "MUST NOT wait for the content before
+//!   sending the 100 (Continue) response".
 //!
 //! All of them are the handshake (point 0): nothing has been handed over yet.
 
-use crate::oracle::{Point, Verdict};
+use crate::oracle::{Point, Verdict, count};
 use crate::reference::head::{self, ResponseHead};
+use crate::wire::{Direction, Event, Trace};
 
 /// The request sentence about `100 Continue`, quoted in the diagnosis.
 const CONTINUE_RULE: &str = "RFC 9110 §7.8: \"If a server receives both an Upgrade and an Expect header field \
@@ -61,8 +68,31 @@ pub fn check(verdict: &mut Verdict, request: &[u8], heads: &[u8]) {
             }
         }
     }
+    let asked = RequestFields::parse(request);
     if last.status == 101
-        && expects_continue_with_upgrade(request)
+        && let Some(asked) = &asked
+        && let Some(offered) = asked.all("upgrade")
+        && let Some(named) = head::header_value(&last.headers, "upgrade")
+    {
+        let unasked: Vec<&str> = tokens(named)
+            .filter(|t| !tokens(&offered).any(|o| same_protocol(o, t)))
+            .collect();
+        if !unasked.is_empty() {
+            verdict.fail(
+                Point::Handshake,
+                format!(
+                    "the 101 switches to `{}`, which the request did not offer (it asked for `Upgrade: {offered}`): \
+                     RFC 9110 §7.8 says \"A server MUST NOT switch to a protocol that was not indicated by the client \
+                     in the corresponding request's Upgrade header field\"",
+                    unasked.join(", ")
+                ),
+            );
+        }
+    }
+    if last.status == 101
+        && asked
+            .as_ref()
+            .is_some_and(RequestFields::expects_continue_with_upgrade)
         && !responses.iter().any(|r| r.status == 100)
     {
         verdict.fail(
@@ -88,27 +118,117 @@ fn parse_all(buf: &[u8]) -> Vec<ResponseHead> {
     out
 }
 
-/// Whether the request head at the start of `request` asks to upgrade and
-/// expects `100-continue`.
-fn expects_continue_with_upgrade(request: &[u8]) -> bool {
-    let mut headers = [httparse::EMPTY_HEADER; 64];
-    let mut req = httparse::Request::new(&mut headers);
-    if !matches!(req.parse(request), Ok(httparse::Status::Complete(_))) {
-        return false;
+/// The fields of the request head at the start of a request message (HTTP/1.0
+/// or 1.1), lower-cased names with their values.
+struct RequestFields(Vec<(String, String)>);
+
+impl RequestFields {
+    fn parse(request: &[u8]) -> Option<RequestFields> {
+        let mut headers = [httparse::EMPTY_HEADER; head::MAX_HEADERS];
+        let mut req = httparse::Request::new(&mut headers);
+        if !matches!(req.parse(request), Ok(httparse::Status::Complete(_))) {
+            return None;
+        }
+        Some(RequestFields(
+            req.headers
+                .iter()
+                .map(|h| {
+                    (
+                        h.name.to_ascii_lowercase(),
+                        String::from_utf8_lossy(h.value).into_owned(),
+                    )
+                })
+                .collect(),
+        ))
     }
-    let has = |name: &str, token: &str| {
-        req.headers.iter().any(|h| {
-            h.name.eq_ignore_ascii_case(name)
-                && String::from_utf8_lossy(h.value)
-                    .split(',')
-                    .any(|t| t.trim().eq_ignore_ascii_case(token))
-        })
-    };
-    has("expect", "100-continue")
-        && req
-            .headers
+
+    /// Every value of `name`, joined with commas (RFC 9110 §5.3), if any.
+    fn all(&self, name: &str) -> Option<String> {
+        let values: Vec<&str> = self
+            .0
             .iter()
-            .any(|h| h.name.eq_ignore_ascii_case("upgrade"))
+            .filter(|(n, _)| n == name)
+            .map(|(_, v)| v.as_str())
+            .collect();
+        (!values.is_empty()).then(|| values.join(", "))
+    }
+
+    /// Whether the request asks to upgrade and expects `100-continue`.
+    fn expects_continue_with_upgrade(&self) -> bool {
+        self.all("expect")
+            .is_some_and(|v| tokens(&v).any(|t| t.eq_ignore_ascii_case("100-continue")))
+            && self.all("upgrade").is_some()
+    }
+}
+
+/// The comma-separated tokens of a field value.
+fn tokens(value: &str) -> impl Iterator<Item = &str> {
+    value.split(',').map(str::trim).filter(|t| !t.is_empty())
+}
+
+/// Whether the response's `named` protocol is the request's `offered` one: the
+/// names compare without regard to case, and a version must match when both
+/// give one (RFC 9110 §7.8: `protocol-name ["/" protocol-version]`).
+fn same_protocol(offered: &str, named: &str) -> bool {
+    let split = |p: &str| match p.split_once('/') {
+        Some((name, version)) => (
+            name.trim().to_ascii_lowercase(),
+            Some(version.trim().to_string()),
+        ),
+        None => (p.to_ascii_lowercase(), None),
+    };
+    let (offered_name, offered_version) = split(offered);
+    let (named_name, named_version) = split(named);
+    offered_name == named_name
+        && match (offered_version, named_version) {
+            (Some(a), Some(b)) => a == b,
+            _ => true,
+        }
+}
+
+/// RFC 9110 §10.1.1: "An origin server MUST NOT wait for the content before
+/// sending the 100 (Continue) response." The scripted client sent the head of a
+/// request with `Expect: 100-continue` alone (`head_len` bytes) and waited,
+/// bounded, for an answer before the rest of the message; if nothing of the
+/// server's arrived before it gave up and sent the rest, the server waited for
+/// the content, and a client that waits longer (curl waits a second, Apache's
+/// mod_proxy until its timeout) stalls for that long or for good.
+pub fn check_continue_wait(verdict: &mut Verdict, trace: &Trace, head_len: usize) {
+    let mut sent = 0;
+    let mut rest_sent_at = None;
+    let mut answered_at = None;
+    for (at, event) in trace.events.iter().enumerate() {
+        if let Event::Segment { dir, bytes, .. } = event {
+            match dir {
+                Direction::ClientToServer => {
+                    sent += bytes.len();
+                    if sent > head_len && rest_sent_at.is_none() {
+                        rest_sent_at = Some(at);
+                    }
+                }
+                Direction::ServerToClient => {
+                    answered_at.get_or_insert(at);
+                }
+            }
+        }
+    }
+    let waited_in_vain = match (rest_sent_at, answered_at) {
+        (Some(rest), Some(answer)) => answer > rest,
+        (Some(_), None) => true,
+        (None, _) => false,
+    };
+    if waited_in_vain {
+        verdict.fail(
+            Point::Handshake,
+            format!(
+                "the client sent the head of a request with `Expect: 100-continue` ({}) alone and waited for \
+                 `100 Continue` before its body; the server sent nothing until the body came: RFC 9110 §10.1.1 \
+                 says \"An origin server MUST NOT wait for the content before sending the 100 (Continue) \
+                 response\"",
+                count(head_len)
+            ),
+        );
+    }
 }
 
 #[cfg(test)]

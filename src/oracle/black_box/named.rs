@@ -66,9 +66,9 @@ pub fn name(
             ),
         });
     }
-    let found = find(message, bytes)?;
-    let within = found..found + bytes.len();
     let head = 0..shape.head_len.min(message.len());
+    let found = place_in_message(message, bytes, head.end)?;
+    let within = found..found + bytes.len();
     let body = head.end..message.len();
     if within.end <= head.end {
         return Some(Named {
@@ -135,11 +135,30 @@ fn part(within: &Range<usize>, of: &Range<usize>, unit: &str) -> String {
     }
 }
 
-fn find(haystack: &[u8], needle: &[u8]) -> Option<usize> {
-    if needle.is_empty() || needle.len() > haystack.len() {
+/// Where in the request `message` the echoed `bytes` came from. A server that
+/// hands over early hands over the rest of the message from the point it
+/// stopped reading (and one that also lost its read-ahead, a later part of it),
+/// so the message's end is looked at first, then the body (`body_start` on),
+/// then the head: a few body bytes such as `\n\r\n` also occur in the head, and
+/// naming them as head bytes would send the reader after the wrong bug.
+fn place_in_message(message: &[u8], bytes: &[u8], body_start: usize) -> Option<usize> {
+    if bytes.is_empty() || bytes.len() > message.len() {
         return None;
     }
-    haystack.windows(needle.len()).position(|w| w == needle)
+    if message.ends_with(bytes) {
+        return Some(message.len() - bytes.len());
+    }
+    let mut at = message
+        .windows(bytes.len())
+        .enumerate()
+        .filter(|(_, w)| *w == bytes);
+    let first = at.next()?.0;
+    Some(
+        std::iter::once(first)
+            .chain(at.map(|(i, _)| i))
+            .find(|&i| i >= body_start)
+            .unwrap_or(first),
+    )
 }
 
 #[cfg(test)]
@@ -189,6 +208,36 @@ mod tests {
             named
                 .clause
                 .contains("bytes 0..5 of the 12-byte chunked body"),
+            "{}",
+            named.clause
+        );
+    }
+
+    /// A server that dropped its read-ahead echoes the body's last bytes, which
+    /// arrived later: `\n\r\n` ends the head too, and must be named as body.
+    #[test]
+    fn body_bytes_that_also_occur_in_the_head_are_named_as_body() {
+        let m = message(b"0\r\n\r\n");
+        let named = name(b"\n\r\n", 0, &m, shape(BodyShape::Chunked), "the server").unwrap();
+        assert_eq!(
+            named.clause,
+            "the server handed over before consuming the request body: echo bytes 0..3 are bytes 2..5 \
+             of the 5-byte chunked body (chunk framing included)"
+        );
+        // Bytes from the middle of the body, also found in the head.
+        let m = message(b"ab\r\nHTTP/cd");
+        let named = name(b"\r\n", 4, &m, shape(BodyShape::Length), "the server").unwrap();
+        assert!(
+            named
+                .clause
+                .contains("bytes 2..4 of the 11-byte Content-Length body"),
+            "{}",
+            named.clause
+        );
+        // Bytes found only in the head are the head's.
+        let named = name(b"POST /", 0, &m, shape(BodyShape::Length), "the server").unwrap();
+        assert!(
+            named.clause.contains("of the request head"),
             "{}",
             named.clause
         );

@@ -42,6 +42,10 @@ pub(super) struct Plan {
     /// Whether the client's closing follows its data at once (the half-close
     /// cases), instead of after the echo of everything it sent.
     pub at_once: bool,
+    /// Whether the client sends the request head alone and waits (bounded) for
+    /// `100 Continue`, or any answer, before the body and the early bytes, as
+    /// curl and Apache's mod_proxy do.
+    pub waits_for_continue: bool,
     /// Whether this is a half-close case through an intermediary, where a broken
     /// half-close is a SHOULD ([`TUNNEL_HALF_CLOSE`]).
     pub tunnel_half_close: bool,
@@ -147,6 +151,7 @@ pub(super) fn plan(case: &Case, target: &ServerTarget) -> Result<Plan, String> {
         notes: Vec::new(),
         half_close: scenario.client.half_close || refused || http10,
         at_once: closes_at_once(case),
+        waits_for_continue: scenario.client.waits_for_continue && scenario.body.has_content(),
         tunnel_half_close: target.proxy && case.id.starts_with("halfclose."),
     };
     if target.protocol == Proto::WebSocket && !refused && !http10 {

@@ -55,6 +55,13 @@ enum EchoWait {
 }
 
 impl EchoWait {
+    /// The longest this wait may be.
+    fn cap(self) -> Duration {
+        match self {
+            EchoWait::Scaled(cap) | EchoWait::Full(cap) => cap,
+        }
+    }
+
     /// The wait for `target`: half of [`Options::quiet`] at most.
     fn for_target(target: &ServerTarget, opts: &Options) -> EchoWait {
         if target.proxy || target.protocol == crate::suite::Proto::WebSocket {
@@ -81,13 +88,19 @@ async fn script_client<IO: AsyncRead + AsyncWrite + Unpin>(
     echo_wait: EchoWait,
     options: &SocketOptions,
 ) -> std::io::Result<()> {
+    let mut received = Vec::new();
+    let mut buf = vec![0u8; READ_SIZE];
     let mut first = plan.message.to_vec();
     first.extend_from_slice(&plan.early);
+    if plan.waits_for_continue {
+        let rest = first.split_off(plan.shape.head_len);
+        io.write_all(&first).await?;
+        wait_for_an_answer(&mut io, &mut received, &mut buf, echo_wait.cap()).await?;
+        first = rest;
+    }
     io.write_all(&first).await?;
     // From the last byte of the request (after any pauses at its cut points).
     let asked = Instant::now();
-    let mut received = Vec::new();
-    let mut buf = vec![0u8; READ_SIZE];
     let answer: Option<(ResponseHead, usize)> = loop {
         match head::parse_final_response(&received) {
             Ok(Some(found)) => break Some(found),
@@ -148,6 +161,31 @@ async fn script_client<IO: AsyncRead + AsyncWrite + Unpin>(
     options.cork(false);
     while io.read(&mut buf).await? > 0 {}
     Ok(())
+}
+
+/// Reads until a response head (a `100 Continue` or a final answer) is in
+/// `received`, for at most `wait`: a client that expects `100-continue` "SHOULD
+/// NOT wait for an indefinite period before sending the content" (RFC 9110
+/// §10.1.1), and the oracle judges a server that let it wait in vain.
+async fn wait_for_an_answer<IO: AsyncRead + Unpin>(
+    io: &mut IO,
+    received: &mut Vec<u8>,
+    buf: &mut [u8],
+    wait: Duration,
+) -> std::io::Result<()> {
+    let reading = async {
+        while matches!(head::parse_response(received), Ok(None))
+            && received.len() <= MAX_HEAD_SEARCH
+        {
+            let n = io.read(buf).await?;
+            if n == 0 {
+                break;
+            }
+            received.extend_from_slice(&buf[..n]);
+        }
+        Ok(())
+    };
+    tokio::time::timeout(wait, reading).await.unwrap_or(Ok(()))
 }
 
 /// A result for `case` against `target` that carries only a note.
@@ -279,6 +317,7 @@ pub async fn server_case(target: &ServerTarget, case: &Case, opts: &Options) -> 
         },
         client_closed: plan.half_close || !plan.closing.is_empty(),
         fin_at_once: plan.at_once,
+        waited_for_continue: plan.waits_for_continue,
         via_proxy: target.proxy,
         ending: conversation.ending,
     });
