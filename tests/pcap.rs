@@ -229,3 +229,54 @@ fn tshark_follows_the_stream() {
         println!("tshark follow,tcp,raw reproduces {id} in both directions");
     }
 }
+
+/// Over TLS the capture is labelled: a pcapng with the same packets as the
+/// pcap, the label as the file's comment, and on every packet that carries
+/// data (and on no other), so Wireshark shows it beside the plaintext.
+#[test]
+fn a_labelled_capture_is_the_same_packets_with_comments() {
+    use pcap_file::pcapng::blocks::enhanced_packet::EnhancedPacketOption;
+    use pcap_file::pcapng::blocks::section_header::SectionHeaderOption;
+    use pcap_file::pcapng::{Block, PcapNgReader};
+
+    let case = suite::find("handoff.head-split").expect("case");
+    let run = run_server(&ReferenceServer::default(), &case.scenario);
+    let label = "TLS to localhost, certificate verified; segments carried in TLS records";
+    let plain = pcap::write(&run.trace, Vec::new()).expect("pcap written");
+    let labelled = pcap::write_labelled(&run.trace, label, Vec::new()).expect("pcapng written");
+
+    let mut frames = Vec::new();
+    let mut reader = PcapReader::new(&plain[..]).expect("a pcap header");
+    while let Some(packet) = reader.next_packet() {
+        frames.push(packet.expect("a record").data.into_owned());
+    }
+    let mut reader = PcapNgReader::new(&labelled[..]).expect("a pcapng header");
+    let section_comment = reader.section().options.iter().find_map(|o| match o {
+        SectionHeaderOption::Comment(c) => Some(c.to_string()),
+        _ => None,
+    });
+    assert_eq!(section_comment.as_deref(), Some(label));
+    let mut packets = Vec::new();
+    while let Some(block) = reader.next_block() {
+        if let Block::EnhancedPacket(packet) = block.expect("a block") {
+            let commented = packet
+                .options
+                .iter()
+                .any(|o| matches!(o, EnhancedPacketOption::Comment(c) if c == label));
+            packets.push((packet.data.into_owned(), commented));
+        }
+    }
+    assert_eq!(packets.len(), frames.len());
+    for ((data, commented), frame) in packets.iter().zip(&frames) {
+        assert_eq!(data, frame);
+        let sliced = SlicedPacket::from_ethernet(data).expect("an Ethernet frame");
+        let Some(TransportSlice::Tcp(tcp)) = sliced.transport else {
+            panic!("not TCP")
+        };
+        assert_eq!(
+            *commented,
+            !tcp.payload().is_empty(),
+            "only data is labelled"
+        );
+    }
+}

@@ -220,6 +220,66 @@ fn json_follows_the_schema() {
     );
 }
 
+/// A black-box run over TLS to a target elsewhere: every shape of the report
+/// says how it was reached, and the JSON still follows the schema.
+#[test]
+fn every_shape_says_how_the_target_was_reached() {
+    let mut reached = run().clone();
+    reached.transport = Some(report::TransportInfo {
+        address: "192.0.2.7:443".into(),
+        local: false,
+        tls: Some("TLS to app, certificate NOT verified (--insecure)".into()),
+    });
+    let doc: Value = serde_json::from_str(&report::json::render(&reached)).unwrap();
+    let errors = schema_errors(&doc);
+    assert!(errors.is_empty(), "{}", errors.join("\n"));
+    assert_eq!(doc["transport"]["address"], "192.0.2.7:443");
+    assert_eq!(doc["transport"]["local"], false);
+    assert!(
+        doc["transport"]["tls"]
+            .as_str()
+            .unwrap()
+            .contains("--insecure")
+    );
+    let notes = doc["transport"]["notes"].to_string();
+    assert!(notes.contains("segments carried in TLS records"), "{notes}");
+    assert!(
+        notes.contains("segment boundaries are best effort"),
+        "{notes}"
+    );
+    // Without a transport (the embedded run) the field is absent.
+    let plain: Value = serde_json::from_str(&report::json::render(run())).unwrap();
+    assert!(plain.get("transport").is_none());
+
+    let text = report::text::render(&reached);
+    let junit = report::junit::render(&reached).unwrap();
+    let html = report::html::render(&reached);
+    for (shape, out) in [("text", &text), ("junit", &junit), ("html", &html)] {
+        assert!(out.contains("NOT verified (--insecure)"), "{shape}");
+        assert!(
+            out.contains("segment boundaries are best effort"),
+            "{shape}"
+        );
+        assert!(out.contains("segments carried in TLS records"), "{shape}");
+    }
+    assert!(
+        text.starts_with("target address: 192.0.2.7:443\n"),
+        "{text}"
+    );
+
+    let dir = tempfile::tempdir().unwrap();
+    report::traces::write_dir(&reached, dir.path()).unwrap();
+    let names: Vec<String> = std::fs::read_dir(dir.path())
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    assert!(names.iter().any(|n| n.ends_with(".pcapng")), "{names:?}");
+    assert!(!names.iter().any(|n| n.ends_with(".pcap")), "{names:?}");
+    let txt = names.iter().find(|n| n.ends_with(".txt")).unwrap();
+    let body = std::fs::read_to_string(dir.path().join(txt)).unwrap();
+    assert!(body.contains("transport: TLS to app"), "{body}");
+}
+
 #[test]
 fn the_schema_check_fails_on_a_drifted_document() {
     let doc: Value = serde_json::from_str(&report::json::render(run())).unwrap();
@@ -435,6 +495,7 @@ fn hostile() -> RunReport {
             detail: nasty.into(),
         }],
         duration: std::time::Duration::from_millis(3),
+        transport: None,
     }
 }
 
@@ -708,6 +769,7 @@ fn flaky_report() -> RunReport {
         results: vec![merged, steady],
         mutants: Vec::new(),
         duration: std::time::Duration::from_millis(5),
+        transport: None,
     }
 }
 

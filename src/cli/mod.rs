@@ -6,6 +6,7 @@ use clap::{Parser, Subcommand, ValueEnum};
 
 pub mod client;
 pub mod run;
+mod target;
 
 const RUN_EXAMPLES: &str = "\
 Examples:
@@ -19,6 +20,11 @@ Examples:
   # A WebSocket echo server on /ws, or a Docker-style attach endpoint.
   hijack-harness run --server 127.0.0.1:8080 --protocol websocket --path /ws
   hijack-harness run --server 127.0.0.1:2375 --protocol docker
+
+  # Where servers run: Docker's socket, wss with a private CA, a service container.
+  hijack-harness run --server unix:///var/run/docker.sock --protocol docker
+  hijack-harness run --server wss://localhost:8443/ws --protocol websocket --ca ca.pem
+  hijack-harness run --server app:8080 --protocol echo
 
   # A CONNECT proxy: the harness runs the upstream echo server itself.
   hijack-harness run --proxy 127.0.0.1:3128 --via connect
@@ -222,8 +228,8 @@ pub enum Via {
 /// Arguments of `run`.
 #[derive(clap::Args, Debug)]
 pub struct RunArgs {
-    /// Test the server at HOST:PORT (loopback).
-    #[arg(long, value_name = "HOST:PORT", conflicts_with_all = ["proxy", "client_cmd"])]
+    /// Test the server at HOST:PORT (any host), unix:PATH, or tls://HOST:PORT (also wss://, https://).
+    #[arg(long, value_name = "ENDPOINT", conflicts_with_all = ["proxy", "client_cmd"])]
     pub server: Option<String>,
     /// The server's protocol.
     #[arg(long, value_enum, default_value_t = Protocol::Echo)]
@@ -231,13 +237,13 @@ pub struct RunArgs {
     /// The request target to use (default: `/`, or Docker's attach path).
     #[arg(long, value_name = "P")]
     pub path: Option<String>,
-    /// Test the proxy at HOST:PORT, with the harness's echo server behind it.
-    #[arg(long, value_name = "HOST:PORT", conflicts_with = "client_cmd")]
+    /// Test the proxy at ENDPOINT (as --server), with the harness's echo server behind it.
+    #[arg(long, value_name = "ENDPOINT", conflicts_with = "client_cmd")]
     pub proxy: Option<String>,
     /// How to go through the proxy.
     #[arg(long, value_enum, default_value_t = Via::Connect)]
     pub via: Via,
-    /// Where the harness's upstream echo server listens (default: a free loopback port).
+    /// Where the harness's upstream echo server listens, HOST:PORT (default: a free loopback port).
     #[arg(long, value_name = "ADDR")]
     pub upstream: Option<String>,
     /// Test a client: run CMD once per case, with `{addr}` (HOST:PORT or the
@@ -250,10 +256,21 @@ pub struct RunArgs {
     /// in a temporary directory.
     #[arg(long, value_name = "ADDR", requires = "client_cmd")]
     pub listen: Option<String>,
-    /// Speak TLS. With --client-cmd: the harness listens with TLS, on a
-    /// throw-away certificate whose CA file is `{ca}` (or on --tls-cert/--tls-key).
+    /// Speak TLS. To a --server or --proxy (also implied by tls://, wss://,
+    /// https://, --ca, --insecure); with --client-cmd the harness listens with
+    /// TLS, on a throw-away certificate whose CA file is `{ca}` (or on --tls-cert/--tls-key).
     #[arg(long)]
     pub tls: bool,
+    /// With --server or --proxy: trust the CA certificates in FILE (PEM) instead of the system's roots.
+    #[arg(long, value_name = "FILE", conflicts_with = "client_cmd")]
+    pub ca: Option<PathBuf>,
+    /// With --server or --proxy: do not verify the server's certificate (the report says so).
+    #[arg(long, conflicts_with_all = ["ca", "client_cmd"])]
+    pub insecure: bool,
+    /// With --server or --proxy: the TLS server name to send and verify
+    /// (default: the host of the target; `localhost` for a Unix socket).
+    #[arg(long, value_name = "NAME", conflicts_with = "client_cmd")]
+    pub sni: Option<String>,
     /// With --client-cmd: the certificate chain to serve (PEM); implies --tls.
     #[arg(long, value_name = "FILE", requires_all = ["tls_key", "client_cmd"])]
     pub tls_cert: Option<PathBuf>,

@@ -12,7 +12,7 @@ use indicatif::{ProgressBar, ProgressStyle};
 
 use hijack_harness::properties::{self, Config};
 use hijack_harness::report::{self, CaseResult, RunReport};
-use hijack_harness::runner::black_box::{self, ServerTarget};
+use hijack_harness::runner::black_box;
 use hijack_harness::runner::embedded::{self, SharedClient, SharedServer};
 use hijack_harness::runner::{self, Options, Progress, serve};
 use hijack_harness::subject::hyper::{HyperClient, HyperServer, ServerMode};
@@ -88,19 +88,12 @@ pub(super) fn runtime() -> anyhow::Result<tokio::runtime::Runtime> {
         .context("could not start the async runtime")
 }
 
-/// Resolves HOST:PORT to a loopback address: the harness only talks to this machine.
-fn loopback(what: &str, text: &str) -> anyhow::Result<SocketAddr> {
-    let addr = text
-        .to_socket_addrs()
+/// Resolves HOST:PORT to one TCP address (the first the resolver gives).
+fn tcp_address(what: &str, text: &str) -> anyhow::Result<SocketAddr> {
+    text.to_socket_addrs()
         .with_context(|| format!("{what} {text:?} is not HOST:PORT"))?
         .next()
-        .with_context(|| format!("{what} {text:?} resolves to no address"))?;
-    if !addr.ip().is_loopback() {
-        bail!(
-            "{what} {addr} is not a loopback address: the harness tests peers on this machine only (127.0.0.1, ::1)"
-        );
-    }
-    Ok(addr)
+        .with_context(|| format!("{what} {text:?} resolves to no address"))
 }
 
 pub(super) fn globs(patterns: &[String]) -> anyhow::Result<Option<GlobSet>> {
@@ -313,10 +306,9 @@ impl Reporter {
 }
 
 fn run(args: RunArgs) -> anyhow::Result<ExitCode> {
-    if args.tls && args.client_cmd.is_none() {
-        bail!(
-            "--tls is for --client-cmd runs: server and proxy runs over TLS are not supported yet"
-        );
+    let black_box = args.server.is_some() || args.proxy.is_some() || args.client_cmd.is_some();
+    if (args.tls || args.ca.is_some() || args.insecure || args.sni.is_some()) && !black_box {
+        bail!("--tls, --ca, --insecure and --sni need --server, --proxy or --client-cmd");
     }
     // A Docker client run picks its own cases (`docker.*`), the rest the suite's.
     let cases = if args.client_cmd.is_some() && args.protocol == Protocol::Docker {
@@ -332,57 +324,45 @@ fn run(args: RunArgs) -> anyhow::Result<ExitCode> {
     // The embedded run's known findings (runner::embedded::known), when it runs.
     let mut known = None;
     if let Some(server) = &args.server {
-        let addr = loopback("--server", server)?;
         let protocol = match args.protocol {
             Protocol::Echo => Proto::Echo,
             Protocol::Websocket => Proto::WebSocket,
             Protocol::Docker => Proto::Docker,
         };
-        let target = ServerTarget {
-            addr,
-            protocol,
-            path: args.path.clone(),
-            connect_to: None,
-            proxy: false,
-            name: addr.to_string(),
-        };
+        let target = super::target::resolve("--server", server, protocol, &args, &rt, timeout)?;
         let opts = black_box_options(&args, timeout);
+        report.transport = Some(target.transport());
         report.results = rt.block_on(async {
-            black_box::preflight(&target, timeout).await?;
             let progress = reporter.phase(cases.len(), "cases", true);
-            anyhow::Ok(black_box::run_server(&target, &cases, &opts, progress).await)
-        })?;
+            black_box::run_server(&target, &cases, &opts, progress).await
+        });
     } else if let Some(proxy) = &args.proxy {
-        let addr = loopback("--proxy", proxy)?;
         let upstream = match &args.upstream {
-            Some(u) => loopback("--upstream", u)?,
+            Some(u) => tcp_address("--upstream", u)?,
             None => SocketAddr::from(([127, 0, 0, 1], 0)),
         };
         let opts = black_box_options(&args, timeout);
-        let listener = std::net::TcpListener::bind(upstream)
-            .with_context(|| format!("cannot start the upstream echo server on {upstream}"))?;
-        let upstream = listener.local_addr()?;
         let (protocol, upstream_proto) = match args.via {
             Via::Connect => (Proto::Connect, Proto::Connect),
             Via::Upgrade => (Proto::Echo, Proto::Echo),
         };
+        let mut target = super::target::resolve("--proxy", proxy, protocol, &args, &rt, timeout)?;
+        let listener = std::net::TcpListener::bind(upstream)
+            .with_context(|| format!("cannot start the upstream echo server on {upstream}"))?;
+        let upstream = listener.local_addr()?;
         eprintln!("hijack-harness: upstream echo server on {upstream}");
         let upstream_server = Upstream::start(listener, upstream_proto)?;
-        let target = ServerTarget {
-            addr,
-            protocol,
-            path: args.path.clone(),
-            connect_to: Some(upstream),
-            proxy: true,
-            name: format!("proxy {addr}"),
-        };
-        let results = rt.block_on(async {
-            black_box::preflight(&target, timeout).await?;
+        target.connect_to = Some(upstream);
+        target.proxy = true;
+        if args.name.is_none() {
+            target.name = format!("proxy {}", target.endpoint);
+        }
+        report.transport = Some(target.transport());
+        report.results = rt.block_on(async {
             let progress = reporter.phase(cases.len(), "cases", true);
-            anyhow::Ok(black_box::run_server(&target, &cases, &opts, progress).await)
+            black_box::run_server(&target, &cases, &opts, progress).await
         });
         upstream_server.stop();
-        report.results = results?;
     } else if let Some(command) = &args.client_cmd {
         report.results = super::client::client_run(&args, command, cases, timeout, &reporter, &rt)?;
     } else {

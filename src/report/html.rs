@@ -1,5 +1,6 @@
-//! The report as one self-contained HTML file: a summary, a matrix of cases by
-//! targets, the mutants, then per result a ladder diagram of the connection.
+//! The report as one self-contained HTML file: a summary (with how a black-box
+//! run reached its target), a matrix of cases by targets, the mutants, then per
+//! result a ladder diagram of the connection.
 //!
 //! The file has no script and fetches nothing (inline CSS, inline SVG), so it
 //! can be attached to a CI run, mailed, or opened from disk years later. A
@@ -201,6 +202,13 @@ fn summary(out: &mut String, report: &RunReport) {
         );
     }
     out.push_str("</div>\n");
+    if let Some(transport) = &report.transport {
+        out.push_str("<ul class=\"transport\">");
+        for sentence in transport.sentences() {
+            let _ = write!(out, "<li>{}</li>", escape(&sentence));
+        }
+        out.push_str("</ul>\n");
+    }
 }
 
 fn matrix(out: &mut String, report: &RunReport) {

@@ -14,7 +14,7 @@ use std::path::Path;
 
 use serde::Serialize;
 
-use super::{CaseResult, MutantResult, RunReport, Totals};
+use super::{CaseResult, MutantResult, RunReport, Totals, TransportInfo};
 use crate::wire::{Closing, Direction, Event, Side, Trace};
 
 /// The version of the JSON shape written by [`write()`].
@@ -50,8 +50,31 @@ struct Document<'a> {
     tool: Tool,
     duration_ms: f64,
     totals: JsonTotals,
+    /// Only for black-box server and proxy runs.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    transport: Option<JsonTransport<'a>>,
     results: Vec<JsonResult<'a>>,
     mutants: Vec<JsonMutant<'a>>,
+}
+
+#[derive(Serialize)]
+struct JsonTransport<'a> {
+    address: &'a str,
+    local: bool,
+    tls: Option<&'a str>,
+    notes: Vec<String>,
+}
+
+impl<'a> From<&'a TransportInfo> for JsonTransport<'a> {
+    fn from(t: &'a TransportInfo) -> Self {
+        JsonTransport {
+            address: &t.address,
+            local: t.local,
+            tls: t.tls.as_deref(),
+            // The address is a field already; the rest is what it means.
+            notes: t.sentences().into_iter().skip(1).collect(),
+        }
+    }
 }
 
 #[derive(Serialize)]
@@ -298,6 +321,7 @@ impl<'a> From<&'a RunReport> for Document<'a> {
             },
             duration_ms: millis(report.duration),
             totals: report.totals().into(),
+            transport: report.transport.as_ref().map(JsonTransport::from),
             results: report.results.iter().map(JsonResult::from).collect(),
             mutants: report.mutants.iter().map(JsonMutant::from).collect(),
         }

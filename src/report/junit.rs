@@ -5,7 +5,9 @@
 //! `tests/data/junit.xsd` in the tests):
 //!
 //! * one `<testsuite>` per target and side (`reference (server)`), with the target
-//!   and the side as `<properties>`, so that one peer's results stay together;
+//!   and the side as `<properties>`, so that one peer's results stay together
+//!   (and for a black-box run how it was reached: `address`, `local`, `tls`,
+//!   and what its segments mean, `segments` over TLS and `cuts` beyond this machine);
 //! * one `<testcase>` per case: `name` is the case ID, `classname` the ID without
 //!   its last part (`handoff.early-data.same-segment.1` is in class
 //!   `handoff.early-data.same-segment`), which CI tools show as a package tree;
@@ -33,7 +35,8 @@ use std::path::Path;
 
 use quick_junit::{NonSuccessKind, Property, Report, TestCase, TestCaseStatus, TestSuite};
 
-use super::{CaseResult, Error, Outcome, RunReport};
+use super::transport::{BEST_EFFORT, TLS_SEGMENTS};
+use super::{CaseResult, Error, Outcome, RunReport, TransportInfo};
 use crate::wire::{Side, text};
 
 /// Writes `report` as JUnit XML to `path`.
@@ -58,6 +61,11 @@ pub fn render(report: &RunReport) -> Result<String, Error> {
         let mut suite = TestSuite::new(format!("{target} ({side})"));
         suite.add_property(Property::new("target", target));
         suite.add_property(Property::new("side", side.to_string()));
+        if let Some(transport) = &report.transport {
+            for (name, value) in transport_properties(transport) {
+                suite.add_property(Property::new(name, value));
+            }
+        }
         let mut time = std::time::Duration::ZERO;
         for r in report
             .results
@@ -71,6 +79,24 @@ pub fn render(report: &RunReport) -> Result<String, Error> {
         junit.add_test_suite(suite);
     }
     Ok(drop_root_skipped(junit.to_string()?))
+}
+
+/// How a black-box run reached its target, as suite properties: `address`,
+/// `local`, and when they apply `tls` (which names `--insecure`) and what the
+/// segments mean (TLS records; best effort beyond this machine).
+fn transport_properties(transport: &TransportInfo) -> Vec<(&'static str, String)> {
+    let mut out = vec![
+        ("address", transport.address.clone()),
+        ("local", transport.local.to_string()),
+    ];
+    if let Some(tls) = &transport.tls {
+        out.push(("tls", tls.clone()));
+        out.push(("segments", TLS_SEGMENTS.into()));
+    }
+    if !transport.local {
+        out.push(("cuts", BEST_EFFORT.into()));
+    }
+    out
 }
 
 /// Removes the `skipped` count from the root `<testsuites>` element.

@@ -13,6 +13,9 @@
 //! | [`traces`] | a person debugging one failure: text trace (and pcap) | [`traces::write_dir`] |
 //! | [`expect`] | CI against a peer with known failures | [`expect::compare`], [`expect::write`] |
 //!
+//! A black-box run also says how it reached its target ([`transport`]): the
+//! address, whether it is on this machine, and TLS; every format shows it.
+//!
 //! The formats never re-judge a run: the verdict, the violations and their
 //! diagnoses come from the oracle, and each format only lays them out.
 
@@ -30,6 +33,9 @@ pub mod json;
 pub mod junit;
 pub mod text;
 pub mod traces;
+pub mod transport;
+
+pub use transport::TransportInfo;
 
 /// Why a report could not be written or read.
 #[derive(Debug, thiserror::Error)]
@@ -448,4 +454,7 @@ pub struct RunReport {
     pub mutants: Vec<MutantResult>,
     /// How long the run took.
     pub duration: Duration,
+    /// How a black-box server or proxy run reached its target (`None` for
+    /// the embedded run and client runs).
+    pub transport: Option<TransportInfo>,
 }

@@ -16,7 +16,9 @@
 //! ```
 //!
 //! The matrix comes first because the question after a run is "which peer
-//! broke which case"; the diagnoses follow in the same order as the rows. Only
+//! broke which case"; the diagnoses follow in the same order as the rows. A
+//! black-box run starts with how it reached its target (the address, TLS, and
+//! whether segment cuts were exact: [`super::transport`]). Only
 //! FAIL (and FLAKY) is upper case, so that it stands out in a column of passes. With many
 //! targets, columns are numbered and named in a legend, and cells shortened
 //! (`ns`, `unsup`, `err`), so that rows stay on one line of a terminal.
@@ -87,6 +89,15 @@ pub fn render(report: &RunReport) -> String {
     } else {
         named_width
     };
+
+    // How the target was reached comes first: over TLS, or beyond this
+    // machine, every verdict below is read with it.
+    if let Some(transport) = &report.transport {
+        for sentence in transport.sentences() {
+            let _ = writeln!(out, "{sentence}");
+        }
+        out.push('\n');
+    }
 
     if !rows.is_empty() {
         if numbered {

@@ -1,7 +1,8 @@
 //! One file per problem result, for the person who debugs it: the diagnosis and
 //! the connection as text (and as a pcap, for Wireshark).
 //!
-//! File names are `<case-id>--<target>--<side>.txt` (and `.pcap`), with every
+//! File names are `<case-id>--<target>--<side>.txt` (and `.pcap`, or `.pcapng`
+//! over TLS, whose comments label the plaintext), with every
 //! character of the target other than ASCII letters, digits, `.`, `-` and `_`
 //! replaced by `_`: a target is a name or an address the user gave, and must
 //! never reach outside the directory (`../x`, `/etc`) or make an unportable name
@@ -10,24 +11,35 @@
 use std::io;
 use std::path::{Path, PathBuf};
 
-use super::{CaseResult, RunReport};
+use super::{CaseResult, RunReport, TransportInfo};
 use crate::wire::{Trace, text};
 
 /// Writes a trace file for each result that is a problem (fail, non-strict,
 /// error) into `dir`, creating it. Passing and unsupported results get none.
+///
+/// Over TLS both files say that the segments are plaintext carried in TLS
+/// records: the text in its header, the capture as a pcapng (`.pcapng`) whose
+/// file and data packets carry that comment.
 pub fn write_dir(report: &RunReport, dir: &Path) -> io::Result<()> {
     std::fs::create_dir_all(dir)?;
+    let transport = report.transport.as_ref();
+    let label = transport.and_then(TransportInfo::segment_label);
     for r in report.results.iter().filter(|r| r.outcome.is_problem()) {
         let stem = file_stem(r);
-        std::fs::write(dir.join(format!("{stem}.txt")), render(r))?;
-        pcap(&r.trace, &dir.join(format!("{stem}.pcap")))?;
+        std::fs::write(dir.join(format!("{stem}.txt")), render(r, transport))?;
+        let extension = if label.is_some() { "pcapng" } else { "pcap" };
+        pcap(
+            &r.trace,
+            label.as_deref(),
+            &dir.join(format!("{stem}.{extension}")),
+        )?;
     }
     Ok(())
 }
 
-/// The pcap of one trace, for Wireshark's "Follow TCP Stream".
-fn pcap(trace: &Trace, path: &Path) -> io::Result<()> {
-    crate::wire::pcap::write_file(trace, path).map_err(|e| match e {
+/// The capture of one trace, for Wireshark's "Follow TCP Stream".
+fn pcap(trace: &Trace, label: Option<&str>, path: &Path) -> io::Result<()> {
+    crate::wire::pcap::write_file_labelled(trace, label, path).map_err(|e| match e {
         crate::wire::pcap::PcapExportError::Io(io) => io,
         other => io::Error::other(other),
     })
@@ -61,8 +73,9 @@ fn safe(s: &str) -> String {
     out
 }
 
-/// The text of one result's trace file: what, the verdict, then the trace.
-pub fn render(r: &CaseResult) -> String {
+/// The text of one result's trace file: what, how it was reached (for a
+/// black-box run), the verdict, then the trace.
+pub fn render(r: &CaseResult, transport: Option<&TransportInfo>) -> String {
     let mut out = format!(
         "case:    {}\ntitle:   {}\nlevel:   {}\nspec:    {}\n",
         r.case_id,
@@ -81,6 +94,9 @@ pub fn render(r: &CaseResult) -> String {
     ));
     if !r.repeats.is_empty() {
         out.push_str(&format!("repeats: {}\n", super::tally(&r.repeats)));
+    }
+    for sentence in transport.iter().flat_map(|t| t.sentences()) {
+        out.push_str(&format!("transport: {sentence}\n"));
     }
     out.push('\n');
     for v in &r.violations {

@@ -19,6 +19,7 @@ use crate::wire::tcp::Capture;
 pub mod black_box;
 pub mod client_listener;
 pub mod embedded;
+pub mod listening;
 pub mod serve;
 pub mod websocket;
 

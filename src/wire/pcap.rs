@@ -17,6 +17,12 @@
 //! trace always gives the same file, byte for byte. The hijack and application
 //! events have no packet (pcap has no comments); read them in the text trace.
 //!
+//! A trace whose segments need a label (plaintext that travelled in TLS
+//! records) is written by [`write_labelled`] as pcapng instead, the format
+//! with comments: the label is the file's comment and every data packet's,
+//! which Wireshark shows beside the packet (`pkt_comment`), so nobody mistakes
+//! the synthetic plaintext for what was on the wire.
+//!
 //! ```no_run
 //! # fn demo(trace: &hijack_harness::wire::Trace) -> Result<(), hijack_harness::wire::pcap::PcapExportError> {
 //! let file = std::fs::File::create("run.pcap")?;
@@ -27,8 +33,16 @@
 use std::io::Write;
 use std::time::Duration;
 
+use std::borrow::Cow;
+
 use etherparse::PacketBuilder;
 use pcap_file::pcap::{PcapHeader, PcapPacket, PcapWriter};
+use pcap_file::pcapng::blocks::enhanced_packet::{EnhancedPacketBlock, EnhancedPacketOption};
+use pcap_file::pcapng::blocks::interface_description::{
+    InterfaceDescriptionBlock, InterfaceDescriptionOption,
+};
+use pcap_file::pcapng::blocks::section_header::{SectionHeaderBlock, SectionHeaderOption};
+use pcap_file::pcapng::{PcapNgBlock, PcapNgWriter};
 use pcap_file::{DataLink, Endianness, TsResolution};
 
 use super::trace::{Direction, Event, Trace};
@@ -85,8 +99,53 @@ struct End {
     next: u32,
 }
 
+/// Where the packets go: a classic pcap, or a pcapng whose data packets carry a comment.
+enum Sink<W: Write> {
+    Pcap(PcapWriter<W>),
+    PcapNg(PcapNgWriter<W>, String),
+}
+
+impl<W: Write> Sink<W> {
+    fn packet(
+        &mut self,
+        timestamp: Duration,
+        frame: Vec<u8>,
+        data: bool,
+    ) -> Result<(), PcapExportError> {
+        let len = frame.len() as u32;
+        match self {
+            Sink::Pcap(out) => {
+                out.write_packet(&PcapPacket::new_owned(timestamp, len, frame))?;
+            }
+            Sink::PcapNg(out, label) => {
+                let options = if data {
+                    vec![EnhancedPacketOption::Comment(Cow::Owned(label.clone()))]
+                } else {
+                    Vec::new()
+                };
+                let block = EnhancedPacketBlock {
+                    interface_id: 0,
+                    timestamp,
+                    original_len: len,
+                    data: Cow::Owned(frame),
+                    options,
+                };
+                out.write_block(&block.into_block())?;
+            }
+        }
+        Ok(())
+    }
+
+    fn into_writer(self) -> W {
+        match self {
+            Sink::Pcap(out) => out.into_writer(),
+            Sink::PcapNg(out, _) => out.into_inner(),
+        }
+    }
+}
+
 struct Builder<W: Write> {
-    out: PcapWriter<W>,
+    out: Sink<W>,
     client: End,
     server: End,
     event: usize,
@@ -145,10 +204,7 @@ impl<W: Write> Builder<W> {
         };
         sender.next = sender.next.wrapping_add(consumed);
         let timestamp = self.stamp();
-        let len = frame.len() as u32;
-        self.out
-            .write_packet(&PcapPacket::new_owned(timestamp, len, frame))?;
-        Ok(())
+        self.out.packet(timestamp, frame, !payload.is_empty())
     }
 
     fn ack(&mut self, dir: Direction) -> Result<(), PcapExportError> {
@@ -181,8 +237,34 @@ pub fn write<W: Write>(trace: &Trace, out: W) -> Result<W, PcapExportError> {
         endianness: Endianness::Little,
         ..PcapHeader::default()
     };
+    packets(trace, Sink::Pcap(PcapWriter::with_header(out, header)?))
+}
+
+/// Writes `trace` to `out` as pcapng, the same packets as [`write()`], with
+/// `label` as the file's comment and as the comment of every packet that
+/// carries data (what those bytes were on the real wire: "plaintext carried
+/// in TLS records").
+pub fn write_labelled<W: Write>(trace: &Trace, label: &str, out: W) -> Result<W, PcapExportError> {
+    let section = SectionHeaderBlock {
+        endianness: Endianness::Little,
+        options: vec![SectionHeaderOption::Comment(Cow::Owned(label.to_string()))],
+        ..SectionHeaderBlock::default()
+    };
+    let mut writer = PcapNgWriter::with_section_header(out, section)?;
+    let interface = InterfaceDescriptionBlock {
+        linktype: DataLink::ETHERNET,
+        snaplen: SNAPLEN,
+        // Timestamps are written in nanoseconds: say so (the default is microseconds).
+        options: vec![InterfaceDescriptionOption::IfTsResol(9)],
+    };
+    writer.write_block(&interface.into_block())?;
+    packets(trace, Sink::PcapNg(writer, label.to_string()))
+}
+
+/// Writes the packets of `trace` into `out`.
+fn packets<W: Write>(trace: &Trace, out: Sink<W>) -> Result<W, PcapExportError> {
     let mut b = Builder {
-        out: PcapWriter::with_header(out, header)?,
+        out,
         client: End { next: CLIENT_ISN },
         server: End { next: SERVER_ISN },
         event: 0,
@@ -254,8 +336,21 @@ pub fn write<W: Write>(trace: &Trace, out: W) -> Result<W, PcapExportError> {
 
 /// Writes `trace` as a pcap file at `path`.
 pub fn write_file(trace: &Trace, path: &std::path::Path) -> Result<(), PcapExportError> {
+    write_file_labelled(trace, None, path)
+}
+
+/// Writes `trace` as a pcap file at `path`; as pcapng with `label` when one is
+/// given ([`write_labelled`]).
+pub fn write_file_labelled(
+    trace: &Trace,
+    label: Option<&str>,
+    path: &std::path::Path,
+) -> Result<(), PcapExportError> {
     let file = std::io::BufWriter::new(std::fs::File::create(path)?);
-    let mut file = write(trace, file)?;
+    let mut file = match label {
+        None => write(trace, file)?,
+        Some(label) => write_labelled(trace, label, file)?,
+    };
     file.flush()?;
     tracing::debug!(path = %path.display(), events = trace.events.len(), "pcap written");
     Ok(())

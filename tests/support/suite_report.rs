@@ -70,5 +70,6 @@ pub fn suite_report() -> RunReport {
         results,
         mutants,
         duration: started.elapsed(),
+        transport: None,
     }
 }

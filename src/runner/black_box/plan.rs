@@ -98,10 +98,7 @@ pub(super) fn plan(case: &Case, target: &ServerTarget) -> Result<Plan, String> {
     // The HTTP/1.0 case asks for the target's own token: the version alone must
     // make the server ignore it.
     let refused = matches!(scenario.answer, Answer::Refuse(_)) && !http10;
-    let authority = target
-        .connect_to
-        .map(|a| a.to_string())
-        .unwrap_or_else(|| target.addr.to_string());
+    let authority = target.authority();
     let path = target.path.clone();
     let seed = case_seed(case.id);
     let mut request = match target.protocol {

@@ -11,6 +11,7 @@
 use crate::oracle::black_box::Expect;
 use crate::oracle::preview;
 use crate::reference::head;
+use crate::report::Outcome;
 use crate::scenario::Scenario;
 use crate::suite::{Case, Level, Proto, Sides};
 use crate::wire::Direction;
@@ -45,9 +46,20 @@ fn probe_case(protocol: Proto) -> Case {
     }
 }
 
-/// Why `target` does not speak its protocol, or `None` when it does (or when
-/// only the cases can tell).
-pub(super) async fn does_not_speak(target: &ServerTarget, opts: &Options) -> Option<String> {
+/// Whether `answer` starts like a TLS record (an alert or a handshake, any
+/// TLS version): what a TLS server sends back to plaintext.
+fn looks_like_tls(answer: &[u8]) -> bool {
+    matches!(answer, [0x15 | 0x16, 0x03, 0x00..=0x04, ..])
+}
+
+/// Why `target` cannot be tested as it was given, and the outcome that gives
+/// every case: `unsupported` when it does not speak its protocol, `error` when
+/// it speaks TLS and the run does not. `None` when it does (or when only the
+/// cases can tell).
+pub(super) async fn does_not_speak(
+    target: &ServerTarget,
+    opts: &Options,
+) -> Option<(Outcome, String)> {
     let case = probe_case(target.protocol);
     let plan = plan::plan(&case, target).ok()?;
     let conversation = converse(target, &plan, &case.scenario, opts).await.ok()?;
@@ -70,10 +82,23 @@ pub(super) async fn does_not_speak(target: &ServerTarget, opts: &Options) -> Opt
     } else {
         "the target"
     };
+    if target.tls.is_none() && looks_like_tls(&s2c) {
+        return Some((
+            Outcome::Error,
+            format!(
+                "{who} answered {asked} with a TLS record ({}): it speaks TLS on this port; run with --tls \
+                 (or tls://, wss://)",
+                preview(&s2c[..s2c.len().min(7)], 40)
+            ),
+        ));
+    }
     if s2c.is_empty() && conversation.trace.fin(Direction::ServerToClient).is_some() {
-        return Some(format!(
-            "{who} does not speak {}: it closed the connection without an answer to {asked}",
-            target.protocol.as_str()
+        return Some((
+            Outcome::Unsupported,
+            format!(
+                "{who} does not speak {}: it closed the connection without an answer to {asked}",
+                target.protocol.as_str()
+            ),
         ));
     }
     let (response, _) = head::parse_final_response(&s2c).ok()??;
@@ -84,11 +109,28 @@ pub(super) async fn does_not_speak(target: &ServerTarget, opts: &Options) -> Opt
         _ => response.status == 101,
     };
     (!switched).then(|| {
-        format!(
-            "{who} does not speak {}: it answered {asked} with {} {}",
-            target.protocol.as_str(),
-            response.status,
-            response.reason
+        (
+            Outcome::Unsupported,
+            format!(
+                "{who} does not speak {}: it answered {asked} with {} {}",
+                target.protocol.as_str(),
+                response.status,
+                response.reason
+            ),
         )
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::looks_like_tls;
+
+    #[test]
+    fn tls_records_are_told_from_http() {
+        // What rustls sends to a plaintext request: a fatal alert, TLS 1.2 framing.
+        assert!(looks_like_tls(b"\x15\x03\x03\x00\x02\x02\x32"));
+        assert!(looks_like_tls(b"\x16\x03\x01\x00\x05"));
+        assert!(!looks_like_tls(b"HTTP/1.1 400 Bad Request\r\n"));
+        assert!(!looks_like_tls(b"\x15\x03"));
+    }
 }

@@ -227,7 +227,7 @@ pub(super) async fn converse(
     scenario: &Scenario,
     opts: &Options,
 ) -> Result<Conversation, (String, Trace)> {
-    let stream = super::connect(target, opts.timeout)
+    let connection = super::connect(target, opts.timeout)
         .await
         .map_err(|e| (e.to_string(), Trace::default()))?;
     let message_len = plan.message.len();
@@ -240,12 +240,12 @@ pub(super) async fn converse(
         early_end,
         total,
     );
-    let options = SocketOptions::of(&stream);
+    let options = SocketOptions::of(connection.tcp);
     let recorder = Recorder::new();
     let capture = Capture::new(opts.capture_cap);
     let io = Paced::new(
         Recording::new(
-            stream,
+            connection.io,
             recorder.clone(),
             capture.clone(),
             Direction::ClientToServer,
@@ -333,7 +333,7 @@ pub async fn server_case(target: &ServerTarget, case: &Case, opts: &Options) -> 
     verdict.notes.extend(plan.notes.iter().cloned());
     verdict.notes.extend(conversation.notes);
     let outcome = Outcome::of(level(&plan, &verdict), &verdict);
-    CaseResult::new(
+    let mut result = CaseResult::new(
         case,
         &target.name,
         Side::Server,
@@ -341,7 +341,11 @@ pub async fn server_case(target: &ServerTarget, case: &Case, opts: &Options) -> 
         verdict,
         trace,
         started.elapsed(),
-    )
+    );
+    if !target.address.is_local() {
+        super::elsewhere::mark(case, &mut result);
+    }
+    result
 }
 
 /// The level a verdict is graded at. A proxy's half-close case is a SHOULD only

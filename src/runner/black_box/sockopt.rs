@@ -18,32 +18,20 @@
 //! client's FIN would go out early. Acknowledging at once removes the stall.
 //! Linux clears the option after a while, so it is set again before every read.
 //!
-//! Where the options do not exist this does nothing.
-
-use tokio::net::TcpStream;
+//! Where the options do not exist this does nothing: off Linux, and over a
+//! Unix socket, which has no segments to cork and no ACKs to delay (a write is
+//! in the peer's receive buffer when it returns, and a shutdown right after it
+//! is seen with it).
 
 /// A handle on a connection's socket for setting its options (a duplicate of
 /// its descriptor: the stream itself is wrapped by then).
 pub(super) struct SocketOptions(Option<std::net::TcpStream>);
 
 impl SocketOptions {
-    /// The options of `stream` (a no-op when the descriptor cannot be duplicated).
-    #[cfg(target_os = "linux")]
-    pub fn of(stream: &TcpStream) -> SocketOptions {
-        use std::os::fd::AsFd;
-        SocketOptions(
-            stream
-                .as_fd()
-                .try_clone_to_owned()
-                .ok()
-                .map(std::net::TcpStream::from),
-        )
-    }
-
-    /// The options of `stream`: nothing to do off Linux.
-    #[cfg(not(target_os = "linux"))]
-    pub fn of(_stream: &TcpStream) -> SocketOptions {
-        SocketOptions(None)
+    /// The options of a connection's TCP socket (`None`: a Unix socket, or a
+    /// descriptor that could not be duplicated; nothing to set).
+    pub fn of(socket: Option<std::net::TcpStream>) -> SocketOptions {
+        SocketOptions(socket)
     }
 
     /// Acknowledges what arrives at once, until Linux clears the option again.

@@ -2,6 +2,10 @@
 //! never holds a small paced write back to merge it with the next), or a Unix
 //! stream socket, then TLS on top when asked. The whole of it, TLS handshake
 //! included, is bounded by one timeout.
+//!
+//! [`connect_tuned`] also hands back the TCP socket itself (a duplicate of its
+//! descriptor), for a caller that sets socket options while the stream is
+//! wrapped in TLS and recording layers that hide it.
 
 use std::time::Duration;
 
@@ -16,12 +20,49 @@ pub async fn connect(
     tls: Option<&ClientTls>,
     timeout: Duration,
 ) -> Result<BoxIo, TransportError> {
+    connect_tuned(address, tls, timeout)
+        .await
+        .map(|connection| connection.io)
+}
+
+/// A connection, and its TCP socket for setting options on.
+pub struct Connection {
+    /// The stream: plain, or TLS over the socket.
+    pub io: BoxIo,
+    /// The TCP socket under `io` (a duplicate of its descriptor: options set
+    /// on it are the connection's), or `None` over a Unix socket, where TCP's
+    /// options do not exist.
+    pub tcp: Option<std::net::TcpStream>,
+}
+
+impl std::fmt::Debug for Connection {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Connection")
+            .field("tcp", &self.tcp)
+            .finish_non_exhaustive()
+    }
+}
+
+/// Like [`connect`], keeping a handle on the TCP socket under the stream.
+pub async fn connect_tuned(
+    address: &Address,
+    tls: Option<&ClientTls>,
+    timeout: Duration,
+) -> Result<Connection, TransportError> {
     let attempt = async {
-        let stream = plain(address).await?;
-        match tls {
-            None => Ok(stream),
-            Some(tls) => tls.handshake(stream, address).await,
-        }
+        let (stream, tcp) = match address {
+            Address::Tcp(addr) => {
+                let stream = tcp(address, *addr).await?;
+                let handle = duplicate(&stream);
+                (Box::new(stream) as BoxIo, handle)
+            }
+            Address::Unix(_) => (plain(address).await?, None),
+        };
+        let io = match tls {
+            None => stream,
+            Some(tls) => tls.handshake(stream, address).await?,
+        };
+        Ok(Connection { io, tcp })
     };
     tokio::time::timeout(timeout, attempt)
         .await
@@ -50,6 +91,17 @@ async fn plain(address: &Address) -> Result<BoxIo, TransportError> {
                 .map_err(|e| TransportError::connecting(address, e))?,
         )),
     }
+}
+
+/// A second handle on `stream`'s socket (`None` if the descriptor cannot be
+/// duplicated: the options are then left as they are).
+fn duplicate(stream: &TcpStream) -> Option<std::net::TcpStream> {
+    use std::os::fd::AsFd;
+    stream
+        .as_fd()
+        .try_clone_to_owned()
+        .ok()
+        .map(std::net::TcpStream::from)
 }
 
 async fn tcp(address: &Address, addr: std::net::SocketAddr) -> Result<TcpStream, TransportError> {

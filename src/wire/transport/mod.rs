@@ -26,7 +26,7 @@ mod stream;
 pub mod tls;
 
 pub use address::Address;
-pub use connect::connect;
+pub use connect::{Connection, connect, connect_tuned};
 pub use endpoint::Endpoint;
 pub use error::TransportError;
 pub use listen::{Accepted, Listener};

@@ -16,6 +16,10 @@
 //!
 //! A peer that closes TCP without TLS's `close_notify` (many servers do) is
 //! read as EOF, not as an error: the harness judges the bytes, not the close.
+//! Any other TLS error after the handshake is worded for the person reading
+//! the verdict ([`reworded`]): rustls says "received corrupt message of type
+//! InvalidContentType" where the useful sentence is that the server wrote
+//! plaintext around its TLS layer, a hand-over bug of its own.
 
 use std::io;
 use std::pin::Pin;
@@ -61,9 +65,33 @@ impl<S: AsyncRead + AsyncWrite + Unpin> AsyncRead for TlsIo<S> {
                 tracing::debug!("the TLS peer closed without close_notify; read as EOF");
                 Poll::Ready(Ok(()))
             }
-            other => Poll::Ready(other),
+            Err(e) => Poll::Ready(Err(reworded(e))),
+            Ok(()) => Poll::Ready(Ok(())),
         }
     }
+}
+
+/// A TLS error after the handshake, said in words that point at the cause;
+/// any other error as it is.
+fn reworded(error: io::Error) -> io::Error {
+    use rustls::Error;
+    let Some(tls) = error.get_ref().and_then(|e| e.downcast_ref::<Error>()) else {
+        return error;
+    };
+    let what = match tls {
+        Error::InvalidMessage(_) | Error::InappropriateMessage { .. } => {
+            "the peer sent bytes that are not a TLS record after the handshake: did it write \
+             around its TLS layer, on the raw socket (a hand-over that gave the application the \
+             socket under TLS)?"
+                .to_string()
+        }
+        Error::DecryptError => "a TLS record from the peer failed to decrypt: corrupted on the \
+             way, or written around the peer's TLS layer"
+            .to_string(),
+        Error::AlertReceived(alert) => format!("the peer ended TLS with the alert {alert:?}"),
+        other => format!("the TLS connection failed: {other}"),
+    };
+    io::Error::new(error.kind(), what)
 }
 
 impl<S: AsyncRead + AsyncWrite + Unpin> AsyncWrite for TlsIo<S> {
@@ -91,5 +119,36 @@ impl<S: AsyncRead + AsyncWrite + Unpin> AsyncWrite for TlsIo<S> {
     /// half-close, after which reading still works (RFC 8446 §6.1).
     fn poll_shutdown(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
         Pin::new(&mut self.inner).poll_shutdown(cx)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn wrapped(e: rustls::Error) -> io::Error {
+        io::Error::new(io::ErrorKind::InvalidData, e)
+    }
+
+    #[test]
+    fn plaintext_around_the_tls_layer_is_named() {
+        let e = reworded(wrapped(rustls::Error::InvalidMessage(
+            rustls::InvalidMessage::InvalidContentType,
+        )));
+        assert_eq!(e.kind(), io::ErrorKind::InvalidData);
+        assert!(
+            e.to_string()
+                .contains("not a TLS record after the handshake"),
+            "{e}"
+        );
+        let e = reworded(wrapped(rustls::Error::DecryptError));
+        assert!(e.to_string().contains("failed to decrypt"), "{e}");
+    }
+
+    #[test]
+    fn other_errors_pass_through() {
+        let e = reworded(io::Error::new(io::ErrorKind::ConnectionReset, "reset"));
+        assert_eq!(e.kind(), io::ErrorKind::ConnectionReset);
+        assert_eq!(e.to_string(), "reset");
     }
 }
