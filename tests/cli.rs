@@ -363,6 +363,60 @@ fn a_client_command_is_run_per_case() {
     );
 }
 
+/// Each case's outcome in a client run of `command`, from its JSON report:
+/// `(case id, outcome)`, sorted, and the exit code.
+fn client_outcomes(command: &str, extra: &[&str], flaw: bool) -> (i32, Vec<(String, String)>) {
+    let dir = tempfile::tempdir().expect("a temp dir");
+    let json = dir.path().join("report.json");
+    let mut cmd = harness();
+    if flaw {
+        cmd.env("ECHO_CLIENT_DROP_READ_AHEAD", "1");
+    }
+    cmd.args(["run", "--client-cmd", command, "--json"])
+        .arg(&json)
+        .args(extra);
+    let (code, text) = output(&mut cmd);
+    let report: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(&json).expect("the JSON report")).expect("JSON");
+    let mut outcomes: Vec<(String, String)> = report["results"]
+        .as_array()
+        .expect("results")
+        .iter()
+        .map(|r| (r["id"].to_string(), r["outcome"].to_string()))
+        .collect();
+    outcomes.sort();
+    assert!(!outcomes.is_empty(), "{text}");
+    (code, outcomes)
+}
+
+/// Issue 15: over TLS the client command gets `{addr}` and `{ca}` (the
+/// harness's throw-away CA), and the verdicts are the plain run's, for the
+/// correct client and for the one that loses the read-ahead: the TLS layer
+/// must not hide (or invent) a lost byte.
+#[test]
+fn a_client_run_over_tls_gives_the_ca_and_the_plain_verdicts() {
+    let client = std::path::Path::new(env!("CARGO_BIN_EXE_hijack-harness"))
+        .parent()
+        .map(|dir| dir.join("examples").join("echo_client"));
+    let Some(client) = client.filter(|c| c.exists()) else {
+        eprintln!("echo_client example not built; skipping");
+        return;
+    };
+    let plain = format!("{} {{addr}}", client.display());
+    let tls = format!("{} --ca {{ca}} {{addr}}", client.display());
+    for flaw in [false, true] {
+        let (plain_code, over_tcp) = client_outcomes(&plain, &[], flaw);
+        let (tls_code, over_tls) = client_outcomes(&tls, &["--tls"], flaw);
+        assert_eq!(
+            over_tls, over_tcp,
+            "flaw {flaw}: TLS and plain verdicts differ"
+        );
+        assert_eq!((plain_code, tls_code), if flaw { (1, 1) } else { (0, 0) });
+        let failed = over_tls.iter().filter(|(_, o)| o == "\"fail\"").count();
+        assert_eq!(failed > 0, flaw, "flaw {flaw}: {over_tls:?}");
+    }
+}
+
 #[test]
 fn a_connect_proxy_is_tested_with_the_harness_upstream() {
     let proxy = std::path::Path::new(env!("CARGO_BIN_EXE_hijack-harness"))
