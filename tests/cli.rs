@@ -8,6 +8,9 @@ use std::net::{Shutdown, SocketAddr, TcpListener, TcpStream};
 use std::process::{Child, Command as StdCommand, Stdio};
 use std::time::{Duration, Instant};
 
+#[path = "support/examples.rs"]
+mod examples;
+
 use assert_cmd::Command;
 use hijack_harness::check;
 use hijack_harness::subject::mutants::Mutant;
@@ -340,13 +343,7 @@ fn a_server_that_ignores_the_read_ahead_fails_exactly_the_early_data_cases() {
 
 #[test]
 fn a_client_command_is_run_per_case() {
-    let client = std::path::Path::new(env!("CARGO_BIN_EXE_hijack-harness"))
-        .parent()
-        .map(|dir| dir.join("examples").join("echo_client"));
-    let Some(client) = client.filter(|c| c.exists()) else {
-        eprintln!("echo_client example not built; skipping");
-        return;
-    };
+    let client = examples::example("echo_client");
     let command = format!("{} {{addr}}", client.display());
     let (code, text) = output(harness().args(["run", "--client-cmd", &command]));
     assert_eq!(code, 0, "{text}");
@@ -395,13 +392,7 @@ fn client_outcomes(command: &str, extra: &[&str], flaw: bool) -> (i32, Vec<(Stri
 /// must not hide (or invent) a lost byte.
 #[test]
 fn a_client_run_over_tls_gives_the_ca_and_the_plain_verdicts() {
-    let client = std::path::Path::new(env!("CARGO_BIN_EXE_hijack-harness"))
-        .parent()
-        .map(|dir| dir.join("examples").join("echo_client"));
-    let Some(client) = client.filter(|c| c.exists()) else {
-        eprintln!("echo_client example not built; skipping");
-        return;
-    };
+    let client = examples::example("echo_client");
     let plain = format!("{} {{addr}}", client.display());
     let tls = format!("{} --ca {{ca}} {{addr}}", client.display());
     for flaw in [false, true] {
@@ -419,13 +410,7 @@ fn a_client_run_over_tls_gives_the_ca_and_the_plain_verdicts() {
 
 #[test]
 fn a_connect_proxy_is_tested_with_the_harness_upstream() {
-    let proxy = std::path::Path::new(env!("CARGO_BIN_EXE_hijack-harness"))
-        .parent()
-        .map(|dir| dir.join("examples").join("connect_proxy"));
-    let Some(proxy) = proxy.filter(|p| p.exists()) else {
-        eprintln!("connect_proxy example not built; skipping");
-        return;
-    };
+    let proxy = examples::example("connect_proxy");
     let addr = TcpListener::bind("127.0.0.1:0")
         .and_then(|l| l.local_addr())
         .expect("a free port");
