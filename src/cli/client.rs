@@ -16,7 +16,8 @@ use hijack_harness::runner::client_listener::{ClientListener, ListenAt, TlsChoic
 use hijack_harness::suite::Case;
 use hijack_harness::wire::transport::{Address, Endpoint, Listener};
 
-use super::run::{Reporter, black_box_options, globs, runtime, serve_tls};
+use super::run::{Reporter, black_box_options, globs, runtime};
+use super::serve::serve_tls;
 use super::{Protocol, RunArgs, ServeArgs};
 
 /// The Docker client cases (`docker.*`) the patterns select.

@@ -6,6 +6,7 @@ use clap::{Parser, Subcommand, ValueEnum};
 
 pub mod client;
 pub mod run;
+mod serve;
 mod target;
 
 const RUN_EXAMPLES: &str = "\

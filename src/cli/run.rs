@@ -19,9 +19,8 @@ use hijack_harness::subject::hyper::{HyperClient, HyperServer, ServerMode};
 use hijack_harness::subject::mutants::Mutant;
 use hijack_harness::subject::reference::{ReferenceClient, ReferenceServer};
 use hijack_harness::suite::{self, Case, Proto};
-use hijack_harness::wire::transport::{Endpoint, Listener, ServerTls};
 
-use super::{Cli, Command, Protocol, RunArgs, ServeArgs, ServeProtocol, Via};
+use super::{Cli, Command, Protocol, RunArgs, Via};
 
 /// Exit code 2: the run could not be made.
 const CANNOT_RUN: u8 = 2;
@@ -36,7 +35,7 @@ pub fn main() -> ExitCode {
     let result = match cli.command {
         Command::Run(args) => run(*args),
         Command::List { cases } => list(&cases),
-        Command::Serve(args) => serve_forever(&args),
+        Command::Serve(args) => super::serve::serve_forever(&args),
         Command::SelfCheck { count } => Ok(self_check(count)),
         Command::Trace {
             case,
@@ -167,88 +166,6 @@ fn list(patterns: &[String]) -> anyhow::Result<ExitCode> {
         println!("{id:<width$}  {level:<6}  {sides:<6}  {protocols:<30}  {title}");
     }
     Ok(ExitCode::SUCCESS)
-}
-
-fn serve_forever(args: &ServeArgs) -> anyhow::Result<ExitCode> {
-    let endpoint = Endpoint::parse(&args.listen).context("--listen")?;
-    let protocol = match args.protocol {
-        ServeProtocol::Echo => Proto::Echo,
-        ServeProtocol::Websocket => Proto::WebSocket,
-        ServeProtocol::Docker => Proto::Docker,
-        ServeProtocol::Raw => Proto::Connect,
-        ServeProtocol::DockerEngine => return super::client::serve_docker_engine(args, &endpoint),
-    };
-    let options = serve::ServeOptions {
-        protocol,
-        max_connections: args.max_connections.max(1),
-        head_timeout: Duration::from_millis(args.head_timeout.max(1)),
-        linger: Duration::from_millis(args.linger),
-    };
-    let (tls, made_ca) = serve_tls(args, &endpoint)?;
-    runtime()?.block_on(async move {
-        let listener = Listener::bind(&endpoint, tls).await?;
-        let address = listener.address().clone();
-        let security = match listener.tls().and_then(|t| t.ca_file()) {
-            Some(ca) => format!(
-                " over TLS (a throw-away certificate; trust its CA with --cacert {})",
-                ca.display()
-            ),
-            None if listener.tls().is_some() => " over TLS".to_string(),
-            None => String::new(),
-        };
-        if !address.is_local() {
-            eprintln!("hijack-harness: {address} is reachable from other machines");
-        }
-        eprintln!(
-            "hijack-harness: serving {} on {address}{security} (Ctrl-C to stop)",
-            protocol.as_str()
-        );
-        let stop = async {
-            // No signal handler means no Ctrl-C: serve until killed.
-            if tokio::signal::ctrl_c().await.is_err() {
-                std::future::pending::<()>().await;
-            }
-        };
-        serve::serve_until(listener, options, stop).await?;
-        if let Some(ca) = made_ca {
-            let _ = std::fs::remove_file(ca);
-        }
-        eprintln!("hijack-harness: stopped");
-        Ok(ExitCode::SUCCESS)
-    })
-}
-
-/// The TLS configuration `serve` asked for, and the CA file it made (removed
-/// when it stops) if it made one in the temporary directory.
-pub(super) fn serve_tls(
-    args: &ServeArgs,
-    endpoint: &Endpoint,
-) -> anyhow::Result<(Option<ServerTls>, Option<std::path::PathBuf>)> {
-    if let (Some(cert), Some(key)) = (&args.tls_cert, &args.tls_key) {
-        return Ok((Some(ServerTls::from_pem_files(cert, key)?), None));
-    }
-    if !args.tls {
-        return Ok((None, None));
-    }
-    let (path, made) = match &args.ca_out {
-        Some(path) => (path.clone(), None),
-        None => {
-            let path =
-                std::env::temp_dir().join(format!("hijack-harness-{}-ca.pem", std::process::id()));
-            (path.clone(), Some(path))
-        }
-    };
-    let mut names: Vec<String> = ["localhost", "127.0.0.1", "::1"].map(String::from).into();
-    // The listening host too, unless it is already there or is 0.0.0.0 / ::.
-    if let Some(host) = endpoint.host()
-        && !names.iter().any(|n| n == host)
-        && !host
-            .parse::<std::net::IpAddr>()
-            .is_ok_and(|ip| ip.is_unspecified())
-    {
-        names.push(host.to_string());
-    }
-    Ok((Some(ServerTls::self_signed(&names, &path)?), made))
 }
 
 /// Progress: a bar on a terminal, plain lines otherwise.
