@@ -5,6 +5,8 @@
 //! The report itself reads top-down: the verdict on the first line, then the wire,
 //! the scenario in words, and the `replay:` line last.
 
+#[path = "support/examples.rs"]
+mod examples;
 mod support;
 
 use std::panic::{self, AssertUnwindSafe};
@@ -41,6 +43,17 @@ fn verdict_lines(run: &Run) -> Vec<String> {
         .filter(|l| l.starts_with("FAIL "))
         .map(str::to_owned)
         .collect()
+}
+
+/// ` --release` when this test runs from a release build (`cargo test --release`),
+/// as a replay line printed here says it.
+fn profile_flag() -> &'static str {
+    let exe = std::env::current_exe().expect("this test binary");
+    let release = exe
+        .parent()
+        .and_then(|deps| deps.parent())
+        .is_some_and(|profile| profile.ends_with("release"));
+    if release { " --release" } else { "" }
 }
 
 fn stdout(out: &Output) -> String {
@@ -196,12 +209,11 @@ fn the_assertion_helper_panics_with_a_replay_of_this_test() {
     );
     let replay = message.lines().last().unwrap_or_default();
     assert!(replay.starts_with("replay: HIJACK_SCENARIO="), "{replay}");
-    assert!(
-        replay.ends_with(
-            " cargo test -p hijack-harness the_assertion_helper_panics_with_a_replay_of_this_test -- --exact"
-        ),
-        "{replay}"
+    let rerun = format!(
+        " cargo test{} -p hijack-harness the_assertion_helper_panics_with_a_replay_of_this_test -- --exact",
+        profile_flag()
     );
+    assert!(replay.ends_with(&rerun), "{replay}");
     let run = replay_server(&my_broken_server(), &replay_hex(&message)).expect("valid hex");
     assert_eq!(report_verdict(&message), verdict_lines(&run));
 }
@@ -257,35 +269,11 @@ fn hijack_scenario_replays_in_the_test_it_names() {
 /// line whose command runs that example again with `HIJACK_SCENARIO`, failing the
 /// same way; with `--fixed`, the same replay passes.
 ///
-/// The example is built by cargo with the test profile (what `cargo test` builds
-/// it with anyway) and run directly: the printed `cargo run` differs only in
-/// building it first.
+/// The example is the one `cargo test` built for this run (in its profile) and is
+/// run directly: the printed `cargo run` differs only in building it first.
 #[test]
 fn byo_subject_prints_a_replay_that_reproduces() {
-    let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
-    let build = Command::new(cargo)
-        .args([
-            "build",
-            "--profile",
-            "test",
-            "--example",
-            "byo_subject",
-            "--message-format=json-render-diagnostics",
-        ])
-        .current_dir(env!("CARGO_MANIFEST_DIR"))
-        .output()
-        .expect("cargo runs");
-    assert!(
-        build.status.success(),
-        "{}",
-        String::from_utf8_lossy(&build.stderr)
-    );
-    let example = stdout(&build)
-        .lines()
-        .filter_map(|l| serde_json::from_str::<serde_json::Value>(l).ok())
-        .find_map(|v| v["executable"].as_str().map(str::to_owned))
-        .expect("cargo names the example's executable");
-
+    let example = examples::example("byo_subject");
     let first = Command::new(&example).output().expect("runs");
     let report = stdout(&first);
     assert_eq!(first.status.code(), Some(1), "{report}");
@@ -297,7 +285,10 @@ fn byo_subject_prints_a_replay_that_reproduces() {
     let hex = replay_hex(&report);
     assert_eq!(
         replay,
-        format!("replay: HIJACK_SCENARIO={hex} cargo run -p hijack-harness --example byo_subject")
+        format!(
+            "replay: HIJACK_SCENARIO={hex} cargo run{} -p hijack-harness --example byo_subject",
+            profile_flag()
+        )
     );
 
     let again = Command::new(&example)

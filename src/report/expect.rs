@@ -17,6 +17,10 @@
 //! last, the target in between (so a target may itself contain spaces).
 //! `#` starts a comment line; blank lines are ignored.
 //!
+//! An outcome may name two, `pass|flaky`: the result may be either. It is for a
+//! race in the peer itself, one that a probe has seen go both ways (the comment
+//! above the line says so); anything else keeps one outcome.
+//!
 //! Rules of [`compare`]:
 //! * a result whose line says another outcome is a change;
 //! * a result with no line is expected to `pass`, so a new case that passes needs
@@ -77,6 +81,24 @@ pub struct Expectation {
     /// Why, in a few words; results that meet the expectation carry it as a note
     /// ([`Expected::mark`]).
     pub reason: Option<String>,
+    /// A second outcome the result may have (`pass|flaky` in a file): a race in
+    /// the peer that goes either way.
+    pub or: Option<Outcome>,
+}
+
+impl Expectation {
+    /// Whether `outcome` meets this expectation.
+    pub fn allows(&self, outcome: Outcome) -> bool {
+        self.outcome == outcome || self.or == Some(outcome)
+    }
+
+    /// The outcome as a file writes it: `pass`, or `pass|flaky`.
+    fn describe(&self) -> String {
+        match self.or {
+            Some(or) => format!("{}|{}", self.outcome.as_str(), or.as_str()),
+            None => self.outcome.as_str().to_string(),
+        }
+    }
 }
 
 /// Expected results keyed by case, target and side: the lines of an
@@ -100,7 +122,11 @@ impl Expected {
         let target = target.split_whitespace().collect::<Vec<_>>().join(" ");
         self.lines.insert(
             (case_id.to_string(), target, side_name(side)),
-            Expectation { outcome, reason },
+            Expectation {
+                outcome,
+                reason,
+                or: None,
+            },
         );
     }
 
@@ -113,11 +139,13 @@ impl Expected {
     /// that every report (text, JSON, JUnit, HTML, traces) says why it is expected.
     pub fn mark(&self, results: &mut [CaseResult]) {
         for r in results {
-            if let Some(Expectation {
-                outcome,
-                reason: Some(reason),
-            }) = self.of(r)
-                && *outcome == r.outcome
+            if let Some(
+                want @ Expectation {
+                    reason: Some(reason),
+                    ..
+                },
+            ) = self.of(r)
+                && want.allows(r.outcome)
                 && !r.notes.contains(reason)
             {
                 r.notes.insert(0, reason.clone());
@@ -151,7 +179,7 @@ impl Expected {
             if tested.contains(&(target.clone(), *side)) && !seen.contains(key) {
                 comparison.changed.push(format!(
                     "{id} {target} ({side}): expected {}, not run (renamed or removed? update the file)",
-                    want.outcome.as_str()
+                    want.describe()
                 ));
             }
         }
@@ -185,9 +213,9 @@ impl Expected {
         for r in results {
             let (id, target, side) = key_of(r);
             let problem = match self.of(r) {
-                Some(want) if want.outcome != r.outcome => Some(format!(
+                Some(want) if !want.allows(r.outcome) => Some(format!(
                     "expected {}{}, got {}",
-                    want.outcome.as_str(),
+                    want.describe(),
                     want.reason
                         .as_ref()
                         .map(|why| format!(" ({why})"))
@@ -273,13 +301,19 @@ fn parse(text: &str) -> Result<Expected, (usize, String)> {
                 ));
             }
         };
-        let Some(outcome) = Outcome::parse(outcome) else {
-            return Err((
-                line_no,
-                format!(
-                    "outcome must be one of pass, fail, non-strict, unsupported, error, flaky; found `{outcome}`"
-                ),
-            ));
+        let outcomes: Vec<Option<Outcome>> = outcome.split('|').map(Outcome::parse).collect();
+        let (outcome, or) = match outcomes.as_slice() {
+            [Some(one)] => (*one, None),
+            [Some(one), Some(or)] if one != or => (*one, Some(*or)),
+            _ => {
+                return Err((
+                    line_no,
+                    format!(
+                        "outcome must be one of pass, fail, non-strict, unsupported, error, flaky, \
+                         or two of them as `pass|flaky`; found `{outcome}`"
+                    ),
+                ));
+            }
         };
         let target = target.join(" ");
         let key = (id.to_string(), target.clone(), side_name(side));
@@ -289,7 +323,14 @@ fn parse(text: &str) -> Result<Expected, (usize, String)> {
                 format!("a second line for {id} {target} {}", side_name(side)),
             ));
         }
-        out.insert(id, &target, side, outcome, None);
+        out.lines.insert(
+            key,
+            Expectation {
+                outcome,
+                reason: None,
+                or,
+            },
+        );
     }
     Ok(out)
 }
@@ -309,6 +350,25 @@ mod tests {
             parse("a t server pass\na t server fail\n").unwrap_err().0,
             2
         );
+    }
+
+    /// `pass|flaky` allows either outcome and no other; one outcome allows one.
+    #[test]
+    fn two_outcomes_allow_either() {
+        let parsed = parse("a t server pass|flaky\nb t server pass\n").unwrap();
+        let a = &parsed.lines[&("a".into(), "t".into(), "server")];
+        assert!(a.allows(Outcome::Pass) && a.allows(Outcome::Flaky));
+        assert!(!a.allows(Outcome::Fail));
+        assert_eq!(a.describe(), "pass|flaky");
+        let b = &parsed.lines[&("b".into(), "t".into(), "server")];
+        assert!(b.allows(Outcome::Pass) && !b.allows(Outcome::Flaky));
+        for bad in [
+            "a t server pass|",
+            "a t server pass|pass",
+            "a t server pass|fail|flaky",
+        ] {
+            assert!(parse(bad).is_err(), "{bad}");
+        }
     }
 
     #[test]
