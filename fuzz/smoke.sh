@@ -8,6 +8,13 @@
 #
 #   fuzz/smoke.sh [seconds per target, default 20]
 #
+# What it pays for, and why (2 cores): the build is most of it. cargo-fuzz
+# compiles every crate with one codegen unit, which leaves one core idle on the
+# largest crates; the smoke asks for 16 (FUZZ_CODEGEN_UNITS, read by build.sh,
+# unset in ClusterFuzzLite's own builds), so the same script, sanitizer and
+# instrumentation are checked, compiled in parallel. The targets then fuzz two at
+# a time, one per core, each for its full time.
+#
 # One build serves both jobs: the binaries ClusterFuzzLite would fuzz are the
 # ones the smoke runs, so checking the ClusterFuzzLite build costs no second
 # compile. What differs from OSS-Fuzz's image, and why it does not matter here:
@@ -28,7 +35,8 @@ if [[ -z "${RUSTC_BOOTSTRAP:-}" ]]; then
 fi
 
 WORK="$(mktemp -d)"
-trap 'rm -rf "$WORK"' EXIT
+# A fuzzer still running when a crash ends the script is ended by its PID.
+trap 'kill $(jobs -p) 2>/dev/null; rm -rf "$WORK"' EXIT
 
 # OSS-Fuzz's environment for a Rust libFuzzer AddressSanitizer build, as its
 # base-builder image and `compile` script set it (infra/base-images/base-builder).
@@ -39,7 +47,8 @@ mkdir -p "$SRC" "$OUT"
 ln -s "$PWD" "$SRC/hijack-harness"
 cp .clusterfuzzlite/build.sh "$SRC/build.sh"
 
-echo "-- .clusterfuzzlite/build.sh (SANITIZER=$SANITIZER)"
+export FUZZ_CODEGEN_UNITS="${FUZZ_CODEGEN_UNITS:-16}"
+echo "-- .clusterfuzzlite/build.sh (SANITIZER=$SANITIZER, FUZZ_CODEGEN_UNITS=$FUZZ_CODEGEN_UNITS)"
 start=$(date +%s)
 bash -eu "$SRC/build.sh"
 echo "built in $(($(date +%s) - start)) s"
@@ -69,16 +78,40 @@ done
 
 # The runner's sanitizer options (OSS-Fuzz's base-runner image).
 export ASAN_OPTIONS="alloc_dealloc_mismatch=0:allocator_may_return_null=1:allocator_release_to_os_interval_ms=500:check_malloc_usable_size=0:detect_container_overflow=1:detect_odr_violation=0:detect_leaks=1:detect_stack_use_after_return=1:fast_unwind_on_fatal=0:handle_abort=1:handle_segv=1:handle_sigill=1:max_uar_stack_size_log=16:print_scariness=1:quarantine_size_mb=10:strict_memcmp=1:symbolize=1:use_sigaltstack=1:dedup_token_length=3"
-for target in $targets; do
-  echo "-- $target (${SECONDS_PER_TARGET}s)"
+# One target per core at a time: libFuzzer runs one thread, so two at once give
+# each its full time in half the wall time.
+fuzz_one() {
+  local target=$1 log="$WORK/$1.log"
   mkdir -p "$WORK/corpus/$target" "fuzz/artifacts/$target"
-  log="$WORK/$target.log"
-  if ! "$OUT/$target" "$WORK/corpus/$target" "corpus/$target" \
+  "$OUT/$target" "$WORK/corpus/$target" "corpus/$target" \
     -artifact_prefix="fuzz/artifacts/$target/" \
-    -max_total_time="$SECONDS_PER_TARGET" -timeout=10 -print_final_stats=1 >"$log" 2>&1; then
+    -max_total_time="$SECONDS_PER_TARGET" -timeout=10 -print_final_stats=1 >"$log" 2>&1
+}
+report_one() {
+  local target=$1 rc=$2 log="$WORK/$1.log"
+  echo "-- $target (${SECONDS_PER_TARGET}s)"
+  if [[ "$rc" -ne 0 ]]; then
     tail -80 "$log" >&2
     echo "fuzz smoke: $target crashed (input in fuzz/artifacts/$target/)" >&2
     exit 1
   fi
   grep -E '^stat::(number_of_executed_units|average_exec_per_sec)' "$log" || true
+}
+set -- $targets
+while (($#)); do
+  first=$1 second=${2:-}
+  shift
+  [[ -n "$second" ]] && shift
+  fuzz_one "$first" &
+  pid_first=$!
+  if [[ -n "$second" ]]; then
+    fuzz_one "$second" &
+    pid_second=$!
+  fi
+  rc=0; wait "$pid_first" || rc=$?
+  report_one "$first" "$rc"
+  if [[ -n "$second" ]]; then
+    rc=0; wait "$pid_second" || rc=$?
+    report_one "$second" "$rc"
+  fi
 done
