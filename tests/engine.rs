@@ -21,6 +21,10 @@ enum Fault {
     /// Bytes read with the request head are dropped (moby's `Hijack()` that
     /// ignores the `bufio.Reader`).
     LosesReadAhead,
+    /// The bytes that arrive with the client's FIN are not echoed: stdin EOF
+    /// ends the stream at once (dockerd's attach to a container that keeps its
+    /// stdin).
+    EndsOnStdinEof,
 }
 
 fn frame(stream: u8, payload: &[u8]) -> Vec<u8> {
@@ -101,9 +105,17 @@ fn handle(mut conn: UnixStream, fault: Fault) {
             if fault != Fault::LosesReadAhead && !early.is_empty() {
                 let _ = conn.write_all(&frame(stream, early));
             }
+            let mut held: Vec<u8> = Vec::new();
             loop {
                 match conn.read(&mut chunk) {
                     Ok(0) | Err(_) => break,
+                    Ok(n) if fault == Fault::EndsOnStdinEof => {
+                        // echo a read only once the next one shows no EOF
+                        if !held.is_empty() && conn.write_all(&frame(stream, &held)).is_err() {
+                            return;
+                        }
+                        held = chunk[..n].to_vec();
+                    }
                     Ok(n) => {
                         if conn.write_all(&frame(stream, &chunk[..n])).is_err() {
                             return;
@@ -229,4 +241,19 @@ fn a_container_the_daemon_does_not_know_stops_the_run_with_its_words() {
     let (code, stdout, stderr) = harness(&socket, "nope");
     assert_eq!(code, Some(2), "{stdout}\n{stderr}");
     assert!(stderr.contains("No such container: nope"), "{stderr}");
+}
+
+#[test]
+fn a_stream_that_ends_on_stdin_eof_fails_the_half_close_multiplexed_too() {
+    // A multiplexed echo is decoded like a WebSocket one, but a FIN is no
+    // Close frame: ending before the echo is a half-close failure, never
+    // "cannot be seen from the wire" (unsupported).
+    let (_dir, socket) = engine(Fault::EndsOnStdinEof);
+    let (code, stdout, stderr) = harness(&socket, "c1");
+    assert_eq!(code, Some(1), "{stdout}\n{stderr}");
+    for endpoint in ["c1/attach", "c1/exec"] {
+        let line = format!("FAIL halfclose.client-fin-drains [{endpoint} server]");
+        assert!(stdout.contains(&line), "{line}\n{stdout}");
+    }
+    assert!(stdout.contains("point 5 (half-close)"), "{stdout}");
 }

@@ -357,6 +357,7 @@ pub async fn server_case(target: &ServerTarget, case: &Case, opts: &Options) -> 
         expected_echo: &plan.expected_echo,
         decode,
         client_closed: plan.half_close || !plan.closing.is_empty(),
+        closing_frame: !plan.closing.is_empty(),
         fin_at_once: plan.at_once,
         waited_for_continue: plan.waits_for_continue,
         via_proxy: target.proxy,
