@@ -24,6 +24,7 @@ Examples:
 
   # Where servers run: Docker's socket, wss with a private CA, a service container.
   hijack-harness run --server unix:///var/run/docker.sock --protocol docker
+  hijack-harness run --server unix:///var/run/docker.sock --protocol docker --container c1
   hijack-harness run --server wss://localhost:8443/ws --protocol websocket --ca ca.pem
   hijack-harness run --server app:8080 --protocol echo
 
@@ -238,6 +239,18 @@ pub struct RunArgs {
     /// The request target to use (default: `/`, or Docker's attach path).
     #[arg(long, value_name = "P")]
     pub path: Option<String>,
+    /// With --server and --protocol docker: a real Docker Engine's container
+    /// (name or ID) that echoes its stdin (`cat`, or `stty raw -echo; exec cat`
+    /// with a TTY). The cases run through its attach (raw with a TTY,
+    /// multiplexed without) and through a fresh exec of `cat` per case
+    /// (multiplexed): targets NAME/attach and NAME/exec.
+    #[arg(
+        long,
+        value_name = "NAME",
+        requires = "server",
+        conflicts_with = "path"
+    )]
+    pub container: Option<String>,
     /// Test the proxy at ENDPOINT (as --server), with the harness's echo server behind it.
     #[arg(long, value_name = "ENDPOINT", conflicts_with = "client_cmd")]
     pub proxy: Option<String>,

@@ -249,10 +249,17 @@ fn run(args: RunArgs) -> anyhow::Result<ExitCode> {
         let target = super::target::resolve("--server", server, protocol, &args, &rt, timeout)?;
         let opts = black_box_options(&args, timeout);
         report.transport = Some(target.transport());
-        report.results = rt.block_on(async {
-            let progress = reporter.phase(cases.len(), "cases", true);
-            black_box::run_server(&target, &cases, &opts, progress).await
-        });
+        let targets = match &args.container {
+            Some(container) => engine_targets(&target, container, protocol, &rt, timeout)?,
+            None => vec![target],
+        };
+        for target in &targets {
+            let results = rt.block_on(async {
+                let progress = reporter.phase(cases.len(), "cases", true);
+                black_box::run_server(target, &cases, &opts, progress).await
+            });
+            report.results.extend(results);
+        }
     } else if let Some(proxy) = &args.proxy {
         let upstream = match &args.upstream {
             Some(u) => tcp_address("--upstream", u)?,
@@ -395,6 +402,48 @@ impl Upstream {
         let _ = self.stop.send(());
         let _ = self.thread.join();
     }
+}
+
+/// The targets of `--container NAME`: the container's attach (raw or
+/// multiplexed, as its `Config.Tty` says) and a fresh exec per case, named
+/// `NAME/attach` and `NAME/exec`. A container the daemon does not know, or
+/// one that does not run, stops the run (exit 2) with the daemon's words.
+fn engine_targets(
+    target: &black_box::ServerTarget,
+    container: &str,
+    protocol: Proto,
+    rt: &tokio::runtime::Runtime,
+    timeout: Duration,
+) -> anyhow::Result<Vec<black_box::ServerTarget>> {
+    if protocol != Proto::Docker {
+        bail!("--container needs --protocol docker");
+    }
+    let (tty, running) = rt
+        .block_on(black_box::docker::inspect(target, container, timeout))
+        .map_err(|e| anyhow::anyhow!("--container {container}: {e}"))?;
+    if !running {
+        bail!(
+            "--container {container}: the container is not running (start it, with stdin open: `docker run -d -i`)"
+        );
+    }
+    let endpoints = [
+        black_box::docker::EngineEndpoint::Attach { tty },
+        black_box::docker::EngineEndpoint::Exec,
+    ];
+    Ok(endpoints
+        .into_iter()
+        .map(|endpoint| {
+            let engine = black_box::docker::Engine {
+                container: container.to_string(),
+                endpoint,
+            };
+            let mut t = target.clone();
+            t.path = Some(engine.attach_path());
+            t.name = format!("{container}/{}", engine.endpoint_name());
+            t.engine = Some(engine);
+            t
+        })
+        .collect())
 }
 
 pub(super) fn black_box_options(args: &RunArgs, timeout: Duration) -> Options {

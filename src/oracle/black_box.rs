@@ -66,6 +66,10 @@ pub struct BlackBoxObservation<'a> {
     pub decode: Option<&'a Decoder>,
     /// Whether the client closed its write half (or sent its closing frame).
     pub client_closed: bool,
+    /// Whether the client ended with a closing frame (WebSocket's Close), which a
+    /// server may answer before echoing the messages sent with it (RFC 6455
+    /// §5.5.1); a plain FIN (Docker's stdin EOF, even multiplexed) has no such leave.
+    pub closing_frame: bool,
     /// Whether the client's FIN followed its data at once (the half-close cases),
     /// rather than after the echo of everything it sent came back.
     pub fin_at_once: bool,
@@ -268,7 +272,7 @@ pub fn judge_server(obs: &BlackBoxObservation<'_>) -> Judged {
     let found = compare(obs.expected_echo, &echoed);
     let server_fin = trace.fin(Direction::ServerToClient).is_some();
     if !found.is_empty() {
-        if obs.decode.is_some() && closed_on_close_first(obs, &found, server_fin) {
+        if obs.closing_frame && closed_on_close_first(obs, &found, server_fin) {
             let why = format!(
                 "{who} answered the client's Close frame before echoing the messages sent with it ({} of the {} \
                  came back), which RFC 6455 §5.5.1 lets it do (\"It SHOULD do so as soon as practical\"; waiting is a \

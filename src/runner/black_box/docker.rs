@@ -2,23 +2,110 @@
 //! with `Upgrade: tcp`, answered by `101 UPGRADED` and a raw echo; or, for the
 //! explicit-hijack case, the older attach without `Upgrade`, answered by `200 OK`
 //! with `Content-Type: application/vnd.docker.raw-stream` and then raw bytes.
+//!
+//! Against a real Docker Engine (`--container NAME`, an [`Engine`] target) the
+//! same cases run through the Engine API's two hijacked endpoints: the
+//! container's attach, and a fresh exec of `cat` per case (`POST
+//! /containers/NAME/exec`, then `POST /exec/ID/start` with its JSON body and
+//! `Upgrade: tcp`). Without a TTY the daemon multiplexes stdout and stderr with
+//! 8-byte `stdcopy` headers ([`crate::docker::stdcopy`]): the echo is
+//! demultiplexed ([`demux_stdout`]), must come back on stdout, and nothing may
+//! appear on stderr (`cat` writes nothing there).
 
+use std::time::Duration;
+
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+
+use crate::docker::stdcopy::{Demux, Stream};
 use crate::oracle::black_box::Expect;
-use crate::scenario::Handshake;
+use crate::reference::head::{self, Header};
+use crate::scenario::{Body, Handshake, Scenario};
 
+use super::ServerTarget;
 use super::plan::{self, Request};
 
 /// The attach path used for `--protocol docker` when no `--path` is given.
 pub const DOCKER_ATTACH: &str = "/containers/hijack-harness/attach?stream=1&stdin=1&stdout=1";
 
+/// A container of a real Docker Engine (or a daemon speaking its API) that the
+/// cases reach through one of its hijacked endpoints.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Engine {
+    /// The container's name or ID.
+    pub container: String,
+    /// Which endpoint the cases use.
+    pub endpoint: EngineEndpoint,
+}
+
+/// The Engine API endpoint a case's connection is hijacked by.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum EngineEndpoint {
+    /// `POST /containers/NAME/attach`, to the container's own process (which
+    /// must echo stdin: `cat`); `tty` is the container's `Config.Tty`, which
+    /// decides whether the stream is raw or multiplexed.
+    Attach {
+        /// Whether the container has a TTY (a raw stream) or not (`stdcopy`).
+        tty: bool,
+    },
+    /// `POST /exec/ID/start` of a fresh exec of `cat` without a TTY, created
+    /// for each case (`POST /containers/NAME/exec`): multiplexed.
+    Exec,
+}
+
+impl Engine {
+    /// `attach` or `exec`: the last part of the target's name.
+    pub fn endpoint_name(&self) -> &'static str {
+        match self.endpoint {
+            EngineEndpoint::Attach { .. } => "attach",
+            EngineEndpoint::Exec => "exec",
+        }
+    }
+
+    /// Whether the stream is `stdcopy`-multiplexed (no TTY).
+    pub fn multiplexed(&self) -> bool {
+        !matches!(self.endpoint, EngineEndpoint::Attach { tty: true })
+    }
+
+    /// The attach path of the container: every stream, as the Docker CLI asks.
+    pub fn attach_path(&self) -> String {
+        format!(
+            "/containers/{}/attach?stream=1&stdin=1&stdout=1&stderr=1",
+            self.container
+        )
+    }
+}
+
+/// The exec start's body: attached (not detached), without a TTY.
+const EXEC_START_BODY: &str = r#"{"Detach":false,"Tty":false}"#;
+
 /// The attach request for `handshake` (an upgrade, or the explicit hijack).
+/// For an exec, `exec` is the exec's ID: the request starts it, with its JSON
+/// body (a case that sends its own body does not apply there).
 pub(super) fn request(
     path: Option<String>,
     refused: bool,
-    handshake: Handshake,
+    scenario: &Scenario,
+    exec: Option<&str>,
 ) -> Result<Request, String> {
-    let mut head = plan::head("POST", plan::path_or(path, DOCKER_ATTACH));
-    if handshake == Handshake::Explicit && !refused {
+    let path = match exec {
+        Some(id) => {
+            if scenario.body != Body::None {
+                return Err(
+                    "an exec start's body is its JSON configuration: a case with its own request body \
+                     applies to attach only"
+                        .into(),
+                );
+            }
+            format!("/exec/{id}/start")
+        }
+        None => plan::path_or(path, DOCKER_ATTACH),
+    };
+    let mut head = plan::head("POST", path);
+    if exec.is_some() {
+        head.headers
+            .push(Header::new("Content-Type", "application/json"));
+    }
+    if scenario.handshake == Handshake::Explicit && !refused {
         return Ok(Request {
             head,
             expect: Expect::Explicit,
@@ -29,4 +116,225 @@ pub(super) fn request(
         head,
         expect: plan::upgrade_expect(refused),
     })
+}
+
+/// The body a request to `engine` carries: the exec start's JSON, or nothing.
+pub(super) fn body(engine: Option<&Engine>) -> Option<&'static [u8]> {
+    match engine.map(|e| e.endpoint) {
+        Some(EngineEndpoint::Exec) => Some(EXEC_START_BODY.as_bytes()),
+        _ => None,
+    }
+}
+
+/// The container's stdout from a multiplexed stream: every stdout frame's
+/// payload in order. A frame on stderr or stdin, or a header that names no
+/// stream, is an error naming it (`cat` writes nothing on stderr; a daemon
+/// that puts the echo there, or invents frames, is wrong). A frame cut short
+/// by the end of the stream gives the part that arrived.
+pub fn demux_stdout(bytes: &[u8]) -> Result<Vec<u8>, String> {
+    let mut stdout = Vec::with_capacity(bytes.len());
+    let mut other: Option<(Stream, Vec<u8>)> = None;
+    let mut demux = Demux::new();
+    demux
+        .feed(bytes, |stream, piece| match stream {
+            Stream::Stdout => stdout.extend_from_slice(piece),
+            s => match &mut other {
+                Some((_, seen)) => seen.extend_from_slice(piece),
+                None => other = Some((s, piece.to_vec())),
+            },
+        })
+        .map_err(|e| format!("the multiplexed stream is not stdcopy: {e}"))?;
+    match other {
+        Some((stream, seen)) => Err(format!(
+            "{} came back on {stream} (stream {}), where the container wrote nothing: {}",
+            crate::oracle::count(seen.len()),
+            stream.byte(),
+            crate::oracle::preview(&seen, 60)
+        )),
+        None => Ok(stdout),
+    }
+}
+
+/// What a one-shot Engine API call got back: the status and the body.
+#[derive(Debug)]
+pub struct EngineAnswer {
+    /// The response's status code.
+    pub status: u16,
+    /// The response body (its framing removed).
+    pub body: Vec<u8>,
+}
+
+/// One Engine API call on its own connection (`Connection: close`), bounded by
+/// `timeout`: `method path` with an optional JSON body.
+pub async fn engine_call(
+    target: &ServerTarget,
+    method: &str,
+    path: &str,
+    json: Option<&str>,
+    timeout: Duration,
+) -> Result<EngineAnswer, String> {
+    let call = async {
+        let mut connection = super::connect(target, timeout)
+            .await
+            .map_err(|e| e.to_string())?;
+        let mut request = format!(
+            "{method} {path} HTTP/1.1\r\nHost: {}\r\nConnection: close\r\n",
+            target.authority()
+        );
+        if let Some(json) = json {
+            request.push_str(&format!(
+                "Content-Type: application/json\r\nContent-Length: {}\r\n",
+                json.len()
+            ));
+        }
+        request.push_str("\r\n");
+        request.push_str(json.unwrap_or(""));
+        connection
+            .io
+            .write_all(request.as_bytes())
+            .await
+            .map_err(|e| e.to_string())?;
+        let mut received = Vec::new();
+        connection
+            .io
+            .read_to_end(&mut received)
+            .await
+            .map_err(|e| e.to_string())?;
+        let (response, head_end) = head::parse_final_response(&received)
+            .map_err(|e| e.to_string())?
+            .ok_or_else(|| {
+                format!(
+                    "no complete answer to {method} {path}: {}",
+                    crate::oracle::preview(&received, 60)
+                )
+            })?;
+        let raw = &received[head_end..];
+        let chunked = head::header_value(&response.headers, "transfer-encoding")
+            .is_some_and(|v| v.to_ascii_lowercase().contains("chunked"));
+        let body = if chunked { unchunk(raw) } else { raw.to_vec() };
+        Ok(EngineAnswer {
+            status: response.status,
+            body,
+        })
+    };
+    tokio::time::timeout(timeout, call)
+        .await
+        .unwrap_or_else(|_| Err(format!("{method} {path} timed out")))
+}
+
+/// The payload of a chunked body (best effort: stops at the first malformed size).
+fn unchunk(mut raw: &[u8]) -> Vec<u8> {
+    let mut out = Vec::new();
+    while let Some(eol) = raw.windows(2).position(|w| w == b"\r\n") {
+        let size = std::str::from_utf8(&raw[..eol])
+            .ok()
+            .and_then(|s| usize::from_str_radix(s.split(';').next().unwrap_or("").trim(), 16).ok());
+        let Some(size) = size.filter(|&n| n > 0) else {
+            break;
+        };
+        let start = eol + 2;
+        let end = (start + size).min(raw.len());
+        out.extend_from_slice(&raw[start..end]);
+        raw = raw.get(end + 2..).unwrap_or(&[]);
+    }
+    out
+}
+
+/// A JSON string literal of `s` (for container names in request bodies).
+fn json_str(s: &str) -> String {
+    serde_json::Value::String(s.to_string()).to_string()
+}
+
+/// Creates a fresh exec of `cat` (stdin, stdout and stderr attached, no TTY)
+/// in the engine's container and gives its ID.
+pub(super) async fn create_exec(
+    target: &ServerTarget,
+    engine: &Engine,
+    timeout: Duration,
+) -> Result<String, String> {
+    let config = format!(
+        r#"{{"AttachStdin":true,"AttachStdout":true,"AttachStderr":true,"Tty":false,"Cmd":[{}]}}"#,
+        json_str("cat")
+    );
+    let path = format!("/containers/{}/exec", engine.container);
+    let answer = engine_call(target, "POST", &path, Some(&config), timeout).await?;
+    let text = String::from_utf8_lossy(&answer.body);
+    if answer.status != 201 {
+        return Err(format!(
+            "the daemon refused to create an exec in {} ({}): {}",
+            engine.container,
+            answer.status,
+            text.trim()
+        ));
+    }
+    serde_json::from_slice::<serde_json::Value>(&answer.body)
+        .ok()
+        .and_then(|v| v.get("Id")?.as_str().map(str::to_string))
+        .ok_or_else(|| format!("the exec create's answer has no Id: {}", text.trim()))
+}
+
+/// What the daemon says of a container: whether it has a TTY, and whether it
+/// runs. `Err` when it does not know the container (its own words).
+pub async fn inspect(
+    target: &ServerTarget,
+    container: &str,
+    timeout: Duration,
+) -> Result<(bool, bool), String> {
+    let answer = engine_call(
+        target,
+        "GET",
+        &format!("/containers/{container}/json"),
+        None,
+        timeout,
+    )
+    .await?;
+    let text = String::from_utf8_lossy(&answer.body);
+    if answer.status != 200 {
+        return Err(format!(
+            "the daemon answered {} to the inspect of {container}: {}",
+            answer.status,
+            text.trim()
+        ));
+    }
+    let value: serde_json::Value = serde_json::from_slice(&answer.body)
+        .map_err(|e| format!("the inspect of {container} is not JSON: {e}"))?;
+    let tty = value
+        .pointer("/Config/Tty")
+        .and_then(serde_json::Value::as_bool)
+        .unwrap_or(false);
+    let running = value
+        .pointer("/State/Running")
+        .and_then(serde_json::Value::as_bool)
+        .unwrap_or(false);
+    Ok((tty, running))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::docker::stdcopy::frame;
+
+    #[test]
+    fn stdout_frames_are_joined_and_stderr_is_named() {
+        let mut wire = frame(Stream::Stdout, b"ab");
+        wire.extend(frame(Stream::Stdout, b"cd"));
+        assert_eq!(demux_stdout(&wire), Ok(b"abcd".to_vec()));
+        // a frame cut short gives what arrived
+        assert_eq!(demux_stdout(&wire[..wire.len() - 1]), Ok(b"abc".to_vec()));
+        wire.extend(frame(Stream::Stderr, b"oops"));
+        let err = demux_stdout(&wire).expect_err("stderr");
+        assert!(
+            err.contains("4 bytes came back on stderr (stream 2)"),
+            "{err}"
+        );
+        // raw bytes (a TTY stream read as multiplexed) are not stdcopy
+        let err = demux_stdout(b"hello world").expect_err("raw");
+        assert!(err.contains("not stdcopy"), "{err}");
+    }
+
+    #[test]
+    fn chunked_bodies_are_unframed() {
+        assert_eq!(unchunk(b"3\r\nabc\r\n2\r\nde\r\n0\r\n\r\n"), b"abcde");
+        assert_eq!(unchunk(b"zz\r\n"), b"");
+    }
 }

@@ -66,6 +66,9 @@ pub struct ServerTarget {
     pub proxy: bool,
     /// A name for reports.
     pub name: String,
+    /// For `--protocol docker` against a real Docker Engine: the container and
+    /// the endpoint the cases go through (`--container`).
+    pub engine: Option<docker::Engine>,
 }
 
 impl ServerTarget {
@@ -86,6 +89,7 @@ impl ServerTarget {
             connect_to: None,
             proxy: false,
             name: endpoint.to_string(),
+            engine: None,
         }
     }
 

@@ -49,6 +49,9 @@ pub(super) struct Plan {
     /// Whether this is a half-close case through an intermediary, where a broken
     /// half-close is a SHOULD ([`TUNNEL_HALF_CLOSE`]).
     pub tunnel_half_close: bool,
+    /// Whether the echo comes back `stdcopy`-multiplexed (a Docker Engine
+    /// endpoint without a TTY): it is demultiplexed before it is compared.
+    pub multiplexed: bool,
 }
 
 /// The request, as a protocol module shapes it.
@@ -72,7 +75,9 @@ pub(super) fn closes_at_once(case: &Case) -> bool {
 pub(super) const HTTP10_CASE: &str = "refused.http10-upgrade-ignored";
 
 /// The plan for `case` against `target`, or why the case does not apply.
-pub(super) fn plan(case: &Case, target: &ServerTarget) -> Result<Plan, String> {
+/// `exec` is the ID of the exec a Docker Engine case starts (its request is
+/// the exec start, [`docker::request`]); `None` for every other target.
+pub(super) fn plan(case: &Case, target: &ServerTarget, exec: Option<&str>) -> Result<Plan, String> {
     let scenario = &case.scenario;
     if !case.sides.server {
         return Err("tests clients only".into());
@@ -103,7 +108,7 @@ pub(super) fn plan(case: &Case, target: &ServerTarget) -> Result<Plan, String> {
     let seed = case_seed(case.id);
     let mut request = match target.protocol {
         Proto::Echo => echo::request(path, refused, scenario)?,
-        Proto::Docker => docker::request(path, refused, scenario.handshake)?,
+        Proto::Docker => docker::request(path, refused, scenario, exec)?,
         Proto::WebSocket => websocket::request(path, refused, seed, scenario)?,
         Proto::Connect => connect::request(&authority),
     };
@@ -124,15 +129,31 @@ pub(super) fn plan(case: &Case, target: &ServerTarget) -> Result<Plan, String> {
         to_http10(&mut head_bytes);
     }
     let (scenario_message, scenario_head_len) = scenario.request_message();
+    let engine_body = exec.and(docker::body(target.engine.as_ref()));
+    if let Some(body) = engine_body {
+        // The exec start's JSON (the scenario has no body here: `docker::request`).
+        let end = head_bytes.len() - 2;
+        head_bytes.splice(
+            end..end,
+            format!("Content-Length: {}\r\n", body.len()).into_bytes(),
+        );
+    }
     let mut message = head_bytes.clone();
-    message.extend_from_slice(&scenario_message[scenario_head_len..]);
+    let body_shape = match (engine_body, &scenario.body) {
+        (Some(body), _) => {
+            message.extend_from_slice(body);
+            BodyShape::Length
+        }
+        (None, Body::None) => BodyShape::None,
+        (None, Body::Length(_)) => BodyShape::Length,
+        (None, Body::Chunked(_)) => BodyShape::Chunked,
+    };
+    if engine_body.is_none() {
+        message.extend_from_slice(&scenario_message[scenario_head_len..]);
+    }
     let shape = RequestShape {
         head_len: head_bytes.len(),
-        body: match scenario.body {
-            Body::None => BodyShape::None,
-            Body::Length(_) => BodyShape::Length,
-            Body::Chunked(_) => BodyShape::Chunked,
-        },
+        body: body_shape,
     };
     let early_payload = scenario.client_early();
     let late_payload = scenario.client_late();
@@ -153,6 +174,7 @@ pub(super) fn plan(case: &Case, target: &ServerTarget) -> Result<Plan, String> {
         at_once: closes_at_once(case),
         waits_for_continue: scenario.client.waits_for_continue && scenario.body.has_content(),
         tunnel_half_close: target.proxy && case.id.starts_with("halfclose."),
+        multiplexed: target.engine.as_ref().is_some_and(|e| e.multiplexed()),
     };
     if target.protocol == Proto::WebSocket && !refused && !http10 {
         websocket::frame(&mut plan, case, seed);

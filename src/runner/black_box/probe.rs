@@ -61,7 +61,8 @@ pub(super) async fn does_not_speak(
     opts: &Options,
 ) -> Option<(Outcome, String)> {
     let case = probe_case(target.protocol);
-    let plan = plan::plan(&case, target).ok()?;
+    let exec = super::script::exec_for(target, &case, opts).await.ok()?;
+    let plan = plan::plan(&case, target, exec.as_deref()).ok()?;
     let conversation = converse(target, &plan, &case.scenario, opts).await.ok()?;
     let s2c = conversation.trace.stream(Direction::ServerToClient);
     let c2s = conversation.trace.stream(Direction::ClientToServer);

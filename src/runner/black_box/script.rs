@@ -34,7 +34,7 @@ use crate::wire::{Direction, Recorder, Side, Trace};
 use super::super::{Options, Settled, settle};
 use super::plan::{self, Plan};
 use super::sockopt::SocketOptions;
-use super::{ServerTarget, websocket};
+use super::{ServerTarget, docker, websocket};
 
 pub(super) const READ_SIZE: usize = 16 * 1024;
 
@@ -282,10 +282,47 @@ pub(super) async fn converse(
     })
 }
 
+/// The exec ID of a case that does not apply to an exec (none was created).
+const NO_EXEC: &str = "-";
+
+/// For a case against a Docker Engine's exec endpoint, a fresh exec to start
+/// (created only when the case applies); `None` for every other target.
+pub(super) async fn exec_for(
+    target: &ServerTarget,
+    case: &Case,
+    opts: &Options,
+) -> Result<Option<String>, String> {
+    match &target.engine {
+        Some(engine) if engine.endpoint == docker::EngineEndpoint::Exec => {
+            // A case that does not apply gets no exec: the plan says why.
+            if plan::plan(case, target, Some(NO_EXEC)).is_err() {
+                return Ok(Some(NO_EXEC.into()));
+            }
+            docker::create_exec(target, engine, opts.timeout)
+                .await
+                .map(Some)
+        }
+        _ => Ok(None),
+    }
+}
+
 /// Runs one case against a black-box server (or a proxy) once.
 pub async fn server_case(target: &ServerTarget, case: &Case, opts: &Options) -> CaseResult {
     let started = Instant::now();
-    let plan = match plan::plan(case, target) {
+    let exec = match exec_for(target, case, opts).await {
+        Ok(exec) => exec,
+        Err(note) => {
+            return noted(
+                case,
+                target,
+                Outcome::Error,
+                note,
+                Trace::default(),
+                started,
+            );
+        }
+    };
+    let plan = match plan::plan(case, target, exec.as_deref()) {
         Ok(plan) => plan,
         Err(why) => {
             return noted(
@@ -303,19 +340,24 @@ pub async fn server_case(target: &ServerTarget, case: &Case, opts: &Options) -> 
         Err((note, trace)) => return noted(case, target, Outcome::Error, note, trace, started),
     };
     let trace = conversation.trace;
-    let decode = |bytes: &[u8]| websocket::unframe(bytes);
+    let unframe = |bytes: &[u8]| websocket::unframe(bytes);
+    let demux = |bytes: &[u8]| docker::demux_stdout(bytes);
+    let decode: Option<&judge::Decoder> = if plan.websocket_key.is_some() {
+        Some(&unframe)
+    } else if plan.multiplexed {
+        Some(&demux)
+    } else {
+        None
+    };
     let judged = judge::judge_server(&BlackBoxObservation {
         trace: &trace,
         message_len: plan.message.len(),
         request: plan.shape,
         expect: plan.expect,
         expected_echo: &plan.expected_echo,
-        decode: if plan.websocket_key.is_some() {
-            Some(&decode)
-        } else {
-            None
-        },
+        decode,
         client_closed: plan.half_close || !plan.closing.is_empty(),
+        closing_frame: !plan.closing.is_empty(),
         fin_at_once: plan.at_once,
         waited_for_continue: plan.waits_for_continue,
         via_proxy: target.proxy,

@@ -1,0 +1,259 @@
+//! `run --server unix:PATH --protocol docker --container NAME` against a
+//! scripted Docker Engine: a peer in this file that answers the inspect, the
+//! exec create and the hijacked attach and exec start as dockerd does, with
+//! its echo multiplexed in `stdcopy` frames (no TTY). A correct peer passes the
+//! attach and exec cases; one that writes the echo on stderr (stream 2) fails
+//! them, naming the stream; one that loses its read-ahead (dockerd's own fault)
+//! fails the early-data cases; a container the daemon does not know stops the
+//! run with the daemon's words. No Docker daemon is needed.
+
+use std::io::{Read, Write};
+use std::os::unix::net::{UnixListener, UnixStream};
+use std::path::{Path, PathBuf};
+use std::thread;
+
+/// What the scripted engine gets wrong, if anything.
+#[derive(Clone, Copy, PartialEq)]
+enum Fault {
+    None,
+    /// The echo on stderr (stream 2) instead of stdout.
+    OnStderr,
+    /// Bytes read with the request head are dropped (moby's `Hijack()` that
+    /// ignores the `bufio.Reader`).
+    LosesReadAhead,
+    /// The bytes that arrive with the client's FIN are not echoed: stdin EOF
+    /// ends the stream at once (dockerd's attach to a container that keeps its
+    /// stdin).
+    EndsOnStdinEof,
+}
+
+fn frame(stream: u8, payload: &[u8]) -> Vec<u8> {
+    let mut out = vec![stream, 0, 0, 0];
+    out.extend_from_slice(&(payload.len() as u32).to_be_bytes());
+    out.extend_from_slice(payload);
+    out
+}
+
+fn answer(conn: &mut UnixStream, status: &str, json: &str) {
+    let _ = write!(
+        conn,
+        "HTTP/1.1 {status}\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{json}",
+        json.len()
+    );
+}
+
+/// One connection: a head read in 4096-byte reads (as Go's `bufio.Reader`),
+/// a `Content-Length` body, then the route.
+fn handle(mut conn: UnixStream, fault: Fault) {
+    let mut buf = Vec::new();
+    let mut chunk = [0u8; 4096];
+    let head_end = loop {
+        if let Some(at) = buf.windows(4).position(|w| w == b"\r\n\r\n") {
+            break at + 4;
+        }
+        match conn.read(&mut chunk) {
+            Ok(0) | Err(_) => return,
+            Ok(n) => buf.extend_from_slice(&chunk[..n]),
+        }
+    };
+    let head = String::from_utf8_lossy(&buf[..head_end]).to_string();
+    let mut lines = head.split("\r\n");
+    let line = lines.next().unwrap_or_default().to_string();
+    let header = |name: &str| {
+        head.split("\r\n").skip(1).find_map(|l| {
+            let (n, v) = l.split_once(':')?;
+            n.trim()
+                .eq_ignore_ascii_case(name)
+                .then(|| v.trim().to_string())
+        })
+    };
+    let length: usize = header("content-length")
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(0);
+    while buf.len() < head_end + length {
+        match conn.read(&mut chunk) {
+            Ok(0) | Err(_) => return,
+            Ok(n) => buf.extend_from_slice(&chunk[..n]),
+        }
+    }
+    let mut parts = line.split(' ');
+    let (method, path) = (parts.next().unwrap_or(""), parts.next().unwrap_or(""));
+    match (method, path) {
+        ("GET", "/containers/c1/json") => answer(
+            &mut conn,
+            "200 OK",
+            r#"{"Config":{"Tty":false},"State":{"Running":true}}"#,
+        ),
+        ("GET", p) if p.starts_with("/containers/") => answer(
+            &mut conn,
+            "404 Not Found",
+            r#"{"message":"No such container: nope"}"#,
+        ),
+        ("POST", "/containers/c1/exec") => answer(&mut conn, "201 Created", r#"{"Id":"e1"}"#),
+        ("POST", p) if p == "/exec/e1/start" || p.starts_with("/containers/c1/attach") => {
+            let status = if header("upgrade").is_some() {
+                "101 UPGRADED\r\nConnection: Upgrade\r\nUpgrade: tcp"
+            } else {
+                "200 OK"
+            };
+            let _ = write!(
+                conn,
+                "HTTP/1.1 {status}\r\nContent-Type: application/vnd.docker.raw-stream\r\n\r\n"
+            );
+            let stream = if fault == Fault::OnStderr { 2 } else { 1 };
+            let early = &buf[head_end + length..];
+            if fault != Fault::LosesReadAhead && !early.is_empty() {
+                let _ = conn.write_all(&frame(stream, early));
+            }
+            let mut held: Vec<u8> = Vec::new();
+            loop {
+                match conn.read(&mut chunk) {
+                    Ok(0) | Err(_) => break,
+                    Ok(n) if fault == Fault::EndsOnStdinEof => {
+                        // echo a read only once the next one shows no EOF
+                        if !held.is_empty() && conn.write_all(&frame(stream, &held)).is_err() {
+                            return;
+                        }
+                        held = chunk[..n].to_vec();
+                    }
+                    Ok(n) => {
+                        if conn.write_all(&frame(stream, &chunk[..n])).is_err() {
+                            return;
+                        }
+                    }
+                }
+            }
+            let _ = conn.shutdown(std::net::Shutdown::Write);
+        }
+        _ => answer(
+            &mut conn,
+            "404 Not Found",
+            r#"{"message":"page not found"}"#,
+        ),
+    }
+}
+
+/// Starts the scripted engine on a fresh socket; it serves until the test ends.
+fn engine(fault: Fault) -> (tempfile::TempDir, PathBuf) {
+    let dir = tempfile::tempdir().expect("a temp dir");
+    let path = dir.path().join("docker.sock");
+    let listener = UnixListener::bind(&path).expect("bind");
+    thread::spawn(move || {
+        for conn in listener.incoming().flatten() {
+            thread::spawn(move || handle(conn, fault));
+        }
+    });
+    (dir, path)
+}
+
+fn harness(socket: &Path, container: &str) -> (Option<i32>, String, String) {
+    let server = format!("unix:{}", socket.display());
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_hijack-harness"))
+        .args([
+            "run",
+            "--server",
+            &server,
+            "--protocol",
+            "docker",
+            "--container",
+            container,
+        ])
+        .args([
+            "--cases",
+            "handoff.early-data.same-segment.*",
+            "--cases",
+            "handoff.body.content-length",
+        ])
+        .args([
+            "--cases",
+            "transfer.large-bidirectional",
+            "--cases",
+            "halfclose.client-fin-drains",
+        ])
+        .output()
+        .expect("the binary runs");
+    (
+        out.status.code(),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+fn totals(stdout: &str) -> &str {
+    stdout
+        .lines()
+        .find(|l| l.contains(" results: "))
+        .unwrap_or_default()
+}
+
+#[test]
+fn a_correct_engine_passes_attach_and_exec_demultiplexed() {
+    let (_dir, socket) = engine(Fault::None);
+    let (code, stdout, stderr) = harness(&socket, "c1");
+    assert_eq!(code, Some(0), "{stdout}\n{stderr}");
+    // attach: 7 cases; exec: the same but the body case, which is its JSON there
+    assert!(
+        totals(&stdout).contains("14 results: 13 pass, 0 fail"),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains("c1/attach") && stdout.contains("c1/exec"),
+        "{stdout}"
+    );
+    assert!(
+        stdout
+            .lines()
+            .any(|l| l.starts_with("handoff.body.content-length")
+                && l.ends_with("pass        unsupported")),
+        "{stdout}"
+    );
+}
+
+#[test]
+fn an_echo_on_stderr_fails_and_names_stream_2() {
+    let (_dir, socket) = engine(Fault::OnStderr);
+    let (code, stdout, stderr) = harness(&socket, "c1");
+    assert_eq!(code, Some(1), "{stdout}\n{stderr}");
+    assert!(totals(&stdout).contains("0 pass, 13 fail"), "{stdout}");
+    assert!(
+        stdout.contains("came back on stderr (stream 2)"),
+        "{stdout}"
+    );
+}
+
+#[test]
+fn a_lost_read_ahead_fails_the_early_data_cases_on_both_endpoints() {
+    let (_dir, socket) = engine(Fault::LosesReadAhead);
+    let (code, stdout, stderr) = harness(&socket, "c1");
+    assert_eq!(code, Some(1), "{stdout}\n{stderr}");
+    for endpoint in ["c1/attach", "c1/exec"] {
+        for size in ["1", "small", "4k", "64k"] {
+            let line = format!("FAIL handoff.early-data.same-segment.{size} [{endpoint} server]");
+            assert!(stdout.contains(&line), "{line}\n{stdout}");
+        }
+    }
+    assert!(stdout.contains("never came back"), "{stdout}");
+}
+
+#[test]
+fn a_container_the_daemon_does_not_know_stops_the_run_with_its_words() {
+    let (_dir, socket) = engine(Fault::None);
+    let (code, stdout, stderr) = harness(&socket, "nope");
+    assert_eq!(code, Some(2), "{stdout}\n{stderr}");
+    assert!(stderr.contains("No such container: nope"), "{stderr}");
+}
+
+#[test]
+fn a_stream_that_ends_on_stdin_eof_fails_the_half_close_multiplexed_too() {
+    // A multiplexed echo is decoded like a WebSocket one, but a FIN is no
+    // Close frame: ending before the echo is a half-close failure, never
+    // "cannot be seen from the wire" (unsupported).
+    let (_dir, socket) = engine(Fault::EndsOnStdinEof);
+    let (code, stdout, stderr) = harness(&socket, "c1");
+    assert_eq!(code, Some(1), "{stdout}\n{stderr}");
+    for endpoint in ["c1/attach", "c1/exec"] {
+        let line = format!("FAIL halfclose.client-fin-drains [{endpoint} server]");
+        assert!(stdout.contains(&line), "{line}\n{stdout}");
+    }
+    assert!(stdout.contains("point 5 (half-close)"), "{stdout}");
+}
