@@ -153,4 +153,135 @@ fn main() {
         "{} cases: {m:.2} ms  (min {lo:.2}, max {hi:.2})",
         suite::all().len()
     );
+
+    websocket::bench();
+}
+
+/// The WebSocket library properties (issue 26, item 3), each as
+/// `tests/websocket.rs` runs it: the same strategies (tungstenite's options
+/// drawn with the case, soketto's known finding filtered out), the same
+/// subjects, over the in-memory wire. Self-contained: its own knobs and helpers.
+///
+/// `HIJACK_BENCH_WS_CASES` sets the cases per round (default 4000: soketto's
+/// filter rejects a few percent of cases and proptest gives up after 1024
+/// rejects), `HIJACK_BENCH_ROUNDS` the rounds, as above.
+mod websocket {
+    use std::time::Instant;
+
+    use hijack_harness::check::websocket::{run_client, run_server};
+    use hijack_harness::properties::Config;
+    use hijack_harness::properties::websocket::{
+        WsCounterexample, WsStats, check_client, check_drawn, check_server,
+    };
+    use hijack_harness::scenario::websocket::ws_scenario;
+    use hijack_harness::subject::websocket::actix::{ActixServer, AwcClient};
+    use hijack_harness::subject::websocket::soketto::{
+        SokettoClient, SokettoServer, known_finding,
+    };
+    use hijack_harness::subject::websocket::tungstenite::{
+        TungsteniteClient, TungsteniteServer, options,
+    };
+    use proptest::strategy::Strategy;
+
+    type Measure = Box<dyn Fn(&Config) -> f64>;
+
+    fn env(name: &str, default: usize) -> usize {
+        std::env::var(name)
+            .ok()
+            .and_then(|v| v.parse().ok())
+            .unwrap_or(default)
+    }
+
+    fn rate(result: Result<WsStats, Box<WsCounterexample>>) -> f64 {
+        match result {
+            Ok(stats) => stats.stats.per_second(),
+            Err(counterexample) => panic!("the property failed:\n{counterexample}"),
+        }
+    }
+
+    fn subjects() -> Vec<(&'static str, Measure)> {
+        vec![
+            (
+                "tungstenite server",
+                Box::new(|c: &Config| {
+                    rate(check_drawn(c, (options(), ws_scenario()), |(o, s)| {
+                        let subject = TungsteniteServer {
+                            hdr: false,
+                            options: *o,
+                        };
+                        run_server(&subject, s)
+                    }))
+                }),
+            ),
+            (
+                "tungstenite-hdr server",
+                Box::new(|c: &Config| {
+                    let subject = TungsteniteServer {
+                        hdr: true,
+                        ..TungsteniteServer::default()
+                    };
+                    rate(check_server(&subject, c))
+                }),
+            ),
+            (
+                "tungstenite client",
+                Box::new(|c: &Config| {
+                    rate(check_drawn(c, (options(), ws_scenario()), |(o, s)| {
+                        run_client(&TungsteniteClient { options: *o }, s)
+                    }))
+                }),
+            ),
+            (
+                "soketto server",
+                Box::new(|c: &Config| {
+                    let strategy = ws_scenario()
+                        .prop_filter("known soketto finding", |s| known_finding(s).is_none());
+                    rate(check_drawn(c, strategy, |s| run_server(&SokettoServer, s)))
+                }),
+            ),
+            (
+                "soketto client",
+                Box::new(|c: &Config| {
+                    let strategy = ws_scenario()
+                        .prop_filter("known soketto finding", |s| known_finding(s).is_none());
+                    rate(check_drawn(c, strategy, |s| run_client(&SokettoClient, s)))
+                }),
+            ),
+            (
+                "actix-ws server",
+                Box::new(|c: &Config| rate(check_server(&ActixServer, c))),
+            ),
+            (
+                "awc client",
+                Box::new(|c: &Config| rate(check_client(&AwcClient, c))),
+            ),
+        ]
+    }
+
+    pub fn bench() {
+        let cases = env("HIJACK_BENCH_WS_CASES", 4_000) as u32;
+        let rounds = env("HIJACK_BENCH_ROUNDS", 5);
+        println!(
+            "\n# WebSocket library properties, cases per second, one thread, {cases} cases a \
+             round, {rounds} interleaved rounds"
+        );
+        let subjects = subjects();
+        let started = Instant::now();
+        let mut samples: Vec<Vec<f64>> = vec![Vec::new(); subjects.len()];
+        for round in 0..rounds {
+            let config = Config {
+                cases,
+                ..Config::seeded(round as u8)
+            };
+            for (i, (_, measure)) in subjects.iter().enumerate() {
+                samples[i].push(measure(&config));
+            }
+        }
+        for ((name, _), mut xs) in subjects.iter().zip(samples) {
+            xs.sort_by(|a, b| a.partial_cmp(b).expect("no NaN"));
+            let (m, lo, hi) = (xs[xs.len() / 2], xs[0], xs[xs.len() - 1]);
+            println!("{name:<24} {m:>8.0} cases/s  (min {lo:.0}, max {hi:.0})");
+        }
+        println!("({:.1} s in all)", started.elapsed().as_secs_f64());
+    }
 }

@@ -17,7 +17,7 @@ use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
 
 use crate::reference::head;
 use crate::scenario::websocket::{HOST, PATH, PeerFrames};
-use crate::websocket::{OpCode, accept, decode, valid_key};
+use crate::websocket::{OpCode, accept, valid_key, whole};
 
 const READ_SIZE: usize = 16 * 1024;
 /// The most the peers buffer while looking for a head or a frame.
@@ -64,7 +64,8 @@ async fn read_frame<IO: AsyncRead + Unpin>(
     from: usize,
 ) -> io::Result<bool> {
     loop {
-        match decode(&buf[from.min(buf.len())..], MAX_BUFFER) {
+        // The header says whether the frame is whole; its payload is never copied.
+        match whole(&buf[from.min(buf.len())..], MAX_BUFFER) {
             Ok(Some(_)) => return Ok(true),
             Err(_) => return Ok(false),
             Ok(None) => {}
@@ -82,11 +83,11 @@ async fn read_until_close<IO: AsyncRead + Unpin>(
     mut from: usize,
 ) -> io::Result<bool> {
     loop {
-        while let Ok(Some((frame, used))) = decode(&buf[from.min(buf.len())..], MAX_BUFFER) {
-            if frame.opcode == OpCode::Close {
+        while let Ok(Some(header)) = whole(&buf[from.min(buf.len())..], MAX_BUFFER) {
+            if header.opcode == OpCode::Close {
                 return Ok(true);
             }
-            from += used;
+            from += header.frame_len();
         }
         if !fill(io, buf).await? {
             return Ok(false);

@@ -179,7 +179,9 @@ impl Frame {
             None => out.extend_from_slice(&self.payload),
             Some(mask) => {
                 out.extend_from_slice(&mask);
-                out.extend(apply_mask(&self.payload, mask));
+                let start = out.len();
+                out.extend_from_slice(&self.payload);
+                apply_mask(&mut out[start..], mask);
             }
         }
     }
@@ -192,15 +194,52 @@ impl Frame {
     }
 }
 
-/// `data` XORed with `mask`, which masks and unmasks alike (§5.3).
-fn apply_mask(data: &[u8], mask: [u8; 4]) -> impl Iterator<Item = u8> + '_ {
-    data.iter().enumerate().map(move |(i, b)| b ^ mask[i % 4])
+/// XORs `data` with `mask` in place, which masks and unmasks alike (§5.3): byte
+/// `i` with `mask[i % 4]`, eight bytes at a time (the bytewise form was a tenth
+/// of a WebSocket property case's instructions).
+fn apply_mask(data: &mut [u8], mask: [u8; 4]) {
+    let [a, b, c, d] = mask;
+    let word = u64::from_ne_bytes([a, b, c, d, a, b, c, d]);
+    let mut chunks = data.chunks_exact_mut(8);
+    for chunk in &mut chunks {
+        let mut bytes = [0u8; 8];
+        bytes.copy_from_slice(chunk);
+        chunk.copy_from_slice(&(u64::from_ne_bytes(bytes) ^ word).to_ne_bytes());
+    }
+    // The remainder starts at a multiple of 8, so its own index keeps the phase.
+    for (i, byte) in chunks.into_remainder().iter_mut().enumerate() {
+        *byte ^= mask[i % 4];
+    }
 }
 
-/// Decodes the frame at the start of `buf`: the frame and how many bytes it took,
-/// `Ok(None)` while the frame is incomplete. A payload longer than `limit` is an
-/// error as soon as its length is read.
-pub fn decode(buf: &[u8], limit: usize) -> Result<Option<(Frame, usize)>, DecodeError> {
+/// A frame's header: what [`decode`] reads before the payload.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Header {
+    /// The FIN bit.
+    pub fin: bool,
+    /// The RSV1-3 bits.
+    pub rsv: u8,
+    /// The opcode.
+    pub opcode: OpCode,
+    /// The masking key, if the frame is masked.
+    pub mask: Option<[u8; 4]>,
+    /// How many bytes the header takes (the payload starts there).
+    pub header_len: usize,
+    /// The payload's length.
+    pub payload_len: usize,
+}
+
+impl Header {
+    /// The whole frame's length on the wire.
+    pub fn frame_len(&self) -> usize {
+        self.header_len + self.payload_len
+    }
+}
+
+/// Reads the header of the frame at the start of `buf`, with [`decode`]'s checks,
+/// without touching the payload: `Ok(None)` while the header is incomplete. The
+/// frame is whole when `buf.len() >= header.frame_len()`.
+pub fn header(buf: &[u8], limit: usize) -> Result<Option<Header>, DecodeError> {
     let [first, second, ..] = *buf else {
         return Ok(None);
     };
@@ -246,21 +285,46 @@ pub fn decode(buf: &[u8], limit: usize) -> Result<Option<(Frame, usize)>, Decode
     } else {
         None
     };
-    let Some(raw) = buf.get(header..header + len) else {
-        return Ok(None);
-    };
-    let payload = match mask {
-        None => Bytes::copy_from_slice(raw),
-        Some(mask) => apply_mask(raw, mask).collect::<Vec<u8>>().into(),
-    };
-    let frame = Frame {
+    Ok(Some(Header {
         fin,
         rsv: (first >> 4) & 0x7,
         opcode,
         mask,
+        header_len: header,
+        payload_len: len,
+    }))
+}
+
+/// Whether `buf` starts with one whole frame: `Ok(Some(header))` when it does,
+/// `Ok(None)` while it is incomplete (as [`decode`], without copying the payload).
+pub fn whole(buf: &[u8], limit: usize) -> Result<Option<Header>, DecodeError> {
+    Ok(header(buf, limit)?.filter(|h| buf.len() >= h.frame_len()))
+}
+
+/// Decodes the frame at the start of `buf`: the frame and how many bytes it took,
+/// `Ok(None)` while the frame is incomplete. A payload longer than `limit` is an
+/// error as soon as its length is read.
+pub fn decode(buf: &[u8], limit: usize) -> Result<Option<(Frame, usize)>, DecodeError> {
+    let Some(h) = whole(buf, limit)? else {
+        return Ok(None);
+    };
+    let raw = &buf[h.header_len..h.frame_len()];
+    let payload = match h.mask {
+        None => Bytes::copy_from_slice(raw),
+        Some(mask) => {
+            let mut payload = raw.to_vec();
+            apply_mask(&mut payload, mask);
+            payload.into()
+        }
+    };
+    let frame = Frame {
+        fin: h.fin,
+        rsv: h.rsv,
+        opcode: h.opcode,
+        mask: h.mask,
         payload,
     };
-    Ok(Some((frame, header + len)))
+    Ok(Some((frame, h.frame_len())))
 }
 
 /// A frame and the bytes it occupied in the stream it was decoded from.
@@ -339,6 +403,24 @@ mod tests {
                     assert_eq!(decode(&wire[..cut], LIMIT).unwrap(), None, "cut at {cut}");
                 }
             }
+        }
+    }
+
+    #[test]
+    fn masking_matches_the_bytewise_definition_at_every_length_and_phase() {
+        let mask = [0x37, 0xfa, 0x21, 0x3d];
+        for len in 0..40 {
+            let data: Vec<u8> = (0..len).map(|i| (i * 7 + 3) as u8).collect();
+            let mut fast = data.clone();
+            apply_mask(&mut fast, mask);
+            let slow: Vec<u8> = data
+                .iter()
+                .enumerate()
+                .map(|(i, b)| b ^ mask[i % 4])
+                .collect();
+            assert_eq!(fast, slow, "length {len}");
+            apply_mask(&mut fast, mask);
+            assert_eq!(fast, data, "length {len}: masking twice is the identity");
         }
     }
 

@@ -17,6 +17,6 @@ pub mod frame;
 pub mod handshake;
 pub mod message;
 
-pub use frame::{DecodeError, Frame, Located, OpCode, Tail, decode, decode_all};
+pub use frame::{DecodeError, Frame, Located, OpCode, Tail, decode, decode_all, whole};
 pub use handshake::{Masks, accept, key_from_seed, valid_key};
 pub use message::{Message, MessageError, Reassembler, messages};
