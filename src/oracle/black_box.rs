@@ -174,7 +174,7 @@ pub fn judge_server(obs: &BlackBoxObservation<'_>) -> Judged {
             };
         }
         Expect::Ignored if switched => {
-            verdict.fail(
+            verdict.fail_must(
                 Point::NoFalseUpgrade,
                 format!(
                     "{who} answered 101 to an HTTP/1.0 request: RFC 9110 §7.8 says \"A server MUST ignore an \

@@ -330,9 +330,22 @@ pub async fn server_case(target: &ServerTarget, case: &Case, opts: &Options) -> 
     {
         websocket::check_accept(&trace, key, &mut verdict);
     }
+    if plan.tunnel_half_close {
+        for v in &mut verdict.violations {
+            if v.point == Point::HalfClose {
+                v.level = Some(Level::Should);
+            }
+        }
+    }
     verdict.notes.extend(plan.notes.iter().cloned());
     verdict.notes.extend(conversation.notes);
-    let outcome = Outcome::of(level(&plan, &verdict), &verdict);
+    if plan.level == Level::Should && verdict.graded(plan.level) == Level::Must {
+        verdict.notes.push(
+            "this case is a SHOULD, but the answer breaks a MUST (above), which fails any case that sees it"
+                .into(),
+        );
+    }
+    let outcome = Outcome::of(plan.level, &verdict);
     let mut result = CaseResult::new(
         case,
         &target.name,
@@ -346,19 +359,4 @@ pub async fn server_case(target: &ServerTarget, case: &Case, opts: &Options) -> 
         super::elsewhere::mark(case, &mut result);
     }
     result
-}
-
-/// The level a verdict is graded at. A proxy's half-close case is a SHOULD only
-/// for the half-close itself: anything else it broke there is still graded at
-/// the case's level.
-fn level(plan: &Plan, verdict: &Verdict) -> Level {
-    let only_half_close = verdict
-        .violations
-        .iter()
-        .all(|v| v.point == Point::HalfClose);
-    if plan.tunnel_half_close && only_half_close {
-        Level::Should
-    } else {
-        plan.level
-    }
 }

@@ -117,6 +117,7 @@ pub(super) fn check_accept(trace: &Trace, key: &str, verdict: &mut Verdict) {
                     "Sec-WebSocket-Accept is {got:?} for the key {key:?}; RFC 6455 §4.2.2 requires {want:?}"
                 ),
                 marks: Vec::new(),
+                level: Some(Level::Must),
             });
         }
     }

@@ -1,0 +1,114 @@
+//! Servers from issue 25, each wrong (or merely particular) in a way that used
+//! to mislead a user: a 101 that breaks a MUST seen by SHOULD cases, a server
+//! that dies mid-run, a tunnel that answers nothing, an HTTP/1.0 upgrade
+//! answered `101`, a WebSocket endpoint that needs a subprotocol or a header,
+//! and WebSocket handshakes with a body.
+
+use std::io::{Read, Write};
+use std::net::{Shutdown, TcpStream};
+
+use hijack_harness::websocket::{Frame, OpCode, accept, decode_all};
+
+use super::{harness, header, hostile, read_head_exact};
+
+/// Reads the handshake and answers `101` with `fields` (each ending in CRLF),
+/// `Upgrade: websocket` and the right accept. `false` when there was no key.
+fn websocket_switch(stream: &mut TcpStream, fields: &str) -> bool {
+    let head = read_head_exact(stream);
+    let Some(key) = header(&head, "sec-websocket-key") else {
+        return false;
+    };
+    let answer = format!(
+        "HTTP/1.1 101 Switching Protocols\r\n{fields}Upgrade: websocket\r\n\
+         Sec-WebSocket-Accept: {}\r\n\r\n",
+        accept(key)
+    );
+    stream.write_all(answer.as_bytes()).is_ok()
+}
+
+/// Echoes every data frame unmasked; answers a Close frame with one and stops.
+fn websocket_echo(mut stream: TcpStream) {
+    let mut pending = Vec::new();
+    let mut buf = [0u8; 16384];
+    loop {
+        let n = match stream.read(&mut buf) {
+            Ok(0) | Err(_) => break,
+            Ok(n) => n,
+        };
+        pending.extend_from_slice(&buf[..n]);
+        let (frames, _) = decode_all(&pending, 1 << 24);
+        let used = frames.last().map_or(0, |f| f.range.end);
+        let mut out = Vec::new();
+        let mut closed = false;
+        for f in &frames {
+            if f.frame.opcode == OpCode::Close {
+                Frame::close(1000, "").encode_into(&mut out);
+                closed = true;
+                break;
+            }
+            if !f.frame.opcode.is_control() {
+                Frame::new(f.frame.opcode, f.frame.payload.clone())
+                    .with_fin(f.frame.fin)
+                    .encode_into(&mut out);
+            }
+        }
+        pending.drain(..used);
+        if stream.write_all(&out).is_err() || closed {
+            break;
+        }
+    }
+    let _ = stream.shutdown(Shutdown::Write);
+}
+
+/// A WebSocket echo server whose 101 carries `Connection: close` and no
+/// `upgrade` option (RFC 9110 §7.8 MUST), and is right in every other way.
+fn connection_close_101(mut stream: TcpStream) {
+    if websocket_switch(&mut stream, "Connection: close\r\n") {
+        websocket_echo(stream);
+    }
+}
+
+/// The lines of the text report that give `id` its outcome, as `(outcome, line)`.
+fn outcome_of<'a>(text: &'a str, id: &str) -> Vec<&'a str> {
+    text.lines()
+        .filter(|l| l.split_whitespace().any(|w| w == id))
+        .collect()
+}
+
+#[test]
+fn a_101_that_breaks_a_must_fails_every_case_that_sees_it() {
+    let addr = hostile(connection_close_101).to_string();
+    let (code, text) = harness(&[
+        "run",
+        "--server",
+        &addr,
+        "--protocol",
+        "websocket",
+        "--cases",
+        "websocket.*",
+    ]);
+    assert_eq!(code, 1, "{text}");
+    // The SHOULD cases (frames with the handshake, data then Close) see the
+    // same 101 as the MUST one, and fail on it the same way.
+    for id in [
+        "websocket.early-frames.small",
+        "websocket.early-frames.4k",
+        "websocket.early-frames.several",
+        "websocket.close-after-data",
+        "websocket.frame-split",
+    ] {
+        let lines = outcome_of(&text, id);
+        assert!(
+            lines.iter().any(|l| l.starts_with(&format!("FAIL {id}"))),
+            "{id} fails\n{text}"
+        );
+    }
+    assert!(
+        !text.lines().any(|l| l.ends_with("non-strict")),
+        "no case is non-strict\n{text}"
+    );
+    assert!(
+        text.contains("this case is a SHOULD, but the answer breaks a MUST"),
+        "{text}"
+    );
+}
