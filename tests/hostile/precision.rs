@@ -112,3 +112,76 @@ fn a_101_that_breaks_a_must_fails_every_case_that_sees_it() {
         "{text}"
     );
 }
+
+/// Serves the probe's request right, then one request losing its read-ahead
+/// (read through a buffer, echoed from the socket), then stops listening: a
+/// server that crashed on the first repetition of the first case.
+fn dies_after_one_case() -> std::net::SocketAddr {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind loopback");
+    let addr = listener.local_addr().expect("address");
+    std::thread::spawn(move || {
+        let mut requests = 0;
+        for mut stream in listener.incoming().flatten() {
+            // The preflight connects and closes without a byte.
+            let mut first = [0u8; 1];
+            if !matches!(stream.peek(&mut first), Ok(1)) {
+                continue;
+            }
+            requests += 1;
+            if requests == 1 {
+                let _ = read_head_exact(&mut stream);
+            } else {
+                let _ = super::read_head(&mut stream);
+            }
+            let _ = stream.write_all(super::SWITCH_ECHO);
+            super::echo_rest(stream);
+            if requests == 2 {
+                break; // the listener goes with the thread: connections are refused
+            }
+        }
+    });
+    addr
+}
+
+#[test]
+fn a_server_that_dies_mid_run_is_a_crash_not_flaky() {
+    let addr = dies_after_one_case().to_string();
+    let (code, text) = harness(&[
+        "run",
+        "--server",
+        &addr,
+        "--cases",
+        "handoff.early-data.same-segment.small",
+        "--cases",
+        "handoff.early-data.same-segment.4k",
+        "--repeat",
+        "5",
+    ]);
+    assert_eq!(code, 1, "{text}");
+    assert!(
+        !text.contains("FLAKY") && !text.contains("flaky:") && !text.contains(" flaky"),
+        "a crash is not flakiness\n{text}"
+    );
+    // The first repetition's verdict is kept, with its diagnosis.
+    assert!(
+        text.lines()
+            .any(|l| l.starts_with("FAIL handoff.early-data.same-segment.small")),
+        "{text}"
+    );
+    assert!(text.contains("point 1 (read side, server)"), "{text}");
+    assert!(
+        text.contains(
+            "the server stopped accepting connections after repetition 1 of this case (it may have crashed): \
+             the 4 repetitions after it could not connect and are not counted"
+        ),
+        "{text}"
+    );
+    // The next case cannot connect, and says where the server stopped.
+    assert!(
+        text.contains(
+            "the server stopped accepting connections after repetition 1 of \
+             handoff.early-data.same-segment.small (it may have crashed)"
+        ),
+        "{text}"
+    );
+}

@@ -179,8 +179,13 @@ pub async fn run_server(
         }
         return out;
     }
-    one_at_a_time(cases, opts.repeat, progress, |case| {
-        server_case(target, case, opts)
+    let who = if target.proxy {
+        "the proxy"
+    } else {
+        "the server"
+    };
+    one_at_a_time(cases, opts.repeat, who, progress, |case| {
+        script::server_run(target, case, opts)
     })
     .await
 }
@@ -188,27 +193,77 @@ pub async fn run_server(
 /// Runs `run` on each case in order, `repeat` times each, each run after the
 /// last has finished; the repetitions of a case become one result
 /// ([`CaseResult::merge`]: `flaky` when they disagree).
+///
+/// A target that refuses a connection after a repetition of a case connected
+/// has stopped (it may have crashed, on that case or on the one before): the
+/// case keeps the verdict of the repetitions before, with a note saying so
+/// (never `flaky`: a crash is not a verdict that changes), the repetitions
+/// left are not made, and every later case that cannot connect says where the
+/// target stopped (after which case, when it died between two).
 async fn one_at_a_time<'a, F, R>(
     cases: &'a [Case],
     repeat: usize,
+    who: &str,
     progress: super::Progress,
     mut run: R,
 ) -> Vec<CaseResult>
 where
     R: FnMut(&'a Case) -> F,
-    F: Future<Output = CaseResult>,
+    F: Future<Output = script::Run>,
 {
+    let repeat = repeat.max(1);
     let mut out = Vec::with_capacity(cases.len());
+    let mut stopped: Option<String> = None;
+    let mut last_connected: Option<&str> = None;
     for case in cases {
-        let mut runs = Vec::with_capacity(repeat.max(1));
-        for _ in 0..repeat.max(1) {
-            runs.push(run(case).await);
+        let mut runs = Vec::with_capacity(repeat);
+        let mut crashed = false;
+        for done in 0..repeat {
+            let mut this = run(case).await;
+            if !this.refused {
+                last_connected = Some(case.id);
+                runs.push(this.result);
+                continue;
+            }
+            if done > 0 {
+                crashed = true;
+                break;
+            }
+            // Nothing listens: every repetition would say the same.
+            if stopped.is_none() {
+                stopped = last_connected.map(|id| format!("after {id}"));
+            }
+            if let Some(where_) = &stopped {
+                this.result.notes.push(format!(
+                    "{who} stopped accepting connections {where_} (it may have crashed)"
+                ));
+            }
+            runs.push(this.result);
+            break;
         }
-        let result = CaseResult::merge(runs);
+        let done = runs.len();
+        let mut result = CaseResult::merge(runs);
+        if crashed {
+            result.notes.push(stopped_note(who, done, repeat));
+            stopped = Some(format!("after repetition {done} of {}", case.id));
+        }
         progress(&result);
         out.push(result);
     }
     out
+}
+
+/// What a case says when `who` stopped accepting connections after
+/// `done` of its `repeat` repetitions.
+fn stopped_note(who: &str, done: usize, repeat: usize) -> String {
+    let left = repeat - done;
+    format!(
+        "{who} stopped accepting connections after repetition {done} of this case (it may have crashed): \
+         the {left} repetition{} after it could not connect and {} not counted; the verdict is that of the \
+         {done} before it (a crash, not a verdict that changed)",
+        if left == 1 { "" } else { "s" },
+        if left == 1 { "is" } else { "are" },
+    )
 }
 
 #[cfg(test)]

@@ -29,6 +29,7 @@ use crate::scenario::Scenario;
 use crate::suite::{Case, Level};
 use crate::wire::driver::Ending;
 use crate::wire::tcp::{Capture, Paced, Recording};
+use crate::wire::transport::TransportError;
 use crate::wire::{Direction, Recorder, Side, Trace};
 
 use super::super::{Options, Settled, settle};
@@ -219,17 +220,32 @@ pub(super) struct Conversation {
     pub notes: Vec<String>,
 }
 
+/// Why a conversation could not be had.
+pub(super) struct NotRun {
+    /// The error note.
+    pub note: String,
+    /// What crossed the wire before it failed.
+    pub trace: Trace,
+    /// Whether nothing accepted the connection (a refused port, a socket with
+    /// no listener): after a first run that connected, the target stopped.
+    pub refused: bool,
+}
+
 /// Runs the scripted client of `plan` against `target` over one fresh connection.
-/// `Err` carries an error note (nothing to connect to, or the case timed out).
+/// `Err` says why not (nothing to connect to, or the case timed out).
 pub(super) async fn converse(
     target: &ServerTarget,
     plan: &Plan,
     scenario: &Scenario,
     opts: &Options,
-) -> Result<Conversation, (String, Trace)> {
+) -> Result<Conversation, NotRun> {
     let connection = super::connect(target, opts.timeout)
         .await
-        .map_err(|e| (e.to_string(), Trace::default()))?;
+        .map_err(|e| NotRun {
+            refused: matches!(e, TransportError::Refused { .. }),
+            note: e.to_string(),
+            trace: Trace::default(),
+        })?;
     let message_len = plan.message.len();
     let early_end = message_len + plan.early.len();
     let total = early_end + plan.late.len() + plan.closing.len();
@@ -270,7 +286,13 @@ pub(super) async fn converse(
             vec![format!("the connection failed: {e}")],
         ),
         Settled::Quiet => (Ending::Quiet, vec![opts.quiet_note()]),
-        Settled::TimedOut => return Err((opts.timed_out_note(), trace)),
+        Settled::TimedOut => {
+            return Err(NotRun {
+                note: opts.timed_out_note(),
+                trace,
+                refused: false,
+            });
+        }
     };
     if capture.dropped() > 0 {
         notes.push(opts.capped_note(capture.dropped()));
@@ -284,6 +306,28 @@ pub(super) async fn converse(
 
 /// Runs one case against a black-box server (or a proxy) once.
 pub async fn server_case(target: &ServerTarget, case: &Case, opts: &Options) -> CaseResult {
+    server_run(target, case, opts).await.result
+}
+
+/// One run of a case, and whether its connection was refused.
+pub(super) struct Run {
+    /// The run's result.
+    pub result: CaseResult,
+    /// Whether nothing accepted its connection ([`NotRun::refused`]).
+    pub refused: bool,
+}
+
+impl From<CaseResult> for Run {
+    fn from(result: CaseResult) -> Run {
+        Run {
+            result,
+            refused: false,
+        }
+    }
+}
+
+/// [`server_case`], saying whether the connection was refused.
+pub(super) async fn server_run(target: &ServerTarget, case: &Case, opts: &Options) -> Run {
     let started = Instant::now();
     let plan = match plan::plan(case, target) {
         Ok(plan) => plan,
@@ -295,12 +339,25 @@ pub async fn server_case(target: &ServerTarget, case: &Case, opts: &Options) -> 
                 why,
                 Trace::default(),
                 started,
-            );
+            )
+            .into();
         }
     };
     let conversation = match converse(target, &plan, &case.scenario, opts).await {
         Ok(c) => c,
-        Err((note, trace)) => return noted(case, target, Outcome::Error, note, trace, started),
+        Err(not_run) => {
+            return Run {
+                result: noted(
+                    case,
+                    target,
+                    Outcome::Error,
+                    not_run.note,
+                    not_run.trace,
+                    started,
+                ),
+                refused: not_run.refused,
+            };
+        }
     };
     let trace = conversation.trace;
     let decode = |bytes: &[u8]| websocket::unframe(bytes);
@@ -322,7 +379,7 @@ pub async fn server_case(target: &ServerTarget, case: &Case, opts: &Options) -> 
         ending: conversation.ending,
     });
     if let Some(why) = judged.unsupported {
-        return noted(case, target, Outcome::Unsupported, why, trace, started);
+        return noted(case, target, Outcome::Unsupported, why, trace, started).into();
     }
     let mut verdict = judged.verdict;
     if let Some(key) = &plan.websocket_key
@@ -358,5 +415,5 @@ pub async fn server_case(target: &ServerTarget, case: &Case, opts: &Options) -> 
     if !target.address.is_local() {
         super::elsewhere::mark(case, &mut result);
     }
-    result
+    result.into()
 }
