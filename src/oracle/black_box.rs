@@ -104,7 +104,16 @@ pub fn judge_server(obs: &BlackBoxObservation<'_>) -> Judged {
         "the server"
     };
     let s2c = trace.stream(Direction::ServerToClient);
+    let c2s = trace.stream(Direction::ClientToServer);
     let (response, head_end) = match head::parse_final_response(&s2c) {
+        Err(_) | Ok(None) if own_bytes(&s2c, &c2s).is_some() => {
+            let at = own_bytes(&s2c, &c2s).unwrap_or_default();
+            verdict.fail(
+                Point::NoFalseUpgrade,
+                tunnel_without_response(&s2c, at, obs, who),
+            );
+            return judged(verdict);
+        }
         Err(e) => {
             verdict.fail(
                 Point::Handshake,
@@ -143,7 +152,6 @@ pub fn judge_server(obs: &BlackBoxObservation<'_>) -> Judged {
         }
         Ok(Some(found)) => found,
     };
-    let c2s = trace.stream(Direction::ClientToServer);
     heads::check(
         &mut verdict,
         &c2s[..obs.message_len.min(c2s.len())],
@@ -318,6 +326,48 @@ pub fn judge_server(obs: &BlackBoxObservation<'_>) -> Judged {
         _ => {}
     }
     judged(verdict)
+}
+
+/// The least of the client's own bytes that, coming back first, show an echo
+/// of them rather than an answer.
+const OWN_BYTES_MIN: usize = 4;
+
+/// Where in `c2s` (what the client sent) the first bytes that came back
+/// (`s2c`, which holds no response head) were sent, when they are the
+/// client's own: no response came, and the connection echoes.
+fn own_bytes(s2c: &[u8], c2s: &[u8]) -> Option<usize> {
+    let first = &s2c[..s2c.len().min(64)];
+    if first.len() < OWN_BYTES_MIN || first.starts_with(b"HTTP/") {
+        return None;
+    }
+    find(c2s, first)
+}
+
+/// The diagnosis of a connection that echoed the client's own bytes (from
+/// byte `at` of what it sent) without any response: a tunnel (or an echo)
+/// without a `101`, not a response that does not parse.
+fn tunnel_without_response(
+    s2c: &[u8],
+    at: usize,
+    obs: &BlackBoxObservation<'_>,
+    who: &str,
+) -> String {
+    let what = if at < obs.request.head_len {
+        "its own request head"
+    } else if at < obs.message_len {
+        "its own request body"
+    } else if s2c.starts_with(NEXT_REQUEST) {
+        "its own next request, pipelined after the upgrade"
+    } else {
+        "its own bytes sent after the request"
+    };
+    format!(
+        "no response came: {who} sent no response head, and the {} that came back are the client's own, \
+         echoed from byte {at} of what it sent ({what}: {}); the connection became a tunnel without a 101 \
+         (or any answer), so bytes were handed over without a switch",
+        count(s2c.len()),
+        preview(s2c, 40)
+    )
 }
 
 fn judged(verdict: Verdict) -> Judged {

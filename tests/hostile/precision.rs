@@ -185,3 +185,34 @@ fn a_server_that_dies_mid_run_is_a_crash_not_flaky() {
         "{text}"
     );
 }
+
+/// A plain TCP echo: no response at all, every byte the client sent comes
+/// back (a proxy that tunnels to an echo without answering; a harness pointed
+/// at the wrong port).
+fn raw_echo(stream: TcpStream) {
+    super::echo_rest(stream);
+}
+
+#[test]
+fn a_tunnel_without_a_response_names_the_echoed_bytes_as_the_clients_own() {
+    let addr = hostile(raw_echo).to_string();
+    let (code, text) = harness(&[
+        "run",
+        "--server",
+        &addr,
+        "--timeout",
+        "2000",
+        "--cases",
+        "refused.http10-upgrade-ignored",
+    ]);
+    assert_eq!(code, 1, "{text}");
+    assert!(
+        text.contains(
+            "point 6 (no false upgrade): no response came: the server sent no response head, and the"
+        ) && text.contains(
+            "are the client's own, echoed from byte 0 of what it sent (its own request head: \"GET / HTTP/1.0"
+        ) && text.contains("the connection became a tunnel without a 101"),
+        "{text}"
+    );
+    assert!(!text.contains("does not parse"), "{text}");
+}
