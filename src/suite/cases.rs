@@ -502,7 +502,10 @@ pub fn docker_raw_stream() -> Case {
 /// RFC 9110 §7.8: "A server MUST ignore an Upgrade header field that is received
 /// in an HTTP/1.0 request." The black-box client sends its upgrade (with the
 /// target's own token) as HTTP/1.0, and the pipelined request after it: no 101,
-/// and the next request is never echoed raw. Over the in-memory wire (where every
+/// and the next request is never echoed raw. It also sends the head alone, on a
+/// connection of its own: a server that closes a connection holding unread bytes
+/// is never seen answering the first, and a 101 to either fails the case.
+/// Over the in-memory wire (where every
 /// request is HTTP/1.1) the same case is a refused upgrade answered `200`.
 pub fn http10_upgrade_ignored() -> Case {
     let mut scenario = Scenario::basic();

@@ -216,3 +216,51 @@ fn a_tunnel_without_a_response_names_the_echoed_bytes_as_the_clients_own() {
     );
     assert!(!text.contains("does not parse"), "{text}");
 }
+
+/// Answers 101 to any upgrade, HTTP/1.0 included, but closes without a word a
+/// connection whose request came with bytes after its head (as some servers
+/// do with unread bytes before they answer).
+fn closes_on_trailing_bytes(mut stream: TcpStream) {
+    let _ = read_head_exact(&mut stream);
+    let _ = stream.set_read_timeout(Some(std::time::Duration::from_millis(100)));
+    let mut next = [0u8; 1];
+    if matches!(stream.peek(&mut next), Ok(1)) {
+        let _ = stream.shutdown(Shutdown::Both);
+        return;
+    }
+    let _ = stream.set_read_timeout(None);
+    let _ = stream.write_all(super::SWITCH_ECHO);
+    super::echo_rest(stream);
+}
+
+#[test]
+fn a_101_to_a_bare_http10_upgrade_fails_also_when_trailing_bytes_close() {
+    let addr = hostile(closes_on_trailing_bytes).to_string();
+    let (code, text) = harness(&[
+        "run",
+        "--server",
+        &addr,
+        "--cases",
+        "refused.http10-upgrade-ignored",
+    ]);
+    assert_eq!(code, 1, "{text}");
+    assert!(
+        text.lines()
+            .any(|l| l.starts_with("FAIL refused.http10-upgrade-ignored")),
+        "{text}"
+    );
+    assert!(
+        text.contains(
+            "to the bare HTTP/1.0 upgrade request (its head alone, nothing after it), the server answered 101 \
+             to an HTTP/1.0 request: RFC 9110 §7.8 says \"A server MUST ignore an Upgrade header field"
+        ),
+        "{text}"
+    );
+    assert!(
+        text.contains(
+            "with the pipelined request after its head, the same upgrade request gave pass: the server closed \
+             the connection without an answer"
+        ),
+        "{text}"
+    );
+}

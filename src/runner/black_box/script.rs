@@ -343,7 +343,80 @@ pub(super) async fn server_run(target: &ServerTarget, case: &Case, opts: &Option
             .into();
         }
     };
-    let conversation = match converse(target, &plan, &case.scenario, opts).await {
+    let mut run = run_plan(target, case, &plan, opts, started).await;
+    if case.id == plan::HTTP10_CASE
+        && !run.refused
+        && let Ok(mut bare) = plan::plan(case, target)
+    {
+        // RFC 9110 §7.8 binds the request, whatever follows it: a server that
+        // closes a connection holding unread bytes is never seen answering the
+        // request above, so the head alone is asked too.
+        bare.early = bytes::Bytes::new();
+        bare.expected_echo.clear();
+        let alone = run_plan(target, case, &bare, opts, Instant::now()).await;
+        run.result = http10_both(run.result, alone.result);
+    }
+    run
+}
+
+/// What the HTTP/1.0 case says from its two requests: the one with the
+/// pipelined request after its head (`trailing`), and the head alone (`bare`).
+/// A failure of either fails the case, named for the request that saw it.
+fn http10_both(trailing: CaseResult, bare: CaseResult) -> CaseResult {
+    const BARE: &str = "to the bare HTTP/1.0 upgrade request (its head alone, nothing after it), ";
+    let said = |r: &CaseResult| {
+        r.violations
+            .first()
+            .map(|v| v.message.clone())
+            .or_else(|| r.notes.first().cloned())
+            .unwrap_or_else(|| r.outcome.as_str().to_string())
+    };
+    let duration = trailing.duration + bare.duration;
+    let mut kept = match (trailing.outcome, bare.outcome) {
+        (Outcome::Fail, Outcome::Fail) => {
+            let mut kept = trailing;
+            kept.notes.push(format!(
+                "{BARE}the answer broke the same rule: {}",
+                said(&bare)
+            ));
+            kept
+        }
+        (_, Outcome::Fail) => {
+            let mut kept = bare;
+            for v in &mut kept.violations {
+                v.message = format!("{BARE}{}", v.message);
+            }
+            kept.notes.push(format!(
+                "with the pipelined request after its head, the same upgrade request gave {}: {}",
+                trailing.outcome.as_str(),
+                said(&trailing)
+            ));
+            kept
+        }
+        (_, Outcome::Pass) => trailing,
+        (_, other) => {
+            let mut kept = trailing;
+            kept.notes.push(format!(
+                "{BARE}the run gave {}: {}",
+                other.as_str(),
+                said(&bare)
+            ));
+            kept
+        }
+    };
+    kept.duration = duration;
+    kept
+}
+
+/// Runs the scripted client of `plan` (for `case`) against `target` once, and judges it.
+async fn run_plan(
+    target: &ServerTarget,
+    case: &Case,
+    plan: &Plan,
+    opts: &Options,
+    started: Instant,
+) -> Run {
+    let conversation = match converse(target, plan, &case.scenario, opts).await {
         Ok(c) => c,
         Err(not_run) => {
             return Run {
