@@ -264,3 +264,99 @@ fn a_101_to_a_bare_http10_upgrade_fails_also_when_trailing_bytes_close() {
         "{text}"
     );
 }
+
+/// A WebSocket server that wants an `Origin` (403 without one) and echoes
+/// only on the subprotocol `echo`; a connection that offers none gets a
+/// `welcome` text frame, and nothing it sends is ever echoed.
+fn needs_subprotocol(mut stream: TcpStream) {
+    let head = read_head_exact(&mut stream);
+    let Some(key) = header(&head, "sec-websocket-key") else {
+        return;
+    };
+    if header(&head, "origin") != Some("http://localhost") {
+        let _ = stream.write_all(b"HTTP/1.1 403 Forbidden\r\nContent-Length: 0\r\n\r\n");
+        return;
+    }
+    let echo = header(&head, "sec-websocket-protocol") == Some("echo");
+    let answer = format!(
+        "HTTP/1.1 101 Switching Protocols\r\nConnection: Upgrade\r\nUpgrade: websocket\r\n\
+         Sec-WebSocket-Accept: {}\r\n{}\r\n",
+        accept(key),
+        if echo {
+            "Sec-WebSocket-Protocol: echo\r\n"
+        } else {
+            ""
+        }
+    );
+    if stream.write_all(answer.as_bytes()).is_err() {
+        return;
+    }
+    if echo {
+        websocket_echo(stream);
+        return;
+    }
+    let _ = stream.write_all(&Frame::new(OpCode::Text, &b"welcome"[..]).encode());
+    let mut buf = [0u8; 16384];
+    while matches!(stream.read(&mut buf), Ok(n) if n > 0) {}
+    let _ = stream.shutdown(Shutdown::Write);
+}
+
+#[test]
+fn a_websocket_server_that_needs_a_subprotocol_and_a_header() {
+    let addr = hostile(needs_subprotocol).to_string();
+    let run = |more: &[&str]| {
+        let mut args = vec![
+            "run",
+            "--server",
+            &addr,
+            "--protocol",
+            "websocket",
+            "--cases",
+            "websocket.*",
+        ];
+        args.extend_from_slice(more);
+        harness(&args)
+    };
+    // Without the subprotocol: one note, every case unsupported, no fail.
+    let (code, text) = run(&["--header", "Origin: http://localhost"]);
+    assert_eq!(code, 0, "{text}");
+    assert!(!text.contains("FAIL") && text.contains(" 0 fail"), "{text}");
+    assert!(
+        text.contains(&format!(
+            "every case unsupported on {addr}: the endpoint does not echo: it answered a plain \"GET / HTTP/1.1\" \
+             asking for the websocket protocol with 101 Switching Protocols, and sent back none of a plain \
+             16-byte message in a binary frame sent after it (it sent a Text frame of its own"
+        )) && text.contains("needs --subprotocol NAME"),
+        "{text}"
+    );
+    // With both: the cases run and pass.
+    let (code, text) = run(&[
+        "--header",
+        "Origin: http://localhost",
+        "--subprotocol",
+        "echo",
+    ]);
+    assert_eq!(code, 0, "{text}");
+    assert!(
+        text.contains(" 0 fail") && !text.contains(" 0 pass"),
+        "{text}"
+    );
+    // Without the header, the server refuses the handshake: unsupported, said once.
+    let (code, text) = run(&["--subprotocol", "echo"]);
+    assert_eq!(code, 0, "{text}");
+    assert!(text.contains("with 403 Forbidden"), "{text}");
+}
+
+#[test]
+fn header_and_subprotocol_flags_are_checked() {
+    let addr = hostile(needs_subprotocol).to_string();
+    let (code, text) = harness(&["run", "--server", &addr, "--subprotocol", "echo"]);
+    assert_eq!(code, 2, "{text}");
+    assert!(text.contains("add --protocol websocket"), "{text}");
+    let (code, text) = harness(&["run", "--server", &addr, "--header", "Upgrade: h2c"]);
+    assert_eq!(code, 2, "{text}");
+    assert!(
+        text.contains("the harness writes this field itself"),
+        "{text}"
+    );
+}

@@ -18,6 +18,7 @@ use std::future::Future;
 use std::net::SocketAddr;
 use std::time::Duration;
 
+use crate::reference::head::Header;
 use crate::report::{CaseResult, TransportInfo};
 use crate::suite::{Case, Proto};
 use crate::wire::Trace;
@@ -44,6 +45,20 @@ pub use script::server_case;
 /// The upgrade token a conformant server cannot know: the refusal case uses it.
 pub const UNKNOWN_TOKEN: &str = "hijack-harness-unknown";
 
+/// The header fields every request's framing and hand-over depend on, which
+/// the harness writes itself: `--header` cannot set them.
+pub const HARNESS_FIELDS: &[&str] = &[
+    "host",
+    "connection",
+    "upgrade",
+    "content-length",
+    "transfer-encoding",
+    "expect",
+    "sec-websocket-key",
+    "sec-websocket-version",
+    "sec-websocket-protocol",
+];
+
 /// A server (or a proxy in front of the harness's upstream) to test.
 #[derive(Debug, Clone)]
 pub struct ServerTarget {
@@ -59,6 +74,12 @@ pub struct ServerTarget {
     pub protocol: Proto,
     /// The request target to use instead of the protocol's default.
     pub path: Option<String>,
+    /// Header fields added to every request of the run (`--header`): an
+    /// `Origin`, a cookie or a token a server requires.
+    pub headers: Vec<Header>,
+    /// For WebSocket: the subprotocol to offer in `Sec-WebSocket-Protocol`
+    /// (`--subprotocol`), for servers that echo only on one.
+    pub subprotocol: Option<String>,
     /// For a proxy: the harness's upstream, the authority to ask for.
     pub connect_to: Option<SocketAddr>,
     /// Whether the target is an intermediary in front of the harness's upstream:
@@ -83,6 +104,8 @@ impl ServerTarget {
             tls,
             protocol,
             path: None,
+            headers: Vec::new(),
+            subprotocol: None,
             connect_to: None,
             proxy: false,
             name: endpoint.to_string(),
