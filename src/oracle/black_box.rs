@@ -268,7 +268,29 @@ pub fn judge_server(obs: &BlackBoxObservation<'_>) -> Judged {
         Some(decode) => match decode(after) {
             Ok(bytes) => bytes,
             Err(e) => {
-                verdict.fail(Point::ServerRead, format!("the echo does not decode: {e}"));
+                match find(after, b"HTTP/1.") {
+                    // The library wrote after its own 101 (an error page for
+                    // the body it did not expect): point 4, named.
+                    Some(at) => {
+                        let line_end = find(&after[at..], b"\r\n").unwrap_or(after.len() - at);
+                        verdict.fail(
+                            Point::Ownership,
+                            format!(
+                                "{who} wrote an HTTP response after its own {}, into the new protocol: bytes {}..{} \
+                                 after the {}'s head are {} ({})",
+                                response.status,
+                                at,
+                                after.len(),
+                                response.status,
+                                preview(&after[at..at + line_end], 60),
+                                count(after.len() - at)
+                            ),
+                        );
+                    }
+                    None => {
+                        verdict.fail(Point::ServerRead, format!("the echo does not decode: {e}"))
+                    }
+                }
                 return judged(verdict);
             }
         },
@@ -295,6 +317,26 @@ pub fn judge_server(obs: &BlackBoxObservation<'_>) -> Judged {
             return judged(verdict);
         }
         echo_verdict(&mut verdict, obs, &c2s, &echoed, &found, server_fin, who);
+        if obs.decode.is_some()
+            && let Some(code) = close_code(after)
+        {
+            verdict.notes.push(format!(
+                "{who} sent a Close frame with code {code}{} after {} of echo{}",
+                match code {
+                    1002 => " (protocol error)",
+                    1003 => " (unsupported data)",
+                    1008 => " (policy violation)",
+                    1009 => " (message too big)",
+                    _ => "",
+                },
+                count(echoed.len()),
+                if code == 1002 && obs.request.body != BodyShape::None {
+                    ": a server that reads the request body as WebSocket frames finds a protocol error in it"
+                } else {
+                    ""
+                }
+            ));
+        }
     }
 
     let reset = trace
@@ -326,6 +368,20 @@ pub fn judge_server(obs: &BlackBoxObservation<'_>) -> Judged {
         _ => {}
     }
     judged(verdict)
+}
+
+/// The status code of the first WebSocket Close frame in `after`, if one has one.
+fn close_code(after: &[u8]) -> Option<u16> {
+    let (frames, _) = crate::websocket::decode_all(after, 16 << 20);
+    frames
+        .iter()
+        .find(|f| f.frame.opcode == crate::websocket::OpCode::Close)
+        .and_then(|f| {
+            f.frame
+                .payload
+                .get(..2)
+                .map(|c| u16::from_be_bytes([c[0], c[1]]))
+        })
 }
 
 /// The least of the client's own bytes that, coming back first, show an echo

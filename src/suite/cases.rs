@@ -241,7 +241,7 @@ pub fn body_content_length() -> Case {
         spec: "RFC 9112 §6.3",
         bug: "",
         sides: Sides::BOTH,
-        protocols: &[Proto::Echo, Proto::Docker],
+        protocols: UPGRADES,
         scenario: with_body(Body::Length(Payload::noise(100, 2))),
     }
 }
@@ -256,7 +256,7 @@ pub fn body_chunked() -> Case {
         spec: "RFC 9112 §7.1",
         bug: "",
         sides: Sides::BOTH,
-        protocols: &[Proto::Echo, Proto::Docker],
+        protocols: UPGRADES,
         scenario: with_body(Body::Chunked(vec![
             Payload::noise(50, 3),
             Payload::noise(10, 4),
@@ -274,7 +274,7 @@ pub fn body_empty_chunked() -> Case {
         spec: "RFC 9112 §7.1",
         bug: "kubernetes/kubernetes#117722",
         sides: Sides::BOTH,
-        protocols: &[Proto::Echo, Proto::Docker],
+        protocols: UPGRADES,
         scenario: with_body(Body::Chunked(Vec::new())),
     }
 }
@@ -296,7 +296,7 @@ pub fn expect_continue() -> Case {
         spec: "RFC 9110 §7.8",
         bug: "",
         sides: Sides::BOTH,
-        protocols: &[Proto::Echo, Proto::Docker],
+        protocols: UPGRADES,
         scenario,
     }
 }
@@ -688,7 +688,7 @@ pub fn body_never_read() -> Case {
         spec: "RFC 9110 §7.8",
         bug: "nodejs/node#58394",
         sides: Sides::SERVER,
-        protocols: &[Proto::Echo, Proto::Docker],
+        protocols: UPGRADES,
         scenario: with_unread_body(Body::Length(Payload::noise(40, 19)), BodyRead::Nothing),
     }
 }
@@ -703,7 +703,7 @@ pub fn body_read_in_part() -> Case {
         spec: "RFC 9110 §7.8",
         bug: "nodejs/node#58394",
         sides: Sides::SERVER,
-        protocols: &[Proto::Echo, Proto::Docker],
+        protocols: UPGRADES,
         scenario: with_unread_body(
             Body::Chunked(vec![
                 Payload::noise(12, 20),
@@ -727,7 +727,7 @@ pub fn empty_chunked_never_read() -> Case {
         spec: "RFC 9112 §7.1",
         bug: "kubernetes/kubernetes#117722",
         sides: Sides::SERVER,
-        protocols: &[Proto::Echo, Proto::Docker],
+        protocols: UPGRADES,
         scenario: with_unread_body(Body::Chunked(Vec::new()), BodyRead::Nothing),
     }
 }
@@ -772,7 +772,7 @@ pub fn expect_continue_client_waits() -> Case {
         spec: "RFC 9110 §10.1.1",
         bug: "",
         sides: Sides::SERVER,
-        protocols: &[Proto::Echo, Proto::Docker],
+        protocols: UPGRADES,
         scenario: scenario.normalized(),
     }
 }
@@ -794,7 +794,7 @@ pub fn expect_continue_body_never_read() -> Case {
         spec: "RFC 9110 §7.8",
         bug: "",
         sides: Sides::SERVER,
-        protocols: &[Proto::Echo, Proto::Docker],
+        protocols: UPGRADES,
         scenario: scenario.normalized(),
     }
 }

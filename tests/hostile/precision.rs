@@ -360,3 +360,144 @@ fn header_and_subprotocol_flags_are_checked() {
         "{text}"
     );
 }
+
+/// The length of the request body `head` announces (0 without one; chunked
+/// bodies count as 1: there is one).
+fn body_len(head: &[u8]) -> usize {
+    if header(head, "transfer-encoding").is_some() {
+        return 1;
+    }
+    header(head, "content-length").map_or(0, |v| v.parse().unwrap_or(0))
+}
+
+/// A WebSocket server that answers 101 to a handshake with a body without
+/// consuming it, reads the body as frames, and closes with 1002.
+fn reads_body_as_frames(mut stream: TcpStream) {
+    let head = read_head_exact(&mut stream);
+    let with_body = body_len(&head) > 0;
+    let Some(key) = header(&head, "sec-websocket-key") else {
+        return;
+    };
+    let answer = format!(
+        "HTTP/1.1 101 Switching Protocols\r\nConnection: Upgrade\r\nUpgrade: websocket\r\n\
+         Sec-WebSocket-Accept: {}\r\n\r\n",
+        accept(key)
+    );
+    if stream.write_all(answer.as_bytes()).is_err() {
+        return;
+    }
+    if !with_body {
+        websocket_echo(stream);
+        return;
+    }
+    let _ = stream.write_all(&Frame::close(1002, "").encode());
+    let _ = stream.shutdown(Shutdown::Write);
+    let mut buf = [0u8; 16384];
+    while matches!(stream.read(&mut buf), Ok(n) if n > 0) {}
+}
+
+/// A WebSocket server whose library writes `400 Bad Request` after its own
+/// 101 when the handshake has a body (the hand-over done, the body refused).
+fn writes_400_after_101(mut stream: TcpStream) {
+    let head = read_head_exact(&mut stream);
+    let with_body = body_len(&head) > 0;
+    let Some(key) = header(&head, "sec-websocket-key") else {
+        return;
+    };
+    let answer = format!(
+        "HTTP/1.1 101 Switching Protocols\r\nConnection: Upgrade\r\nUpgrade: websocket\r\n\
+         Sec-WebSocket-Accept: {}\r\n\r\n{}",
+        accept(key),
+        if with_body {
+            "HTTP/1.1 400 Bad Request\r\nContent-Length: 0\r\nConnection: close\r\n\r\n"
+        } else {
+            ""
+        }
+    );
+    if stream.write_all(answer.as_bytes()).is_err() {
+        return;
+    }
+    if !with_body {
+        websocket_echo(stream);
+        return;
+    }
+    let _ = stream.shutdown(Shutdown::Write);
+    let mut buf = [0u8; 16384];
+    while matches!(stream.read(&mut buf), Ok(n) if n > 0) {}
+}
+
+/// A WebSocket server that consumes a `Content-Length` body (after a `100
+/// Continue` when the request expects one) and then echoes frames.
+fn consumes_the_body(mut stream: TcpStream) {
+    let head = read_head_exact(&mut stream);
+    let Some(key) = header(&head, "sec-websocket-key") else {
+        return;
+    };
+    if header(&head, "expect").is_some_and(|v| v.eq_ignore_ascii_case("100-continue"))
+        && stream.write_all(b"HTTP/1.1 100 Continue\r\n\r\n").is_err()
+    {
+        return;
+    }
+    let mut body = vec![0u8; body_len(&head)];
+    if stream.read_exact(&mut body).is_err() {
+        return;
+    }
+    let answer = format!(
+        "HTTP/1.1 101 Switching Protocols\r\nConnection: Upgrade\r\nUpgrade: websocket\r\n\
+         Sec-WebSocket-Accept: {}\r\n\r\n",
+        accept(key)
+    );
+    if stream.write_all(answer.as_bytes()).is_ok() {
+        websocket_echo(stream);
+    }
+}
+
+/// Runs the WebSocket body and expect cases that use a `Content-Length` body.
+fn websocket_body_cases(addr: &str) -> (i32, String) {
+    harness(&[
+        "run",
+        "--server",
+        addr,
+        "--protocol",
+        "websocket",
+        "--cases",
+        "handoff.body.content-length",
+        "--cases",
+        "handoff.expect-continue",
+        "--cases",
+        "expect-continue.client-waits",
+    ])
+}
+
+#[test]
+fn websocket_handshakes_with_a_body_are_judged_by_the_echo_rules() {
+    let addr = hostile(consumes_the_body).to_string();
+    let (code, text) = websocket_body_cases(&addr);
+    assert_eq!(code, 0, "a server that consumes the body passes\n{text}");
+    assert!(text.contains("3 pass, 0 fail"), "{text}");
+
+    let addr = hostile(reads_body_as_frames).to_string();
+    let (code, text) = websocket_body_cases(&addr);
+    assert_eq!(code, 1, "{text}");
+    assert!(
+        text.lines()
+            .any(|l| l.starts_with("FAIL handoff.body.content-length")),
+        "{text}"
+    );
+    assert!(
+        text.contains("sent a Close frame with code 1002 (protocol error) after 0 bytes of echo: a server that \
+             reads the request body as WebSocket frames finds a protocol error in it"),
+        "{text}"
+    );
+
+    let addr = hostile(writes_400_after_101).to_string();
+    let (code, text) = websocket_body_cases(&addr);
+    assert_eq!(code, 1, "{text}");
+    assert!(
+        text.contains(
+            "point 4 (ownership): the server wrote an HTTP response after its own 101, into the new protocol: \
+             bytes 0..66 after the 101's head are \"HTTP/1.1 400 Bad Request\" (66 bytes)"
+        ),
+        "{text}"
+    );
+}
