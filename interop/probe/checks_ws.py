@@ -108,20 +108,27 @@ def ws_body_exchange(t, name, headers, body, tail_later=False, wait_for_100=Fals
     c = Conn(t.address)
     try:
         before_body = None
+        ev_send = None
         if wait_for_100:
             c.send(head)
             c.read_until(lambda b: b"\r\n\r\n" in b, quiet=1.0, limit=1.0)
             got = c.buf
             before_body = got.split(b"\r\n", 1)[0].decode("latin-1") if got else "nothing"
-            c.send(body)
-        elif tail_later:
-            c.send(head + body[:-3], body[-3:])
+            try:
+                c.send(body)
+            except OSError as e:  # the peer closed while we waited
+                before_body += f" (the body could not be sent: {e})"
         else:
-            c.send(head + body)
+            try:
+                c.send(*([head + body[:-3], body[-3:]] if tail_later else [head + body]))
+            except OSError as e:  # the peer answered and closed before the tail
+                ev_send = str(e)
         interim, response = c.read_head()
         ev = {"response": head_words(interim, response), "key": key}
         if before_body is not None:
             ev["before_body"] = before_body
+        if ev_send is not None:
+            ev["send_error"] = ev_send
         prefix = "" if before_body is None else f"head alone, then up to 1 s: {before_body}; "
         got_100 = any(h.status == 100 for h in interim)
         expects = any(h.lower().startswith("expect:") for h in headers)
@@ -129,7 +136,10 @@ def ws_body_exchange(t, name, headers, body, tail_later=False, wait_for_100=Fals
             rest, ending = c.to_eof(quiet=0.3)
             ev.update(after_head=preview(rest, 60), ending=ending)
             return Observation(name, f"{prefix}did not switch: {ev['response']}; then {ending}", None, **ev)
-        c.send(ws.frame(message, seed=seed * 7))
+        try:
+            c.send(ws.frame(message, seed=seed * 7))
+        except OSError as e:
+            ev["send_error"] = str(e)
         c.read_until(lambda b: sum(map(len, ws.decode(b)[0])) >= len(message) or b.startswith(b"HTTP/"))
         data = c.take()
         c.shut()

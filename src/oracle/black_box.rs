@@ -135,6 +135,23 @@ pub fn judge_server(obs: &BlackBoxObservation<'_>) -> Judged {
             ));
             return judged(verdict);
         }
+        // A server that will not take an upgrade with a body may close instead
+        // of answering (python-websockets does): nothing was switched or handed
+        // over, and the hand-over after a body cannot be seen.
+        Ok(None)
+            if obs.request.body != BodyShape::None
+                && s2c.is_empty()
+                && trace.fin(Direction::ServerToClient).is_some() =>
+        {
+            return Judged {
+                verdict,
+                unsupported: Some(format!(
+                    "{who} closed the connection without an answer to an upgrade request with a body: it \
+                     switched nothing and handed nothing over, so the hand-over after a body cannot be tested \
+                     (closing instead of serving the request is allowed)"
+                )),
+            };
+        }
         Ok(None) => {
             let how = if trace.fin(Direction::ServerToClient).is_some() {
                 "and then closed the connection"
