@@ -206,6 +206,8 @@ fn a_flooding_echo_fails_with_capped_capture() {
 mod closing;
 #[path = "hostile/handshake.rs"]
 mod handshake;
+#[path = "hostile/precision.rs"]
+mod precision;
 
 /// Runs the binary with `args`; returns the exit code and everything it printed.
 fn harness(args: &[&str]) -> (i32, String) {

@@ -483,6 +483,7 @@ fn hostile() -> RunReport {
                 point: Point::ServerRead,
                 message: format!("{nasty} (c>s segment 0, the one)"),
                 marks: Vec::new(),
+                level: None,
             }],
             notes: vec![nasty.into()],
             trace,

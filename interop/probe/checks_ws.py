@@ -95,6 +95,100 @@ def ws_exchange(t, name, early_frames, late_frames=(), close=False, fin="after-e
         c.close()
 
 
+def ws_body_exchange(t, name, headers, body, tail_later=False, wait_for_100=False, seed=13):
+    """A GET handshake with a request body (RFC 9110 §7.8: the new protocol starts
+    after the request message): the body with the head, or the head alone and up
+    to 1 s for a 100 when `wait_for_100`, its last 3 bytes in a later segment
+    when `tail_later`; after a 101, one masked frame. Says
+    whether the frame came back, and names what else did: an HTTP response after
+    the 101, a close frame and its code."""
+    key = ws.key(seed)
+    head = ws_request(t, key)[:-2] + "".join(h + "\r\n" for h in headers).encode() + b"\r\n"
+    message = pattern(16, seed)
+    c = Conn(t.address)
+    try:
+        before_body = None
+        ev_send = None
+        if wait_for_100:
+            c.send(head)
+            c.read_until(lambda b: b"\r\n\r\n" in b, quiet=1.0, limit=1.0)
+            got = c.buf
+            before_body = got.split(b"\r\n", 1)[0].decode("latin-1") if got else "nothing"
+            try:
+                c.send(body)
+            except OSError as e:  # the peer closed while we waited
+                before_body += f" (the body could not be sent: {e})"
+        else:
+            try:
+                c.send(*([head + body[:-3], body[-3:]] if tail_later else [head + body]))
+            except OSError as e:  # the peer answered and closed before the tail
+                ev_send = str(e)
+        interim, response = c.read_head()
+        ev = {"response": head_words(interim, response), "key": key}
+        if before_body is not None:
+            ev["before_body"] = before_body
+        if ev_send is not None:
+            ev["send_error"] = ev_send
+        prefix = "" if before_body is None else f"head alone, then up to 1 s: {before_body}; "
+        got_100 = any(h.status == 100 for h in interim)
+        expects = any(h.lower().startswith("expect:") for h in headers)
+        if response is None or response.status != 101:
+            rest, ending = c.to_eof(quiet=0.3)
+            ev.update(after_head=preview(rest, 60), ending=ending)
+            return Observation(name, f"{prefix}did not switch: {ev['response']}; then {ending}", None, **ev)
+        try:
+            c.send(ws.frame(message, seed=seed * 7))
+        except OSError as e:
+            ev["send_error"] = str(e)
+        c.read_until(lambda b: sum(map(len, ws.decode(b)[0])) >= len(message) or b.startswith(b"HTTP/"))
+        data = c.take()
+        c.shut()
+        more, ending = c.to_eof()
+        data += more
+        ev.update(after_101=preview(data, 60), ending=ending)
+        if data.startswith(b"HTTP/1."):
+            line = data.split(b"\r\n", 1)[0].decode("latin-1")
+            return Observation(name, f"{prefix}101, then an HTTP response in the WebSocket stream: {line} "
+                               f"({len(data)} bytes after the 101's head); then {ending}", False, **ev)
+        messages, close, _, problems = ws.decode(data)
+        echoed = messages[:1] == [message]
+        said = f"{prefix}101" + ("" if not expects else (" after a 100" if got_100 else ", NO 100 Continue before it"))
+        said += "; the frame after the 101 came back" if echoed else f"; the frame after the 101 did NOT come back ({len(messages)} messages)"
+        if close is not None and len(close) >= 2:
+            said += f"; server close frame, code {int.from_bytes(close[:2], 'big')}"
+        if problems:
+            said += "; " + "; ".join(sorted(set(problems)))
+        conforms = echoed and not problems and (got_100 or not expects)
+        if wait_for_100:
+            conforms = conforms and before_body.startswith("HTTP/1.1 100")
+        return Observation(name, f"{said}; then {ending}", conforms, **ev)
+    finally:
+        c.close()
+
+
+def websocket_body_checks(t):
+    """The body and Expect cases of the echo family, in a WebSocket handshake."""
+    out = []
+    body = pattern(20, 41)
+    out.append(ws_body_exchange(t, "websocket.body.content-length", ["Content-Length: 20"], body))
+    out.append(ws_body_exchange(t, "websocket.body.content-length.tail-later", ["Content-Length: 20"], body,
+                                tail_later=True, seed=14))
+    chunks = [pattern(12, 42), pattern(9, 43)]
+    chunked = b"".join(b"%x\r\n" % len(c) + c + b"\r\n" for c in chunks) + b"0\r\n\r\n"
+    out.append(ws_body_exchange(t, "websocket.body.chunked", ["Transfer-Encoding: chunked"], chunked, seed=15))
+    out.append(ws_body_exchange(t, "websocket.body.chunked.tail-later", ["Transfer-Encoding: chunked"], chunked,
+                                tail_later=True, seed=19))
+    out.append(ws_body_exchange(t, "websocket.body.empty-chunked", ["Transfer-Encoding: chunked"], b"0\r\n\r\n",
+                                seed=16))
+    out.append(ws_body_exchange(t, "websocket.body.empty-chunked.tail-later", ["Transfer-Encoding: chunked"],
+                                b"0\r\n\r\n", tail_later=True, seed=20))
+    expect = ["Content-Length: 20", "Expect: 100-continue"]
+    out.append(ws_body_exchange(t, "websocket.expect-continue", expect, body, seed=17))
+    out.append(ws_body_exchange(t, "websocket.expect-continue.client-waits", expect, body, wait_for_100=True,
+                                seed=18))
+    return out
+
+
 def websocket_checks(t):
     out = []
     c = Conn(t.address)
@@ -151,4 +245,5 @@ def websocket_checks(t):
                                       HTTP10_RULE, fin=fin))
         out.append(no_switch_expected(t, "unknown-token" + more, ws_request(t, ws.key(12), token=UNKNOWN_TOKEN),
                                       UNKNOWN_RULE, fin=fin))
+    out += websocket_body_checks(t)
     return out

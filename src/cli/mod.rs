@@ -28,6 +28,10 @@ Examples:
   hijack-harness run --server wss://localhost:8443/ws --protocol websocket --ca ca.pem
   hijack-harness run --server app:8080 --protocol echo
 
+  # A WebSocket server that echoes only on a subprotocol, or wants an Origin or a token.
+  hijack-harness run --server 127.0.0.1:8080 --protocol websocket --subprotocol echo \
+      --header 'Origin: http://localhost' --header 'Authorization: Bearer TOKEN'
+
   # A CONNECT proxy: the harness runs the upstream echo server itself.
   hijack-harness run --proxy 127.0.0.1:3128 --via connect
 
@@ -49,9 +53,11 @@ Examples:
   # Stable verdicts: each case 5 times; disagreeing repetitions are `flaky`.
   hijack-harness run --server 127.0.0.1:8080 --repeat 5
 
-Verdicts: pass, fail (a MUST broken), non-strict (a SHOULD missed), unsupported
-(the target does not speak what the case needs), error (refused, timeout),
-flaky (with --repeat N: the repetitions disagreed; the counts are reported).
+Verdicts: pass, fail (a MUST broken, also a MUST of the handshake seen by a
+SHOULD case), non-strict (a SHOULD missed), unsupported (the target does not
+speak what the case needs, or does not echo), error (refused, timeout), flaky
+(with --repeat N: the repetitions disagreed; the counts are reported). A server
+that stops accepting connections mid-run is reported as such, not as flaky.
 
 Exit codes: 0 every case passed (non-strict allowed unless --strict; with
 --expect: nothing changed from the expected file), 1 a case failed, errored or
@@ -251,6 +257,25 @@ pub struct RunArgs {
         conflicts_with = "path"
     )]
     pub container: Option<String>,
+    /// With --server or --proxy: add this header field to every request of the
+    /// run, the harness's first plain request included (repeatable), for a
+    /// server that requires one: `--header 'Origin: http://localhost'`,
+    /// `--header 'Authorization: Bearer TOKEN'`. The fields the harness writes
+    /// itself (Host, Connection, Upgrade, Content-Length, Transfer-Encoding,
+    /// Expect, Sec-WebSocket-Key, -Version, -Protocol) cannot be set here.
+    #[arg(
+        long = "header",
+        value_name = "'NAME: VALUE'",
+        conflicts_with = "client_cmd"
+    )]
+    pub headers: Vec<String>,
+    /// With --protocol websocket: offer the subprotocol NAME in every handshake
+    /// (`Sec-WebSocket-Protocol: NAME`), for a server that echoes only on one
+    /// (some bind a connection that offers none to a protocol that never
+    /// echoes: the run then says "the endpoint does not echo" and marks every
+    /// case unsupported).
+    #[arg(long, value_name = "NAME", conflicts_with = "client_cmd")]
+    pub subprotocol: Option<String>,
     /// Test the proxy at ENDPOINT (as --server), with the harness's echo server behind it.
     #[arg(long, value_name = "ENDPOINT", conflicts_with = "client_cmd")]
     pub proxy: Option<String>,

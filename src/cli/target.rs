@@ -16,6 +16,7 @@ use std::time::Duration;
 
 use anyhow::Context as _;
 
+use hijack_harness::reference::head::Header;
 use hijack_harness::runner::black_box::{self, ServerTarget};
 use hijack_harness::suite::Proto;
 use hijack_harness::wire::transport::{ClientTls, Endpoint, TlsClientOptions};
@@ -49,6 +50,16 @@ pub fn resolve(
     rt: &tokio::runtime::Runtime,
     timeout: Duration,
 ) -> anyhow::Result<ServerTarget> {
+    if let Some(name) = &args.subprotocol {
+        anyhow::ensure!(
+            protocol == Proto::WebSocket,
+            "--subprotocol {name}: a subprotocol is offered in a WebSocket handshake; add --protocol websocket"
+        );
+        anyhow::ensure!(
+            !name.is_empty() && name.bytes().all(is_tchar),
+            "--subprotocol {name:?}: a subprotocol is one token (RFC 6455 §4.1: letters, digits and !#$%&'*+-.^_`|~)"
+        );
+    }
     let (endpoint_text, tls_scheme, path) = split(text);
     let endpoint = Endpoint::parse(endpoint_text).with_context(|| what.to_string())?;
     let wants_tls = args.tls || tls_scheme || args.ca.is_some() || args.insecure;
@@ -72,15 +83,79 @@ pub fn resolve(
     }
     let mut target = ServerTarget::server(&endpoint, address, tls, protocol);
     target.path = args.path.clone().or(path.map(str::to_string));
+    target.headers = args
+        .headers
+        .iter()
+        .map(|h| header(h))
+        .collect::<anyhow::Result<_>>()?;
+    target.subprotocol = args.subprotocol.clone();
     if let Some(name) = &args.name {
         target.name = name.clone();
     }
     Ok(target)
 }
 
+/// Whether `b` may be part of a token (RFC 9110 §5.6.2).
+fn is_tchar(b: u8) -> bool {
+    b.is_ascii_alphanumeric() || b"!#$%&'*+-.^_`|~".contains(&b)
+}
+
+/// One `--header 'Name: value'`, checked: a token name, a value without line
+/// breaks, and not a field the harness writes itself.
+fn header(text: &str) -> anyhow::Result<Header> {
+    let Some((name, value)) = text.split_once(':') else {
+        anyhow::bail!("--header {text:?}: expected 'Name: value'");
+    };
+    anyhow::ensure!(
+        !name.is_empty() && name.bytes().all(is_tchar),
+        "--header {text:?}: {name:?} is not a field name (a token: letters, digits and !#$%&'*+-.^_`|~, no spaces)"
+    );
+    let value = value.trim();
+    anyhow::ensure!(
+        !value.bytes().any(|b| b == b'\r' || b == b'\n' || b == 0),
+        "--header {text:?}: a field value has no line breaks"
+    );
+    anyhow::ensure!(
+        !black_box::HARNESS_FIELDS
+            .iter()
+            .any(|f| f.eq_ignore_ascii_case(name)),
+        "--header {name}: the harness writes this field itself (each case's framing and hand-over depend on it){}",
+        if name.eq_ignore_ascii_case("sec-websocket-protocol") {
+            "; use --subprotocol NAME"
+        } else {
+            ""
+        }
+    );
+    Ok(Header::new(name, value))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn headers_are_checked() {
+        let h = header("Origin:  http://localhost ").expect("a header");
+        assert_eq!(
+            (h.name.as_str(), h.value.as_str()),
+            ("Origin", "http://localhost")
+        );
+        assert!(header("Authorization: Bearer a:b").is_ok());
+        for bad in [
+            "Origin",
+            "Bad Name: x",
+            ": x",
+            "Host: x",
+            "upgrade: h2c",
+            "X: a\r\nB: c",
+        ] {
+            assert!(header(bad).is_err(), "{bad}");
+        }
+        let e = header("Sec-WebSocket-Protocol: chat")
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("--subprotocol"), "{e}");
+    }
 
     #[test]
     fn tls_schemes_are_split_off_with_their_path() {

@@ -76,6 +76,7 @@ fn fail(verdict: &mut Verdict, point: Point, message: String, marks: Vec<Mark>) 
         point,
         message,
         marks,
+        level: None,
     });
 }
 

@@ -108,7 +108,16 @@ pub fn judge_server(obs: &BlackBoxObservation<'_>) -> Judged {
         "the server"
     };
     let s2c = trace.stream(Direction::ServerToClient);
+    let c2s = trace.stream(Direction::ClientToServer);
     let (response, head_end) = match head::parse_final_response(&s2c) {
+        Err(_) | Ok(None) if own_bytes(&s2c, &c2s).is_some() => {
+            let at = own_bytes(&s2c, &c2s).unwrap_or_default();
+            verdict.fail(
+                Point::NoFalseUpgrade,
+                tunnel_without_response(&s2c, at, obs, who),
+            );
+            return judged(verdict);
+        }
         Err(e) => {
             verdict.fail(
                 Point::Handshake,
@@ -130,6 +139,23 @@ pub fn judge_server(obs: &BlackBoxObservation<'_>) -> Judged {
             ));
             return judged(verdict);
         }
+        // A server that will not take an upgrade with a body may close instead
+        // of answering (python-websockets does): nothing was switched or handed
+        // over, and the hand-over after a body cannot be seen.
+        Ok(None)
+            if obs.request.body != BodyShape::None
+                && s2c.is_empty()
+                && trace.fin(Direction::ServerToClient).is_some() =>
+        {
+            return Judged {
+                verdict,
+                unsupported: Some(format!(
+                    "{who} closed the connection without an answer to an upgrade request with a body: it \
+                     switched nothing and handed nothing over, so the hand-over after a body cannot be tested \
+                     (closing instead of serving the request is allowed)"
+                )),
+            };
+        }
         Ok(None) => {
             let how = if trace.fin(Direction::ServerToClient).is_some() {
                 "and then closed the connection"
@@ -147,7 +173,6 @@ pub fn judge_server(obs: &BlackBoxObservation<'_>) -> Judged {
         }
         Ok(Some(found)) => found,
     };
-    let c2s = trace.stream(Direction::ClientToServer);
     heads::check(
         &mut verdict,
         &c2s[..obs.message_len.min(c2s.len())],
@@ -178,7 +203,7 @@ pub fn judge_server(obs: &BlackBoxObservation<'_>) -> Judged {
             };
         }
         Expect::Ignored if switched => {
-            verdict.fail(
+            verdict.fail_must(
                 Point::NoFalseUpgrade,
                 format!(
                     "{who} answered 101 to an HTTP/1.0 request: RFC 9110 §7.8 says \"A server MUST ignore an \
@@ -264,7 +289,29 @@ pub fn judge_server(obs: &BlackBoxObservation<'_>) -> Judged {
         Some(decode) => match decode(after) {
             Ok(bytes) => bytes,
             Err(e) => {
-                verdict.fail(Point::ServerRead, format!("the echo does not decode: {e}"));
+                match find(after, b"HTTP/1.") {
+                    // The library wrote after its own 101 (an error page for
+                    // the body it did not expect): point 4, named.
+                    Some(at) => {
+                        let line_end = find(&after[at..], b"\r\n").unwrap_or(after.len() - at);
+                        verdict.fail(
+                            Point::Ownership,
+                            format!(
+                                "{who} wrote an HTTP response after its own {}, into the new protocol: bytes {}..{} \
+                                 after the {}'s head are {} ({})",
+                                response.status,
+                                at,
+                                after.len(),
+                                response.status,
+                                preview(&after[at..at + line_end], 60),
+                                count(after.len() - at)
+                            ),
+                        );
+                    }
+                    None => {
+                        verdict.fail(Point::ServerRead, format!("the echo does not decode: {e}"))
+                    }
+                }
                 return judged(verdict);
             }
         },
@@ -291,6 +338,26 @@ pub fn judge_server(obs: &BlackBoxObservation<'_>) -> Judged {
             return judged(verdict);
         }
         echo_verdict(&mut verdict, obs, &c2s, &echoed, &found, server_fin, who);
+        if obs.decode.is_some()
+            && let Some(code) = close_code(after)
+        {
+            verdict.notes.push(format!(
+                "{who} sent a Close frame with code {code}{} after {} of echo{}",
+                match code {
+                    1002 => " (protocol error)",
+                    1003 => " (unsupported data)",
+                    1008 => " (policy violation)",
+                    1009 => " (message too big)",
+                    _ => "",
+                },
+                count(echoed.len()),
+                if code == 1002 && obs.request.body != BodyShape::None {
+                    ": a server that reads the request body as WebSocket frames finds a protocol error in it"
+                } else {
+                    ""
+                }
+            ));
+        }
     }
 
     let reset = trace
@@ -322,6 +389,62 @@ pub fn judge_server(obs: &BlackBoxObservation<'_>) -> Judged {
         _ => {}
     }
     judged(verdict)
+}
+
+/// The status code of the first WebSocket Close frame in `after`, if one has one.
+fn close_code(after: &[u8]) -> Option<u16> {
+    let (frames, _) = crate::websocket::decode_all(after, 16 << 20);
+    frames
+        .iter()
+        .find(|f| f.frame.opcode == crate::websocket::OpCode::Close)
+        .and_then(|f| {
+            f.frame
+                .payload
+                .get(..2)
+                .map(|c| u16::from_be_bytes([c[0], c[1]]))
+        })
+}
+
+/// The least of the client's own bytes that, coming back first, show an echo
+/// of them rather than an answer.
+const OWN_BYTES_MIN: usize = 4;
+
+/// Where in `c2s` (what the client sent) the first bytes that came back
+/// (`s2c`, which holds no response head) were sent, when they are the
+/// client's own: no response came, and the connection echoes.
+fn own_bytes(s2c: &[u8], c2s: &[u8]) -> Option<usize> {
+    let first = &s2c[..s2c.len().min(64)];
+    if first.len() < OWN_BYTES_MIN || first.starts_with(b"HTTP/") {
+        return None;
+    }
+    find(c2s, first)
+}
+
+/// The diagnosis of a connection that echoed the client's own bytes (from
+/// byte `at` of what it sent) without any response: a tunnel (or an echo)
+/// without a `101`, not a response that does not parse.
+fn tunnel_without_response(
+    s2c: &[u8],
+    at: usize,
+    obs: &BlackBoxObservation<'_>,
+    who: &str,
+) -> String {
+    let what = if at < obs.request.head_len {
+        "its own request head"
+    } else if at < obs.message_len {
+        "its own request body"
+    } else if s2c.starts_with(NEXT_REQUEST) {
+        "its own next request, pipelined after the upgrade"
+    } else {
+        "its own bytes sent after the request"
+    };
+    format!(
+        "no response came: {who} sent no response head, and the {} that came back are the client's own, \
+         echoed from byte {at} of what it sent ({what}: {}); the connection became a tunnel without a 101 \
+         (or any answer), so bytes were handed over without a switch",
+        count(s2c.len()),
+        preview(s2c, 40)
+    )
 }
 
 fn judged(verdict: Verdict) -> Judged {

@@ -13,7 +13,7 @@ use crate::scenario::BodyRead;
 /// response." A 101 without one switches to nothing the client can name.
 pub(super) fn check_switching_head(verdict: &mut Verdict, response: &ResponseHead) {
     if response.status == 101 && head::header_value(&response.headers, "upgrade").is_none() {
-        verdict.fail(
+        verdict.fail_must(
             Point::Handshake,
             "the server answered 101 without an Upgrade header: RFC 9110 §15.2.2 requires one \
              naming the protocol in effect after the response",

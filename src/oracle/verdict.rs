@@ -4,6 +4,7 @@
 use std::fmt;
 use std::ops::Range;
 
+use crate::suite::Level;
 use crate::wire::Direction;
 #[cfg(doc)]
 use crate::wire::Trace;
@@ -74,6 +75,17 @@ pub struct Violation {
     /// Where on the wire it happened, for renderers to point at (may be empty:
     /// not every violation has bytes, e.g. an application that never saw EOF).
     pub marks: Vec<Mark>,
+    /// The level of the sentence it breaks, when that is not the case's own:
+    /// a MUST of the switching response (RFC 9110 §7.8) broken in a SHOULD
+    /// case fails the case all the same. `None`: the case's level.
+    pub level: Option<Level>,
+}
+
+impl Violation {
+    /// The level this violation is graded at in a case of level `case`.
+    pub fn level_in(&self, case: Level) -> Level {
+        self.level.unwrap_or(case)
+    }
 }
 
 /// What went wrong with marked bytes.
@@ -179,7 +191,32 @@ impl Verdict {
             point,
             message: message.into(),
             marks,
+            level: None,
         });
+    }
+
+    /// A violation of a MUST sentence, whatever the level of the case that saw it.
+    pub(crate) fn fail_must(&mut self, point: Point, message: impl Into<String>) {
+        self.violations.push(Violation {
+            point,
+            message: message.into(),
+            marks: Vec::new(),
+            level: Some(Level::Must),
+        });
+    }
+
+    /// The level of the run's verdict in a case of level `case`: MUST when any
+    /// violation breaks a MUST sentence (whatever case saw it), else the case's.
+    pub fn graded(&self, case: Level) -> Level {
+        if self
+            .violations
+            .iter()
+            .any(|v| v.level_in(case) == Level::Must)
+        {
+            Level::Must
+        } else {
+            Level::Should
+        }
     }
 }
 

@@ -140,10 +140,11 @@ impl Outcome {
         }
     }
 
-    /// The outcome of a verdict for a case of `level`: a broken MUST case fails,
-    /// a broken SHOULD case is non-strict.
+    /// The outcome of a verdict for a case of `level`: a broken MUST fails, a
+    /// broken SHOULD is non-strict, each violation at the level of the sentence
+    /// it breaks ([`Verdict::graded`]): a SHOULD case that sees a MUST broken fails.
     pub fn of(level: Level, verdict: &Verdict) -> Outcome {
-        match (verdict.passed(), level) {
+        match (verdict.passed(), verdict.graded(level)) {
             (true, _) => Outcome::Pass,
             (false, Level::Must) => Outcome::Fail,
             (false, Level::Should) => Outcome::NonStrict,

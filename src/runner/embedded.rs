@@ -37,6 +37,7 @@ fn setup_error(scenario: &Scenario, side: Side, subject: String, e: io::Error) -
         point: oracle::Point::Handshake,
         message: format!("could not set up loopback TCP: {e}"),
         marks: Vec::new(),
+        level: None,
     });
     run
 }

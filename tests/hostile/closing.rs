@@ -264,7 +264,8 @@ fn a_wrong_websocket_accept_fails_the_handshake() {
 
 /// A WebSocket server that answers a Close frame at once, echoing none of the
 /// data frames that came with it (RFC 6455 §5.5.1 lets it: python-websockets
-/// does, after handing the messages to its application).
+/// does, after handing the messages to its application). Data frames that come
+/// without a Close are echoed (the probe's plain message is).
 fn closes_before_echoing(mut stream: TcpStream) {
     let head = read_head_exact(&mut stream);
     let key = header(&head, "sec-websocket-key").unwrap_or("").to_string();
@@ -291,6 +292,15 @@ fn closes_before_echoing(mut stream: TcpStream) {
             let close = hijack_harness::websocket::Frame::close(1000, "").encode();
             let _ = stream.write_all(&close);
             break;
+        }
+        if let Some(last) = frames.last() {
+            let mut echo = Vec::new();
+            for f in &frames {
+                hijack_harness::websocket::Frame::new(f.frame.opcode, f.frame.payload.clone())
+                    .encode_into(&mut echo);
+            }
+            let _ = stream.write_all(&echo);
+            pending.drain(..last.range.end);
         }
     }
     let _ = stream.shutdown(Shutdown::Write);

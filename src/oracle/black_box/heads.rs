@@ -21,6 +21,9 @@
 //!   sending the 100 (Continue) response".
 //!
 //! All of them are the handshake (point 0): nothing has been handed over yet.
+//! Each is a MUST, so each violation is graded MUST whatever the level of the
+//! case that saw it ([`crate::oracle::Violation::level`]): a SHOULD case (a
+//! WebSocket frame sent with the handshake) fails on a 101 that breaks one.
 
 use crate::oracle::{Point, Verdict, count};
 use crate::reference::head::{self, ResponseHead};
@@ -41,7 +44,7 @@ pub fn check(verdict: &mut Verdict, request: &[u8], heads: &[u8]) {
     };
     super::super::check_switching_head(verdict, last);
     if last.status == 101 && !head::has_token(&last.headers, "connection", "upgrade") {
-        verdict.fail(
+        verdict.fail_must(
             Point::Handshake,
             "the 101 has no `Connection: upgrade`: RFC 9110 §7.8 says \"When Upgrade is sent, the sender \
              MUST also send a Connection header field (Section 7.6.1) that contains an \"upgrade\" connection option\"",
@@ -61,7 +64,7 @@ pub fn check(verdict: &mut Verdict, request: &[u8], heads: &[u8]) {
             ),
         ] {
             if let Some(value) = head::header_value(&r.headers, name) {
-                verdict.fail(
+                verdict.fail_must(
                     Point::Handshake,
                     format!("the {} carries `{name}: {value}`: {rule}", r.status),
                 );
@@ -78,7 +81,7 @@ pub fn check(verdict: &mut Verdict, request: &[u8], heads: &[u8]) {
             .filter(|t| !tokens(&offered).any(|o| same_protocol(o, t)))
             .collect();
         if !unasked.is_empty() {
-            verdict.fail(
+            verdict.fail_must(
                 Point::Handshake,
                 format!(
                     "the 101 switches to `{}`, which the request did not offer (it asked for `Upgrade: {offered}`): \
@@ -95,7 +98,7 @@ pub fn check(verdict: &mut Verdict, request: &[u8], heads: &[u8]) {
             .is_some_and(RequestFields::expects_continue_with_upgrade)
         && !responses.iter().any(|r| r.status == 100)
     {
-        verdict.fail(
+        verdict.fail_must(
             Point::Handshake,
             format!("the request carried `Expect: 100-continue` and the server sent 101 with no 100 before it: {CONTINUE_RULE}"),
         );
@@ -218,7 +221,7 @@ pub fn check_continue_wait(verdict: &mut Verdict, trace: &Trace, head_len: usize
         (None, _) => false,
     };
     if waited_in_vain {
-        verdict.fail(
+        verdict.fail_must(
             Point::Handshake,
             format!(
                 "the client sent the head of a request with `Expect: 100-continue` ({}) alone and waited for \

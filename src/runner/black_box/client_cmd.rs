@@ -326,8 +326,12 @@ pub async fn run_client(
     opts: &Options,
     progress: crate::runner::Progress,
 ) -> Vec<CaseResult> {
-    super::one_at_a_time(cases, opts.repeat, progress, |case| {
-        client_case(target, case, opts)
-    })
+    super::one_at_a_time(
+        cases,
+        opts.repeat,
+        "the client",
+        progress,
+        |case| async move { super::script::Run::from(client_case(target, case, opts).await) },
+    )
     .await
 }

@@ -18,6 +18,7 @@ use std::future::Future;
 use std::net::SocketAddr;
 use std::time::Duration;
 
+use crate::reference::head::Header;
 use crate::report::{CaseResult, TransportInfo};
 use crate::suite::{Case, Proto};
 use crate::wire::Trace;
@@ -44,6 +45,20 @@ pub use script::server_case;
 /// The upgrade token a conformant server cannot know: the refusal case uses it.
 pub const UNKNOWN_TOKEN: &str = "hijack-harness-unknown";
 
+/// The header fields every request's framing and hand-over depend on, which
+/// the harness writes itself: `--header` cannot set them.
+pub const HARNESS_FIELDS: &[&str] = &[
+    "host",
+    "connection",
+    "upgrade",
+    "content-length",
+    "transfer-encoding",
+    "expect",
+    "sec-websocket-key",
+    "sec-websocket-version",
+    "sec-websocket-protocol",
+];
+
 /// A server (or a proxy in front of the harness's upstream) to test.
 #[derive(Debug, Clone)]
 pub struct ServerTarget {
@@ -59,6 +74,12 @@ pub struct ServerTarget {
     pub protocol: Proto,
     /// The request target to use instead of the protocol's default.
     pub path: Option<String>,
+    /// Header fields added to every request of the run (`--header`): an
+    /// `Origin`, a cookie or a token a server requires.
+    pub headers: Vec<Header>,
+    /// For WebSocket: the subprotocol to offer in `Sec-WebSocket-Protocol`
+    /// (`--subprotocol`), for servers that echo only on one.
+    pub subprotocol: Option<String>,
     /// For a proxy: the harness's upstream, the authority to ask for.
     pub connect_to: Option<SocketAddr>,
     /// Whether the target is an intermediary in front of the harness's upstream:
@@ -86,6 +107,8 @@ impl ServerTarget {
             tls,
             protocol,
             path: None,
+            headers: Vec::new(),
+            subprotocol: None,
             connect_to: None,
             proxy: false,
             name: endpoint.to_string(),
@@ -183,8 +206,13 @@ pub async fn run_server(
         }
         return out;
     }
-    one_at_a_time(cases, opts.repeat, progress, |case| {
-        server_case(target, case, opts)
+    let who = if target.proxy {
+        "the proxy"
+    } else {
+        "the server"
+    };
+    one_at_a_time(cases, opts.repeat, who, progress, |case| {
+        script::server_run(target, case, opts)
     })
     .await
 }
@@ -192,27 +220,77 @@ pub async fn run_server(
 /// Runs `run` on each case in order, `repeat` times each, each run after the
 /// last has finished; the repetitions of a case become one result
 /// ([`CaseResult::merge`]: `flaky` when they disagree).
+///
+/// A target that refuses a connection after a repetition of a case connected
+/// has stopped (it may have crashed, on that case or on the one before): the
+/// case keeps the verdict of the repetitions before, with a note saying so
+/// (never `flaky`: a crash is not a verdict that changes), the repetitions
+/// left are not made, and every later case that cannot connect says where the
+/// target stopped (after which case, when it died between two).
 async fn one_at_a_time<'a, F, R>(
     cases: &'a [Case],
     repeat: usize,
+    who: &str,
     progress: super::Progress,
     mut run: R,
 ) -> Vec<CaseResult>
 where
     R: FnMut(&'a Case) -> F,
-    F: Future<Output = CaseResult>,
+    F: Future<Output = script::Run>,
 {
+    let repeat = repeat.max(1);
     let mut out = Vec::with_capacity(cases.len());
+    let mut stopped: Option<String> = None;
+    let mut last_connected: Option<&str> = None;
     for case in cases {
-        let mut runs = Vec::with_capacity(repeat.max(1));
-        for _ in 0..repeat.max(1) {
-            runs.push(run(case).await);
+        let mut runs = Vec::with_capacity(repeat);
+        let mut crashed = false;
+        for done in 0..repeat {
+            let mut this = run(case).await;
+            if !this.refused {
+                last_connected = Some(case.id);
+                runs.push(this.result);
+                continue;
+            }
+            if done > 0 {
+                crashed = true;
+                break;
+            }
+            // Nothing listens: every repetition would say the same.
+            if stopped.is_none() {
+                stopped = last_connected.map(|id| format!("after {id}"));
+            }
+            if let Some(where_) = &stopped {
+                this.result.notes.push(format!(
+                    "{who} stopped accepting connections {where_} (it may have crashed)"
+                ));
+            }
+            runs.push(this.result);
+            break;
         }
-        let result = CaseResult::merge(runs);
+        let done = runs.len();
+        let mut result = CaseResult::merge(runs);
+        if crashed {
+            result.notes.push(stopped_note(who, done, repeat));
+            stopped = Some(format!("after repetition {done} of {}", case.id));
+        }
         progress(&result);
         out.push(result);
     }
     out
+}
+
+/// What a case says when `who` stopped accepting connections after
+/// `done` of its `repeat` repetitions.
+fn stopped_note(who: &str, done: usize, repeat: usize) -> String {
+    let left = repeat - done;
+    format!(
+        "{who} stopped accepting connections after repetition {done} of this case (it may have crashed): \
+         the {left} repetition{} after it could not connect and {} not counted; the verdict is that of the \
+         {done} before it (a crash, not a verdict that changed)",
+        if left == 1 { "" } else { "s" },
+        if left == 1 { "is" } else { "are" },
+    )
 }
 
 #[cfg(test)]

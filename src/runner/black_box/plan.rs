@@ -117,6 +117,13 @@ pub(super) fn plan(case: &Case, target: &ServerTarget, exec: Option<&str>) -> Re
     }
     let head = &mut request.head;
     head.headers.insert(0, Header::new("Host", authority));
+    if target.protocol == Proto::WebSocket
+        && let Some(name) = &target.subprotocol
+    {
+        head.headers
+            .push(Header::new("Sec-WebSocket-Protocol", name.clone()));
+    }
+    head.headers.extend(target.headers.iter().cloned());
     // The scenario's own headers, minus those the protocol module decides.
     head.headers
         .extend(scenario.request_head().headers.into_iter().filter(|h| {

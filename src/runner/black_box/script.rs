@@ -29,6 +29,7 @@ use crate::scenario::Scenario;
 use crate::suite::{Case, Level};
 use crate::wire::driver::Ending;
 use crate::wire::tcp::{Capture, Paced, Recording};
+use crate::wire::transport::TransportError;
 use crate::wire::{Direction, Recorder, Side, Trace};
 
 use super::super::{Options, Settled, settle};
@@ -219,17 +220,32 @@ pub(super) struct Conversation {
     pub notes: Vec<String>,
 }
 
+/// Why a conversation could not be had.
+pub(super) struct NotRun {
+    /// The error note.
+    pub note: String,
+    /// What crossed the wire before it failed.
+    pub trace: Trace,
+    /// Whether nothing accepted the connection (a refused port, a socket with
+    /// no listener): after a first run that connected, the target stopped.
+    pub refused: bool,
+}
+
 /// Runs the scripted client of `plan` against `target` over one fresh connection.
-/// `Err` carries an error note (nothing to connect to, or the case timed out).
+/// `Err` says why not (nothing to connect to, or the case timed out).
 pub(super) async fn converse(
     target: &ServerTarget,
     plan: &Plan,
     scenario: &Scenario,
     opts: &Options,
-) -> Result<Conversation, (String, Trace)> {
+) -> Result<Conversation, NotRun> {
     let connection = super::connect(target, opts.timeout)
         .await
-        .map_err(|e| (e.to_string(), Trace::default()))?;
+        .map_err(|e| NotRun {
+            refused: matches!(e, TransportError::Refused { .. }),
+            note: e.to_string(),
+            trace: Trace::default(),
+        })?;
     let message_len = plan.message.len();
     let early_end = message_len + plan.early.len();
     let total = early_end + plan.late.len() + plan.closing.len();
@@ -270,7 +286,13 @@ pub(super) async fn converse(
             vec![format!("the connection failed: {e}")],
         ),
         Settled::Quiet => (Ending::Quiet, vec![opts.quiet_note()]),
-        Settled::TimedOut => return Err((opts.timed_out_note(), trace)),
+        Settled::TimedOut => {
+            return Err(NotRun {
+                note: opts.timed_out_note(),
+                trace,
+                refused: false,
+            });
+        }
     };
     if capture.dropped() > 0 {
         notes.push(opts.capped_note(capture.dropped()));
@@ -308,6 +330,28 @@ pub(super) async fn exec_for(
 
 /// Runs one case against a black-box server (or a proxy) once.
 pub async fn server_case(target: &ServerTarget, case: &Case, opts: &Options) -> CaseResult {
+    server_run(target, case, opts).await.result
+}
+
+/// One run of a case, and whether its connection was refused.
+pub(super) struct Run {
+    /// The run's result.
+    pub result: CaseResult,
+    /// Whether nothing accepted its connection ([`NotRun::refused`]).
+    pub refused: bool,
+}
+
+impl From<CaseResult> for Run {
+    fn from(result: CaseResult) -> Run {
+        Run {
+            result,
+            refused: false,
+        }
+    }
+}
+
+/// [`server_case`], saying whether the connection was refused.
+pub(super) async fn server_run(target: &ServerTarget, case: &Case, opts: &Options) -> Run {
     let started = Instant::now();
     let exec = match exec_for(target, case, opts).await {
         Ok(exec) => exec,
@@ -332,12 +376,98 @@ pub async fn server_case(target: &ServerTarget, case: &Case, opts: &Options) -> 
                 why,
                 Trace::default(),
                 started,
-            );
+            )
+            .into();
         }
     };
-    let conversation = match converse(target, &plan, &case.scenario, opts).await {
+    let mut run = run_plan(target, case, &plan, opts, started).await;
+    if case.id == plan::HTTP10_CASE
+        && !run.refused
+        && let Ok(mut bare) = plan::plan(case, target)
+    {
+        // RFC 9110 §7.8 binds the request, whatever follows it: a server that
+        // closes a connection holding unread bytes is never seen answering the
+        // request above, so the head alone is asked too.
+        bare.early = bytes::Bytes::new();
+        bare.expected_echo.clear();
+        let alone = run_plan(target, case, &bare, opts, Instant::now()).await;
+        run.result = http10_both(run.result, alone.result);
+    }
+    run
+}
+
+/// What the HTTP/1.0 case says from its two requests: the one with the
+/// pipelined request after its head (`trailing`), and the head alone (`bare`).
+/// A failure of either fails the case, named for the request that saw it.
+fn http10_both(trailing: CaseResult, bare: CaseResult) -> CaseResult {
+    const BARE: &str = "to the bare HTTP/1.0 upgrade request (its head alone, nothing after it), ";
+    let said = |r: &CaseResult| {
+        r.violations
+            .first()
+            .map(|v| v.message.clone())
+            .or_else(|| r.notes.first().cloned())
+            .unwrap_or_else(|| r.outcome.as_str().to_string())
+    };
+    let duration = trailing.duration + bare.duration;
+    let mut kept = match (trailing.outcome, bare.outcome) {
+        (Outcome::Fail, Outcome::Fail) => {
+            let mut kept = trailing;
+            kept.notes.push(format!(
+                "{BARE}the answer broke the same rule: {}",
+                said(&bare)
+            ));
+            kept
+        }
+        (_, Outcome::Fail) => {
+            let mut kept = bare;
+            for v in &mut kept.violations {
+                v.message = format!("{BARE}{}", v.message);
+            }
+            kept.notes.push(format!(
+                "with the pipelined request after its head, the same upgrade request gave {}: {}",
+                trailing.outcome.as_str(),
+                said(&trailing)
+            ));
+            kept
+        }
+        (_, Outcome::Pass) => trailing,
+        (_, other) => {
+            let mut kept = trailing;
+            kept.notes.push(format!(
+                "{BARE}the run gave {}: {}",
+                other.as_str(),
+                said(&bare)
+            ));
+            kept
+        }
+    };
+    kept.duration = duration;
+    kept
+}
+
+/// Runs the scripted client of `plan` (for `case`) against `target` once, and judges it.
+async fn run_plan(
+    target: &ServerTarget,
+    case: &Case,
+    plan: &Plan,
+    opts: &Options,
+    started: Instant,
+) -> Run {
+    let conversation = match converse(target, plan, &case.scenario, opts).await {
         Ok(c) => c,
-        Err((note, trace)) => return noted(case, target, Outcome::Error, note, trace, started),
+        Err(not_run) => {
+            return Run {
+                result: noted(
+                    case,
+                    target,
+                    Outcome::Error,
+                    not_run.note,
+                    not_run.trace,
+                    started,
+                ),
+                refused: not_run.refused,
+            };
+        }
     };
     let trace = conversation.trace;
     let unframe = |bytes: &[u8]| websocket::unframe(bytes);
@@ -364,7 +494,7 @@ pub async fn server_case(target: &ServerTarget, case: &Case, opts: &Options) -> 
         ending: conversation.ending,
     });
     if let Some(why) = judged.unsupported {
-        return noted(case, target, Outcome::Unsupported, why, trace, started);
+        return noted(case, target, Outcome::Unsupported, why, trace, started).into();
     }
     let mut verdict = judged.verdict;
     if let Some(key) = &plan.websocket_key
@@ -372,9 +502,22 @@ pub async fn server_case(target: &ServerTarget, case: &Case, opts: &Options) -> 
     {
         websocket::check_accept(&trace, key, &mut verdict);
     }
+    if plan.tunnel_half_close {
+        for v in &mut verdict.violations {
+            if v.point == Point::HalfClose {
+                v.level = Some(Level::Should);
+            }
+        }
+    }
     verdict.notes.extend(plan.notes.iter().cloned());
     verdict.notes.extend(conversation.notes);
-    let outcome = Outcome::of(level(&plan, &verdict), &verdict);
+    if plan.level == Level::Should && verdict.graded(plan.level) == Level::Must {
+        verdict.notes.push(
+            "this case is a SHOULD, but the answer breaks a MUST (above), which fails any case that sees it"
+                .into(),
+        );
+    }
+    let outcome = Outcome::of(plan.level, &verdict);
     let mut result = CaseResult::new(
         case,
         &target.name,
@@ -387,20 +530,5 @@ pub async fn server_case(target: &ServerTarget, case: &Case, opts: &Options) -> 
     if !target.address.is_local() {
         super::elsewhere::mark(case, &mut result);
     }
-    result
-}
-
-/// The level a verdict is graded at. A proxy's half-close case is a SHOULD only
-/// for the half-close itself: anything else it broke there is still graded at
-/// the case's level.
-fn level(plan: &Plan, verdict: &Verdict) -> Level {
-    let only_half_close = verdict
-        .violations
-        .iter()
-        .all(|v| v.point == Point::HalfClose);
-    if plan.tunnel_half_close && only_half_close {
-        Level::Should
-    } else {
-        plan.level
-    }
+    result.into()
 }

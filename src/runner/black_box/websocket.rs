@@ -7,10 +7,16 @@
 //! Under RFC 6455 a client waits for the 101 before it sends frames, so frames
 //! sent with the handshake are a SHOULD for the server here (the case's level is
 //! lowered, with a note saying why).
+//!
+//! The body and `Expect: 100-continue` cases of the echo family apply here too,
+//! judged by the same rules: the handshake is a `GET` with that body, the frames
+//! follow the 101, and the new protocol starts after the request message (RFC
+//! 9110 §7.8), so a server that reads the body as frames, or whose library
+//! writes an HTTP response after its own 101, fails.
 
 use crate::oracle::{Point, Verdict, Violation};
 use crate::reference::head::{self, Header};
-use crate::scenario::{Body, Scenario};
+use crate::scenario::Scenario;
 use crate::suite::{Case, Level};
 use crate::websocket::{Frame, Masks, OpCode, accept, key_from_seed};
 use crate::wire::{Direction, Trace};
@@ -42,9 +48,8 @@ pub(super) fn request(
     scenario: &Scenario,
 ) -> Result<Request, String> {
     plan::explicit_needs_docker(scenario.handshake)?;
-    if scenario.body != Body::None || scenario.expect_continue {
-        return Err("a WebSocket handshake has no body".into());
-    }
+    // RFC 6455 §4.1: "The method of the request MUST be GET", with a body too
+    // (the body cases: the new protocol starts after it, RFC 9110 §7.8).
     let mut head = plan::head("GET", plan::path_or(path, "/"));
     plan::upgrade(&mut head, "websocket", refused);
     head.headers
@@ -117,6 +122,7 @@ pub(super) fn check_accept(trace: &Trace, key: &str, verdict: &mut Verdict) {
                     "Sec-WebSocket-Accept is {got:?} for the key {key:?}; RFC 6455 §4.2.2 requires {want:?}"
                 ),
                 marks: Vec::new(),
+                level: Some(Level::Must),
             });
         }
     }

@@ -471,6 +471,7 @@ mod tests {
             point: Point::Ownership,
             message: "the library wrote after the hand-over".into(),
             marks: Vec::new(),
+            level: None,
         });
         let judgement = judged(&mut results, &cases, &servers);
         assert_eq!(
