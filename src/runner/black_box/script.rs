@@ -363,7 +363,8 @@ pub(super) async fn server_run(target: &ServerTarget, case: &Case, opts: &Option
                 note,
                 Trace::default(),
                 started,
-            );
+            )
+            .into();
         }
     };
     let plan = match plan::plan(case, target, exec.as_deref()) {
@@ -383,7 +384,9 @@ pub(super) async fn server_run(target: &ServerTarget, case: &Case, opts: &Option
     let mut run = run_plan(target, case, &plan, opts, started).await;
     if case.id == plan::HTTP10_CASE
         && !run.refused
-        && let Ok(mut bare) = plan::plan(case, target)
+        // A Docker exec starts once: the bare request gets an exec of its own.
+        && let Ok(exec) = exec_for(target, case, opts).await
+        && let Ok(mut bare) = plan::plan(case, target, exec.as_deref())
     {
         // RFC 9110 §7.8 binds the request, whatever follows it: a server that
         // closes a connection holding unread bytes is never seen answering the
