@@ -4,6 +4,10 @@
 //!
 //! Run: `cargo bench --bench harness` (`HIJACK_BENCH_CASES` sets the cases per
 //! round, `HIJACK_BENCH_ROUNDS` the rounds; the figure is the median round).
+//! `HIJACK_BENCH_ONLY=TEXT` runs only the properties whose name contains `TEXT`
+//! (`reference server`, `differential`): one property under `valgrind
+//! --tool=callgrind`, for instructions per case (run it at two case counts and
+//! divide the difference, which leaves out the start-up and the suite).
 
 use std::time::Instant;
 
@@ -23,6 +27,13 @@ fn env(name: &str, default: usize) -> usize {
         .ok()
         .and_then(|v| v.parse().ok())
         .unwrap_or(default)
+}
+
+/// Whether the property `name` runs (`HIJACK_BENCH_ONLY`).
+fn wanted(name: &str) -> bool {
+    std::env::var("HIJACK_BENCH_ONLY")
+        .ok()
+        .is_none_or(|only| name.contains(only.as_str()))
 }
 
 fn median(mut xs: Vec<f64>) -> (f64, f64, f64) {
@@ -117,11 +128,16 @@ fn main() {
             cases,
             ..Config::seeded(round as u8)
         };
-        for (i, (_, measure)) in subjects.iter().enumerate() {
-            samples[i].push(measure(&config));
+        for (i, (name, measure)) in subjects.iter().enumerate() {
+            if wanted(name) {
+                samples[i].push(measure(&config));
+            }
         }
     }
     for ((name, _), xs) in subjects.iter().zip(samples) {
+        if xs.is_empty() {
+            continue;
+        }
         let (m, lo, hi) = median(xs);
         println!("{name:<20} {m:>8.0} cases/s  (min {lo:.0}, max {hi:.0})");
     }

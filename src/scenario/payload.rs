@@ -128,8 +128,15 @@ impl Role {
 }
 
 /// The first `len` bytes of the stream of `fill` in `role`.
+///
+/// Noise is written 64 bytes at a time, each block's sixteen words in a loop
+/// of a fixed count (unrolled: no test per word, which under the fuzzer's
+/// comparison tracing is a callback per word), and never through a
+/// `copy_from_slice` of a length the compiler cannot see: written that way, each
+/// word was a call to `memcpy`, and generating payloads was a quarter of a
+/// property case's instructions (BENCHMARKS.md, 2026-12-07).
 fn generate(fill: Fill, role: Role, len: usize) -> Bytes {
-    let mut out = vec![0u8; len];
+    let mut out = vec![0u8; len.next_multiple_of(64)];
     match fill {
         Fill::HttpLike => {
             let pattern = b"GET / HTTP/1.1\r\nHost: smuggled\r\n\r\n";
@@ -140,14 +147,19 @@ fn generate(fill: Fill, role: Role, len: usize) -> Bytes {
         Fill::Noise(seed) => {
             // xorshift32, four bytes a step: cheap, and distinct per (seed, role).
             let mut x = (u32::from(seed) << 16 | role.salt()) ^ 0x9E37_79B9;
-            for chunk in out.chunks_mut(4) {
-                x ^= x << 13;
-                x ^= x >> 17;
-                x ^= x << 5;
-                chunk.copy_from_slice(&x.to_le_bytes()[..chunk.len()]);
+            let (blocks, _) = out.as_chunks_mut::<64>();
+            for block in blocks {
+                let (words, _) = block.as_chunks_mut::<4>();
+                for word in words {
+                    x ^= x << 13;
+                    x ^= x >> 17;
+                    x ^= x << 5;
+                    *word = x.to_le_bytes();
+                }
             }
         }
     }
+    out.truncate(len);
     out.into()
 }
 
