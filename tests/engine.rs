@@ -7,6 +7,10 @@
 //! fails the early-data cases; a container the daemon does not know stops the
 //! run with the daemon's words. No Docker daemon is needed.
 
+#[path = "support/binary.rs"]
+mod binary;
+
+use binary::totals;
 use std::io::{Read, Write};
 use std::os::unix::net::{UnixListener, UnixStream};
 use std::path::{Path, PathBuf};
@@ -148,42 +152,23 @@ fn engine(fault: Fault) -> (tempfile::TempDir, PathBuf) {
 
 fn harness(socket: &Path, container: &str) -> (Option<i32>, String, String) {
     let server = format!("unix:{}", socket.display());
-    let out = std::process::Command::new(env!("CARGO_BIN_EXE_hijack-harness"))
-        .args([
-            "run",
-            "--server",
-            &server,
-            "--protocol",
-            "docker",
-            "--container",
-            container,
-        ])
-        .args([
-            "--cases",
-            "handoff.early-data.same-segment.*",
-            "--cases",
-            "handoff.body.content-length",
-        ])
-        .args([
-            "--cases",
-            "transfer.large-bidirectional",
-            "--cases",
-            "halfclose.client-fin-drains",
-        ])
-        .output()
-        .expect("the binary runs");
-    (
-        out.status.code(),
-        String::from_utf8_lossy(&out.stdout).into_owned(),
-        String::from_utf8_lossy(&out.stderr).into_owned(),
-    )
-}
-
-fn totals(stdout: &str) -> &str {
-    stdout
-        .lines()
-        .find(|l| l.contains(" results: "))
-        .unwrap_or_default()
+    binary::run(&[
+        "run",
+        "--server",
+        &server,
+        "--protocol",
+        "docker",
+        "--container",
+        container,
+        "--cases",
+        "handoff.early-data.same-segment.*",
+        "--cases",
+        "handoff.body.content-length",
+        "--cases",
+        "transfer.large-bidirectional",
+        "--cases",
+        "halfclose.client-fin-drains",
+    ])
 }
 
 #[test]

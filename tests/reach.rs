@@ -10,6 +10,11 @@
 //!
 //! Everything here listens and connects on loopback only.
 
+#[path = "support/binary.rs"]
+mod binary;
+
+use binary::{run as harness, totals};
+
 use std::future::Future;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -385,27 +390,6 @@ fn a_mutant_fails_the_same_cases_over_tls_and_a_unix_socket_as_over_tcp() {
             mutant.breaks()
         );
     }
-}
-
-/// Runs the binary with `args`, and gives its exit code, stdout and stderr.
-fn harness(args: &[&str]) -> (Option<i32>, String, String) {
-    let out = std::process::Command::new(env!("CARGO_BIN_EXE_hijack-harness"))
-        .args(args)
-        .output()
-        .expect("the binary runs");
-    (
-        out.status.code(),
-        String::from_utf8_lossy(&out.stdout).into_owned(),
-        String::from_utf8_lossy(&out.stderr).into_owned(),
-    )
-}
-
-/// The totals line of a text report: `N results: ...`.
-fn totals(stdout: &str) -> &str {
-    stdout
-        .lines()
-        .find(|l| l.contains(" results: "))
-        .unwrap_or_default()
 }
 
 #[test]
