@@ -20,18 +20,9 @@ case "${SANITIZER:-address}" in
   *) sanitizer=none ;;
 esac
 
-# cargo-fuzz builds every crate with one codegen unit (the fastest fuzzing
-# binary, the slowest build). FUZZ_CODEGEN_UNITS, unset in ClusterFuzzLite's own
-# builds, lets CI's smoke (fuzz/smoke.sh) build the same targets with more units:
-# the same code and instrumentation, compiled in parallel, run a little slower.
-codegen_units=()
-if [ -n "${FUZZ_CODEGEN_UNITS:-}" ]; then
-  codegen_units=(--codegen-units "$FUZZ_CODEGEN_UNITS")
-fi
-
 # cargo-fuzz builds for --target <host> into fuzz/target/<triple>/release.
 triple="$(rustc -vV | sed -n 's/^host: //p')"
-cargo fuzz build -O --sanitizer "$sanitizer" --target "$triple" "${codegen_units[@]}"
+cargo fuzz build -O --sanitizer "$sanitizer" --target "$triple"
 built="fuzz/target/$triple/release"
 
 for source in fuzz/fuzz_targets/*.rs; do
