@@ -187,7 +187,7 @@ mod websocket {
     use hijack_harness::check::websocket::{run_client, run_server};
     use hijack_harness::properties::Config;
     use hijack_harness::properties::websocket::{
-        WsCounterexample, WsStats, check_client, check_drawn, check_server,
+        MessageCounterexample, MessageStats, check_client, check_drawn, check_server,
     };
     use hijack_harness::scenario::websocket::ws_scenario;
     use hijack_harness::subject::websocket::actix::{ActixServer, AwcClient};
@@ -208,7 +208,7 @@ mod websocket {
             .unwrap_or(default)
     }
 
-    fn rate(result: Result<WsStats, Box<WsCounterexample>>) -> f64 {
+    fn rate(result: Result<MessageStats, Box<MessageCounterexample>>) -> f64 {
         match result {
             Ok(stats) => stats.stats.per_second(),
             Err(counterexample) => panic!("the property failed:\n{counterexample}"),

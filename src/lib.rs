@@ -65,6 +65,7 @@ pub mod counterexample;
 pub mod oracle;
 pub mod properties;
 pub mod reference;
+pub mod results;
 pub mod scenario;
 pub mod subject;
 pub mod wire;

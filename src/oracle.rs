@@ -8,50 +8,33 @@
 //! duplicated, reordered or extra, and in which segment they travelled.
 
 use crate::reference::head;
-use crate::scenario::{Messages, Scenario};
-use crate::subject::AppRecord;
 use crate::wire::driver::Ending;
-use crate::wire::{Direction, Side, Trace};
+use crate::wire::{Direction, Side};
 
 pub mod black_box;
 mod compare;
 mod describe;
 mod faults;
 mod handshake;
+mod protocol;
 mod read_side;
 mod verdict;
 pub mod websocket;
 mod write_side;
 
+/// How binding a broken requirement is (one type for every protocol and report).
+pub use crate::suite::Level;
 pub use black_box::{BlackBoxObservation, Expect, judge_black_box, judge_black_box_client};
 pub use compare::{Discrepancy, compare};
 pub use describe::{count, preview};
 pub use faults::judge_under_faults;
+pub use protocol::{Hijack, Observation, Protocol};
 pub use verdict::{Fault, Mark, Point, Verdict, Violation};
 
 use describe::locate;
 use handshake::{check_continue, check_handler_body, check_switching_head, no_answer};
 use read_side::check_read_side;
 use write_side::check_write_side;
-
-/// What one run produced, for the oracle.
-#[derive(Debug, Clone, Copy)]
-pub struct Observation<'a> {
-    /// The case.
-    pub scenario: &'a Scenario,
-    /// Its messages, as the peers sent them.
-    pub messages: &'a Messages,
-    /// Which side was the subject (the other was the scripted peer).
-    pub subject: Side,
-    /// Everything that crossed the wire.
-    pub trace: &'a Trace,
-    /// What the subject's application did.
-    pub app: &'a AppRecord,
-    /// How the run ended.
-    pub ending: Ending,
-    /// The subject's error, if it returned one.
-    pub subject_error: Option<&'a str>,
-}
 
 /// A verdict with what every judgement starts from: a spin (the driver's poll
 /// limit) is a failure, and the subject's and the application's errors are notes.
@@ -93,7 +76,7 @@ fn judge_server(obs: &Observation<'_>, verdict: &mut Verdict) {
     let (trace, app) = (obs.trace, obs.app);
     let c2s = trace.stream(Direction::ClientToServer);
     let s2c = trace.stream(Direction::ServerToClient);
-    let message_len = obs.messages.request.len();
+    let message_len = obs.sent.request.len();
     let sent_after = &c2s[message_len.min(c2s.len())..];
 
     let head = match head::parse_final_response(&s2c) {
@@ -166,7 +149,7 @@ fn judge_server(obs: &Observation<'_>, verdict: &mut Verdict) {
             sent_after.len()
         )
     };
-    let body = obs.messages.request_head_len..message_len;
+    let body = obs.sent.request_head_len..message_len;
     check_read_side(verdict, trace, app, Side::Server, &c2s, body, never);
 
     check_write_side(
@@ -204,7 +187,7 @@ fn judge_client(obs: &Observation<'_>, verdict: &mut Verdict) {
         }
         Ok(Some((_, len))) => len,
     };
-    let response_len = obs.messages.response.len();
+    let response_len = obs.sent.response.len();
     let status = scenario.answer_status();
 
     if !scenario.accepted() {

@@ -524,10 +524,10 @@ fn detect_script_lists_every_mutant() {
 /// `fuzz/detect.sh` names every WebSocket mutant, with the target of its side.
 #[test]
 fn detect_script_lists_every_websocket_mutant() {
-    use hijack_harness::subject::websocket::mutants::WsMutant;
+    use hijack_harness::subject::websocket::mutants::MessageMutant;
     let script = fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("fuzz/detect.sh"))
         .expect("fuzz/detect.sh");
-    let missing: Vec<String> = WsMutant::ALL
+    let missing: Vec<String> = MessageMutant::ALL
         .into_iter()
         .map(|m| format!("\"{} ws_{}\"", m.name(), m.side()))
         .filter(|line| !script.contains(line.as_str()))

@@ -1,6 +1,6 @@
 //! The scripted WebSocket peers: a client for server subjects and a server for
 //! client subjects, sending exactly the frames of a
-//! [`WsScenario`](crate::scenario::websocket::WsScenario).
+//! [`MessageScenario`](crate::scenario::websocket::MessageScenario).
 //!
 //! Each writes its handshake message and the scenario's early frames in one
 //! write (one segment unless the wire cuts it), waits for the other side's

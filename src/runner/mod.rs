@@ -21,7 +21,6 @@ pub mod client_listener;
 pub mod embedded;
 pub mod listening;
 pub mod serve;
-pub mod websocket;
 
 /// How cases are run.
 #[derive(Debug, Clone)]

@@ -130,7 +130,7 @@ pub(super) fn check_accept(trace: &Trace, key: &str, verdict: &mut Verdict) {
 
 /// The payloads of the server's data frames, as the oracle's decoder.
 pub(super) fn unframe(stream: &[u8]) -> Result<Vec<u8>, String> {
-    crate::runner::websocket::unframe(stream)
+    crate::websocket::unframe(stream)
 }
 
 /// How much echo payload `after` (the server's bytes after its head) holds so far.
