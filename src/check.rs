@@ -2,12 +2,12 @@
 //!
 //! Every protocol goes the same way ([`Protocol`]): the scripted peer and the
 //! subject run over an in-memory wire that cuts where the scenario says
-//! ([`drive`]), and the oracle of the protocol judges what the trace and the
+//! (`Exchange`), and the oracle of the protocol judges what the trace and the
 //! application's record show ([`judged`]). This module holds the raw
 //! hand-over's two entry points ([`run_server`], [`run_client`]);
 //! [`websocket`] holds WebSocket's, over the same two functions.
 
-use crate::oracle::{Hijack, Observation, Protocol};
+use crate::oracle::{Observation, Protocol};
 use crate::peer;
 use crate::scenario::{Scenario, Sizes};
 use crate::subject::{AppRecord, ClientApp, ClientSubject, ServerHandler, ServerSubject, Support};
@@ -96,26 +96,18 @@ pub fn run_server_with_faults(
     let recorder = Recorder::new();
     let handler = ServerHandler::new(scenario.clone(), recorder.clone());
     let messages = handler.messages();
-    let cuts = cuts_of(scenario, &messages.sizes());
-    let (ending, subject_error) = drive(
-        &cuts,
+    Exchange {
+        scenario,
+        sent: messages,
+        cuts: cuts_of(scenario, &messages.sizes()),
         faults,
-        &recorder,
+        subject: (Side::Server, subject.name()),
+        recorder,
+    }
+    .run(
         |client_end| peer::client(client_end, scenario, messages),
         |server_end| subject.serve(Box::new(server_end), handler.clone()),
-        Side::Server,
-    );
-    let finished = Finished {
-        app: handler.take_record(),
-        ending,
-        subject_error,
-    };
-    judged::<Hijack>(
-        scenario,
-        messages,
-        (Side::Server, subject.name()),
-        &recorder,
-        finished,
+        || handler.take_record(),
     )
 }
 
@@ -131,60 +123,86 @@ pub fn run_client_with_faults(
     let recorder = Recorder::new();
     let app = ClientApp::new(scenario.clone(), recorder.clone());
     let messages = app.messages();
-    let cuts = cuts_of(scenario, &messages.sizes());
-    let (ending, subject_error) = drive(
-        &cuts,
+    Exchange {
+        scenario,
+        sent: messages,
+        cuts: cuts_of(scenario, &messages.sizes()),
         faults,
-        &recorder,
+        subject: (Side::Client, subject.name()),
+        recorder,
+    }
+    .run(
         |server_end| peer::server(server_end, scenario, messages),
         |client_end| subject.connect(Box::new(client_end), app.clone()),
-        Side::Client,
-    );
-    let finished = Finished {
-        app: app.take_record(),
-        ending,
-        subject_error,
-    };
-    judged::<Hijack>(
-        scenario,
-        messages,
-        (Side::Client, subject.name()),
-        &recorder,
-        finished,
+        || app.take_record(),
     )
 }
 
-/// Runs the scripted peer and the subject (on `side`) against each other over
-/// an in-memory wire cut at `cuts`, until both are done or the run settles.
-/// `peer` gets the peer's end of the wire, `subject` the subject's. Returns how
-/// the run ended and the subject's error, kept as soon as its future ended.
-pub(crate) fn drive<P, S, E>(
-    cuts: &Cuts,
-    faults: Faults,
-    recorder: &Recorder,
-    peer: impl FnOnce(Endpoint) -> P,
-    subject: impl FnOnce(Endpoint) -> S,
-    side: Side,
-) -> (Ending, Option<String>)
-where
-    P: Future,
-    S: Future<Output = Result<(), E>>,
-    E: std::fmt::Display,
-{
-    let (client_end, server_end, wire) = memory::pair_with_faults(cuts, faults, recorder.clone());
-    let (peer_end, subject_end) = match side {
-        Side::Server => (client_end, server_end),
-        Side::Client => (server_end, client_end),
-    };
-    let outcome = Outcome::default();
-    let subject = outcome.clone().keep(subject(subject_end));
-    // The order of the two futures is the order they are polled in, which
-    // the traces (and their snapshots) depend on: the client first.
-    let ending = match side {
-        Side::Server => driver::drive(driver::join(peer(peer_end), subject), &wire, MAX_POLLS).1,
-        Side::Client => driver::drive(driver::join(subject, peer(peer_end)), &wire, MAX_POLLS).1,
-    };
-    (ending, outcome.error())
+/// One in-memory run of protocol `P`, before it starts: the case, what the
+/// scripted peer will send, where the wire cuts, and who the subject is.
+pub(crate) struct Exchange<'a, P: Protocol> {
+    /// The case.
+    pub scenario: &'a P::Scenario,
+    /// What the scripted peer sends.
+    pub sent: &'a P::Sent,
+    /// Where each direction is cut.
+    pub cuts: Cuts,
+    /// What the wire does wrong on purpose.
+    pub faults: Faults,
+    /// The side under test, and its name.
+    pub subject: (Side, String),
+    /// The recorder the wire and the application write to.
+    pub recorder: Recorder,
+}
+
+impl<P: Protocol> Exchange<'_, P> {
+    /// Runs the scripted peer and the subject against each other over an
+    /// in-memory wire, until both are done or the run settles, then judges.
+    /// `peer` gets the peer's end of the wire, `subject` the subject's;
+    /// `record` takes the application's record once the run is over.
+    pub(crate) fn run<F, S, E>(
+        self,
+        peer: impl FnOnce(Endpoint) -> F,
+        subject: impl FnOnce(Endpoint) -> S,
+        record: impl FnOnce() -> P::Record,
+    ) -> Run<P>
+    where
+        F: Future,
+        S: Future<Output = Result<(), E>>,
+        E: std::fmt::Display,
+    {
+        let side = self.subject.0;
+        let (client_end, server_end, wire) =
+            memory::pair_with_faults(&self.cuts, self.faults, self.recorder.clone());
+        let (peer_end, subject_end) = match side {
+            Side::Server => (client_end, server_end),
+            Side::Client => (server_end, client_end),
+        };
+        let outcome = Outcome::default();
+        let subject = outcome.clone().keep(subject(subject_end));
+        // The order of the two futures is the order they are polled in, which
+        // the traces (and their snapshots) depend on: the client first.
+        let ending = match side {
+            Side::Server => {
+                driver::drive(driver::join(peer(peer_end), subject), &wire, MAX_POLLS).1
+            }
+            Side::Client => {
+                driver::drive(driver::join(subject, peer(peer_end)), &wire, MAX_POLLS).1
+            }
+        };
+        let finished = Finished {
+            app: record(),
+            ending,
+            subject_error: outcome.error(),
+        };
+        judged::<P>(
+            self.scenario,
+            self.sent,
+            self.subject,
+            &self.recorder,
+            finished,
+        )
+    }
 }
 
 /// What is left when a run is over, besides the trace.

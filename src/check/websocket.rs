@@ -1,5 +1,5 @@
 //! One run of one WebSocket case over the in-memory wire: the same path as
-//! every protocol ([`super::drive`], [`super::judged`]), with WebSocket's
+//! every protocol ([`super::Exchange`]), with WebSocket's
 //! scripted peer and its message-level oracle ([`WebSocket`]).
 
 use crate::oracle::websocket::WebSocket;
@@ -9,7 +9,7 @@ use crate::subject::websocket::{MessageApp, MessageClientSubject, MessageServerS
 use crate::wire::memory::{Cuts, Faults};
 use crate::wire::{Recorder, Side};
 
-use super::{Finished, Run, drive, judged};
+use super::{Exchange, Run};
 
 /// What the peer of `subject_side` writes after its head, and the cut points.
 fn peer_plan(scenario: &MessageScenario, subject_side: Side) -> (PeerFrames, Cuts) {
@@ -44,25 +44,17 @@ pub fn run_server(
     let (frames, cuts) = peer_plan(scenario, Side::Server);
     let app = MessageApp::new(scenario.clone(), Side::Server, recorder.clone());
     let key = scenario.key();
-    let (ending, subject_error) = drive(
-        &cuts,
-        Faults::default(),
-        &recorder,
-        |client_end| peer::client(client_end, &key, &frames),
-        |server_end| subject.serve(Box::new(server_end), app.clone()),
-        Side::Server,
-    );
-    let finished = Finished {
-        app: app.take_record(),
-        ending,
-        subject_error,
-    };
-    judged::<WebSocket>(
+    exchange(
         scenario,
         &frames,
+        cuts,
         (Side::Server, subject.name()),
-        &recorder,
-        finished,
+        recorder,
+    )
+    .run(
+        |client_end| peer::client(client_end, &key, &frames),
+        |server_end| subject.serve(Box::new(server_end), app.clone()),
+        || app.take_record(),
     )
 }
 
@@ -74,24 +66,33 @@ pub fn run_client(
     let recorder = Recorder::new();
     let (frames, cuts) = peer_plan(scenario, Side::Client);
     let app = MessageApp::new(scenario.clone(), Side::Client, recorder.clone());
-    let (ending, subject_error) = drive(
-        &cuts,
-        Faults::default(),
-        &recorder,
-        |server_end| peer::server(server_end, &frames),
-        |client_end| subject.connect(Box::new(client_end), app.clone()),
-        Side::Client,
-    );
-    let finished = Finished {
-        app: app.take_record(),
-        ending,
-        subject_error,
-    };
-    judged::<WebSocket>(
+    exchange(
         scenario,
         &frames,
+        cuts,
         (Side::Client, subject.name()),
-        &recorder,
-        finished,
+        recorder,
     )
+    .run(
+        |server_end| peer::server(server_end, &frames),
+        |client_end| subject.connect(Box::new(client_end), app.clone()),
+        || app.take_record(),
+    )
+}
+
+fn exchange<'a>(
+    scenario: &'a MessageScenario,
+    sent: &'a PeerFrames,
+    cuts: Cuts,
+    subject: (Side, String),
+    recorder: Recorder,
+) -> Exchange<'a, WebSocket> {
+    Exchange {
+        scenario,
+        sent,
+        cuts,
+        faults: Faults::default(),
+        subject,
+        recorder,
+    }
 }
