@@ -39,9 +39,25 @@ use write_side::check_write_side;
 /// A verdict with what every judgement starts from: a spin (the driver's poll
 /// limit) is a failure, and the subject's and the application's errors are notes.
 fn opening(obs: &Observation<'_>, spin: &str) -> Verdict {
+    opening_of(obs, obs.app.error.as_deref(), None, spin)
+}
+
+/// [`opening`] for any protocol: `app_error` is the application's error, and
+/// a spin is a violation at `level` (`None`: the case's).
+pub(crate) fn opening_of<P: Protocol>(
+    obs: &Observation<'_, P>,
+    app_error: Option<&str>,
+    level: Option<Level>,
+    spin: &str,
+) -> Verdict {
     let mut verdict = Verdict::default();
     if obs.ending == Ending::PollLimit {
-        verdict.fail(Point::Handshake, spin);
+        verdict.violations.push(Violation {
+            point: Point::Handshake,
+            message: spin.to_string(),
+            marks: Vec::new(),
+            level,
+        });
     }
     if let Some(error) = obs.subject_error {
         verdict.notes.push(format!(
@@ -49,7 +65,7 @@ fn opening(obs: &Observation<'_>, spin: &str) -> Verdict {
             obs.subject
         ));
     }
-    if let Some(error) = &obs.app.error {
+    if let Some(error) = app_error {
         verdict.notes.push(format!(
             "the {} application's stream failed: {error}",
             obs.subject

@@ -7,10 +7,8 @@ use hijack_harness::check::Run;
 use hijack_harness::check::websocket::{run_client, run_server};
 use hijack_harness::oracle::Point;
 use hijack_harness::oracle::websocket::WebSocket;
-use hijack_harness::properties::Config;
-use hijack_harness::properties::websocket::{
-    MessageStats, check_client, check_drawn, check_server,
-};
+use hijack_harness::properties::websocket::{check_client, check_server};
+use hijack_harness::properties::{Config, Stats, check_drawn};
 use hijack_harness::scenario::websocket::{MessageScenario, named, ws_scenario};
 use hijack_harness::subject::websocket::actix::{ActixServer, AwcClient};
 use hijack_harness::subject::websocket::mutants::MessageMutant;
@@ -21,13 +19,13 @@ use hijack_harness::subject::websocket::tungstenite::{
 use hijack_harness::suite::Level;
 use proptest::strategy::Strategy;
 
-fn report(name: &str, result: Result<MessageStats, Box<impl std::fmt::Display>>) {
+fn report(name: &str, result: Result<Stats, Box<impl std::fmt::Display>>) {
     match result {
         Ok(s) => eprintln!(
             "{name}: {} cases, {} non-strict, {:.0} cases/s",
-            s.stats.cases,
+            s.cases,
             s.non_strict,
-            s.stats.per_second()
+            s.per_second()
         ),
         Err(c) => panic!("{name}: {c}"),
     }

@@ -46,7 +46,6 @@ use crate::reference::head;
 use crate::scenario::websocket::{Kind, MessageScenario, PeerFrames};
 use crate::subject::websocket::{Delivery, MessageRecord};
 use crate::websocket::accept;
-use crate::wire::driver::Ending;
 use crate::wire::{Direction, Side, Trace};
 
 mod align;
@@ -127,27 +126,12 @@ pub(super) fn frame_count(n: usize) -> String {
 
 /// Judges one WebSocket run.
 pub fn judge(obs: &Observation<'_, WebSocket>) -> Verdict {
-    let mut verdict = Verdict::default();
-    if obs.ending == Ending::PollLimit {
-        verdict.add(
-            Level::Must,
-            Point::Handshake,
-            "the run never settled: something polled in a loop without making progress".into(),
-            Vec::new(),
-        );
-    }
-    if let Some(e) = obs.subject_error {
-        verdict.notes.push(format!(
-            "the {} subject returned an error: {e}",
-            obs.subject
-        ));
-    }
-    if let Some(e) = &obs.app.error {
-        verdict.notes.push(format!(
-            "the {} application's stream failed: {e}",
-            obs.subject
-        ));
-    }
+    let mut verdict = super::opening_of(
+        obs,
+        obs.app.error.as_deref(),
+        Some(Level::Must),
+        "the run never settled: something polled in a loop without making progress",
+    );
     let (peer_dir, subject_dir) = match obs.subject {
         Side::Server => (Direction::ClientToServer, Direction::ServerToClient),
         Side::Client => (Direction::ServerToClient, Direction::ClientToServer),

@@ -4,6 +4,7 @@ use super::*;
 use crate::peer::websocket::{request_head, response_head};
 use crate::websocket::{Frame, OpCode};
 use crate::wire::Event;
+use crate::wire::driver::Ending;
 
 /// A server run whose wire is written by hand: the client's request and frames,
 /// and the server's 101 followed by `after_head`.
