@@ -4,7 +4,7 @@
 //! crossed the wire, in order) and the [`AppRecord`] of the application the
 //! harness gave the subject (what the application read and wrote). From the
 //! scenario it knows what the scripted peer sent; from those it checks the six
-//! points of DESIGN.md, and for each broken one it says which bytes were lost,
+//! points of `docs/src/invariant.md`, and for each broken one it says which bytes were lost,
 //! duplicated, reordered or extra, and in which segment they travelled.
 
 use crate::reference::head;

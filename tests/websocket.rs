@@ -222,7 +222,7 @@ fn mutant_sending_an_unasked_pong_is_caught() {
 // findings and non-strict behaviour
 
 /// soketto 0.8.1 loses a fragmented message with a pong between its fragments
-/// (README, "WebSocket libraries"): asserted on both sides, so a fix is noticed.
+/// (`docs/src/findings/soketto.md`): asserted on both sides, so a fix is noticed.
 #[test]
 fn finding_soketto_pong_between_fragments_loses_the_message() {
     let s = pong_between_fragments();

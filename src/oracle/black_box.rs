@@ -1,6 +1,6 @@
 //! The oracle for a peer that runs in another process: no application record
-//! exists, only the wire. The black-box protocols (DESIGN.md) make the wire
-//! enough: the server echoes, so everything the client sent after its request must
+//! exists, only the wire. The black-box protocols (`docs/src/invariant.md`)
+//! make the wire enough: the server echoes, so everything the client sent after its request must
 //! come back, in order, nothing extra, and EOF must follow the client's FIN. A
 //! byte the library lost in its read-ahead is a byte that never comes back, and
 //! the trace says which segment it travelled in.
@@ -214,8 +214,8 @@ pub fn judge_server(obs: &BlackBoxObservation<'_>) -> Judged {
         }
         // Docker's older attach: without a usable `Upgrade` a daemon answers
         // `200` with the raw-stream type and hijacks explicitly, which the
-        // application asked for (DESIGN.md, point 6): what follows is its stream,
-        // not the next request, and nothing was switched.
+        // application asked for (`docs/src/invariant.md`, point 6): what follows
+        // is its stream, not the next request, and nothing was switched.
         Expect::Refusal | Expect::Ignored if explicit_raw_stream(&response) => {
             verdict.notes.push(format!(
                 "{who} did not switch: it answered {} with `{}` (Docker's explicit hijack of an attach without \

@@ -9,7 +9,7 @@ use crate::wire::Direction;
 #[cfg(doc)]
 use crate::wire::Trace;
 
-/// A point of the invariant (DESIGN.md), plus the handshake that precedes it.
+/// A point of the invariant (`docs/src/invariant.md`), plus the handshake that precedes it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum Point {
     /// 1. The server application reads exactly the bytes the client sent after the request, then EOF iff the client closed.
@@ -41,8 +41,8 @@ pub enum Point {
 }
 
 impl Point {
-    /// The point's number in DESIGN.md (0 for the handshake and the
-    /// message-level points, which restate the numbered ones over messages).
+    /// The point's number in `docs/src/invariant.md` (0 for the handshake and
+    /// the message-level points, which restate the numbered ones over messages).
     pub fn number(self) -> u8 {
         match self {
             Point::ServerRead => 1,

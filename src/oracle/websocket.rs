@@ -1,7 +1,7 @@
 //! The hand-over invariant at the level of WebSocket messages.
 //!
 //! A WebSocket library gives its application messages, so the byte-level points
-//! of DESIGN.md are stated here over messages, from the same two sources: the
+//! of `docs/src/invariant.md` are stated here over messages, from the same two sources: the
 //! trace (what crossed the wire) and the application's [`MessageRecord`]:
 //!
 //! * **Handshake**: the server answers `101` with the right

@@ -1,7 +1,8 @@
 //! Servers, proxies and clients in another process, in any language, reached
 //! over TCP (any host), a Unix socket, or TLS over either ([`crate::wire::transport`]).
-//! No application record exists: the black-box protocols (DESIGN.md)
-//! make the peer echo, and [`crate::oracle::black_box`] judges from the wire.
+//! No application record exists: the black-box protocols
+//! (`docs/src/invariant.md`) make the peer echo, and
+//! [`crate::oracle::black_box`] judges from the wire.
 //!
 //! Organised by protocol, the way the QUIC interop runner is: [`echo`],
 //! [`websocket`], [`docker`] and [`connect`](mod@connect) each say how their

@@ -25,7 +25,7 @@
 //! `UnexpectedOpCode(Continue)` (line 287). RFC 6455 §5.4: "An endpoint MUST be
 //! capable of handling control frames in the middle of a fragmented message."
 //! [`known_finding`] names the cases it covers, which the properties and fuzz
-//! targets skip (README, "WebSocket libraries").
+//! targets skip (`docs/src/findings/soketto.md`).
 //!
 //! soketto answers a ping with a pong and a close with a close as it reads them
 //! (`Receiver::on_control`), so [`Socket::close`] does nothing here; after the
