@@ -1,7 +1,7 @@
 //! What the pipeline is generic over: a protocol.
 //!
 //! Every run, in memory or over TCP, is the same five steps whatever travels
-//! after the hand-over (DESIGN.md): a scenario, a scripted peer that sends
+//! after the hand-over (`docs/src/invariant.md`): a scenario, a scripted peer that sends
 //! what the scenario says, a subject, a trace, and the oracle's [`Verdict`].
 //! What changes with the protocol is only what a scenario says, what the peer
 //! sent, and what the subject's application records; a [`Protocol`] names those
@@ -37,7 +37,7 @@ pub trait Protocol: 'static {
 }
 
 /// Raw bytes after the hand-over: the HTTP exchange, then whatever the
-/// application writes, byte for byte (the six points of DESIGN.md).
+/// application writes, byte for byte (the six points of `docs/src/invariant.md`).
 #[derive(Debug, Clone, Copy)]
 pub struct Hijack;
 
