@@ -5,6 +5,7 @@ use std::path::PathBuf;
 use clap::{Parser, Subcommand, ValueEnum};
 
 pub mod client;
+mod common;
 pub mod run;
 mod serve;
 mod target;

@@ -1,25 +1,23 @@
 //! What each subcommand does.
 
-use std::io::IsTerminal as _;
 use std::net::{SocketAddr, ToSocketAddrs};
 use std::process::ExitCode;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use anyhow::{Context as _, bail};
-use globset::{Glob, GlobSet, GlobSetBuilder};
-use indicatif::{ProgressBar, ProgressStyle};
 
 use hijack_harness::properties::{self, Config};
-use hijack_harness::report::{self, CaseResult, RunReport};
+use hijack_harness::report::{self, RunReport};
 use hijack_harness::runner::black_box;
 use hijack_harness::runner::embedded::{self, SharedClient, SharedServer};
-use hijack_harness::runner::{self, Options, Progress, serve};
+use hijack_harness::runner::{Options, serve};
 use hijack_harness::subject::hyper::{HyperClient, HyperServer, ServerMode};
 use hijack_harness::subject::mutants::Mutant;
 use hijack_harness::subject::reference::{ReferenceClient, ReferenceServer};
 use hijack_harness::suite::{self, Case, Proto};
 
+use super::common::{Reporter, black_box_options, globs, runtime};
 use super::{Cli, Command, Protocol, RunArgs, Via};
 
 /// Exit code 2: the run could not be made.
@@ -80,30 +78,12 @@ fn trace(
     Ok(ExitCode::from(u8::from(!output.passed)))
 }
 
-pub(super) fn runtime() -> anyhow::Result<tokio::runtime::Runtime> {
-    tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .context("could not start the async runtime")
-}
-
 /// Resolves HOST:PORT to one TCP address (the first the resolver gives).
 fn tcp_address(what: &str, text: &str) -> anyhow::Result<SocketAddr> {
     text.to_socket_addrs()
         .with_context(|| format!("{what} {text:?} is not HOST:PORT"))?
         .next()
         .with_context(|| format!("{what} {text:?} resolves to no address"))
-}
-
-pub(super) fn globs(patterns: &[String]) -> anyhow::Result<Option<GlobSet>> {
-    if patterns.is_empty() {
-        return Ok(None);
-    }
-    let mut builder = GlobSetBuilder::new();
-    for p in patterns {
-        builder.add(Glob::new(p).with_context(|| format!("bad glob {p:?}"))?);
-    }
-    Ok(Some(builder.build()?))
 }
 
 fn select(include: &[String], exclude: &[String]) -> anyhow::Result<Vec<Case>> {
@@ -166,60 +146,6 @@ fn list(patterns: &[String]) -> anyhow::Result<ExitCode> {
         println!("{id:<width$}  {level:<6}  {sides:<6}  {protocols:<30}  {title}");
     }
     Ok(ExitCode::SUCCESS)
-}
-
-/// Progress: a bar on a terminal, plain lines otherwise.
-pub(super) struct Reporter {
-    bar: Option<ProgressBar>,
-}
-
-impl Reporter {
-    fn new() -> Self {
-        let bar = std::io::stderr().is_terminal().then(|| {
-            let bar = ProgressBar::new(0);
-            bar.set_style(
-                ProgressStyle::with_template("{bar:30} {pos}/{len} {msg}")
-                    .unwrap_or_else(|_| ProgressStyle::default_bar()),
-            );
-            bar
-        });
-        Reporter { bar }
-    }
-
-    /// A callback for `runs` more case runs; plain lines only when `lines`.
-    pub(super) fn phase(&self, runs: usize, label: &str, lines: bool) -> Progress {
-        match &self.bar {
-            Some(bar) => {
-                bar.inc_length(runs as u64);
-                bar.set_message(label.to_string());
-                let bar = bar.clone();
-                Arc::new(move |r: &CaseResult| {
-                    bar.inc(1);
-                    bar.set_message(r.case_id.clone());
-                })
-            }
-            None if lines => Arc::new(|r: &CaseResult| {
-                eprintln!(
-                    "{:<11} {} [{} {}] {} ms",
-                    r.outcome.as_str(),
-                    r.case_id,
-                    r.target,
-                    r.side,
-                    r.duration.as_millis()
-                );
-            }),
-            None => {
-                eprintln!("{label}: {runs} runs");
-                runner::no_progress()
-            }
-        }
-    }
-
-    fn finish(&self) {
-        if let Some(bar) = &self.bar {
-            bar.finish_and_clear();
-        }
-    }
 }
 
 fn run(args: RunArgs) -> anyhow::Result<ExitCode> {
@@ -444,16 +370,6 @@ fn engine_targets(
             t
         })
         .collect())
-}
-
-pub(super) fn black_box_options(args: &RunArgs, timeout: Duration) -> Options {
-    Options {
-        timeout,
-        quiet: Duration::from_millis(args.quiet.unwrap_or(300)),
-        concurrency: 1,
-        repeat: args.repeat.max(1) as usize,
-        ..Options::default()
-    }
 }
 
 /// The subjects of the embedded run, and whether the mutant check runs.
