@@ -45,6 +45,10 @@ pub enum Expect {
     Ignored,
 }
 
+/// The upgrade token a conformant server cannot know: the refusal case
+/// ([`Expect::Refusal`]) offers it.
+pub const UNKNOWN_TOKEN: &str = "hijack-harness-unknown";
+
 /// Turns the bytes after a response head into the echoed payload (or says why not).
 pub type Decoder = dyn Fn(&[u8]) -> Result<Vec<u8>, String>;
 
@@ -198,7 +202,7 @@ pub fn judge_server(obs: &BlackBoxObservation<'_>) -> Judged {
                 unsupported: Some(format!(
                     "{who} switches to any token it is offered (it answered 101 to `Upgrade: {}`), \
                      which RFC 9110 §7.8 allows: a refusal cannot be tested this way",
-                    crate::runner::black_box::UNKNOWN_TOKEN
+                    UNKNOWN_TOKEN
                 )),
             };
         }
