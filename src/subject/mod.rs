@@ -21,6 +21,7 @@ use std::pin::Pin;
 use crate::scenario::Scenario;
 
 pub mod app;
+mod flaws;
 pub mod hyper;
 pub mod mutants;
 pub mod reference;
