@@ -16,6 +16,7 @@ use crate::wire::{Direction, Side, Trace};
 pub mod black_box;
 mod compare;
 mod describe;
+mod diagnosis;
 mod faults;
 mod handshake;
 mod read_side;
@@ -26,6 +27,7 @@ mod write_side;
 pub use black_box::{BlackBoxObservation, Expect, judge_black_box, judge_black_box_client};
 pub use compare::{Discrepancy, compare};
 pub use describe::{count, preview};
+pub use diagnosis::render_diagnosis;
 pub use faults::judge_under_faults;
 pub use verdict::{Fault, Mark, Point, Verdict, Violation};
 

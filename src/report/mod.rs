@@ -32,6 +32,7 @@ pub mod html;
 pub mod json;
 pub mod junit;
 pub mod text;
+pub mod trace_text;
 pub mod traces;
 pub mod transport;
 
