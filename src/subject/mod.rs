@@ -23,6 +23,7 @@ use crate::scenario::Scenario;
 pub mod app;
 mod flaws;
 pub mod hyper;
+pub mod known;
 pub mod mutants;
 pub mod reference;
 pub mod websocket;

@@ -37,7 +37,7 @@ use soketto::handshake::{self, ServerResponse};
 use tokio_util::compat::{Compat, TokioAsyncReadCompatExt};
 
 use crate::scenario::websocket::{Control, HOST, Kind, PATH, WsScenario};
-use crate::subject::{BoxIo, SubjectError};
+use crate::subject::{BoxIo, SubjectError, known};
 
 use super::{
     Incoming, LocalBoxFuture, Socket, WsApp, WsClientSubject, WsServerSubject, library, text,
@@ -54,7 +54,7 @@ pub fn known_finding(s: &WsScenario) -> Option<&'static str> {
             .iter()
             .any(|c| c.kind == Control::Pong && usize::from(c.before) % fragments != 0)
     });
-    mid_message_pong.then_some("soketto_pong_between_fragments_loses_the_message")
+    mid_message_pong.then_some(known::SOKETTO_PONG_BETWEEN_FRAGMENTS.name)
 }
 
 /// soketto's sender and receiver as a [`Socket`].
