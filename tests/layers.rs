@@ -192,7 +192,8 @@ fn strip_comments_and_literals(source: &str) -> String {
         } else if c == '\'' {
             // A char literal ('x', '\n', '\u{..}') or a lifetime ('a).
             if next == Some('\\') {
-                let mut j = i + 2;
+                // Past the backslash and the escaped character (`'\''` too).
+                let mut j = i + 3;
                 while j < chars.len() && chars[j] != '\'' {
                     j += 1;
                 }
@@ -752,7 +753,7 @@ fn no_files_import_each_other_in_a_circle() {
 fn the_reader_sees_uses_paths_and_re_exports() {
     let code = strip_comments_and_literals(
         "use crate::a::{b::{C, D as E}, f};\n// use crate::z;\nfn g() { let s = \"crate::y::Q\"; \
-         f::h(); crate::x::Y::new(); child::k(); }\nmod child;\n#[cfg(test)]\nmod tests { use \
+         f::h(); let q = ['\\'', '\"']; crate::x::Y::new(); child::k(); }\nmod child;\n#[cfg(test)]\nmod tests { use \
          crate::t::T; }",
     );
     let (code, tests) = strip_test_items(&code);
