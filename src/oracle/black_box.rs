@@ -45,6 +45,10 @@ pub enum Expect {
     Ignored,
 }
 
+/// The upgrade token a conformant server cannot know: the refusal case
+/// ([`Expect::Refusal`]) offers it.
+pub const UNKNOWN_TOKEN: &str = "hijack-harness-unknown";
+
 /// Turns the bytes after a response head into the echoed payload (or says why not).
 pub type Decoder = dyn Fn(&[u8]) -> Result<Vec<u8>, String>;
 
@@ -198,7 +202,7 @@ pub fn judge_server(obs: &BlackBoxObservation<'_>) -> Judged {
                 unsupported: Some(format!(
                     "{who} switches to any token it is offered (it answered 101 to `Upgrade: {}`), \
                      which RFC 9110 §7.8 allows: a refusal cannot be tested this way",
-                    crate::runner::black_box::UNKNOWN_TOKEN
+                    UNKNOWN_TOKEN
                 )),
             };
         }
@@ -221,7 +225,7 @@ pub fn judge_server(obs: &BlackBoxObservation<'_>) -> Judged {
                 "{who} did not switch: it answered {} with `{}` (Docker's explicit hijack of an attach without \
                  an upgrade), so the bytes after the request are its raw stream",
                 response.status,
-                crate::subject::app::RAW_STREAM
+                crate::scenario::RAW_STREAM
             ));
             return judged(verdict);
         }
@@ -457,10 +461,8 @@ fn judged(verdict: Verdict) -> Judged {
 /// Whether `response` is Docker's explicit hijack: `200` with the raw-stream type.
 fn explicit_raw_stream(response: &head::ResponseHead) -> bool {
     response.status == 200
-        && head::header_value(&response.headers, "content-type").is_some_and(|v| {
-            v.trim()
-                .eq_ignore_ascii_case(crate::subject::app::RAW_STREAM)
-        })
+        && head::header_value(&response.headers, "content-type")
+            .is_some_and(|v| v.trim().eq_ignore_ascii_case(crate::scenario::RAW_STREAM))
 }
 
 /// Whether the client's closing followed its data at once and the server closed

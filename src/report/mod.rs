@@ -26,6 +26,7 @@ pub mod html;
 pub mod json;
 pub mod junit;
 pub mod text;
+pub mod trace_text;
 pub mod traces;
 
 pub use crate::results::{

@@ -234,7 +234,7 @@ pub async fn serve_conn<S: AsyncRead + AsyncWrite + Unpin>(
                     101,
                     "UPGRADED",
                     vec![
-                        Header::new("Content-Type", crate::subject::app::RAW_STREAM),
+                        Header::new("Content-Type", crate::scenario::RAW_STREAM),
                         Header::new("Connection", "Upgrade"),
                         Header::new("Upgrade", "tcp"),
                     ],
@@ -273,7 +273,7 @@ pub async fn serve_conn<S: AsyncRead + AsyncWrite + Unpin>(
             let answer = response(
                 200,
                 "OK",
-                vec![Header::new("Content-Type", crate::subject::app::RAW_STREAM)],
+                vec![Header::new("Content-Type", crate::scenario::RAW_STREAM)],
             );
             conn.write_response(&answer, &[]);
             conn.flush().await.map_err(|e| e.to_string())?;

@@ -22,7 +22,7 @@ use crate::reference::head::{self, Header};
 use crate::scenario::{Body, Handshake, Scenario};
 
 use super::ServerTarget;
-use super::plan::{self, Request};
+use super::request::{self, Request};
 
 /// The attach path used for `--protocol docker` when no `--path` is given.
 pub const DOCKER_ATTACH: &str = "/containers/hijack-harness/attach?stream=1&stdin=1&stdout=1";
@@ -98,9 +98,9 @@ pub(super) fn request(
             }
             format!("/exec/{id}/start")
         }
-        None => plan::path_or(path, DOCKER_ATTACH),
+        None => request::path_or(path, DOCKER_ATTACH),
     };
-    let mut head = plan::head("POST", path);
+    let mut head = request::head("POST", path);
     if exec.is_some() {
         head.headers
             .push(Header::new("Content-Type", "application/json"));
@@ -111,10 +111,10 @@ pub(super) fn request(
             expect: Expect::Explicit,
         });
     }
-    plan::upgrade(&mut head, "tcp", refused);
+    request::upgrade(&mut head, "tcp", refused);
     Ok(Request {
         head,
-        expect: plan::upgrade_expect(refused),
+        expect: request::upgrade_expect(refused),
     })
 }
 

@@ -34,6 +34,7 @@ pub mod echo;
 pub mod elsewhere;
 pub mod plan;
 mod probe;
+mod request;
 mod script;
 mod sockopt;
 pub mod websocket;
@@ -42,9 +43,6 @@ pub use client_cmd::{ClientTarget, client_case, run_client};
 pub use docker::DOCKER_ATTACH;
 pub use plan::case_seed;
 pub use script::server_case;
-
-/// The upgrade token a conformant server cannot know: the refusal case uses it.
-pub const UNKNOWN_TOKEN: &str = "hijack-harness-unknown";
 
 /// The header fields every request's framing and hand-over depend on, which
 /// the harness writes itself: `--header` cannot set them.

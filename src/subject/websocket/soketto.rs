@@ -37,7 +37,7 @@ use soketto::handshake::{self, ServerResponse};
 use tokio_util::compat::{Compat, TokioAsyncReadCompatExt};
 
 use crate::scenario::websocket::{Control, HOST, Kind, MessageScenario, PATH};
-use crate::subject::{BoxIo, SubjectError};
+use crate::subject::{BoxIo, SubjectError, known};
 
 use super::{
     Incoming, LocalBoxFuture, MessageApp, MessageClientSubject, MessageServerSubject, Socket,
@@ -55,7 +55,7 @@ pub fn known_finding(s: &MessageScenario) -> Option<&'static str> {
             .iter()
             .any(|c| c.kind == Control::Pong && usize::from(c.before) % fragments != 0)
     });
-    mid_message_pong.then_some("soketto_pong_between_fragments_loses_the_message")
+    mid_message_pong.then_some(known::SOKETTO_PONG_BETWEEN_FRAGMENTS.name)
 }
 
 /// soketto's sender and receiver as a [`Socket`].
