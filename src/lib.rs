@@ -62,6 +62,7 @@
 
 pub mod check;
 pub mod counterexample;
+pub mod invariant;
 pub mod oracle;
 pub mod properties;
 pub mod reference;

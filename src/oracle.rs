@@ -23,15 +23,15 @@ mod verdict;
 pub mod websocket;
 mod write_side;
 
-/// How binding a broken requirement is (one type for every protocol and report).
-pub use crate::suite::Level;
+/// The invariant's points and levels, which every verdict speaks.
+pub use crate::invariant::{Level, Point};
 pub use black_box::{BlackBoxObservation, Expect, judge_black_box, judge_black_box_client};
 pub use compare::{Discrepancy, compare};
 pub use describe::{count, preview};
 pub use diagnosis::render_diagnosis;
 pub use faults::judge_under_faults;
 pub use protocol::{Hijack, Observation, Protocol};
-pub use verdict::{Fault, Mark, Point, Verdict, Violation};
+pub use verdict::{Fault, Mark, Verdict, Violation};
 
 use describe::locate;
 use handshake::{check_continue, check_handler_body, check_switching_head, no_answer};

@@ -2,8 +2,9 @@
 
 use super::compare::{Discrepancy, compare};
 use super::describe::count;
-use super::verdict::{Point, Verdict};
+use super::verdict::Verdict;
 use super::{Observation, judge, opening};
+use crate::invariant::Point;
 use crate::reference::head;
 use crate::wire::driver::Ending;
 use crate::wire::memory::Faults;

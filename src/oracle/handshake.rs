@@ -4,7 +4,8 @@
 
 use super::Observation;
 use super::describe::count;
-use super::verdict::{Point, Verdict};
+use super::verdict::Verdict;
+use crate::invariant::Point;
 use crate::reference::head::{self, ResponseHead};
 use crate::scenario::BodyRead;
 

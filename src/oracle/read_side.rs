@@ -5,7 +5,8 @@ use std::ops::Range;
 
 use super::compare::{Discrepancy, compare};
 use super::describe::{count, describe, locate, preview};
-use super::verdict::{Fault, Mark, Point, Verdict};
+use super::verdict::{Fault, Mark, Verdict};
+use crate::invariant::Point;
 use crate::subject::AppRecord;
 use crate::wire::{Direction, Side, Trace};
 

@@ -1,92 +1,14 @@
-//! What the oracle says: the invariant's points, the violations, the marks that
-//! point renderers at the bytes, and the verdict that bundles them.
+//! What the oracle says: the violations of the invariant's points
+//! ([`Point`]), the marks that point renderers at the bytes, and the verdict
+//! that bundles them.
 
 use std::fmt;
 use std::ops::Range;
 
-use crate::suite::Level;
+use crate::invariant::{Level, Point};
 use crate::wire::Direction;
 #[cfg(doc)]
 use crate::wire::Trace;
-
-/// A point of the invariant (`docs/src/invariant.md`), plus the handshake that precedes it.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub enum Point {
-    /// 1. The server application reads exactly the bytes the client sent after the request, then EOF iff the client closed.
-    ServerRead,
-    /// 2. The client application reads exactly the bytes the server sent after the response head.
-    ClientRead,
-    /// 3. Writes before the hijack precede writes after it; the head is complete before the new protocol.
-    WriteOrder,
-    /// 4. After the hijack the library writes nothing and does not close the connection.
-    Ownership,
-    /// 5. Shutting down the write half sends FIN and leaves the read half working.
-    HalfClose,
-    /// 6. Without a 101 (or 2xx to CONNECT) nothing is handed over.
-    NoFalseUpgrade,
-    /// The HTTP exchange before the hand-over went wrong (no answer, wrong status, body mangled).
-    Handshake,
-    /// Messages: the peer's data messages reach the application exactly once,
-    /// in order (points 1 and 2 over a protocol of messages, e.g. WebSocket).
-    Delivery,
-    /// Messages: the peer's close reaches the application after its data.
-    Close,
-    /// Messages: the application's messages reach the wire, in order (point 3).
-    Writes,
-    /// Messages: the library writes nothing but the application's messages and
-    /// its protocol duties (point 4 over messages).
-    MessageOwnership,
-    /// Messages: the subject's frames are valid for its role.
-    Framing,
-}
-
-impl Point {
-    /// The point's number in `docs/src/invariant.md` (0 for the handshake and
-    /// the message-level points, which restate the numbered ones over messages).
-    pub fn number(self) -> u8 {
-        match self {
-            Point::ServerRead => 1,
-            Point::ClientRead => 2,
-            Point::WriteOrder => 3,
-            Point::Ownership => 4,
-            Point::HalfClose => 5,
-            Point::NoFalseUpgrade => 6,
-            Point::Handshake
-            | Point::Delivery
-            | Point::Close
-            | Point::Writes
-            | Point::MessageOwnership
-            | Point::Framing => 0,
-        }
-    }
-
-    /// The point's short title.
-    pub fn title(self) -> &'static str {
-        match self {
-            Point::ServerRead => "read side, server",
-            Point::ClientRead => "read side, client",
-            Point::WriteOrder => "write side",
-            Point::Ownership => "ownership",
-            Point::HalfClose => "half-close",
-            Point::NoFalseUpgrade => "no false upgrade",
-            Point::Handshake => "handshake",
-            Point::Delivery => "delivery",
-            Point::Close => "close",
-            Point::Writes => "writes",
-            Point::MessageOwnership => "ownership",
-            Point::Framing => "framing",
-        }
-    }
-}
-
-impl fmt::Display for Point {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self.number() {
-            0 => write!(f, "{}", self.title()),
-            n => write!(f, "point {n} ({})", self.title()),
-        }
-    }
-}
 
 /// One broken point, with what happened.
 #[derive(Debug, Clone, PartialEq, Eq)]

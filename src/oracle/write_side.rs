@@ -4,7 +4,8 @@
 
 use super::compare::{Discrepancy, compare};
 use super::describe::{count, locate, preview};
-use super::verdict::{Fault, Mark, Point, Verdict};
+use super::verdict::{Fault, Mark, Verdict};
+use crate::invariant::Point;
 use crate::subject::AppRecord;
 use crate::wire::{Direction, Side, Trace};
 

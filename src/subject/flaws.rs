@@ -10,7 +10,7 @@ use std::task::{Context, Poll};
 use bytes::{Bytes, BytesMut};
 use tokio::io::{AsyncRead, AsyncWrite, AsyncWriteExt, ReadBuf};
 
-use crate::oracle::Point;
+use crate::invariant::Point;
 use crate::reference::head::{Framing, RequestHead};
 use crate::reference::{Hijacked, ServerConn};
 

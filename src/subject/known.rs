@@ -13,7 +13,7 @@
 //! `tests/websocket.rs`) that asserts the library still fails it: a fix upstream
 //! is noticed, and then removed here, in the README and in those tests.
 
-use crate::oracle::Point;
+use crate::invariant::Point;
 
 /// One known finding.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -74,9 +74,7 @@ pub const SOKETTO_PONG_BETWEEN_FRAGMENTS: Finding = Finding {
     number: 1,
     name: "soketto_pong_between_fragments_loses_the_message",
     what: "a pong between two fragments of a message loses the message",
-    // It breaks the message-level oracle's delivery point, which is not a
-    // `Point` yet (issue 23 makes the two point types one).
-    points: &[],
+    points: &[Point::Delivery],
 };
 
 /// Every known finding, library by library, in the README's order.

@@ -3,7 +3,7 @@
 //! mutant here must be caught by the properties, the fuzz targets and the suite,
 //! with a diagnosis that names the invariant point it breaks.
 
-use crate::oracle::Point;
+use crate::invariant::Point;
 
 use super::reference::{ReferenceClient, ReferenceServer};
 

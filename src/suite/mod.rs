@@ -8,24 +8,7 @@ use crate::scenario::Scenario;
 
 pub mod cases;
 
-/// How binding a case's requirement is.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub enum Level {
-    /// A MUST of the spec: a miss is a failure.
-    Must,
-    /// A SHOULD, or what robust peers do: a miss is "non-strict".
-    Should,
-}
-
-impl Level {
-    /// `MUST` or `SHOULD`.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Level::Must => "MUST",
-            Level::Should => "SHOULD",
-        }
-    }
-}
+pub use crate::invariant::Level;
 
 /// The black-box protocols a case can be run with against a remote peer.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
