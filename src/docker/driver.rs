@@ -7,7 +7,7 @@
 //!
 //! 1. The command starts with the case's stdin already in its pipe (a
 //!    pseudo-terminal in raw mode when the case's container has a TTY, as a
-//!    user's would be: [`super::terminal`]). It has until
+//!    user's would be: [`crate::runner::process::terminal`]). It has until
 //!    `timeout` to attach (a slow interpreter start is fine); a command that
 //!    exits without attaching does not speak the contract (`unsupported`).
 //! 2. Once the stub has answered the hijack request, nothing may stand still
@@ -23,13 +23,13 @@ use std::time::{Duration, Instant};
 use tokio::task::JoinSet;
 
 use super::case::DockerCase;
-use super::command::ClientProcess;
 use super::connection;
 use super::daemon::Daemon;
 use super::oracle::{ClientObservation, Judgement, judge};
 use crate::oracle::{Verdict, preview};
 use crate::report::{CaseResult, Outcome};
 use crate::runner::client_listener::ClientListener;
+use crate::runner::process::{ClientProcess, Finished, Output, Stdin, Streams};
 use crate::runner::{Options, Progress};
 use crate::wire::tcp::Capture;
 use crate::wire::{Side, Trace};
@@ -165,11 +165,19 @@ pub async fn client_case(target: &DockerClient, case: &DockerCase, opts: &Option
     };
     let capture = Capture::new(opts.capture_cap);
     let daemon = Daemon::new(Arc::new(case.clone()), capture.clone(), opts.pause);
-    let mut process =
-        match ClientProcess::spawn(&command, case.stdin.clone(), opts.capture_cap, case.tty) {
-            Ok(p) => p,
-            Err(e) => return error(format!("cannot run {command:?}: {e}")),
-        };
+    let streams = Streams {
+        stdin: if case.tty {
+            Stdin::Terminal(case.stdin.clone())
+        } else {
+            Stdin::Pipe(case.stdin.clone())
+        },
+        stdout: Output::Capture(opts.capture_cap),
+        stderr: Output::Capture(opts.capture_cap),
+    };
+    let mut process = match ClientProcess::spawn(&command, streams) {
+        Ok(p) => p,
+        Err(e) => return error(format!("cannot run {command:?}: {e}")),
+    };
     let deadline = tokio::time::Instant::now() + opts.timeout;
     let serve = async {
         let mut connections = JoinSet::new();
@@ -199,9 +207,13 @@ pub async fn client_case(target: &DockerClient, case: &DockerCase, opts: &Option
     for log in daemon.connections() {
         log.recorder.seal();
     }
-    let (stdout, stderr, status) = tokio::select! {
+    let Finished {
+        stdout,
+        stderr,
+        status,
+    } = tokio::select! {
         finished = process.finish() => finished,
-        () = &mut serve => Default::default(),
+        () = &mut serve => Finished::default(),
     };
     let connections = daemon.connections();
     let handover = daemon.handover();

@@ -9,8 +9,9 @@
 //! the attach (or exec start) gets `101 UPGRADED` and the case's container
 //! output ([`session`]), raw with a TTY or multiplexed ([`stdcopy`]), some of it
 //! in the `101`'s segment, split wherever the case says; or a refusal as real
-//! daemons send it. The [`driver`] runs the command ([`command`]; its stdin
-//! a [`terminal`] for a TTY case), feeds and closes its stdin, and the [`oracle`] judges its stdout, stderr and the
+//! daemons send it. The [`driver`] runs the command
+//! ([`crate::runner::process`]; its stdin a pseudo-terminal for a TTY case),
+//! feeds and closes its stdin, and the [`oracle`] judges its stdout, stderr and the
 //! attach connection's trace.
 //!
 //! ```text
@@ -28,7 +29,6 @@
 pub mod api;
 pub mod case;
 pub mod cases;
-pub mod command;
 pub mod connection;
 pub mod daemon;
 pub mod driver;
@@ -36,7 +36,6 @@ pub mod oracle;
 pub mod serve;
 pub mod session;
 pub mod stdcopy;
-pub mod terminal;
 
 pub use case::DockerCase;
 pub use driver::{DockerClient, client_case, run_client};

@@ -133,7 +133,7 @@ fn judge_stream(obs: &ClientObservation<'_>, handover: &Handover, verdict: &mut 
             } else {
                 String::new()
             };
-            // A TTY case's stdin is a terminal, and its end is a hang-up (super::terminal).
+            // A TTY case's stdin is a terminal, and its end is a hang-up (runner::process::terminal).
             let closed = if case.tty {
                 "hung up the client's terminal (its stdin)"
             } else {

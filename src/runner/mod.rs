@@ -20,6 +20,7 @@ pub mod black_box;
 pub mod client_listener;
 pub mod embedded;
 pub mod listening;
+pub mod process;
 pub mod serve;
 pub mod websocket;
 
