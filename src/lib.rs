@@ -73,8 +73,6 @@ pub mod wire;
 // for the binary (cli), the examples, the benches and the `fuzz/` crate, hidden
 // from the docs so that nobody mistakes it for the surface a subject author uses.
 #[doc(hidden)]
-pub mod docker;
-#[doc(hidden)]
 pub mod fuzzing;
 #[doc(hidden)]
 pub mod inspect;

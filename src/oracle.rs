@@ -16,6 +16,7 @@ use crate::wire::{Direction, Side, Trace};
 pub mod black_box;
 mod compare;
 mod describe;
+pub mod docker;
 mod faults;
 mod handshake;
 mod read_side;

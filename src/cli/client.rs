@@ -8,12 +8,14 @@ use std::time::Duration;
 
 use anyhow::{Context as _, bail};
 
-use hijack_harness::docker::{self, DockerCase, DockerClient};
 use hijack_harness::report::CaseResult;
 use hijack_harness::runner::Options;
 use hijack_harness::runner::black_box::{self, ClientTarget};
 use hijack_harness::runner::client_listener::{ClientListener, ListenAt, TlsChoice};
+use hijack_harness::runner::docker::{self, DockerClient};
 use hijack_harness::suite::Case;
+use hijack_harness::suite::attach::DockerCase;
+use hijack_harness::suite::docker as docker_cases;
 use hijack_harness::wire::transport::{Address, Endpoint, Listener};
 
 use super::run::{Reporter, black_box_options, globs, runtime};
@@ -24,7 +26,7 @@ use super::{Protocol, RunArgs, ServeArgs};
 fn select_docker(include: &[String], exclude: &[String]) -> anyhow::Result<Vec<DockerCase>> {
     let include = globs(include)?;
     let exclude = globs(exclude)?;
-    let cases: Vec<DockerCase> = docker::cases::all()
+    let cases: Vec<DockerCase> = docker_cases::all()
         .into_iter()
         .filter(|c| include.as_ref().is_none_or(|g| g.is_match(c.id)))
         .filter(|c| exclude.as_ref().is_none_or(|g| !g.is_match(c.id)))
@@ -113,7 +115,7 @@ pub(super) fn serve_docker_engine(
     args: &ServeArgs,
     endpoint: &Endpoint,
 ) -> anyhow::Result<ExitCode> {
-    let Some(case) = docker::cases::all().into_iter().find(|c| c.id == args.case) else {
+    let Some(case) = docker_cases::all().into_iter().find(|c| c.id == args.case) else {
         bail!(
             "--case {}: no such Docker client case (the docker.* lines of `hijack-harness list`)",
             args.case

@@ -18,6 +18,7 @@ use crate::wire::tcp::Capture;
 
 pub mod black_box;
 pub mod client_listener;
+pub mod docker;
 pub mod embedded;
 pub mod listening;
 pub mod process;

@@ -6,7 +6,9 @@
 
 use crate::scenario::Scenario;
 
+pub mod attach;
 pub mod cases;
+pub mod docker;
 
 /// How binding a case's requirement is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]

@@ -5,10 +5,12 @@
 
 use std::time::Duration;
 
-use hijack_harness::docker::{self, DockerCase, DockerClient, cases};
 use hijack_harness::report::CaseResult;
 use hijack_harness::runner::client_listener::ClientListener;
+use hijack_harness::runner::docker::{self, DockerClient};
 use hijack_harness::runner::{Options, no_progress};
+use hijack_harness::suite::attach::DockerCase;
+use hijack_harness::suite::docker as cases;
 
 /// Plain TCP on loopback, a free port per case.
 pub fn tcp() -> ClientListener {

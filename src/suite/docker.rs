@@ -8,9 +8,9 @@
 
 use bytes::Bytes;
 
-use super::case::{DockerCase, Refusal, text};
-use super::stdcopy::Stream;
-use crate::suite::Level;
+use super::Level;
+use super::attach::{DockerCase, Refusal, text};
+use crate::wire::stdcopy::Stream;
 
 /// Where the attach contract is written.
 const ATTACH_SPEC: &str = "Docker Engine API v1.41, POST /containers/{id}/attach";

@@ -22,15 +22,15 @@ use std::time::{Duration, Instant};
 
 use tokio::task::JoinSet;
 
-use super::case::DockerCase;
 use super::connection;
 use super::daemon::Daemon;
-use super::oracle::{ClientObservation, Judgement, judge};
+use crate::oracle::docker::{ClientObservation, Judgement, judge};
 use crate::oracle::{Verdict, preview};
 use crate::report::{CaseResult, Outcome};
 use crate::runner::client_listener::ClientListener;
 use crate::runner::process::{ClientProcess, Finished, Output, Stdin, Streams};
 use crate::runner::{Options, Progress};
+use crate::suite::attach::DockerCase;
 use crate::wire::tcp::Capture;
 use crate::wire::{Side, Trace};
 

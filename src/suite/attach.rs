@@ -8,9 +8,9 @@
 
 use bytes::Bytes;
 
-use super::stdcopy::{self, Stream};
+use super::Level;
 use crate::report::CaseInfo;
-use crate::suite::Level;
+use crate::wire::stdcopy::{self, Stream};
 
 /// The most payload the stub puts in one multiplexed frame: the daemon frames
 /// each read of the container's pipe, and a pipe read is at most 32 KiB.

@@ -9,9 +9,9 @@ use std::time::Duration;
 
 use tokio::task::JoinSet;
 
-use super::case::DockerCase;
 use super::connection;
 use super::daemon::Daemon;
+use crate::suite::attach::DockerCase;
 use crate::wire::tcp::{Capture, DEFAULT_CAP};
 use crate::wire::transport::{Listener, TransportError};
 
@@ -49,7 +49,7 @@ pub async fn serve(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::docker::cases;
+    use crate::suite::docker as cases;
     use crate::wire::transport::Endpoint;
     use tokio::io::{AsyncReadExt, AsyncWriteExt};
 

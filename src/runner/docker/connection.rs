@@ -14,10 +14,11 @@ use std::sync::Arc;
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
 
 use super::api::{self, Endpoint};
-use super::case::upgraded_head;
-use super::daemon::{Daemon, Handover};
+use super::daemon::Daemon;
 use super::session;
+use crate::oracle::docker::Handover;
 use crate::reference::head::{self, Framing, RequestHead};
+use crate::suite::attach::upgraded_head;
 use crate::wire::Direction;
 use crate::wire::tcp::Recording;
 
@@ -233,8 +234,8 @@ async fn drain<IO: AsyncRead + Unpin>(io: &mut IO) {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::docker::cases;
-    use crate::docker::stdcopy::{self, Stream};
+    use crate::suite::docker as cases;
+    use crate::wire::stdcopy::{self, Stream};
     use crate::wire::tcp::Capture;
 
     /// Any stream serves: an in-memory duplex carries a keep-alive inspect, then

@@ -4,8 +4,8 @@
 use bytes::Bytes;
 
 use super::*;
-use crate::docker::case::upgraded_head;
-use crate::docker::cases;
+use crate::suite::attach::upgraded_head;
+use crate::suite::docker as cases;
 use crate::wire::{Closing, Event};
 
 const REQUEST: &[u8] =

@@ -19,12 +19,33 @@
 
 use std::ops::Range;
 
-use super::case::{DockerCase, Piece};
-use super::daemon::Handover;
-use super::stdcopy::Stream;
 use crate::oracle::{Discrepancy, Fault, Mark, Point, Verdict, Violation, compare, count, preview};
 use crate::reference::head;
+use crate::suite::attach::{DockerCase, Piece};
+use crate::wire::stdcopy::Stream;
 use crate::wire::{Direction, Event, Trace};
+
+/// Where a hijack request was answered, and where the new protocol starts.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Handover {
+    /// The connection, by accept order.
+    pub connection: usize,
+    /// The request's method and target.
+    pub request: String,
+    /// Where the request message ended in the connection's client-to-server
+    /// stream: every byte after it is stdin (after a `101`) or the next request.
+    pub stdin_from: usize,
+    /// Where the answer's head ended in the server-to-client stream: the
+    /// container output starts here (after a refusal: the JSON body).
+    pub output_from: usize,
+    /// Whether the client attached its stdin (`stdin=1`, or `AttachStdin`).
+    pub stdin_attached: bool,
+    /// Whether the stub refused instead of answering `101`.
+    pub refused: bool,
+    /// Why the client's request does not fit the case, when it does not (an
+    /// exec created without the TTY setting the case's stream has).
+    pub mismatch: Option<String>,
+}
 
 /// Everything a Docker client run left.
 #[derive(Debug)]
