@@ -271,7 +271,7 @@ fn serve_docker_engine_answers_a_docker_client() {
         .expect("the client runs");
     assert_eq!(
         out.stdout,
-        case.output[0].1.as_ref(),
+        case.scenario.output[0].1.as_ref(),
         "{}",
         String::from_utf8_lossy(&out.stderr)
     );

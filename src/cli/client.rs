@@ -14,7 +14,7 @@ use hijack_harness::runner::black_box::{self, ClientTarget};
 use hijack_harness::runner::client_listener::{ClientListener, ListenAt, TlsChoice};
 use hijack_harness::runner::docker::{self, DockerClient};
 use hijack_harness::suite::Case;
-use hijack_harness::suite::attach::DockerCase;
+use hijack_harness::suite::attach::Attach;
 use hijack_harness::suite::docker as docker_cases;
 use hijack_harness::wire::transport::{Address, Endpoint, Listener};
 
@@ -23,10 +23,10 @@ use super::serve::serve_tls;
 use super::{Protocol, RunArgs, ServeArgs};
 
 /// The Docker client cases (`docker.*`) the patterns select.
-fn select_docker(include: &[String], exclude: &[String]) -> anyhow::Result<Vec<DockerCase>> {
+fn select_docker(include: &[String], exclude: &[String]) -> anyhow::Result<Vec<Case<Attach>>> {
     let include = globs(include)?;
     let exclude = globs(exclude)?;
-    let cases: Vec<DockerCase> = docker_cases::all()
+    let cases: Vec<Case<Attach>> = docker_cases::all()
         .into_iter()
         .filter(|c| include.as_ref().is_none_or(|g| g.is_match(c.id)))
         .filter(|c| exclude.as_ref().is_none_or(|g| !g.is_match(c.id)))

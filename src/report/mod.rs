@@ -181,8 +181,8 @@ impl Default for CaseInfo<'_> {
     }
 }
 
-impl<'a> From<&'a Case> for CaseInfo<'a> {
-    fn from(case: &'a Case) -> Self {
+impl<'a, S> From<&'a Case<S>> for CaseInfo<'a> {
+    fn from(case: &'a Case<S>) -> Self {
         CaseInfo {
             id: case.id,
             title: case.title,

@@ -57,7 +57,7 @@ pub async fn serve<IO: AsyncRead + AsyncWrite + Unpin>(io: IO, daemon: Arc<Daemo
         buf.drain(..len);
         consumed += len;
         let line = format!("{} {}", request.method, request.target);
-        let tty = daemon.case.tty;
+        let tty = daemon.case.scenario.tty;
         let answer = match api::endpoint(&request, &body) {
             Endpoint::Ping { body } => api::ping(body),
             Endpoint::Version => api::version(),
@@ -104,7 +104,7 @@ pub async fn serve<IO: AsyncRead + AsyncWrite + Unpin>(io: IO, daemon: Arc<Daemo
                             }
                         )
                     });
-                let answer = match &daemon.case.refusal {
+                let answer = match &daemon.case.scenario.refusal {
                     Some(refusal) => refusal.answer(tty).0,
                     None => upgraded_head(tty, upgrade),
                 };
@@ -118,17 +118,17 @@ pub async fn serve<IO: AsyncRead + AsyncWrite + Unpin>(io: IO, daemon: Arc<Daemo
                     stdin_from: consumed,
                     output_from: written + head_len,
                     stdin_attached,
-                    refused: daemon.case.refused(),
+                    refused: daemon.case.scenario.refused(),
                     mismatch,
                 };
                 daemon.hand_over(handover);
-                let status = if daemon.case.refused() {
+                let status = if daemon.case.scenario.refused() {
                     "refused"
                 } else {
                     "handed over"
                 };
                 daemon.log_request(index, format!("{line} -> {status}"));
-                if daemon.case.refusal.is_none() {
+                if daemon.case.scenario.refusal.is_none() {
                     return session::run(
                         io,
                         std::mem::take(&mut buf),
@@ -149,7 +149,13 @@ pub async fn serve<IO: AsyncRead + AsyncWrite + Unpin>(io: IO, daemon: Arc<Daemo
                     return;
                 }
                 written += answer.len();
-                if daemon.case.refusal.as_ref().is_some_and(|r| r.close) {
+                if daemon
+                    .case
+                    .scenario
+                    .refusal
+                    .as_ref()
+                    .is_some_and(|r| r.close)
+                {
                     // As Go's server closes: FIN first, then read what still comes.
                     let _ = io.shutdown().await;
                     break;
@@ -270,8 +276,11 @@ mod tests {
             (upgraded.status, upgraded.reason.as_str()),
             (101, "UPGRADED")
         );
-        let mut want = stdcopy::frame(Stream::Stdout, &daemon.case.output[0].1);
-        want.extend(stdcopy::frame(Stream::Stderr, &daemon.case.output[1].1));
+        let mut want = stdcopy::frame(Stream::Stdout, &daemon.case.scenario.output[0].1);
+        want.extend(stdcopy::frame(
+            Stream::Stderr,
+            &daemon.case.scenario.output[1].1,
+        ));
         assert_eq!(&rest[len..], &want[..]);
         let handover = daemon.handover().expect("handed over");
         assert_eq!(

@@ -12,7 +12,8 @@ use std::sync::{Arc, Mutex, MutexGuard};
 use tokio::sync::{Notify, watch};
 
 use crate::oracle::docker::Handover;
-use crate::suite::attach::DockerCase;
+use crate::suite::Case;
+use crate::suite::attach::Attach;
 use crate::wire::Recorder;
 use crate::wire::tcp::Capture;
 
@@ -39,7 +40,7 @@ struct State {
 #[derive(Debug)]
 pub struct Daemon {
     /// The case it plays.
-    pub case: Arc<DockerCase>,
+    pub case: Arc<Case<Attach>>,
     /// Bounded storage and activity of every connection, together.
     pub capture: Arc<Capture>,
     /// The pause at each cut point of the output.
@@ -55,7 +56,7 @@ pub struct Daemon {
 impl Daemon {
     /// A daemon whose container is running and attached to nothing.
     pub fn new(
-        case: Arc<DockerCase>,
+        case: Arc<Case<Attach>>,
         capture: Arc<Capture>,
         pause: std::time::Duration,
     ) -> Arc<Self> {
@@ -153,7 +154,7 @@ impl Daemon {
             state.stdin_received += n;
             state.stdin_received
         };
-        if eof || (n > 0 && total >= self.case.stdin.len()) {
+        if eof || (n > 0 && total >= self.case.scenario.stdin.len()) {
             self.stdin_done.notify_one();
         }
     }

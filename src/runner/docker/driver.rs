@@ -30,7 +30,8 @@ use crate::report::{CaseResult, Outcome};
 use crate::runner::client_listener::ClientListener;
 use crate::runner::process::{ClientProcess, Finished, Output, Stdin, Streams};
 use crate::runner::{Options, Progress};
-use crate::suite::attach::DockerCase;
+use crate::suite::Case;
+use crate::suite::attach::Attach;
 use crate::wire::tcp::Capture;
 use crate::wire::{Side, Trace};
 
@@ -63,7 +64,7 @@ enum Ending {
 }
 
 fn result(
-    case: &DockerCase,
+    case: &Case<Attach>,
     target: &DockerClient,
     outcome: Outcome,
     verdict: Verdict,
@@ -126,7 +127,7 @@ async fn drive(
         _ = process.wait() => return Ending::Exited,
         () = tokio::time::sleep_until(deadline) => return Ending::TimedOut,
     }
-    if !daemon.case.refused() {
+    if !daemon.case.scenario.refused() {
         tokio::select! {
             () = daemon.stdin_done.notified() => {}
             () = quiet(&activity, quiet_for) => {}
@@ -143,7 +144,7 @@ async fn drive(
 }
 
 /// Runs one case against a client command.
-pub async fn client_case(target: &DockerClient, case: &DockerCase, opts: &Options) -> CaseResult {
+pub async fn client_case(target: &DockerClient, case: &Case<Attach>, opts: &Options) -> CaseResult {
     let started = Instant::now();
     let error = |text: String| {
         result(
@@ -166,10 +167,10 @@ pub async fn client_case(target: &DockerClient, case: &DockerCase, opts: &Option
     let capture = Capture::new(opts.capture_cap);
     let daemon = Daemon::new(Arc::new(case.clone()), capture.clone(), opts.pause);
     let streams = Streams {
-        stdin: if case.tty {
-            Stdin::Terminal(case.stdin.clone())
+        stdin: if case.scenario.tty {
+            Stdin::Terminal(case.scenario.stdin.clone())
         } else {
-            Stdin::Pipe(case.stdin.clone())
+            Stdin::Pipe(case.scenario.stdin.clone())
         },
         stdout: Output::Capture(opts.capture_cap),
         stderr: Output::Capture(opts.capture_cap),
@@ -242,7 +243,7 @@ pub async fn client_case(target: &DockerClient, case: &DockerCase, opts: &Option
         _ => "the client was killed at the time limit".to_string(),
     };
     context.push(how);
-    if case.tty {
+    if case.scenario.tty {
         context.push("stdin was a terminal in raw mode (a TTY case)".into());
     }
     if !stderr.bytes.is_empty() {
@@ -317,7 +318,7 @@ pub async fn client_case(target: &DockerClient, case: &DockerCase, opts: &Option
 /// reporting each result as it comes.
 pub async fn run_client(
     target: &DockerClient,
-    cases: &[DockerCase],
+    cases: &[Case<Attach>],
     opts: &Options,
     progress: Progress,
 ) -> Vec<CaseResult> {

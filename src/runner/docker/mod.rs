@@ -16,7 +16,7 @@
 //! judges its stdout, stderr and the attach connection's trace.
 //!
 //! ```text
-//! DockerCase ──> stub daemon (connection, api, session) <──> client command
+//! Case<Attach> ─> stub daemon (connection, api, session) <──> client command
 //!                         │ trace per connection                      │ stdout, stderr
 //!                         └──────────────> oracle::judge <────────────┘ ──> CaseResult
 //! ```

@@ -11,7 +11,8 @@ use tokio::task::JoinSet;
 
 use super::connection;
 use super::daemon::Daemon;
-use crate::suite::attach::DockerCase;
+use crate::suite::Case;
+use crate::suite::attach::Attach;
 use crate::wire::tcp::{Capture, DEFAULT_CAP};
 use crate::wire::transport::{Listener, TransportError};
 
@@ -21,7 +22,7 @@ const HANDSHAKE_TIMEOUT: Duration = Duration::from_secs(10);
 /// Serves `case` on `listener` until accepting fails (or the task is dropped).
 pub async fn serve(
     listener: &Listener,
-    case: DockerCase,
+    case: Case<Attach>,
     pause: Duration,
 ) -> Result<(), TransportError> {
     let case = Arc::new(case);
@@ -61,7 +62,7 @@ mod tests {
             .await
             .unwrap();
         let case = cases::tty_early(300);
-        let output = case.output[0].1.clone();
+        let output = case.scenario.output[0].1.clone();
         let server = async { serve(&listener, case, Duration::from_millis(1)).await };
         let clients = async {
             for _ in 0..2 {
