@@ -185,10 +185,9 @@ mod websocket {
     use std::time::Instant;
 
     use hijack_harness::check::websocket::{run_client, run_server};
-    use hijack_harness::properties::Config;
-    use hijack_harness::properties::websocket::{
-        WsCounterexample, WsStats, check_client, check_drawn, check_server,
-    };
+    use hijack_harness::oracle::websocket::WebSocket;
+    use hijack_harness::properties::websocket::{check_client, check_server};
+    use hijack_harness::properties::{Config, Counterexample, Stats, check_drawn};
     use hijack_harness::scenario::websocket::ws_scenario;
     use hijack_harness::subject::websocket::actix::{ActixServer, AwcClient};
     use hijack_harness::subject::websocket::soketto::{
@@ -208,9 +207,9 @@ mod websocket {
             .unwrap_or(default)
     }
 
-    fn rate(result: Result<WsStats, Box<WsCounterexample>>) -> f64 {
+    fn rate(result: Result<Stats, Box<Counterexample<WebSocket>>>) -> f64 {
         match result {
-            Ok(stats) => stats.stats.per_second(),
+            Ok(stats) => stats.per_second(),
             Err(counterexample) => panic!("the property failed:\n{counterexample}"),
         }
     }

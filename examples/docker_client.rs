@@ -26,8 +26,8 @@ use std::process::ExitCode;
 use bytes::Bytes;
 use hijack_harness::reference::head::{Header, RequestHead, ResponseHead};
 use hijack_harness::reference::{self, ClientConn, Config, Hijacked, RequestBody};
+use hijack_harness::stdcopy::{Demux, Stream};
 use hijack_harness::subject::BoxIo;
-use hijack_harness::wire::stdcopy::{Demux, Stream};
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
 
 type Error = Box<dyn std::error::Error + Send + Sync>;

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Fuzzing throughput, the way the figures in README.md and BENCHMARKS.md are
+# Fuzzing throughput, the way the figures in docs/src/fuzzing.md and BENCHMARKS.md are
 # taken: each target built without a sanitizer (`-s none`), run on one core from
 # the committed corpus (new inputs go to a temporary directory) for a fixed time,
 # one target after the other; prints libFuzzer's executions and exec/s.

@@ -1,70 +1,29 @@
 //! One run of one case: scenario, wire, subject, trace, oracle, verdict.
+//!
+//! Every protocol goes the same way ([`Protocol`]): the scripted peer and the
+//! subject run over an in-memory wire that cuts where the scenario says
+//! (`Exchange`), and the oracle of the protocol judges what the trace and the
+//! application's record show ([`judged`]). This module holds the raw
+//! hand-over's two entry points ([`run_server`], [`run_client`]);
+//! [`websocket`] holds WebSocket's, over the same two functions.
 
-use crate::oracle::{self, Observation, Verdict};
+use crate::oracle::{Observation, Protocol};
 use crate::peer;
-use crate::scenario::{Messages, Scenario, Sizes};
+use crate::scenario::{Scenario, Sizes};
 use crate::subject::{AppRecord, ClientApp, ClientSubject, ServerHandler, ServerSubject, Support};
 use crate::wire::driver::{self, Ending};
 use std::future::Future;
 use std::sync::{Arc, Mutex};
 
-use crate::wire::memory::{self, Cuts, Faults};
-use crate::wire::{Recorder, Side, Trace};
+use crate::wire::memory::{self, Cuts, Endpoint, Faults};
+use crate::wire::{Recorder, Side};
+
+pub use crate::results::Run;
 
 pub mod websocket;
 
 /// How many polls a run may take before it counts as spinning.
 pub const MAX_POLLS: usize = 1_000_000;
-
-/// Everything one run produced.
-#[derive(Debug, Clone)]
-pub struct Run {
-    /// The case.
-    pub scenario: Scenario,
-    /// Which side was the subject.
-    pub side: Side,
-    /// The subject's name.
-    pub subject: String,
-    /// What crossed the wire.
-    pub trace: Trace,
-    /// What the subject's application did.
-    pub app: AppRecord,
-    /// How the run ended.
-    pub ending: Ending,
-    /// The subject's error, if any.
-    pub subject_error: Option<String>,
-    /// Why the subject could not run the case, if it could not.
-    pub unsupported: Option<String>,
-    /// The oracle's judgement.
-    pub verdict: Verdict,
-}
-
-impl Run {
-    /// Whether the run conforms (an unsupported case conforms vacuously).
-    pub fn passed(&self) -> bool {
-        self.verdict.passed()
-    }
-
-    /// A run that never started: the subject declined the case (`why`).
-    pub(crate) fn unsupported(
-        scenario: &Scenario,
-        side: Side,
-        subject: String,
-        why: String,
-    ) -> Run {
-        Run {
-            scenario: scenario.clone(),
-            side,
-            subject,
-            trace: Trace::default(),
-            app: AppRecord::default(),
-            ending: Ending::Completed,
-            subject_error: None,
-            unsupported: Some(why),
-            verdict: Verdict::default(),
-        }
-    }
-}
 
 /// Where each direction is cut, resolved against the streams this scenario produces.
 pub fn cuts(scenario: &Scenario) -> Cuts {
@@ -137,31 +96,18 @@ pub fn run_server_with_faults(
     let recorder = Recorder::new();
     let handler = ServerHandler::new(scenario.clone(), recorder.clone());
     let messages = handler.messages();
-    let (client_end, server_end, wire) = memory::pair_with_faults(
-        &cuts_of(scenario, &messages.sizes()),
-        faults,
-        recorder.clone(),
-    );
-    let outcome = Outcome::default();
-    let serving = outcome
-        .clone()
-        .keep(subject.serve(Box::new(server_end), handler.clone()));
-    let (_, ending) = driver::drive(
-        driver::join(peer::client(client_end, scenario, messages), serving),
-        &wire,
-        MAX_POLLS,
-    );
-    let finished = Finished {
-        app: handler.take_record(),
-        ending,
-        subject_error: outcome.error(),
-    };
-    judged(
+    Exchange {
         scenario,
-        messages,
-        (Side::Server, subject.name()),
-        &recorder,
-        finished,
+        sent: messages,
+        cuts: cuts_of(scenario, &messages.sizes()),
+        faults,
+        subject: (Side::Server, subject.name()),
+        recorder,
+    }
+    .run(
+        |client_end| peer::client(client_end, scenario, messages),
+        |server_end| subject.serve(Box::new(server_end), handler.clone()),
+        || handler.take_record(),
     )
 }
 
@@ -177,65 +123,120 @@ pub fn run_client_with_faults(
     let recorder = Recorder::new();
     let app = ClientApp::new(scenario.clone(), recorder.clone());
     let messages = app.messages();
-    let (client_end, server_end, wire) = memory::pair_with_faults(
-        &cuts_of(scenario, &messages.sizes()),
-        faults,
-        recorder.clone(),
-    );
-    let outcome = Outcome::default();
-    let connecting = outcome
-        .clone()
-        .keep(subject.connect(Box::new(client_end), app.clone()));
-    let (_, ending) = driver::drive(
-        driver::join(connecting, peer::server(server_end, scenario, messages)),
-        &wire,
-        MAX_POLLS,
-    );
-    let finished = Finished {
-        app: app.take_record(),
-        ending,
-        subject_error: outcome.error(),
-    };
-    judged(
+    Exchange {
         scenario,
-        messages,
-        (Side::Client, subject.name()),
-        &recorder,
-        finished,
+        sent: messages,
+        cuts: cuts_of(scenario, &messages.sizes()),
+        faults,
+        subject: (Side::Client, subject.name()),
+        recorder,
+    }
+    .run(
+        |server_end| peer::server(server_end, scenario, messages),
+        |client_end| subject.connect(Box::new(client_end), app.clone()),
+        || app.take_record(),
     )
+}
+
+/// One in-memory run of protocol `P`, before it starts: the case, what the
+/// scripted peer will send, where the wire cuts, and who the subject is.
+pub(crate) struct Exchange<'a, P: Protocol> {
+    /// The case.
+    pub scenario: &'a P::Scenario,
+    /// What the scripted peer sends.
+    pub sent: &'a P::Sent,
+    /// Where each direction is cut.
+    pub cuts: Cuts,
+    /// What the wire does wrong on purpose.
+    pub faults: Faults,
+    /// The side under test, and its name.
+    pub subject: (Side, String),
+    /// The recorder the wire and the application write to.
+    pub recorder: Recorder,
+}
+
+impl<P: Protocol> Exchange<'_, P> {
+    /// Runs the scripted peer and the subject against each other over an
+    /// in-memory wire, until both are done or the run settles, then judges.
+    /// `peer` gets the peer's end of the wire, `subject` the subject's;
+    /// `record` takes the application's record once the run is over.
+    pub(crate) fn run<F, S, E>(
+        self,
+        peer: impl FnOnce(Endpoint) -> F,
+        subject: impl FnOnce(Endpoint) -> S,
+        record: impl FnOnce() -> P::Record,
+    ) -> Run<P>
+    where
+        F: Future,
+        S: Future<Output = Result<(), E>>,
+        E: std::fmt::Display,
+    {
+        let side = self.subject.0;
+        let (client_end, server_end, wire) =
+            memory::pair_with_faults(&self.cuts, self.faults, self.recorder.clone());
+        let (peer_end, subject_end) = match side {
+            Side::Server => (client_end, server_end),
+            Side::Client => (server_end, client_end),
+        };
+        let outcome = Outcome::default();
+        let subject = outcome.clone().keep(subject(subject_end));
+        // The order of the two futures is the order they are polled in, which
+        // the traces (and their snapshots) depend on: the client first.
+        let ending = match side {
+            Side::Server => {
+                driver::drive(driver::join(peer(peer_end), subject), &wire, MAX_POLLS).1
+            }
+            Side::Client => {
+                driver::drive(driver::join(subject, peer(peer_end)), &wire, MAX_POLLS).1
+            }
+        };
+        let finished = Finished {
+            app: record(),
+            ending,
+            subject_error: outcome.error(),
+        };
+        judged::<P>(
+            self.scenario,
+            self.sent,
+            self.subject,
+            &self.recorder,
+            finished,
+        )
+    }
 }
 
 /// What is left when a run is over, besides the trace.
 #[derive(Debug)]
-pub struct Finished {
+pub struct Finished<R = AppRecord> {
     /// What the subject's application did.
-    pub app: AppRecord,
+    pub app: R,
     /// How the run ended.
     pub ending: Ending,
     /// The subject's error, if any.
     pub subject_error: Option<String>,
 }
 
-/// Judges a finished run and bundles it: the trace (taken out of `recorder`,
-/// which records nothing more), the application's record, and the oracle's
-/// verdict on them. `subject` is the side under test and its name. Transports
-/// other than the in-memory wire (loopback TCP) end their runs here too.
-pub fn judged(
-    scenario: &Scenario,
-    messages: &Messages,
+/// Judges a finished run of protocol `P` and bundles it: the trace (taken out
+/// of `recorder`, which records nothing more), the application's record, and
+/// the oracle's verdict on them. `sent` is what the scripted peer sent;
+/// `subject` is the side under test and its name. Transports other than the
+/// in-memory wire (loopback TCP) end their runs here too.
+pub fn judged<P: Protocol>(
+    scenario: &P::Scenario,
+    sent: &P::Sent,
     (side, subject): (Side, String),
     recorder: &Recorder,
-    finished: Finished,
-) -> Run {
+    finished: Finished<P::Record>,
+) -> Run<P> {
     let Finished {
         app,
         ending,
         subject_error,
     } = finished;
     let trace = recorder.take();
-    let verdict = oracle::judge(&Observation {
+    let verdict = P::judge(&Observation {
         scenario,
-        messages,
+        sent,
         subject: side,
         trace: &trace,
         app: &app,

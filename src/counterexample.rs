@@ -5,7 +5,7 @@
 //! 1. **What broke**: the verdict, first line first (`FAIL point 1 (read side,
 //!    server): ...`), so a CI log or a panic message says it before anything else.
 //! 2. **How it looked on the wire**: the trace ([`crate::wire::text`]), with the
-//!    oracle's carets under the bytes that went wrong.
+//!    oracle's carets ([`crate::oracle::render_diagnosis`]) under the bytes that went wrong.
 //! 3. **What the case was**: the scenario in words, one line per choice that
 //!    matters ([`crate::scenario::summary`]); the full `Debug` dump stays one
 //!    `{:#?}` away on the value that holds the run.
@@ -25,6 +25,7 @@ use std::fmt::{self, Write};
 use std::path::Path;
 
 use crate::check::Run;
+use crate::oracle::render_diagnosis;
 use crate::scenario::summary;
 use crate::wire::{Side, text};
 
@@ -66,7 +67,7 @@ impl fmt::Display for Report<'_> {
         write!(f, "{}", run.verdict)?;
         writeln!(f, "\nthe wire, with {} as the {}:", run.subject, run.side)?;
         f.write_str(&text::render(&run.trace))?;
-        f.write_str(&text::render_diagnosis(&run.trace, &run.verdict.violations))?;
+        f.write_str(&render_diagnosis(&run.trace, &run.verdict.violations))?;
         writeln!(f, "\nthe scenario:")?;
         for line in summary::describe(&run.scenario) {
             writeln!(f, "  {line}")?;

@@ -6,7 +6,7 @@
 //! of its bytes (what a counterexample's `replay:` line prints, see
 //! [`crate::counterexample`]), over the in-memory wire (so the trace is the same
 //! on every run) against one named subject, and gives back the runs for
-//! [`crate::wire::text::render_run`] and, on request, a pcap of each for
+//! [`crate::report::trace_text::render_run`] and, on request, a pcap of each for
 //! Wireshark ([`crate::wire::pcap`]). The command line only parses and prints.
 
 use std::path::{Path, PathBuf};
@@ -14,14 +14,15 @@ use std::path::{Path, PathBuf};
 use crate::check::{self, Run};
 use crate::counterexample::HexError;
 use crate::properties;
+use crate::report::trace_text;
 use crate::scenario::{Scenario, summary};
 use crate::subject::hyper::{HyperClient, HyperServer, HyperServerOptions, ServerMode};
 use crate::subject::mutants::Mutant;
 use crate::subject::reference::{ReferenceClient, ReferenceServer};
 use crate::subject::{ClientSubject, ServerSubject};
 use crate::suite;
+use crate::wire::Side;
 use crate::wire::pcap::{self, PcapExportError};
-use crate::wire::{Side, text};
 
 /// Why a case could not be traced.
 #[derive(Debug, thiserror::Error)]
@@ -262,7 +263,7 @@ pub fn trace_command(
         if !out.is_empty() {
             out.push('\n');
         }
-        out.push_str(&text::render_run(run));
+        out.push_str(&trace_text::render_run(run));
     }
     if let Some(scenario) = scenario {
         out.push_str("\nthe scenario:\n");

@@ -65,6 +65,7 @@ pub mod counterexample;
 pub mod oracle;
 pub mod properties;
 pub mod reference;
+pub mod results;
 pub mod scenario;
 pub mod subject;
 pub mod wire;
@@ -82,6 +83,8 @@ pub mod peer;
 pub mod report;
 #[doc(hidden)]
 pub mod runner;
+#[doc(hidden)]
+pub mod stdcopy;
 #[doc(hidden)]
 pub mod suite;
 #[doc(hidden)]

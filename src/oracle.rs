@@ -4,30 +4,34 @@
 //! crossed the wire, in order) and the [`AppRecord`] of the application the
 //! harness gave the subject (what the application read and wrote). From the
 //! scenario it knows what the scripted peer sent; from those it checks the six
-//! points of DESIGN.md, and for each broken one it says which bytes were lost,
+//! points of `docs/src/invariant.md`, and for each broken one it says which bytes were lost,
 //! duplicated, reordered or extra, and in which segment they travelled.
 
 use crate::reference::head;
-use crate::scenario::{Messages, Scenario};
-use crate::subject::AppRecord;
 use crate::wire::driver::Ending;
-use crate::wire::{Direction, Side, Trace};
+use crate::wire::{Direction, Side};
 
 pub mod black_box;
 mod compare;
 mod describe;
+mod diagnosis;
 pub mod docker;
 mod faults;
 mod handshake;
+mod protocol;
 mod read_side;
 mod verdict;
 pub mod websocket;
 mod write_side;
 
+/// How binding a broken requirement is (one type for every protocol and report).
+pub use crate::suite::Level;
 pub use black_box::{BlackBoxObservation, Expect, judge_black_box, judge_black_box_client};
 pub use compare::{Discrepancy, compare};
 pub use describe::{count, preview};
+pub use diagnosis::render_diagnosis;
 pub use faults::judge_under_faults;
+pub use protocol::{Hijack, Observation, Protocol};
 pub use verdict::{Fault, Mark, Point, Verdict, Violation};
 
 use describe::locate;
@@ -35,31 +39,28 @@ use handshake::{check_continue, check_handler_body, check_switching_head, no_ans
 use read_side::check_read_side;
 use write_side::check_write_side;
 
-/// What one run produced, for the oracle.
-#[derive(Debug, Clone, Copy)]
-pub struct Observation<'a> {
-    /// The case.
-    pub scenario: &'a Scenario,
-    /// Its messages, as the peers sent them.
-    pub messages: &'a Messages,
-    /// Which side was the subject (the other was the scripted peer).
-    pub subject: Side,
-    /// Everything that crossed the wire.
-    pub trace: &'a Trace,
-    /// What the subject's application did.
-    pub app: &'a AppRecord,
-    /// How the run ended.
-    pub ending: Ending,
-    /// The subject's error, if it returned one.
-    pub subject_error: Option<&'a str>,
-}
-
 /// A verdict with what every judgement starts from: a spin (the driver's poll
 /// limit) is a failure, and the subject's and the application's errors are notes.
 fn opening(obs: &Observation<'_>, spin: &str) -> Verdict {
+    opening_of(obs, obs.app.error.as_deref(), None, spin)
+}
+
+/// [`opening`] for any protocol: `app_error` is the application's error, and
+/// a spin is a violation at `level` (`None`: the case's).
+pub(crate) fn opening_of<P: Protocol>(
+    obs: &Observation<'_, P>,
+    app_error: Option<&str>,
+    level: Option<Level>,
+    spin: &str,
+) -> Verdict {
     let mut verdict = Verdict::default();
     if obs.ending == Ending::PollLimit {
-        verdict.fail(Point::Handshake, spin);
+        verdict.violations.push(Violation {
+            point: Point::Handshake,
+            message: spin.to_string(),
+            marks: Vec::new(),
+            level,
+        });
     }
     if let Some(error) = obs.subject_error {
         verdict.notes.push(format!(
@@ -67,7 +68,7 @@ fn opening(obs: &Observation<'_>, spin: &str) -> Verdict {
             obs.subject
         ));
     }
-    if let Some(error) = &obs.app.error {
+    if let Some(error) = app_error {
         verdict.notes.push(format!(
             "the {} application's stream failed: {error}",
             obs.subject
@@ -94,7 +95,7 @@ fn judge_server(obs: &Observation<'_>, verdict: &mut Verdict) {
     let (trace, app) = (obs.trace, obs.app);
     let c2s = trace.stream(Direction::ClientToServer);
     let s2c = trace.stream(Direction::ServerToClient);
-    let message_len = obs.messages.request.len();
+    let message_len = obs.sent.request.len();
     let sent_after = &c2s[message_len.min(c2s.len())..];
 
     let head = match head::parse_final_response(&s2c) {
@@ -167,7 +168,7 @@ fn judge_server(obs: &Observation<'_>, verdict: &mut Verdict) {
             sent_after.len()
         )
     };
-    let body = obs.messages.request_head_len..message_len;
+    let body = obs.sent.request_head_len..message_len;
     check_read_side(verdict, trace, app, Side::Server, &c2s, body, never);
 
     check_write_side(
@@ -205,7 +206,7 @@ fn judge_client(obs: &Observation<'_>, verdict: &mut Verdict) {
         }
         Ok(Some((_, len))) => len,
     };
-    let response_len = obs.messages.response.len();
+    let response_len = obs.sent.response.len();
     let status = scenario.answer_status();
 
     if !scenario.accepted() {

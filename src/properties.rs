@@ -34,6 +34,7 @@
 //! panicking, for programs that print it themselves (`examples/byo_subject.rs`);
 //! [`replay_server`] and [`replay_client`] run one scenario from its hex.
 
+use std::cell::Cell;
 use std::fmt;
 use std::time::{Duration, Instant};
 
@@ -45,6 +46,7 @@ use proptest::test_runner::{
 use crate::check::{self, Run};
 use crate::counterexample::{self, HexError, Replay, Report, SCENARIO_VAR};
 use crate::fuzzing;
+use crate::oracle::{Hijack, Protocol};
 use crate::scenario::{self, Scenario};
 use crate::subject::{ClientSubject, ServerSubject};
 
@@ -85,6 +87,9 @@ pub struct Stats {
     pub cases: u32,
     /// How long they took.
     pub elapsed: Duration,
+    /// How many of them missed a SHOULD of the protocol's own rules (they
+    /// pass: a WebSocket server losing frames sent before its `101`).
+    pub non_strict: u32,
 }
 
 impl Stats {
@@ -100,9 +105,9 @@ impl Stats {
 /// verdict first, then the wire, the scenario in words and the command that
 /// replays it. `{:#?}` shows every field, the whole scenario included.
 #[derive(Debug, Clone)]
-pub struct Counterexample {
+pub struct Counterexample<P: Protocol = Hijack> {
     /// The shrunk run, with its trace and verdict.
-    pub run: Run,
+    pub run: Run<P>,
 }
 
 impl Counterexample {
@@ -209,24 +214,41 @@ fn check(config: &Config, run: impl Fn(&Scenario) -> Run) -> Result<Stats, Box<C
             Ok(Stats {
                 cases: 1,
                 elapsed: started.elapsed(),
+                non_strict: 0,
             })
         } else {
             Err(Box::new(Counterexample { run: outcome }))
         };
     }
+    check_drawn(config, scenario::scenario().boxed(), run)
+}
+
+/// Checks runs of any protocol drawn from any strategy (a library's options
+/// with a case, say): the property holds when no run breaks a MUST. A run
+/// that misses a SHOULD passes, and is counted ([`Stats::non_strict`]).
+pub fn check_drawn<P: Protocol, S: Strategy>(
+    config: &Config,
+    strategy: S,
+    run: impl Fn(&S::Value) -> Run<P>,
+) -> Result<Stats, Box<Counterexample<P>>> {
     let mut runner = runner(config);
-    let result = runner.run(&scenario::scenario().boxed(), |s| {
-        let outcome = run(&s);
-        if outcome.passed() {
-            Ok(())
-        } else {
-            Err(TestCaseError::fail(outcome.verdict.to_string()))
+    let started = Instant::now();
+    let non_strict = Cell::new(0u32);
+    let result = runner.run(&strategy, |drawn| {
+        let outcome = run(&drawn);
+        if !outcome.passed() {
+            return Err(TestCaseError::fail(outcome.verdict.to_string()));
         }
+        if !outcome.verdict.strict() {
+            non_strict.set(non_strict.get() + 1);
+        }
+        Ok(())
     });
     match result {
         Ok(()) => Ok(Stats {
             cases: config.cases,
             elapsed: started.elapsed(),
+            non_strict: non_strict.get(),
         }),
         Err(TestError::Fail(_, minimal)) => Err(Box::new(Counterexample { run: run(&minimal) })),
         Err(TestError::Abort(why)) => panic!("property check aborted: {why}"),

@@ -241,6 +241,10 @@ pub const NEXT_REQUEST: &[u8] = b"GET /next HTTP/1.1\r\nHost: example.test\r\n\r
 /// The body of a refusal.
 pub const REFUSAL_BODY: &[u8] = b"refused";
 
+/// The media type of Docker's raw attach stream (the answer of
+/// [`Handshake::Explicit`]).
+pub const RAW_STREAM: &str = "application/vnd.docker.raw-stream";
+
 impl Scenario {
     /// A minimal upgrade with no early bytes, for tests to modify.
     pub fn basic() -> Self {

@@ -259,7 +259,8 @@ fn early(len: usize) -> Scenario {
     s
 }
 
-/// Named scenarios, each the shape of a bug that shipped (see DESIGN.md, "Mutants").
+/// Named scenarios, each the shape of a bug that shipped (see
+/// `docs/src/invariant.md`, "Mutants").
 /// They are written to both handoff targets.
 pub fn seeds() -> Vec<(&'static str, Scenario)> {
     let mut out = Vec::new();
@@ -351,8 +352,8 @@ pub fn seeds() -> Vec<(&'static str, Scenario)> {
     s.interim_continue = true;
     s.server_cuts = vec![Cut::At(Landmark::HeadEnd, -1)];
     out.push(("interim-continue", s));
-    // The application's choices (DESIGN.md). An upgrade whose body the handler
-    // never reads, its end in a later segment (kubernetes#117722, nodejs#58394).
+    // The application's choices (`docs/src/invariant.md`). An upgrade whose body
+    // the handler never reads, its end in a later segment (kubernetes#117722, nodejs#58394).
     let mut s = early(6);
     s.body = Body::Length(Payload::noise(40, 11));
     s.server.body_read = BodyRead::Nothing;
@@ -524,10 +525,10 @@ fn detect_script_lists_every_mutant() {
 /// `fuzz/detect.sh` names every WebSocket mutant, with the target of its side.
 #[test]
 fn detect_script_lists_every_websocket_mutant() {
-    use hijack_harness::subject::websocket::mutants::WsMutant;
+    use hijack_harness::subject::websocket::mutants::MessageMutant;
     let script = fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("fuzz/detect.sh"))
         .expect("fuzz/detect.sh");
-    let missing: Vec<String> = WsMutant::ALL
+    let missing: Vec<String> = MessageMutant::ALL
         .into_iter()
         .map(|m| format!("\"{} ws_{}\"", m.name(), m.side()))
         .filter(|line| !script.contains(line.as_str()))

@@ -17,7 +17,7 @@ fn verdict(run: &Run, faults: &Faults) -> Verdict {
     judge_under_faults(
         &Observation {
             scenario: &run.scenario,
-            messages: &run.scenario.messages(),
+            sent: &run.scenario.messages(),
             subject: run.side,
             trace: &run.trace,
             app: &run.app,

@@ -308,15 +308,15 @@ fn the_schema_check_fails_on_a_drifted_document() {
     assert!(!schema_errors(&wrong).is_empty());
 }
 
-/// The README's table names every field of the schema: the documentation
-/// cannot fall behind the contract.
+/// The book's table (`docs/src/reports.md`, "JSON") names every field of the
+/// schema: the documentation cannot fall behind the contract.
 #[test]
-fn the_readme_documents_every_schema_field() {
-    let readme = std::fs::read_to_string(manifest("README.md")).unwrap();
-    let section = readme
-        .split("## Reports")
+fn the_book_documents_every_schema_field() {
+    let page = std::fs::read_to_string(manifest("docs/src/reports.md")).unwrap();
+    let section = page
+        .split("## JSON")
         .nth(1)
-        .expect("README has a `## Reports` section");
+        .expect("docs/src/reports.md has a `## JSON` section");
     fn fields(schema: &Value, out: &mut Vec<String>) {
         match schema {
             Value::Object(map) => {
@@ -337,7 +337,10 @@ fn the_readme_documents_every_schema_field() {
         .iter()
         .filter(|n| !section.contains(&format!("`{n}`")) && !section.contains(&format!(".{n}`")))
         .collect();
-    assert!(undocumented.is_empty(), "README misses {undocumented:?}");
+    assert!(
+        undocumented.is_empty(),
+        "docs/src/reports.md misses {undocumented:?}"
+    );
 }
 
 // ---------------------------------------------------------------- JUnit

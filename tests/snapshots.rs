@@ -1,7 +1,7 @@
 //! Wire-trace snapshots: what every conformance case looks like on the wire for
 //! the reference, and how every mutant's failure looks, pinned in `snapshots/`.
 //!
-//! A snapshot is the text of [`text::render_run`]: every segment, FIN and hijack,
+//! A snapshot is the text of [`trace_text::render_run`]: every segment, FIN and hijack,
 //! and for a failing run the oracle's diagnosis with carets under the bytes that
 //! went wrong. Runs over the in-memory wire are a pure function of their scenario,
 //! so the snapshots hold no times, ports or addresses and never flake. A change
@@ -26,10 +26,11 @@ use std::panic::{AssertUnwindSafe, catch_unwind};
 
 use hijack_harness::check::{Run, run_client, run_server};
 use hijack_harness::inspect::SubjectName;
+use hijack_harness::report::trace_text;
 use hijack_harness::subject::hyper::ServerMode;
 use hijack_harness::subject::mutants::Mutant;
 use hijack_harness::suite::{self, Case};
-use hijack_harness::wire::{Side, text};
+use hijack_harness::wire::Side;
 
 /// Where the snapshots live, relative to this file (insta's convention).
 const SNAPSHOT_DIR: &str = "../snapshots";
@@ -160,7 +161,7 @@ fn subject_items(subject: SubjectName, plan: Vec<(String, Case, Side)>) -> Vec<(
     plan.into_iter()
         .map(|(name, case, side)| {
             let run = subject_run(subject, &case, side);
-            (name, text::render_run(&run))
+            (name, trace_text::render_run(&run))
         })
         .collect()
 }
@@ -198,7 +199,7 @@ fn mutant_traces() {
     let items = mutant_plan()
         .into_iter()
         .map(|(name, run)| {
-            let rendered = text::render_run(&run);
+            let rendered = trace_text::render_run(&run);
             // A failing trace must say what failed, and where when it is about bytes.
             assert!(rendered.contains("\nFAIL "), "{name}:\n{rendered}");
             (name, rendered)

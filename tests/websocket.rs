@@ -3,42 +3,47 @@
 //! honoured), the mutants that show the oracle can fail, the findings asserted
 //! as findings, and each finding reproduced with the library alone.
 
-use hijack_harness::check::websocket::{WsRun, run_client, run_server};
-use hijack_harness::oracle::websocket::{Level, WsPoint};
-use hijack_harness::properties::Config;
-use hijack_harness::properties::websocket::{WsStats, check_client, check_drawn, check_server};
-use hijack_harness::scenario::websocket::{WsScenario, named, ws_scenario};
+use hijack_harness::check::Run;
+use hijack_harness::check::websocket::{run_client, run_server};
+use hijack_harness::oracle::Point;
+use hijack_harness::oracle::websocket::WebSocket;
+use hijack_harness::properties::websocket::{check_client, check_server};
+use hijack_harness::properties::{Config, Stats, check_drawn};
+use hijack_harness::scenario::websocket::{MessageScenario, named, ws_scenario};
 use hijack_harness::subject::websocket::actix::{ActixServer, AwcClient};
-use hijack_harness::subject::websocket::mutants::WsMutant;
+use hijack_harness::subject::websocket::mutants::MessageMutant;
 use hijack_harness::subject::websocket::soketto::{SokettoClient, SokettoServer, known_finding};
 use hijack_harness::subject::websocket::tungstenite::{
     TungsteniteClient, TungsteniteServer, options,
 };
+use hijack_harness::suite::Level;
 use proptest::strategy::Strategy;
 
-fn report(name: &str, result: Result<WsStats, Box<impl std::fmt::Display>>) {
+fn report(name: &str, result: Result<Stats, Box<impl std::fmt::Display>>) {
     match result {
         Ok(s) => eprintln!(
             "{name}: {} cases, {} non-strict, {:.0} cases/s",
-            s.stats.cases,
+            s.cases,
             s.non_strict,
-            s.stats.per_second()
+            s.per_second()
         ),
         Err(c) => panic!("{name}: {c}"),
     }
 }
 
-fn early_case() -> WsScenario {
+fn early_case() -> MessageScenario {
     named::early()
 }
 
-fn pong_between_fragments() -> WsScenario {
+fn pong_between_fragments() -> MessageScenario {
     named::pong_between_fragments()
 }
 
-fn must(run: &WsRun, point: WsPoint, words: &[&str]) {
+fn must(run: &Run<WebSocket>, point: Point, words: &[&str]) {
     let found = run.verdict.violations.iter().find(|v| {
-        v.level == Level::Must && v.point == point && words.iter().all(|w| v.message.contains(w))
+        v.level == Some(Level::Must)
+            && v.point == point
+            && words.iter().all(|w| v.message.contains(w))
     });
     assert!(
         found.is_some(),
@@ -131,12 +136,12 @@ fn awc_client() {
 
 #[test]
 fn mutant_dropping_the_handshake_tail_is_caught() {
-    let run = run_client(&WsMutant::DropsHandshakeTail, &early_case());
+    let run = run_client(&MessageMutant::DropsHandshakeTail, &early_case());
     eprintln!("{run}");
     assert!(!run.passed(), "{run}");
     must(
         &run,
-        WsPoint::Delivery,
+        Point::Delivery,
         &["server's message 0", "s>c", "segment #0", "never delivered"],
     );
     // The same library without the flaw keeps them.
@@ -146,82 +151,78 @@ fn mutant_dropping_the_handshake_tail_is_caught() {
             .strict()
     );
     // And the properties find it from generated cases.
-    let found = check_client(&WsMutant::DropsHandshakeTail, &Config::seeded(7))
+    let found = check_client(&MessageMutant::DropsHandshakeTail, &Config::seeded(7))
         .expect_err("the properties must catch the mutant");
-    must(
-        &found.run,
-        WsPoint::Delivery,
-        &["message", "never delivered"],
-    );
+    must(&found.run, Point::Delivery, &["message", "never delivered"]);
 }
 
 #[test]
 fn mutant_delivering_a_message_twice_is_caught() {
-    let run = run_server(&WsMutant::DeliversTwice, &WsScenario::basic());
+    let run = run_server(&MessageMutant::DeliversTwice, &MessageScenario::basic());
     eprintln!("{run}");
     must(
         &run,
-        WsPoint::Delivery,
+        Point::Delivery,
         &["client's message 0", "delivered twice", "c>s"],
     );
     assert!(
-        run_server(&TungsteniteServer::default(), &WsScenario::basic())
+        run_server(&TungsteniteServer::default(), &MessageScenario::basic())
             .verdict
             .strict()
     );
-    let found = check_server(&WsMutant::DeliversTwice, &Config::seeded(7))
+    let found = check_server(&MessageMutant::DeliversTwice, &Config::seeded(7))
         .expect_err("the properties must catch the mutant");
-    must(&found.run, WsPoint::Delivery, &["delivered twice"]);
+    must(&found.run, Point::Delivery, &["delivered twice"]);
 }
 
 #[test]
 fn mutant_inventing_a_close_is_caught() {
-    let run = run_server(&WsMutant::InventsClose, &WsScenario::basic());
+    let run = run_server(&MessageMutant::InventsClose, &MessageScenario::basic());
     must(
         &run,
-        WsPoint::Close,
+        Point::Close,
         &["client's close", "delivered before its data"],
     );
-    let no_close = WsScenario {
+    let no_close = MessageScenario {
         close: false,
-        ..WsScenario::basic()
+        ..MessageScenario::basic()
     };
-    let run = run_server(&WsMutant::InventsClose, &no_close);
+    let run = run_server(&MessageMutant::InventsClose, &no_close);
     must(
         &run,
-        WsPoint::Close,
+        Point::Close,
         &["given a close (as delivery 0)", "never sent"],
     );
 }
 
 #[test]
 fn mutant_dropping_the_first_send_is_caught() {
-    let run = run_server(&WsMutant::DropsFirstSend, &WsScenario::basic());
+    let run = run_server(&MessageMutant::DropsFirstSend, &MessageScenario::basic());
     must(
         &run,
-        WsPoint::Writes,
+        Point::Writes,
         &["server application's message 0", "never reached the wire"],
     );
 }
 
 #[test]
 fn mutant_sending_an_unasked_pong_is_caught() {
-    let run = run_server(&WsMutant::SendsUnaskedPong, &WsScenario::basic());
+    let run = run_server(&MessageMutant::SendsUnaskedPong, &MessageScenario::basic());
     must(
         &run,
-        WsPoint::Ownership,
+        Point::MessageOwnership,
         &["a pong", "answers no ping", "s>c"],
     );
-    let found = check_server(&WsMutant::SendsUnaskedPong, &Config::seeded(7))
+    let found = check_server(&MessageMutant::SendsUnaskedPong, &Config::seeded(7))
         .expect_err("the properties must catch the mutant");
-    must(&found.run, WsPoint::Ownership, &["pong"]);
+    must(&found.run, Point::MessageOwnership, &["pong"]);
 }
 
 // ---------------------------------------------------------------------------
 // findings and non-strict behaviour
 
 /// soketto 0.8.1 loses a fragmented message with a pong between its fragments
-/// (README, "WebSocket libraries"): asserted on both sides, so a fix is noticed.
+/// (`docs/src/findings/soketto.md`): asserted on both sides, so a fix is noticed.
 #[test]
 fn finding_soketto_pong_between_fragments_loses_the_message() {
     let s = pong_between_fragments();
@@ -233,7 +234,7 @@ fn finding_soketto_pong_between_fragments_loses_the_message() {
     eprintln!("{server}");
     must(
         &server,
-        WsPoint::Delivery,
+        Point::Delivery,
         &["client's message 0", "2 frames", "never delivered"],
     );
     assert!(
@@ -243,7 +244,7 @@ fn finding_soketto_pong_between_fragments_loses_the_message() {
     let client = run_client(&SokettoClient, &s);
     must(
         &client,
-        WsPoint::Delivery,
+        Point::Delivery,
         &["server's message 0", "never delivered"],
     );
     // Every other library delivers it.
@@ -298,7 +299,7 @@ fn tungstenite_server_refuses_frames_sent_with_the_request() {
     eprintln!("{run}");
     assert!(run.passed() && !run.verdict.strict(), "{run}");
     assert!(
-        run.verdict.breaks(WsPoint::Handshake, Level::Should),
+        run.verdict.breaks_at(Point::Handshake, Level::Should),
         "{run}"
     );
     assert!(
@@ -317,7 +318,7 @@ fn soketto_server_loses_frames_sent_with_the_request() {
     eprintln!("{run}");
     assert!(run.passed() && !run.verdict.strict(), "{run}");
     assert!(
-        run.verdict.breaks(WsPoint::Delivery, Level::Should),
+        run.verdict.breaks_at(Point::Delivery, Level::Should),
         "{run}"
     );
     // The second message, sent after the 101, is delivered.

@@ -8,10 +8,10 @@ use std::fs;
 use std::path::{Path, PathBuf};
 
 use hijack_harness::check::websocket::{run_client, run_server};
+use hijack_harness::fuzzing::websocket::encoding::{decode, encode};
 use hijack_harness::fuzzing::websocket::{client_subject, server_subject, ws_client, ws_server};
-use hijack_harness::scenario::websocket::encoding::{decode, encode};
 use hijack_harness::scenario::websocket::named;
-use hijack_harness::subject::websocket::mutants::WsMutant;
+use hijack_harness::subject::websocket::mutants::MessageMutant;
 use hijack_harness::subject::websocket::soketto::{SokettoClient, SokettoServer};
 use hijack_harness::wire::Side;
 
@@ -137,7 +137,7 @@ fn ws_findings_in_the_corpus_still_fail() {
 fn ws_corpus_catches_every_mutant() {
     let client = files("ws_client");
     let server = files("ws_server");
-    for mutant in WsMutant::ALL {
+    for mutant in MessageMutant::ALL {
         let caught = match mutant.side() {
             Side::Client => client
                 .iter()

@@ -11,7 +11,7 @@ black-box case category and prints what came back, a line per check:
 
     ENDPOINT CHECK yes|NO|n/a  observation
 
-`yes` is what a conformant server does (DESIGN.md: every byte sent after the
+`yes` is what a conformant server does (docs/src/invariant.md: every byte sent after the
 request message comes back, once, in order, on stdout; nothing else; EOF after
 the client's FIN), `NO` is not, `n/a` the check does not apply. The container
 must echo its stdin (`cat`; with a TTY `stty raw -echo; exec cat`). Every wait

@@ -1,58 +1,18 @@
-//! One run of one WebSocket case over the in-memory wire: scenario, scripted
-//! peer, subject, trace, message-level oracle.
+//! One run of one WebSocket case over the in-memory wire: the same path as
+//! every protocol ([`super::Exchange`]), with WebSocket's
+//! scripted peer and its message-level oracle ([`WebSocket`]).
 
-use std::fmt;
-
-use crate::oracle::websocket::{self as oracle, WsObservation, WsVerdict};
+use crate::oracle::websocket::WebSocket;
 use crate::peer::websocket as peer;
-use crate::scenario::websocket::{PeerFrames, WsScenario};
-use crate::subject::websocket::{WsApp, WsClientSubject, WsRecord, WsServerSubject};
-use crate::wire::driver::{self, Ending};
-use crate::wire::memory::{self, Cuts};
-use crate::wire::{Recorder, Side, Trace};
+use crate::scenario::websocket::{MessageScenario, PeerFrames};
+use crate::subject::websocket::{MessageApp, MessageClientSubject, MessageServerSubject};
+use crate::wire::memory::{Cuts, Faults};
+use crate::wire::{Recorder, Side};
 
-use super::{MAX_POLLS, Outcome};
+use super::{Exchange, Run};
 
-/// Everything one WebSocket run produced.
-#[derive(Debug, Clone)]
-pub struct WsRun {
-    /// The case.
-    pub scenario: WsScenario,
-    /// Which side was the subject.
-    pub side: Side,
-    /// The subject's name.
-    pub subject: String,
-    /// What crossed the wire.
-    pub trace: Trace,
-    /// What the subject's application did.
-    pub app: WsRecord,
-    /// How the run ended.
-    pub ending: Ending,
-    /// The subject's error, if any.
-    pub subject_error: Option<String>,
-    /// The oracle's judgement.
-    pub verdict: WsVerdict,
-}
-
-impl WsRun {
-    /// Whether no MUST was broken (a missed SHOULD still passes).
-    pub fn passed(&self) -> bool {
-        self.verdict.passed()
-    }
-}
-
-impl fmt::Display for WsRun {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        writeln!(f, "{} {} subject; scenario:", self.subject, self.side)?;
-        writeln!(f, "{:#?}", self.scenario)?;
-        writeln!(f, "trace:")?;
-        write!(f, "{}", crate::wire::text::render(&self.trace))?;
-        write!(f, "{}", self.verdict)
-    }
-}
-
-/// What the peer of `subject_side` writes: its head, its frames, its cut points.
-fn peer_plan(scenario: &WsScenario, subject_side: Side) -> (usize, PeerFrames, Cuts) {
+/// What the peer of `subject_side` writes after its head, and the cut points.
+fn peer_plan(scenario: &MessageScenario, subject_side: Side) -> (PeerFrames, Cuts) {
     // A client masks every frame it sends, a server none (RFC 6455 §5.1).
     let (head_len, frames) = match subject_side {
         Side::Server => (
@@ -72,87 +32,67 @@ fn peer_plan(scenario: &WsScenario, subject_side: Side) -> (usize, PeerFrames, C
             server_to_client: at,
         },
     };
-    (head_len, frames, cuts)
+    (PeerFrames { head_len, ..frames }, cuts)
 }
 
 /// Runs `scenario` against a WebSocket server subject, the scripted client on the other end.
-pub fn run_server(subject: &dyn WsServerSubject, scenario: &WsScenario) -> WsRun {
+pub fn run_server(
+    subject: &dyn MessageServerSubject,
+    scenario: &MessageScenario,
+) -> Run<WebSocket> {
     let recorder = Recorder::new();
-    let (head_len, frames, cuts) = peer_plan(scenario, Side::Server);
-    let app = WsApp::new(scenario.clone(), Side::Server, recorder.clone());
-    let (client_end, server_end, wire) = memory::pair(&cuts, recorder.clone());
-    let outcome = Outcome::default();
-    let serving = outcome
-        .clone()
-        .keep(subject.serve(Box::new(server_end), app.clone()));
+    let (frames, cuts) = peer_plan(scenario, Side::Server);
+    let app = MessageApp::new(scenario.clone(), Side::Server, recorder.clone());
     let key = scenario.key();
-    let (_, ending) = driver::drive(
-        driver::join(peer::client(client_end, &key, &frames), serving),
-        &wire,
-        MAX_POLLS,
-    );
-    let record = app.take_record();
-    judged(
+    exchange(
         scenario,
+        &frames,
+        cuts,
         (Side::Server, subject.name()),
-        &recorder,
-        (head_len, &frames),
-        (record, ending, outcome.error()),
+        recorder,
+    )
+    .run(
+        |client_end| peer::client(client_end, &key, &frames),
+        |server_end| subject.serve(Box::new(server_end), app.clone()),
+        || app.take_record(),
     )
 }
 
 /// Runs `scenario` against a WebSocket client subject, the scripted server on the other end.
-pub fn run_client(subject: &dyn WsClientSubject, scenario: &WsScenario) -> WsRun {
+pub fn run_client(
+    subject: &dyn MessageClientSubject,
+    scenario: &MessageScenario,
+) -> Run<WebSocket> {
     let recorder = Recorder::new();
-    let (head_len, frames, cuts) = peer_plan(scenario, Side::Client);
-    let app = WsApp::new(scenario.clone(), Side::Client, recorder.clone());
-    let (client_end, server_end, wire) = memory::pair(&cuts, recorder.clone());
-    let outcome = Outcome::default();
-    let connecting = outcome
-        .clone()
-        .keep(subject.connect(Box::new(client_end), app.clone()));
-    let (_, ending) = driver::drive(
-        driver::join(connecting, peer::server(server_end, &frames)),
-        &wire,
-        MAX_POLLS,
-    );
-    let record = app.take_record();
-    judged(
+    let (frames, cuts) = peer_plan(scenario, Side::Client);
+    let app = MessageApp::new(scenario.clone(), Side::Client, recorder.clone());
+    exchange(
         scenario,
+        &frames,
+        cuts,
         (Side::Client, subject.name()),
-        &recorder,
-        (head_len, &frames),
-        (record, ending, outcome.error()),
+        recorder,
+    )
+    .run(
+        |server_end| peer::server(server_end, &frames),
+        |client_end| subject.connect(Box::new(client_end), app.clone()),
+        || app.take_record(),
     )
 }
 
-/// Judges a finished run and bundles it (the trace is taken out of `recorder`).
-fn judged(
-    scenario: &WsScenario,
-    (side, subject): (Side, String),
-    recorder: &Recorder,
-    (peer_head_len, frames): (usize, &PeerFrames),
-    (app, ending, subject_error): (WsRecord, Ending, Option<String>),
-) -> WsRun {
-    let trace = recorder.take();
-    let verdict = oracle::judge(&WsObservation {
+fn exchange<'a>(
+    scenario: &'a MessageScenario,
+    sent: &'a PeerFrames,
+    cuts: Cuts,
+    subject: (Side, String),
+    recorder: Recorder,
+) -> Exchange<'a, WebSocket> {
+    Exchange {
         scenario,
-        subject: side,
-        trace: &trace,
-        app: &app,
-        ending,
-        subject_error: subject_error.as_deref(),
-        peer_head_len,
-        peer: frames,
-    });
-    WsRun {
-        scenario: scenario.clone(),
-        side,
+        sent,
+        cuts,
+        faults: Faults::default(),
         subject,
-        trace,
-        app,
-        ending,
-        subject_error,
-        verdict,
+        recorder,
     }
 }

@@ -1,26 +1,21 @@
 //! Client runs (`run --client-cmd`, the echo contract or, with `--protocol
-//! docker`, a Docker client) and the Docker Engine API stub on its own (`serve
-//! --protocol docker-engine`): where the harness listens, how the command is
+//! docker`, a Docker client): where the harness listens, how the command is
 //! told, and which cases run.
 
-use std::process::ExitCode;
 use std::time::Duration;
 
 use anyhow::{Context as _, bail};
 
 use hijack_harness::report::CaseResult;
-use hijack_harness::runner::Options;
 use hijack_harness::runner::black_box::{self, ClientTarget};
 use hijack_harness::runner::client_listener::{ClientListener, ListenAt, TlsChoice};
 use hijack_harness::runner::docker::{self, DockerClient};
 use hijack_harness::suite::Case;
 use hijack_harness::suite::attach::Attach;
 use hijack_harness::suite::docker as docker_cases;
-use hijack_harness::wire::transport::{Address, Endpoint, Listener};
 
-use super::run::{Reporter, black_box_options, globs, runtime};
-use super::serve::serve_tls;
-use super::{Protocol, RunArgs, ServeArgs};
+use super::common::{Reporter, black_box_options, globs};
+use super::{Protocol, RunArgs};
 
 /// The Docker client cases (`docker.*`) the patterns select.
 fn select_docker(include: &[String], exclude: &[String]) -> anyhow::Result<Vec<Case<Attach>>> {
@@ -107,52 +102,4 @@ pub(super) fn client_run(
              are not supported"
         ),
     }
-}
-
-/// `serve --protocol docker-engine`: the stub daemon of the Docker client cases,
-/// playing `--case`'s container on every attach, until Ctrl-C.
-pub(super) fn serve_docker_engine(
-    args: &ServeArgs,
-    endpoint: &Endpoint,
-) -> anyhow::Result<ExitCode> {
-    let Some(case) = docker_cases::all().into_iter().find(|c| c.id == args.case) else {
-        bail!(
-            "--case {}: no such Docker client case (the docker.* lines of `hijack-harness list`)",
-            args.case
-        );
-    };
-    let (tls, made_ca) = serve_tls(args, endpoint)?;
-    runtime()?.block_on(async move {
-        let listener = Listener::bind(endpoint, tls).await?;
-        let address = listener.address().clone();
-        let security = match listener.tls().and_then(|t| t.ca_file()) {
-            Some(ca) => format!(" over TLS (trust its CA with --tlscacert {})", ca.display()),
-            None if listener.tls().is_some() => " over TLS".to_string(),
-            None => String::new(),
-        };
-        let host = match &address {
-            Address::Tcp(addr) => format!("tcp://{addr}"),
-            Address::Unix(path) => format!("unix://{}", path.display()),
-        };
-        eprintln!(
-            "hijack-harness: serving the Docker Engine API stub on {address}{security}, \
-             container of {} (docker -H {host} attach c1); Ctrl-C to stop",
-            case.id
-        );
-        let stop = async {
-            if tokio::signal::ctrl_c().await.is_err() {
-                std::future::pending::<()>().await;
-            }
-        };
-        let pause = Options::default().pause;
-        tokio::select! {
-            served = docker::serve(&listener, case, pause) => served?,
-            () = stop => {}
-        }
-        if let Some(ca) = made_ca {
-            let _ = std::fs::remove_file(ca);
-        }
-        eprintln!("hijack-harness: stopped");
-        Ok(ExitCode::SUCCESS)
-    })
 }

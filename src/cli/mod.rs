@@ -5,8 +5,11 @@ use std::path::PathBuf;
 use clap::{Parser, Subcommand, ValueEnum};
 
 pub mod client;
+mod common;
+mod embedded;
 pub mod run;
 mod serve;
+mod server;
 mod target;
 
 const RUN_EXAMPLES: &str = "\

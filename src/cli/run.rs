@@ -1,26 +1,21 @@
-//! What each subcommand does.
+//! The dispatch: each subcommand, and for `run` each kind of target (a server
+//! or a proxy: [`super::server`]; a client command: [`super::client`]; the
+//! embedded subjects: [`super::embedded`]), to what does it; the small
+//! commands (`list`, `trace`, `self-check`) and the run's reports here.
 
-use std::io::IsTerminal as _;
-use std::net::{SocketAddr, ToSocketAddrs};
 use std::process::ExitCode;
-use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use anyhow::{Context as _, bail};
-use globset::{Glob, GlobSet, GlobSetBuilder};
-use indicatif::{ProgressBar, ProgressStyle};
 
 use hijack_harness::properties::{self, Config};
-use hijack_harness::report::{self, CaseResult, RunReport};
-use hijack_harness::runner::black_box;
-use hijack_harness::runner::embedded::{self, SharedClient, SharedServer};
-use hijack_harness::runner::{self, Options, Progress, serve};
-use hijack_harness::subject::hyper::{HyperClient, HyperServer, ServerMode};
+use hijack_harness::report::{self, RunReport};
 use hijack_harness::subject::mutants::Mutant;
 use hijack_harness::subject::reference::{ReferenceClient, ReferenceServer};
-use hijack_harness::suite::{self, Case, Proto};
+use hijack_harness::suite::{self, Case};
 
-use super::{Cli, Command, Protocol, RunArgs, Via};
+use super::common::{Reporter, globs, runtime};
+use super::{Cli, Command, Protocol, RunArgs, client, embedded, serve, server};
 
 /// Exit code 2: the run could not be made.
 const CANNOT_RUN: u8 = 2;
@@ -35,7 +30,7 @@ pub fn main() -> ExitCode {
     let result = match cli.command {
         Command::Run(args) => run(*args),
         Command::List { cases } => list(&cases),
-        Command::Serve(args) => super::serve::serve_forever(&args),
+        Command::Serve(args) => serve::serve_forever(&args),
         Command::SelfCheck { count } => Ok(self_check(count)),
         Command::Trace {
             case,
@@ -78,32 +73,6 @@ fn trace(
     let output = trace_command(traced, subject, side, pcap)?;
     print!("{}", output.text);
     Ok(ExitCode::from(u8::from(!output.passed)))
-}
-
-pub(super) fn runtime() -> anyhow::Result<tokio::runtime::Runtime> {
-    tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .context("could not start the async runtime")
-}
-
-/// Resolves HOST:PORT to one TCP address (the first the resolver gives).
-fn tcp_address(what: &str, text: &str) -> anyhow::Result<SocketAddr> {
-    text.to_socket_addrs()
-        .with_context(|| format!("{what} {text:?} is not HOST:PORT"))?
-        .next()
-        .with_context(|| format!("{what} {text:?} resolves to no address"))
-}
-
-pub(super) fn globs(patterns: &[String]) -> anyhow::Result<Option<GlobSet>> {
-    if patterns.is_empty() {
-        return Ok(None);
-    }
-    let mut builder = GlobSetBuilder::new();
-    for p in patterns {
-        builder.add(Glob::new(p).with_context(|| format!("bad glob {p:?}"))?);
-    }
-    Ok(Some(builder.build()?))
 }
 
 fn select(include: &[String], exclude: &[String]) -> anyhow::Result<Vec<Case>> {
@@ -168,60 +137,6 @@ fn list(patterns: &[String]) -> anyhow::Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
-/// Progress: a bar on a terminal, plain lines otherwise.
-pub(super) struct Reporter {
-    bar: Option<ProgressBar>,
-}
-
-impl Reporter {
-    fn new() -> Self {
-        let bar = std::io::stderr().is_terminal().then(|| {
-            let bar = ProgressBar::new(0);
-            bar.set_style(
-                ProgressStyle::with_template("{bar:30} {pos}/{len} {msg}")
-                    .unwrap_or_else(|_| ProgressStyle::default_bar()),
-            );
-            bar
-        });
-        Reporter { bar }
-    }
-
-    /// A callback for `runs` more case runs; plain lines only when `lines`.
-    pub(super) fn phase(&self, runs: usize, label: &str, lines: bool) -> Progress {
-        match &self.bar {
-            Some(bar) => {
-                bar.inc_length(runs as u64);
-                bar.set_message(label.to_string());
-                let bar = bar.clone();
-                Arc::new(move |r: &CaseResult| {
-                    bar.inc(1);
-                    bar.set_message(r.case_id.clone());
-                })
-            }
-            None if lines => Arc::new(|r: &CaseResult| {
-                eprintln!(
-                    "{:<11} {} [{} {}] {} ms",
-                    r.outcome.as_str(),
-                    r.case_id,
-                    r.target,
-                    r.side,
-                    r.duration.as_millis()
-                );
-            }),
-            None => {
-                eprintln!("{label}: {runs} runs");
-                runner::no_progress()
-            }
-        }
-    }
-
-    fn finish(&self) {
-        if let Some(bar) = &self.bar {
-            bar.finish_and_clear();
-        }
-    }
-}
-
 fn run(args: RunArgs) -> anyhow::Result<ExitCode> {
     let black_box = args.server.is_some() || args.proxy.is_some() || args.client_cmd.is_some();
     if (args.tls || args.ca.is_some() || args.insecure || args.sni.is_some()) && !black_box {
@@ -241,99 +156,20 @@ fn run(args: RunArgs) -> anyhow::Result<ExitCode> {
     // The embedded run's known findings (runner::embedded::known), when it runs.
     let mut known = None;
     if let Some(server) = &args.server {
-        let protocol = match args.protocol {
-            Protocol::Echo => Proto::Echo,
-            Protocol::Websocket => Proto::WebSocket,
-            Protocol::Docker => Proto::Docker,
-        };
-        let target = super::target::resolve("--server", server, protocol, &args, &rt, timeout)?;
-        let opts = black_box_options(&args, timeout);
-        report.transport = Some(target.transport());
-        let targets = match &args.container {
-            Some(container) => engine_targets(&target, container, protocol, &rt, timeout)?,
-            None => vec![target],
-        };
-        for target in &targets {
-            let results = rt.block_on(async {
-                let progress = reporter.phase(cases.len(), "cases", true);
-                black_box::run_server(target, &cases, &opts, progress).await
-            });
-            report.results.extend(results);
-        }
+        server::server_run(&args, server, &cases, timeout, &reporter, &rt, &mut report)?;
     } else if let Some(proxy) = &args.proxy {
-        let upstream = match &args.upstream {
-            Some(u) => tcp_address("--upstream", u)?,
-            None => SocketAddr::from(([127, 0, 0, 1], 0)),
-        };
-        let opts = black_box_options(&args, timeout);
-        let (protocol, upstream_proto) = match args.via {
-            Via::Connect => (Proto::Connect, Proto::Connect),
-            Via::Upgrade => (Proto::Echo, Proto::Echo),
-        };
-        let mut target = super::target::resolve("--proxy", proxy, protocol, &args, &rt, timeout)?;
-        let listener = std::net::TcpListener::bind(upstream)
-            .with_context(|| format!("cannot start the upstream echo server on {upstream}"))?;
-        let upstream = listener.local_addr()?;
-        eprintln!("hijack-harness: upstream echo server on {upstream}");
-        let upstream_server = Upstream::start(listener, upstream_proto)?;
-        target.connect_to = Some(upstream);
-        target.proxy = true;
-        if args.name.is_none() {
-            target.name = format!("proxy {}", target.endpoint);
-        }
-        report.transport = Some(target.transport());
-        report.results = rt.block_on(async {
-            let progress = reporter.phase(cases.len(), "cases", true);
-            black_box::run_server(&target, &cases, &opts, progress).await
-        });
-        upstream_server.stop();
+        server::proxy_run(&args, proxy, &cases, timeout, &reporter, &rt, &mut report)?;
     } else if let Some(command) = &args.client_cmd {
-        report.results = super::client::client_run(&args, command, cases, timeout, &reporter, &rt)?;
+        report.results = client::client_run(&args, command, cases, timeout, &reporter, &rt)?;
     } else {
-        let opts = Options {
-            timeout,
-            quiet: Duration::from_millis(
-                args.quiet
-                    .unwrap_or(embedded::EMBEDDED_QUIET.as_millis() as u64),
-            ),
-            repeat: args.repeat.max(1) as usize,
-            ..Options::default()
-        };
-        let (servers, clients, mutants) = embedded_subjects(args.subject.as_deref())?;
-        let runs: usize = cases
-            .iter()
-            .map(|c| {
-                usize::from(c.sides.server) * servers.len()
-                    + usize::from(c.sides.client) * clients.len()
-            })
-            .sum();
-        rt.block_on(async {
-            let progress = reporter.phase(runs * opts.repeat, "cases", false);
-            let mut rounds = Vec::with_capacity(opts.repeat);
-            for _ in 0..opts.repeat {
-                rounds.push(
-                    embedded::run_subjects(&servers, &clients, &cases, &opts, progress.clone())
-                        .await,
-                );
-            }
-            report.results = report::merge_rounds(rounds);
-            if mutants && !args.no_mutants {
-                let progress = reporter.phase(
-                    Mutant::all().len() * cases.len(),
-                    "mutant self-check",
-                    false,
-                );
-                report.mutants = embedded::check_mutants(&cases, &opts, progress).await;
-            }
-        });
-        let results = &mut report.results;
-        known = Some(embedded::known::judge(
-            results,
+        known = Some(embedded::embedded_run(
+            &args,
             &cases,
-            &servers,
-            &clients,
-            args.strict,
-        ));
+            timeout,
+            &reporter,
+            &rt,
+            &mut report,
+        )?);
     }
     reporter.finish();
     report.duration = started.elapsed();
@@ -368,154 +204,6 @@ fn run(args: RunArgs) -> anyhow::Result<ExitCode> {
     } else {
         ExitCode::SUCCESS
     })
-}
-
-/// The harness's own upstream behind a proxy under test, on a thread and a
-/// runtime of its own: a real upstream answers while the client is busy, and
-/// one sharing the client's single-threaded runtime could not (it would run
-/// only when the scripted client waits, which changes what the proxy sees).
-struct Upstream {
-    stop: tokio::sync::oneshot::Sender<()>,
-    thread: std::thread::JoinHandle<()>,
-}
-
-impl Upstream {
-    fn start(listener: std::net::TcpListener, protocol: Proto) -> anyhow::Result<Upstream> {
-        listener.set_nonblocking(true)?;
-        let rt = runtime()?;
-        let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
-        let thread = std::thread::spawn(move || {
-            rt.block_on(async move {
-                let Ok(listener) = tokio::net::TcpListener::from_std(listener) else {
-                    return;
-                };
-                tokio::select! {
-                    _ = serve::serve(listener, protocol) => {}
-                    _ = stopped => {}
-                }
-            });
-        });
-        Ok(Upstream { stop, thread })
-    }
-
-    fn stop(self) {
-        let _ = self.stop.send(());
-        let _ = self.thread.join();
-    }
-}
-
-/// The targets of `--container NAME`: the container's attach (raw or
-/// multiplexed, as its `Config.Tty` says) and a fresh exec per case, named
-/// `NAME/attach` and `NAME/exec`. A container the daemon does not know, or
-/// one that does not run, stops the run (exit 2) with the daemon's words.
-fn engine_targets(
-    target: &black_box::ServerTarget,
-    container: &str,
-    protocol: Proto,
-    rt: &tokio::runtime::Runtime,
-    timeout: Duration,
-) -> anyhow::Result<Vec<black_box::ServerTarget>> {
-    if protocol != Proto::Docker {
-        bail!("--container needs --protocol docker");
-    }
-    let (tty, running) = rt
-        .block_on(black_box::docker::inspect(target, container, timeout))
-        .map_err(|e| anyhow::anyhow!("--container {container}: {e}"))?;
-    if !running {
-        bail!(
-            "--container {container}: the container is not running (start it, with stdin open: `docker run -d -i`)"
-        );
-    }
-    let endpoints = [
-        black_box::docker::EngineEndpoint::Attach { tty },
-        black_box::docker::EngineEndpoint::Exec,
-    ];
-    Ok(endpoints
-        .into_iter()
-        .map(|endpoint| {
-            let engine = black_box::docker::Engine {
-                container: container.to_string(),
-                endpoint,
-            };
-            let mut t = target.clone();
-            t.path = Some(engine.attach_path());
-            t.name = format!("{container}/{}", engine.endpoint_name());
-            t.engine = Some(engine);
-            t
-        })
-        .collect())
-}
-
-pub(super) fn black_box_options(args: &RunArgs, timeout: Duration) -> Options {
-    Options {
-        timeout,
-        quiet: Duration::from_millis(args.quiet.unwrap_or(300)),
-        concurrency: 1,
-        repeat: args.repeat.max(1) as usize,
-        ..Options::default()
-    }
-}
-
-/// The subjects of the embedded run, and whether the mutant check runs.
-fn embedded_subjects(
-    only: Option<&str>,
-) -> anyhow::Result<(Vec<SharedServer>, Vec<SharedClient>, bool)> {
-    let reference = || -> (Vec<SharedServer>, Vec<SharedClient>) {
-        (
-            vec![Arc::new(ReferenceServer::default())],
-            vec![Arc::new(ReferenceClient::default())],
-        )
-    };
-    // hyper with its default options (`http1::Builder` defaults, `with_upgrades`).
-    let hyper = || -> (Vec<SharedServer>, Vec<SharedClient>) {
-        (
-            vec![Arc::new(HyperServer::new(ServerMode::Direct))],
-            vec![Arc::new(HyperClient::default())],
-        )
-    };
-    match only {
-        None => {
-            let (mut s, mut c) = reference();
-            let (hs, hc) = hyper();
-            s.extend(hs);
-            c.extend(hc);
-            Ok((s, c, true))
-        }
-        Some("reference") => {
-            let (s, c) = reference();
-            Ok((s, c, false))
-        }
-        Some("hyper") => {
-            let (s, c) = hyper();
-            Ok((s, c, false))
-        }
-        Some(name) => {
-            let mutant = name
-                .strip_prefix("mutant:")
-                .and_then(Mutant::from_name)
-                .with_context(|| {
-                    format!(
-                        "unknown subject {name:?}: use reference, hyper or mutant:NAME with NAME one of {}",
-                        Mutant::all()
-                            .iter()
-                            .map(|m| m.name())
-                            .collect::<Vec<_>>()
-                            .join(", ")
-                    )
-                })?;
-            let servers: Vec<SharedServer> = mutant
-                .server()
-                .map(|s| Arc::new(s) as SharedServer)
-                .into_iter()
-                .collect();
-            let clients: Vec<SharedClient> = mutant
-                .client()
-                .map(|c| Arc::new(c) as SharedClient)
-                .into_iter()
-                .collect();
-            Ok((servers, clients, false))
-        }
-    }
 }
 
 fn write_reports(args: &RunArgs, report: &RunReport) -> anyhow::Result<()> {

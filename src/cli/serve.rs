@@ -1,16 +1,18 @@
 //! `hijack-harness serve`: the reference server on a listener (TCP, a Unix
-//! socket, TLS over either) until Ctrl-C, and the TLS it was asked for.
+//! socket, TLS over either) until Ctrl-C, the Docker Engine API stub on its own
+//! (`serve --protocol docker-engine`), and the TLS it was asked for.
 
 use std::process::ExitCode;
 use std::time::Duration;
 
-use anyhow::Context as _;
+use anyhow::{Context as _, bail};
 
-use hijack_harness::runner::serve;
+use hijack_harness::runner::docker;
+use hijack_harness::runner::{Options, serve};
 use hijack_harness::suite::Proto;
-use hijack_harness::wire::transport::{Endpoint, Listener, ServerTls};
+use hijack_harness::wire::transport::{Address, Endpoint, Listener, ServerTls};
 
-use super::run::runtime;
+use super::common::runtime;
 use super::{ServeArgs, ServeProtocol};
 
 /// Serves until Ctrl-C (or until killed, where there is no signal handler).
@@ -21,7 +23,7 @@ pub(super) fn serve_forever(args: &ServeArgs) -> anyhow::Result<ExitCode> {
         ServeProtocol::Websocket => Proto::WebSocket,
         ServeProtocol::Docker => Proto::Docker,
         ServeProtocol::Raw => Proto::Connect,
-        ServeProtocol::DockerEngine => return super::client::serve_docker_engine(args, &endpoint),
+        ServeProtocol::DockerEngine => return serve_docker_engine(args, &endpoint),
     };
     let options = serve::ServeOptions {
         protocol,
@@ -63,9 +65,57 @@ pub(super) fn serve_forever(args: &ServeArgs) -> anyhow::Result<ExitCode> {
     })
 }
 
+/// `serve --protocol docker-engine`: the stub daemon of the Docker client cases,
+/// playing `--case`'s container on every attach, until Ctrl-C.
+fn serve_docker_engine(args: &ServeArgs, endpoint: &Endpoint) -> anyhow::Result<ExitCode> {
+    let Some(case) = hijack_harness::suite::docker::all()
+        .into_iter()
+        .find(|c| c.id == args.case)
+    else {
+        bail!(
+            "--case {}: no such Docker client case (the docker.* lines of `hijack-harness list`)",
+            args.case
+        );
+    };
+    let (tls, made_ca) = serve_tls(args, endpoint)?;
+    runtime()?.block_on(async move {
+        let listener = Listener::bind(endpoint, tls).await?;
+        let address = listener.address().clone();
+        let security = match listener.tls().and_then(|t| t.ca_file()) {
+            Some(ca) => format!(" over TLS (trust its CA with --tlscacert {})", ca.display()),
+            None if listener.tls().is_some() => " over TLS".to_string(),
+            None => String::new(),
+        };
+        let host = match &address {
+            Address::Tcp(addr) => format!("tcp://{addr}"),
+            Address::Unix(path) => format!("unix://{}", path.display()),
+        };
+        eprintln!(
+            "hijack-harness: serving the Docker Engine API stub on {address}{security}, \
+             container of {} (docker -H {host} attach c1); Ctrl-C to stop",
+            case.id
+        );
+        let stop = async {
+            if tokio::signal::ctrl_c().await.is_err() {
+                std::future::pending::<()>().await;
+            }
+        };
+        let pause = Options::default().pause;
+        tokio::select! {
+            served = docker::serve(&listener, case, pause) => served?,
+            () = stop => {}
+        }
+        if let Some(ca) = made_ca {
+            let _ = std::fs::remove_file(ca);
+        }
+        eprintln!("hijack-harness: stopped");
+        Ok(ExitCode::SUCCESS)
+    })
+}
+
 /// The TLS configuration `serve` asked for, and the CA file it made (removed
 /// when it stops) if it made one in the temporary directory.
-pub(super) fn serve_tls(
+fn serve_tls(
     args: &ServeArgs,
     endpoint: &Endpoint,
 ) -> anyhow::Result<(Option<ServerTls>, Option<std::path::PathBuf>)> {

@@ -1,6 +1,6 @@
 //! The WebSocket fuzz targets: a library picked by the first byte, then a
-//! [`WsScenario`](crate::scenario::websocket::WsScenario)
-//! ([`crate::scenario::websocket::encoding`]), run under the lockstep wire and
+//! [`MessageScenario`](crate::scenario::websocket::MessageScenario)
+//! ([`encoding`]), run under the lockstep wire and
 //! judged by the message-level oracle.
 //!
 //! The first byte's low two bits pick the library (server: tokio-tungstenite,
@@ -14,14 +14,18 @@
 
 use std::sync::OnceLock;
 
-use crate::check::websocket::{WsRun, run_client, run_server};
-use crate::scenario::websocket::encoding::decode;
-use crate::subject::websocket::mutants::WsMutant;
+use crate::check::Run;
+use crate::check::websocket::{run_client, run_server};
+use crate::oracle::websocket::WebSocket;
+use encoding::decode;
+
+pub mod encoding;
+use crate::subject::websocket::mutants::MessageMutant;
 use crate::subject::websocket::soketto::{self, SokettoClient, SokettoServer};
 use crate::subject::websocket::tungstenite::{
     TungsteniteClient, TungsteniteOptions, TungsteniteServer,
 };
-use crate::subject::websocket::{WsClientSubject, WsServerSubject};
+use crate::subject::websocket::{MessageClientSubject, MessageServerSubject};
 use crate::wire::{Side, text};
 
 use super::FAILURE_MARK;
@@ -34,7 +38,7 @@ pub const WS_MUTANT_VAR: &str = "HIJACK_WS_MUTANT";
 /// # Panics
 ///
 /// When it names no WebSocket mutant, or one of the other side.
-fn selected_mutant_for(side: Side) -> Option<WsMutant> {
+fn selected_mutant_for(side: Side) -> Option<MessageMutant> {
     let mutant = selected_mutant()?;
     if mutant.side() != side {
         panic!(
@@ -47,19 +51,22 @@ fn selected_mutant_for(side: Side) -> Option<WsMutant> {
     Some(mutant)
 }
 
-fn selected_mutant() -> Option<WsMutant> {
-    static SELECTED: OnceLock<Option<WsMutant>> = OnceLock::new();
+fn selected_mutant() -> Option<MessageMutant> {
+    static SELECTED: OnceLock<Option<MessageMutant>> = OnceLock::new();
     *SELECTED.get_or_init(|| {
         let name = std::env::var(WS_MUTANT_VAR)
             .ok()
             .filter(|n| !n.is_empty())?;
-        match WsMutant::ALL
+        match MessageMutant::ALL
             .into_iter()
-            .find(|m| WsMutant::name(*m) == name)
+            .find(|m| MessageMutant::name(*m) == name)
         {
             Some(mutant) => Some(mutant),
             None => {
-                let known: Vec<_> = WsMutant::ALL.into_iter().map(WsMutant::name).collect();
+                let known: Vec<_> = MessageMutant::ALL
+                    .into_iter()
+                    .map(MessageMutant::name)
+                    .collect();
                 panic!("{WS_MUTANT_VAR}={name} names no WebSocket mutant; known: {known:?}")
             }
         }
@@ -74,7 +81,7 @@ fn options(b: u8) -> TungsteniteOptions {
 }
 
 /// The server subject the first byte `b` picks (see the module doc).
-pub fn server_subject(b: u8) -> Box<dyn WsServerSubject> {
+pub fn server_subject(b: u8) -> Box<dyn MessageServerSubject> {
     if let Some(mutant) = selected_mutant_for(Side::Server) {
         return Box::new(mutant);
     }
@@ -92,7 +99,7 @@ pub fn server_subject(b: u8) -> Box<dyn WsServerSubject> {
 }
 
 /// The client subject the first byte `b` picks (see the module doc).
-pub fn client_subject(b: u8) -> Box<dyn WsClientSubject> {
+pub fn client_subject(b: u8) -> Box<dyn MessageClientSubject> {
     if let Some(mutant) = selected_mutant_for(Side::Client) {
         return Box::new(mutant);
     }
@@ -106,7 +113,7 @@ pub fn client_subject(b: u8) -> Box<dyn WsClientSubject> {
     }
 }
 
-fn fail(run: &WsRun) -> ! {
+fn fail(run: &Run<WebSocket>) -> ! {
     panic!(
         "{FAILURE_MARK}: {} websocket subject {}\n{:#?}\n{}{}",
         run.side,
@@ -118,7 +125,7 @@ fn fail(run: &WsRun) -> ! {
 }
 
 /// Whether `subject` on this case is a known finding the targets skip.
-fn known(subject: &str, scenario: &crate::scenario::websocket::WsScenario) -> bool {
+fn known(subject: &str, scenario: &crate::scenario::websocket::MessageScenario) -> bool {
     subject == "soketto" && soketto::known_finding(scenario).is_some()
 }
 

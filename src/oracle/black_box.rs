@@ -1,6 +1,6 @@
 //! The oracle for a peer that runs in another process: no application record
-//! exists, only the wire. The black-box protocols (DESIGN.md) make the wire
-//! enough: the server echoes, so everything the client sent after its request must
+//! exists, only the wire. The black-box protocols (`docs/src/invariant.md`)
+//! make the wire enough: the server echoes, so everything the client sent after its request must
 //! come back, in order, nothing extra, and EOF must follow the client's FIN. A
 //! byte the library lost in its read-ahead is a byte that never comes back, and
 //! the trace says which segment it travelled in.
@@ -44,6 +44,10 @@ pub enum Expect {
     /// Upgrade header field that is received in an HTTP/1.0 request."
     Ignored,
 }
+
+/// The upgrade token a conformant server cannot know: the refusal case
+/// ([`Expect::Refusal`]) offers it.
+pub const UNKNOWN_TOKEN: &str = "hijack-harness-unknown";
 
 /// Turns the bytes after a response head into the echoed payload (or says why not).
 pub type Decoder = dyn Fn(&[u8]) -> Result<Vec<u8>, String>;
@@ -198,7 +202,7 @@ pub fn judge_server(obs: &BlackBoxObservation<'_>) -> Judged {
                 unsupported: Some(format!(
                     "{who} switches to any token it is offered (it answered 101 to `Upgrade: {}`), \
                      which RFC 9110 §7.8 allows: a refusal cannot be tested this way",
-                    crate::runner::black_box::UNKNOWN_TOKEN
+                    UNKNOWN_TOKEN
                 )),
             };
         }
@@ -214,14 +218,14 @@ pub fn judge_server(obs: &BlackBoxObservation<'_>) -> Judged {
         }
         // Docker's older attach: without a usable `Upgrade` a daemon answers
         // `200` with the raw-stream type and hijacks explicitly, which the
-        // application asked for (DESIGN.md, point 6): what follows is its stream,
-        // not the next request, and nothing was switched.
+        // application asked for (`docs/src/invariant.md`, point 6): what follows
+        // is its stream, not the next request, and nothing was switched.
         Expect::Refusal | Expect::Ignored if explicit_raw_stream(&response) => {
             verdict.notes.push(format!(
                 "{who} did not switch: it answered {} with `{}` (Docker's explicit hijack of an attach without \
                  an upgrade), so the bytes after the request are its raw stream",
                 response.status,
-                crate::subject::app::RAW_STREAM
+                crate::scenario::RAW_STREAM
             ));
             return judged(verdict);
         }
@@ -457,10 +461,8 @@ fn judged(verdict: Verdict) -> Judged {
 /// Whether `response` is Docker's explicit hijack: `200` with the raw-stream type.
 fn explicit_raw_stream(response: &head::ResponseHead) -> bool {
     response.status == 200
-        && head::header_value(&response.headers, "content-type").is_some_and(|v| {
-            v.trim()
-                .eq_ignore_ascii_case(crate::subject::app::RAW_STREAM)
-        })
+        && head::header_value(&response.headers, "content-type")
+            .is_some_and(|v| v.trim().eq_ignore_ascii_case(crate::scenario::RAW_STREAM))
 }
 
 /// Whether the client's closing followed its data at once and the server closed

@@ -21,9 +21,9 @@ use std::ops::Range;
 
 use crate::oracle::{Discrepancy, Fault, Mark, Point, Verdict, Violation, compare, count, preview};
 use crate::reference::head;
+use crate::stdcopy::Stream;
 use crate::suite::Case;
 use crate::suite::attach::{Attach, Piece};
-use crate::wire::stdcopy::Stream;
 use crate::wire::{Direction, Event, Trace};
 
 /// Where a hijack request was answered, and where the new protocol starts.

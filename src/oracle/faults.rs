@@ -33,7 +33,7 @@ pub fn judge_under_faults(obs: &Observation<'_>, faults: &Faults) -> Verdict {
         }
         Side::Client => {
             let s2c = trace.stream(Direction::ServerToClient);
-            let response = &obs.messages.response;
+            let response = &obs.sent.response;
             let end = (s2c.len() >= response.len() && s2c.starts_with(response))
                 .then_some(response.len());
             (s2c, end)

@@ -29,7 +29,7 @@ pub(super) fn no_answer(obs: &Observation<'_>, arrived: &[u8]) -> String {
     let waited = scenario.client.waits_for_continue && scenario.body.has_content();
     let continued = matches!(head::parse_response(arrived), Ok(Some((h, _))) if h.status == 100);
     if waited && !continued {
-        let framed = obs.messages.request.len() - obs.messages.request_head_len;
+        let framed = obs.sent.request.len() - obs.sent.request_head_len;
         return format!(
             "the client sent `Expect: 100-continue` and waited for `100 Continue` before sending its body \
              ({} with its framing); no 100 came, and no answer ({} arrived): the server waited for the \
@@ -87,7 +87,7 @@ pub(super) fn check_handler_body(verdict: &mut Verdict, obs: &Observation<'_>) {
     let Some((_, got)) = obs.app.requests.first() else {
         return;
     };
-    let sent = &obs.messages.body;
+    let sent = &obs.sent.body;
     let wanted = obs.scenario.server.body_read;
     let asked = wanted.of(sent.len());
     let prefix = sent.starts_with(got);

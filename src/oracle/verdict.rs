@@ -9,7 +9,7 @@ use crate::wire::Direction;
 #[cfg(doc)]
 use crate::wire::Trace;
 
-/// A point of the invariant (DESIGN.md), plus the handshake that precedes it.
+/// A point of the invariant (`docs/src/invariant.md`), plus the handshake that precedes it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum Point {
     /// 1. The server application reads exactly the bytes the client sent after the request, then EOF iff the client closed.
@@ -26,10 +26,23 @@ pub enum Point {
     NoFalseUpgrade,
     /// The HTTP exchange before the hand-over went wrong (no answer, wrong status, body mangled).
     Handshake,
+    /// Messages: the peer's data messages reach the application exactly once,
+    /// in order (points 1 and 2 over a protocol of messages, e.g. WebSocket).
+    Delivery,
+    /// Messages: the peer's close reaches the application after its data.
+    Close,
+    /// Messages: the application's messages reach the wire, in order (point 3).
+    Writes,
+    /// Messages: the library writes nothing but the application's messages and
+    /// its protocol duties (point 4 over messages).
+    MessageOwnership,
+    /// Messages: the subject's frames are valid for its role.
+    Framing,
 }
 
 impl Point {
-    /// The point's number in DESIGN.md (0 for the handshake).
+    /// The point's number in `docs/src/invariant.md` (0 for the handshake and
+    /// the message-level points, which restate the numbered ones over messages).
     pub fn number(self) -> u8 {
         match self {
             Point::ServerRead => 1,
@@ -38,7 +51,12 @@ impl Point {
             Point::Ownership => 4,
             Point::HalfClose => 5,
             Point::NoFalseUpgrade => 6,
-            Point::Handshake => 0,
+            Point::Handshake
+            | Point::Delivery
+            | Point::Close
+            | Point::Writes
+            | Point::MessageOwnership
+            | Point::Framing => 0,
         }
     }
 
@@ -52,6 +70,11 @@ impl Point {
             Point::HalfClose => "half-close",
             Point::NoFalseUpgrade => "no false upgrade",
             Point::Handshake => "handshake",
+            Point::Delivery => "delivery",
+            Point::Close => "close",
+            Point::Writes => "writes",
+            Point::MessageOwnership => "ownership",
+            Point::Framing => "framing",
         }
     }
 }
@@ -167,14 +190,51 @@ pub struct Verdict {
 }
 
 impl Verdict {
-    /// Whether the run conforms.
+    /// Whether the run conforms: no violation, or only violations of sentences
+    /// that are SHOULDs by themselves (a missed SHOULD of a protocol's own rules
+    /// passes, `non-strict`). A violation at the case's level fails here: the
+    /// case's level grades it later ([`Verdict::graded`]).
     pub fn passed(&self) -> bool {
+        self.violations
+            .iter()
+            .all(|v| v.level == Some(Level::Should))
+    }
+
+    /// Nothing broken at all, not even a SHOULD.
+    pub fn strict(&self) -> bool {
         self.violations.is_empty()
+    }
+
+    /// `pass`, `non-strict` or `fail`, by the levels the violations carry.
+    pub fn outcome(&self) -> &'static str {
+        match (self.strict(), self.passed()) {
+            (true, _) => "pass",
+            (false, true) => "non-strict",
+            (false, false) => "fail",
+        }
     }
 
     /// Whether `point` is among the violations.
     pub fn breaks(&self, point: Point) -> bool {
         self.violations.iter().any(|v| v.point == point)
+    }
+
+    /// Whether a violation of `point` at `level` is among them (a violation
+    /// without a level of its own counts as a MUST).
+    pub fn breaks_at(&self, point: Point, level: Level) -> bool {
+        self.violations
+            .iter()
+            .any(|v| v.point == point && v.level_in(Level::Must) == level)
+    }
+
+    /// A violation of a sentence of level `level`, with the bytes it is about.
+    pub(crate) fn add(&mut self, level: Level, point: Point, message: String, marks: Vec<Mark>) {
+        self.violations.push(Violation {
+            point,
+            message,
+            marks,
+            level: Some(level),
+        });
     }
 
     pub(super) fn fail(&mut self, point: Point, message: impl Into<String>) {
@@ -222,11 +282,15 @@ impl Verdict {
 
 impl fmt::Display for Verdict {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        if self.passed() {
+        if self.strict() {
             writeln!(f, "pass")?;
         }
         for v in &self.violations {
-            writeln!(f, "FAIL {}: {}", v.point, v.message)?;
+            let word = match v.level {
+                Some(Level::Should) => "NON-STRICT",
+                _ => "FAIL",
+            };
+            writeln!(f, "{word} {}: {}", v.point, v.message)?;
         }
         for note in &self.notes {
             writeln!(f, "note: {note}")?;

@@ -1,8 +1,8 @@
 //! The hand-over invariant at the level of WebSocket messages.
 //!
 //! A WebSocket library gives its application messages, so the byte-level points
-//! of DESIGN.md are stated here over messages, from the same two sources: the
-//! trace (what crossed the wire) and the application's [`WsRecord`]:
+//! of `docs/src/invariant.md` are stated here over messages, from the same two sources: the
+//! trace (what crossed the wire) and the application's [`MessageRecord`]:
 //!
 //! * **Handshake**: the server answers `101` with the right
 //!   `Sec-WebSocket-Accept`; the client sends a valid opening handshake.
@@ -41,40 +41,31 @@
 use bytes::Bytes;
 use std::ops::Range;
 
-use crate::oracle::{Fault, Mark};
+use crate::oracle::{Fault, Mark, Observation, Point, Protocol, Verdict};
 use crate::reference::head;
-use crate::scenario::websocket::{Kind, PeerFrames, WsScenario};
-use crate::subject::websocket::{Delivery, WsRecord};
+use crate::scenario::websocket::{Kind, MessageScenario, PeerFrames};
+use crate::subject::websocket::{Delivery, MessageRecord};
 use crate::websocket::accept;
-use crate::wire::driver::Ending;
 use crate::wire::{Direction, Side, Trace};
 
 mod align;
-mod verdict;
 mod writes;
 
+use crate::suite::Level;
 use align::{Difference, align};
-pub use verdict::{Level, WsPoint, WsVerdict, WsViolation};
 
-/// What one WebSocket run produced, for the oracle.
+/// RFC 6455 messages after the hand-over: the [`Protocol`] of this oracle.
 #[derive(Debug, Clone, Copy)]
-pub struct WsObservation<'a> {
-    /// The case.
-    pub scenario: &'a WsScenario,
-    /// Which side was the subject.
-    pub subject: Side,
-    /// Everything that crossed the wire.
-    pub trace: &'a Trace,
-    /// What the subject's application did.
-    pub app: &'a WsRecord,
-    /// How the run ended.
-    pub ending: Ending,
-    /// The subject's error, if any.
-    pub subject_error: Option<&'a str>,
-    /// The length of the scripted peer's handshake head.
-    pub peer_head_len: usize,
-    /// The frames the scripted peer meant to send after its head.
-    pub peer: &'a PeerFrames,
+pub struct WebSocket;
+
+impl Protocol for WebSocket {
+    type Scenario = MessageScenario;
+    type Sent = PeerFrames;
+    type Record = MessageRecord;
+
+    fn judge(obs: &Observation<'_, Self>) -> Verdict {
+        judge(obs)
+    }
 }
 
 /// The wire around one run: directions, streams, and how to name places in them.
@@ -134,28 +125,13 @@ pub(super) fn frame_count(n: usize) -> String {
 }
 
 /// Judges one WebSocket run.
-pub fn judge(obs: &WsObservation<'_>) -> WsVerdict {
-    let mut verdict = WsVerdict::default();
-    if obs.ending == Ending::PollLimit {
-        verdict.add(
-            Level::Must,
-            WsPoint::Handshake,
-            "the run never settled: something polled in a loop without making progress".into(),
-            Vec::new(),
-        );
-    }
-    if let Some(e) = obs.subject_error {
-        verdict.notes.push(format!(
-            "the {} subject returned an error: {e}",
-            obs.subject
-        ));
-    }
-    if let Some(e) = &obs.app.error {
-        verdict.notes.push(format!(
-            "the {} application's stream failed: {e}",
-            obs.subject
-        ));
-    }
+pub fn judge(obs: &Observation<'_, WebSocket>) -> Verdict {
+    let mut verdict = super::opening_of(
+        obs,
+        obs.app.error.as_deref(),
+        Some(Level::Must),
+        "the run never settled: something polled in a loop without making progress",
+    );
     let (peer_dir, subject_dir) = match obs.subject {
         Side::Server => (Direction::ClientToServer, Direction::ServerToClient),
         Side::Client => (Direction::ServerToClient, Direction::ClientToServer),
@@ -187,14 +163,14 @@ pub fn judge(obs: &WsObservation<'_>) -> WsVerdict {
 /// in a run with early frames every failure of a server is judged at the SHOULD
 /// level. Runs without early frames (most generated cases) judge the same later
 /// behaviour strictly.
-fn out_of_step(obs: &WsObservation<'_>, verdict: &mut WsVerdict) {
-    if obs.subject != Side::Server || obs.peer.early_end == 0 {
+fn out_of_step(obs: &Observation<'_, WebSocket>, verdict: &mut Verdict) {
+    if obs.subject != Side::Server || obs.sent.early_end == 0 {
         return;
     }
     let mut lowered = false;
     for v in &mut verdict.violations {
-        if v.level == Level::Must && v.point != WsPoint::Handshake {
-            v.level = Level::Should;
+        if v.level == Some(Level::Must) && v.point != Point::Handshake {
+            v.level = Some(Level::Should);
             lowered = true;
         }
     }
@@ -209,8 +185,12 @@ fn out_of_step(obs: &WsObservation<'_>, verdict: &mut WsVerdict) {
 
 /// The handshake; returns where the subject's handshake message ends, or `None`
 /// when there is nothing more to judge.
-fn handshake(obs: &WsObservation<'_>, wire: &Wire<'_>, verdict: &mut WsVerdict) -> Option<usize> {
-    let early = obs.peer.early_end > 0;
+fn handshake(
+    obs: &Observation<'_, WebSocket>,
+    wire: &Wire<'_>,
+    verdict: &mut Verdict,
+) -> Option<usize> {
+    let early = obs.sent.early_end > 0;
     let (head_end, problem) = match obs.subject {
         Side::Server => match head::parse_final_response(&wire.subject_stream) {
             Ok(Some((response, len))) => {
@@ -274,13 +254,13 @@ fn handshake(obs: &WsObservation<'_>, wire: &Wire<'_>, verdict: &mut WsVerdict) 
                 frame_count(early_frames(obs)),
                 wire.place(
                     wire.peer_dir,
-                    &(obs.peer_head_len..obs.peer_head_len + obs.peer.early_end)
+                    &(obs.sent.head_len..obs.sent.head_len + obs.sent.early_end)
                 )
             )
         } else {
             problem
         };
-        verdict.add(level, WsPoint::Handshake, why, Vec::new());
+        verdict.add(level, Point::Handshake, why, Vec::new());
         return None;
     }
     if !obs.app.hijacked {
@@ -291,7 +271,7 @@ fn handshake(obs: &WsObservation<'_>, wire: &Wire<'_>, verdict: &mut WsVerdict) 
         };
         verdict.add(
             level,
-            WsPoint::Delivery,
+            Point::Delivery,
             format!(
                 "the {} completed the handshake on the wire but never gave its application the \
                  WebSocket{}",
@@ -309,21 +289,21 @@ fn handshake(obs: &WsObservation<'_>, wire: &Wire<'_>, verdict: &mut WsVerdict) 
     head_end
 }
 
-fn early_frames(obs: &WsObservation<'_>) -> usize {
-    obs.peer
+fn early_frames(obs: &Observation<'_, WebSocket>) -> usize {
+    obs.sent
         .frames
         .iter()
-        .filter(|f| f.range.end <= obs.peer.early_end)
+        .filter(|f| f.range.end <= obs.sent.early_end)
         .count()
 }
 
 /// The peer's data messages whose every frame crossed the wire, with their frames'
 /// ranges in the peer's stream.
-fn sent_messages(obs: &WsObservation<'_>, wire: &Wire<'_>) -> Vec<Tracked> {
-    let base = obs.peer_head_len;
+fn sent_messages(obs: &Observation<'_, WebSocket>, wire: &Wire<'_>) -> Vec<Tracked> {
+    let base = obs.sent.head_len;
     let on_wire = wire.peer_stream.len().saturating_sub(base);
     let mut out: Vec<Tracked> = obs
-        .peer
+        .sent
         .messages
         .iter()
         .map(|(kind, payload)| Tracked {
@@ -333,10 +313,10 @@ fn sent_messages(obs: &WsObservation<'_>, wire: &Wire<'_>) -> Vec<Tracked> {
             early: false,
         })
         .collect();
-    for frame in &obs.peer.frames {
+    for frame in &obs.sent.frames {
         if let Some(m) = frame.message {
             if out[m].frames.is_empty() {
-                out[m].early = frame.range.start < obs.peer.early_end;
+                out[m].early = frame.range.start < obs.sent.early_end;
             }
             out[m]
                 .frames
@@ -347,7 +327,12 @@ fn sent_messages(obs: &WsObservation<'_>, wire: &Wire<'_>) -> Vec<Tracked> {
     out
 }
 
-fn delivery(obs: &WsObservation<'_>, wire: &Wire<'_>, sent: &[Tracked], verdict: &mut WsVerdict) {
+fn delivery(
+    obs: &Observation<'_, WebSocket>,
+    wire: &Wire<'_>,
+    sent: &[Tracked],
+    verdict: &mut Verdict,
+) {
     let arrived: Vec<(Kind, &[u8])> = obs.app.data().map(|(k, b)| (k, &b[..])).collect();
     let expected: Vec<(Kind, &[u8])> = sent.iter().map(|m| (m.kind, &m.payload[..])).collect();
     let peer = other(obs.subject);
@@ -393,7 +378,7 @@ fn delivery(obs: &WsObservation<'_>, wire: &Wire<'_>, sent: &[Tracked], verdict:
                 };
                 verdict.add(
                     level,
-                    WsPoint::Delivery,
+                    Point::Delivery,
                     format!(
                         "{} was never delivered to the {} application{when}",
                         named(k),
@@ -404,13 +389,13 @@ fn delivery(obs: &WsObservation<'_>, wire: &Wire<'_>, sent: &[Tracked], verdict:
             }
             Difference::Duplicated(k, j) => verdict.add(
                 Level::Must,
-                WsPoint::Delivery,
+                Point::Delivery,
                 format!("{} was delivered twice (again as delivery {j})", named(k)),
                 marks(k, Fault::Duplicated),
             ),
             Difference::Reordered(k, j) => verdict.add(
                 Level::Must,
-                WsPoint::Delivery,
+                Point::Delivery,
                 format!(
                     "{} was delivered out of order (as delivery {j}, after later messages)",
                     named(k)
@@ -421,7 +406,7 @@ fn delivery(obs: &WsObservation<'_>, wire: &Wire<'_>, sent: &[Tracked], verdict:
                 let (kind, bytes) = arrived[j];
                 verdict.add(
                     Level::Must,
-                    WsPoint::Delivery,
+                    Point::Delivery,
                     format!(
                         "delivery {j} ({}: {}) is no message the {peer} sent",
                         describe(kind, bytes),
@@ -434,11 +419,11 @@ fn delivery(obs: &WsObservation<'_>, wire: &Wire<'_>, sent: &[Tracked], verdict:
     }
 }
 
-fn close(obs: &WsObservation<'_>, wire: &Wire<'_>, verdict: &mut WsVerdict) {
-    let base = obs.peer_head_len;
-    let sent_close = obs.peer.close
+fn close(obs: &Observation<'_, WebSocket>, wire: &Wire<'_>, verdict: &mut Verdict) {
+    let base = obs.sent.head_len;
+    let sent_close = obs.sent.close
         && obs
-            .peer
+            .sent
             .frames
             .last()
             .is_some_and(|f| base + f.range.end <= wire.peer_stream.len());
@@ -449,7 +434,7 @@ fn close(obs: &WsObservation<'_>, wire: &Wire<'_>, verdict: &mut WsVerdict) {
     if !sent_close {
         verdict.add(
             Level::Must,
-            WsPoint::Close,
+            Point::Close,
             format!(
                 "the {} application was given a close (as delivery {at}) that the {} never sent",
                 obs.subject,
@@ -464,14 +449,14 @@ fn close(obs: &WsObservation<'_>, wire: &Wire<'_>, verdict: &mut WsVerdict) {
         .position(|d| matches!(d, Delivery::Data(..)))
     {
         let range = obs
-            .peer
+            .sent
             .frames
             .last()
             .map(|f| base + f.range.start..base + f.range.end)
             .unwrap_or_default();
         verdict.add(
             Level::Must,
-            WsPoint::Close,
+            Point::Close,
             format!(
                 "the {}'s close ({}) was delivered before its data: delivery {} came after it",
                 other(obs.subject),
@@ -490,13 +475,13 @@ fn close(obs: &WsObservation<'_>, wire: &Wire<'_>, verdict: &mut WsVerdict) {
 /// The peer sends its late frames once the application's first message is on
 /// the wire: if it never is, those frames were never sent, and nothing above can
 /// notice that they were not delivered.
-fn liveness(obs: &WsObservation<'_>, wire: &Wire<'_>, verdict: &mut WsVerdict) {
-    let sent = wire.peer_stream.len().saturating_sub(obs.peer_head_len);
-    let all = obs.peer.bytes.len();
+fn liveness(obs: &Observation<'_, WebSocket>, wire: &Wire<'_>, verdict: &mut Verdict) {
+    let sent = wire.peer_stream.len().saturating_sub(obs.sent.head_len);
+    let all = obs.sent.bytes.len();
     if sent < all {
         verdict.add(
             Level::Must,
-            WsPoint::Writes,
+            Point::Writes,
             format!(
                 "the {peer} sent {sent} of its {all} bytes of frames: it waits for the {} application's \
                  first message before sending the rest, and that message never reached it \

@@ -1,6 +1,6 @@
 //! The scripted WebSocket peers: a client for server subjects and a server for
 //! client subjects, sending exactly the frames of a
-//! [`WsScenario`](crate::scenario::websocket::WsScenario).
+//! [`MessageScenario`](crate::scenario::websocket::MessageScenario).
 //!
 //! Each writes its handshake message and the scenario's early frames in one
 //! write (one segment unless the wire cuts it), waits for the other side's
@@ -15,11 +15,12 @@ use std::io;
 
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
 
+use super::read_to_eof;
 use crate::reference::head;
 use crate::scenario::websocket::{HOST, PATH, PeerFrames};
 use crate::websocket::{OpCode, accept, valid_key, whole};
 
-const READ_SIZE: usize = 16 * 1024;
+use super::READ_SIZE;
 /// The most the peers buffer while looking for a head or a frame.
 const MAX_BUFFER: usize = 1 << 22;
 
@@ -91,16 +92,6 @@ async fn read_until_close<IO: AsyncRead + Unpin>(
         }
         if !fill(io, buf).await? {
             return Ok(false);
-        }
-    }
-}
-
-async fn read_to_eof<IO: AsyncRead + Unpin>(io: &mut IO) -> io::Result<()> {
-    let mut buf = Vec::with_capacity(READ_SIZE);
-    loop {
-        buf.clear();
-        if io.read_buf(&mut buf).await? == 0 {
-            return Ok(());
         }
     }
 }

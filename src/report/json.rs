@@ -1,7 +1,7 @@
 //! The report as JSON, for scripts and dashboards.
 //!
 //! The shape is a contract, so it is written down twice: as a table in the
-//! README ("Reports") and as a JSON Schema in `docs/report.schema.json` that the
+//! book (`docs/src/reports.md`, "JSON") and as a JSON Schema in `docs/report.schema.json` that the
 //! tests validate every produced report against, with `additionalProperties:
 //! false` everywhere so that a field added here without documenting it fails too.
 //! A consumer checks `schema_version`: it grows by one whenever a field is

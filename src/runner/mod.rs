@@ -23,7 +23,6 @@ pub mod embedded;
 pub mod listening;
 pub mod process;
 pub mod serve;
-pub mod websocket;
 
 /// How cases are run.
 #[derive(Debug, Clone)]

@@ -28,7 +28,7 @@ use crate::reference::{Config, ServerConn};
 use crate::suite::Proto;
 use crate::wire::transport::{Accepted, Listener, TransportError};
 
-use super::websocket;
+use crate::websocket::{self, DECODE_LIMIT, Frame, OpCode};
 
 const READ_SIZE: usize = 16 * 1024;
 
@@ -234,7 +234,7 @@ pub async fn serve_conn<S: AsyncRead + AsyncWrite + Unpin>(
                     101,
                     "UPGRADED",
                     vec![
-                        Header::new("Content-Type", crate::subject::app::RAW_STREAM),
+                        Header::new("Content-Type", crate::scenario::RAW_STREAM),
                         Header::new("Connection", "Upgrade"),
                         Header::new("Upgrade", "tcp"),
                     ],
@@ -273,7 +273,7 @@ pub async fn serve_conn<S: AsyncRead + AsyncWrite + Unpin>(
             let answer = response(
                 200,
                 "OK",
-                vec![Header::new("Content-Type", crate::subject::app::RAW_STREAM)],
+                vec![Header::new("Content-Type", crate::scenario::RAW_STREAM)],
             );
             conn.write_response(&answer, &[]);
             conn.flush().await.map_err(|e| e.to_string())?;
@@ -321,29 +321,25 @@ pub async fn ws_echo<S: AsyncRead + AsyncWrite + Unpin>(mut stream: S) -> io::Re
     let mut pending = Vec::new();
     let mut buf = vec![0u8; READ_SIZE];
     loop {
-        while let Some((opcode, payload, used)) = websocket::parse_frame(&pending) {
+        // An invalid frame is left pending, as an incomplete one is: the echo
+        // answers nothing more, and the client's FIN ends the conversation.
+        while let Ok(Some((frame, used))) = websocket::decode(&pending, DECODE_LIMIT) {
             pending.drain(..used);
-            match opcode {
-                0x0..=0x2 => {
-                    stream
-                        .write_all(&websocket::server_frame(opcode, &payload))
-                        .await?
-                }
-                0x8 => {
-                    stream
-                        .write_all(&websocket::server_frame(0x8, &payload))
-                        .await?;
+            let answer = match frame.opcode {
+                OpCode::Continuation | OpCode::Text | OpCode::Binary => frame.opcode,
+                OpCode::Close => {
+                    let close = Frame::new(OpCode::Close, frame.payload).encode();
+                    stream.write_all(&close).await?;
                     stream.shutdown().await?;
                     while stream.read(&mut buf).await? > 0 {}
                     return Ok(());
                 }
-                0x9 => {
-                    stream
-                        .write_all(&websocket::server_frame(0xA, &payload))
-                        .await?
-                }
-                _ => {}
-            }
+                OpCode::Ping => OpCode::Pong,
+                OpCode::Pong => continue,
+            };
+            stream
+                .write_all(&Frame::new(answer, frame.payload).encode())
+                .await?;
         }
         let n = stream.read(&mut buf).await?;
         if n == 0 {

@@ -12,7 +12,8 @@
 use bytes::{BufMut, Bytes, BytesMut};
 
 use super::{
-    Answer, Body, Handshake, MAX_PAYLOAD, NEXT_REQUEST, REFUSAL_BODY, Role, Scenario, Sizes,
+    Answer, Body, Handshake, MAX_PAYLOAD, NEXT_REQUEST, RAW_STREAM, REFUSAL_BODY, Role, Scenario,
+    Sizes,
 };
 use crate::reference::RequestBody;
 use crate::reference::head::{Header, RequestHead, ResponseHead, encode_chunked};
@@ -223,7 +224,7 @@ impl Scenario {
             }
             (Answer::Accept, Handshake::Connect) => (200, "Connection Established"),
             (Answer::Accept, Handshake::Explicit) => {
-                headers.push(Header::new("Content-Type", crate::subject::app::RAW_STREAM));
+                headers.push(Header::new("Content-Type", RAW_STREAM));
                 (200, "OK")
             }
         };

@@ -5,15 +5,15 @@
 //! a list of messages ([`MessageSpec`]): text or binary, split into fragments at
 //! any byte (RFC 6455 §5.4), with ping and pong frames injected before a message
 //! or between its fragments, then optionally a close. The peer writes the first
-//! [`WsScenario::early`] frames in the same write as its handshake message (the
+//! [`MessageScenario::early`] frames in the same write as its handshake message (the
 //! request, or the `101`), so they travel in the handshake's segment unless a
 //! cut separates them; the rest after the handshake is done. Cuts split the
 //! peer's stream at any byte, inside the head or inside a frame.
 //!
 //! Like [`crate::scenario::Scenario`], a case is plain data, built by a `proptest`
-//! strategy ([`ws_scenario`]) and by `arbitrary` ([`encoding`]), and every random
+//! strategy ([`ws_scenario`]) and by `arbitrary` ([`crate::fuzzing::websocket::encoding`]), and every random
 //! protocol value (the key, the masks, the payload bytes) comes from its
-//! [`WsScenario::seed`], so a case replays byte for byte.
+//! [`MessageScenario::seed`], so a case replays byte for byte.
 
 use std::ops::Range;
 
@@ -22,7 +22,6 @@ use proptest::prelude::*;
 
 use crate::websocket::{Frame, Masks, OpCode, key_from_seed};
 
-pub mod encoding;
 pub mod named;
 
 /// The request target the scripted client asks for, and client subjects request.
@@ -99,7 +98,7 @@ pub struct MessageSpec {
 
 /// One WebSocket case.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
-pub struct WsScenario {
+pub struct MessageScenario {
     /// The source of the key, the masks and every payload byte.
     pub seed: u64,
     /// The peer's data messages, in order.
@@ -120,10 +119,10 @@ pub struct WsScenario {
     pub greeting: u16,
 }
 
-impl WsScenario {
+impl MessageScenario {
     /// The plainest case: one small binary message after the handshake, then close.
     pub fn basic() -> Self {
-        WsScenario {
+        MessageScenario {
             seed: 1,
             messages: vec![MessageSpec {
                 kind: Kind::Binary,
@@ -275,6 +274,9 @@ pub struct PeerFrame {
 /// What the peer writes after its head, and what it means.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct PeerFrames {
+    /// The length of the peer's handshake head, before these frames on the
+    /// wire (set by whoever knows the head: the run, not the scenario).
+    pub head_len: usize,
     /// Every frame's wire bytes, in order.
     pub bytes: Vec<u8>,
     /// Each frame, with its range in `bytes`.
@@ -372,7 +374,7 @@ fn message() -> impl Strategy<Value = MessageSpec> {
 }
 
 /// Any WebSocket case.
-pub fn ws_scenario() -> impl Strategy<Value = WsScenario> {
+pub fn ws_scenario() -> impl Strategy<Value = MessageScenario> {
     (
         any::<u64>(),
         prop::collection::vec(message(), 0..5),
@@ -383,7 +385,7 @@ pub fn ws_scenario() -> impl Strategy<Value = WsScenario> {
         prop_oneof![Just(0u16), 1u16..=64, Just(300u16)],
     )
         .prop_map(
-            |(seed, messages, close, early, head_cut, cuts, greeting)| WsScenario {
+            |(seed, messages, close, early, head_cut, cuts, greeting)| MessageScenario {
                 seed,
                 messages,
                 close,
@@ -442,7 +444,7 @@ mod tests {
 
     #[test]
     fn early_frames_end_on_a_frame_boundary() {
-        let mut s = WsScenario::basic();
+        let mut s = MessageScenario::basic();
         s.early = 1;
         let peer = s.peer_frames(true);
         assert_eq!(peer.early_end, peer.frames[0].range.end);

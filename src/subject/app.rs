@@ -9,12 +9,9 @@ use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
 use crate::reference::RequestBody;
 use crate::reference::head::{Header, RequestHead, ResponseHead};
 use crate::scenario::{
-    AnswerWriter, BodyRead, FirstWrite, Handshake, Messages, Scenario, ServerApp,
+    AnswerWriter, BodyRead, FirstWrite, Handshake, Messages, RAW_STREAM, Scenario, ServerApp,
 };
 use crate::wire::{Event, Recorder, Side};
-
-/// The media type of Docker's raw attach stream.
-pub const RAW_STREAM: &str = "application/vnd.docker.raw-stream";
 
 /// How many bytes the applications ask for per read.
 const APP_READ: usize = 8192;

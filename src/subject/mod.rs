@@ -21,7 +21,9 @@ use std::pin::Pin;
 use crate::scenario::Scenario;
 
 pub mod app;
+mod flaws;
 pub mod hyper;
+pub mod known;
 pub mod mutants;
 pub mod reference;
 pub mod websocket;

@@ -11,7 +11,7 @@ use crate::reference::head;
 use crate::reference::{self, ClientConn, Config, Hijacked, Request, ServerConn};
 use crate::scenario::{BodyRead, FirstWrite};
 
-use super::mutants::{ClientFlaw, Flaw};
+use super::flaws::{self, ClientFlaw, Flaw};
 use super::{
     BoxFuture, BoxIo, ClientApp, ClientSubject, HandOver, ServerHandler, ServerSubject,
     SubjectError,
@@ -72,9 +72,7 @@ async fn serve(io: BoxIo, handler: ServerHandler, flaw: Option<Flaw>) -> Result<
         // The flaws that hand the rest of the body to the new protocol.
         let discards_body = match flaw {
             Some(Flaw::HandsOverUnreadBody) => false,
-            Some(Flaw::LeavesChunkedBody) => {
-                !super::mutants::skips_body(&request.head).map_err(library)?
-            }
+            Some(Flaw::LeavesChunkedBody) => !flaws::skips_body(&request.head).map_err(library)?,
             _ => true,
         };
         let reply = handler.reply(&request.head, &request.body);
@@ -120,7 +118,7 @@ async fn serve(io: BoxIo, handler: ServerHandler, flaw: Option<Flaw>) -> Result<
             }
         };
         if flaw == Some(Flaw::LosesBackgroundByte) {
-            super::mutants::background_read_one_byte(&mut conn);
+            flaws::background_read_one_byte(&mut conn);
         }
         let stream = hijack(conn, hand_over, discards_body).await?;
         return run_application(&handler, stream, first_written, flaw).await;
@@ -141,7 +139,7 @@ async fn read_request(
         conn.defer_continue();
     }
     let wanted = match flaw {
-        Some(Flaw::LeavesChunkedBody) if super::mutants::skips_body(&head)? => BodyRead::Nothing,
+        Some(Flaw::LeavesChunkedBody) if flaws::skips_body(&head)? => BodyRead::Nothing,
         _ => handler.body_to_read(),
     };
     let mut body = BytesMut::new();
@@ -191,7 +189,7 @@ async fn run_application(
     match flaw {
         None => handler.run(stream, first_written).await,
         Some(flaw) => {
-            let stream = super::mutants::mishandle(flaw, stream).await;
+            let stream = flaws::mishandle(flaw, stream).await;
             handler.run(stream, first_written).await
         }
     }
@@ -234,7 +232,7 @@ async fn connect(io: BoxIo, app: ClientApp, flaw: Option<ClientFlaw>) -> Result<
         _ => conn.hijack_explicit(),
     };
     match flaw {
-        Some(ClientFlaw::ReadsPastHead) => app.run(super::mutants::forget_read_ahead(stream)).await,
+        Some(ClientFlaw::ReadsPastHead) => app.run(flaws::forget_read_ahead(stream)).await,
         _ => app.run(stream).await,
     }
     Ok(())

@@ -9,7 +9,7 @@
 
 use bytes::Bytes;
 
-use crate::wire::stdcopy::{self, Stream};
+use crate::stdcopy::{self, Stream};
 
 /// The most payload the stub puts in one multiplexed frame: the daemon frames
 /// each read of the container's pipe, and a pipe read is at most 32 KiB.

@@ -11,7 +11,7 @@ use bytes::Bytes;
 
 use super::attach::{Attach, Refusal, text};
 use super::{Case, Level, Proto, Sides};
-use crate::wire::stdcopy::Stream;
+use crate::stdcopy::Stream;
 
 /// Where the attach contract is written.
 const ATTACH_SPEC: &str = "Docker Engine API v1.41, POST /containers/{id}/attach";

@@ -13,7 +13,7 @@
 
 use std::ops::Range;
 
-use super::frame::{Located, OpCode};
+use super::frame::{Located, OpCode, Tail, decode_all};
 
 /// One message: a data message (text or binary, possibly fragmented) or a control frame.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -112,6 +112,34 @@ pub fn messages(frames: &[Located]) -> Result<Vec<Message>, MessageError> {
     Ok(out)
 }
 
+/// The most a frame may announce before a stream of frames is judged
+/// undecodable by [`unframe`] (and by the reference echo).
+pub const DECODE_LIMIT: usize = 16 << 20;
+
+/// The payloads of the data frames in `stream` (a server's frames),
+/// concatenated; stops at a close frame. A truncated last frame is an error.
+/// The black-box oracle compares payloads, so a server may re-fragment its
+/// echo as it likes.
+pub fn unframe(stream: &[u8]) -> Result<Vec<u8>, String> {
+    let (frames, tail) = decode_all(stream, DECODE_LIMIT);
+    let mut out = Vec::new();
+    for located in &frames {
+        match located.frame.opcode {
+            OpCode::Continuation | OpCode::Text | OpCode::Binary => {
+                out.extend_from_slice(&located.frame.payload)
+            }
+            OpCode::Close => return Ok(out),
+            // Ping and pong carry no echo.
+            OpCode::Ping | OpCode::Pong => {}
+        }
+    }
+    match tail {
+        Tail::Clean => Ok(out),
+        Tail::Truncated(at) => Err(format!("a truncated frame at byte {at}")),
+        Tail::Invalid(at, e) => Err(format!("an invalid frame at byte {at}: {e}")),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -164,5 +192,18 @@ mod tests {
             messages(&frames),
             Err(MessageError::Interrupted { .. })
         ));
+    }
+
+    #[test]
+    fn server_frames_unframe_to_their_payloads() {
+        let payload: Vec<u8> = (0..70_000u32).map(|i| i as u8).collect();
+        let mut stream = Vec::new();
+        for chunk in payload.chunks(16 * 1024) {
+            stream.extend(Frame::new(OpCode::Binary, chunk.to_vec()).encode());
+        }
+        stream.extend(Frame::new(OpCode::Close, Vec::new()).encode());
+        stream.extend(Frame::new(OpCode::Binary, &b"after the close"[..]).encode());
+        assert_eq!(unframe(&stream).unwrap(), payload);
+        assert!(unframe(&stream[..10]).is_err(), "a truncated frame");
     }
 }

@@ -19,4 +19,4 @@ pub mod message;
 
 pub use frame::{DecodeError, Frame, Located, OpCode, Tail, decode, decode_all, whole};
 pub use handshake::{Masks, accept, key_from_seed, valid_key};
-pub use message::{Message, MessageError, Reassembler, messages};
+pub use message::{DECODE_LIMIT, Message, MessageError, Reassembler, messages, unframe};

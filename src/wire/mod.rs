@@ -3,8 +3,6 @@
 pub mod driver;
 pub mod memory;
 pub mod pcap;
-#[doc(hidden)]
-pub mod stdcopy;
 pub mod tcp;
 pub mod text;
 pub mod trace;

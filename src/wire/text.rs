@@ -50,21 +50,16 @@
 //!   application here; everything after it in that side's direction is the
 //!   application's (or a bug). `..` lines are what the application did.
 //!
-//! [`render_run`] adds a first line (subject, side, `pass`, `FAIL` or
-//! `unsupported`) and, for a failing run, the oracle's diagnosis under the trace:
-//! each violation's message exactly as the oracle wrote it, then each place it
-//! marked (see [`crate::oracle::Mark`]): the fault and the stream offsets, the
-//! segment re-printed, and a caret line under the bytes. Inside a long segment the
-//! elision is split at the marked range's ends, so the carets land on the first
-//! and last wrong byte rather than on a whole elided run. Bytes that never reached
-//! the wire get one caret where they belonged; a FIN sent too early is underlined.
+//! A run's text (`report::trace_text::render_run`) adds a first line (subject,
+//! side, `pass`, `FAIL` or `unsupported`) and, for a failing run, the oracle's
+//! diagnosis under the trace (`oracle::render_diagnosis`), which re-prints
+//! the segments it marks with [`show`], split at the marked range's ends so that
+//! the carets land on the first and last wrong byte.
 
 use std::fmt::Write;
 use std::ops::Range;
 
 use super::trace::{Closing, Direction, Event, Trace};
-use crate::check::Run;
-use crate::oracle::{Mark, Violation, count};
 
 /// The fewest printable bytes in a row that count as a text run. Random bytes are
 /// printable 37% of the time, so shorter stretches inside noise stay binary
@@ -78,8 +73,6 @@ pub const TEXT_KEPT: (usize, usize) = (128, 32);
 pub const BINARY_SHOWN: usize = 32;
 /// How many bytes of a longer binary run are kept at its start and at its end.
 pub const BINARY_KEPT: (usize, usize) = (16, 8);
-/// How many segments a marked range is shown in, at most, before "… more".
-const MARKED_SEGMENTS: usize = 3;
 
 /// 64-bit FNV-1a: a hash that is the same on every machine and every run, for
 /// elided bytes in snapshots (std's `DefaultHasher` is seeded per process).
@@ -93,10 +86,11 @@ pub fn fnv1a64(bytes: &[u8]) -> u64 {
 }
 
 /// Bytes rendered for a line, with where each byte went, so a caret line can point at them.
-struct Shown {
-    text: String,
+pub struct Shown {
+    /// The bytes as the line shows them (quoted, escaped, long runs elided).
+    pub text: String,
     /// (bytes, columns) per token: one byte each where shown, a whole run where elided.
-    tokens: Vec<(Range<usize>, Range<usize>)>,
+    pub tokens: Vec<(Range<usize>, Range<usize>)>,
 }
 
 fn texty(b: u8) -> bool {
@@ -192,7 +186,9 @@ fn escape(out: &mut String, b: u8) {
     }
 }
 
-fn show(bytes: &[u8], keep: &[usize]) -> Shown {
+/// `bytes` as a line shows them; an elided run is split at each offset in
+/// `keep`, so that a caret can land on a byte inside it.
+pub fn show(bytes: &[u8], keep: &[usize]) -> Shown {
     let mut text = String::new();
     let mut tokens = Vec::new();
     let quoted = |text: &mut String, tokens: &mut Vec<_>, range: Range<usize>| {
@@ -232,11 +228,12 @@ fn show(bytes: &[u8], keep: &[usize]) -> Shown {
 }
 
 /// The prefix of a segment line, up to its bytes.
-fn segment_prefix(dir: Direction, index: usize, start: usize, len: usize) -> String {
+pub fn segment_prefix(dir: Direction, index: usize, start: usize, len: usize) -> String {
     format!("{dir} #{index:<3} @{start:<6} {len:>6}  ")
 }
 
-fn event_line(event: &Event, start: usize) -> String {
+/// One event's line; `start` is where a segment's bytes start in its direction's stream.
+pub fn event_line(event: &Event, start: usize) -> String {
     match event {
         Event::Segment { dir, index, bytes } => {
             segment_prefix(*dir, *index, start, bytes.len()) + &show(bytes, &[]).text
@@ -256,7 +253,7 @@ fn event_line(event: &Event, start: usize) -> String {
 }
 
 /// Where each event's bytes start in its direction's stream (0 for non-segments).
-fn starts(trace: &Trace) -> Vec<usize> {
+pub fn event_starts(trace: &Trace) -> Vec<usize> {
     let (mut c2s, mut s2c) = (0, 0);
     trace
         .events
@@ -279,181 +276,16 @@ fn starts(trace: &Trace) -> Vec<usize> {
 /// Renders `trace`, one line per event (see the module docs for the format).
 pub fn render(trace: &Trace) -> String {
     let mut out = String::new();
-    for (event, start) in trace.events.iter().zip(starts(trace)) {
+    for (event, start) in trace.events.iter().zip(event_starts(trace)) {
         out.push_str(&event_line(event, start));
         out.push('\n');
     }
     out
 }
 
-/// Renders a run: a summary line, the trace, and for a failing run the oracle's
-/// diagnosis with each marked place pointed at (see the module docs).
-pub fn render_run(run: &Run) -> String {
-    let mut out = String::new();
-    let outcome = if run.unsupported.is_some() {
-        "unsupported"
-    } else if run.passed() {
-        "pass"
-    } else {
-        "FAIL"
-    };
-    let _ = writeln!(out, "{} {}: {outcome}", run.subject, run.side);
-    if let Some(why) = &run.unsupported {
-        let _ = writeln!(out, "unsupported: {why}");
-        return out;
-    }
-    out.push_str(&render(&run.trace));
-    out.push_str(&render_diagnosis(&run.trace, &run.verdict.violations));
-    for note in &run.verdict.notes {
-        let _ = writeln!(out, "note: {note}");
-    }
-    out
-}
-
-/// The oracle's diagnosis for a trace: each violation as `FAIL point: message`,
-/// then each of its marks with the segment re-printed and a caret line under the
-/// bytes (see the module docs). For reports that keep the trace and the
-/// violations but not the whole [`Run`].
-pub fn render_diagnosis(trace: &Trace, violations: &[Violation]) -> String {
-    let mut out = String::new();
-    for violation in violations {
-        let _ = writeln!(out, "FAIL {}: {}", violation.point, violation.message);
-        for mark in &violation.marks {
-            render_mark(&mut out, trace, mark);
-        }
-    }
-    out
-}
-
-/// One segment of `dir` with its start offset.
-struct Seg<'a> {
-    index: usize,
-    start: usize,
-    bytes: &'a [u8],
-}
-
-fn segments(trace: &Trace, dir: Direction) -> Vec<Seg<'_>> {
-    let mut start = 0;
-    trace
-        .segments(dir)
-        .enumerate()
-        .map(|(index, bytes)| {
-            let seg = Seg {
-                index,
-                start,
-                bytes,
-            };
-            start += bytes.len();
-            seg
-        })
-        .collect()
-}
-
-/// Re-prints `seg` indented, with a caret line under the bytes in `local` (offsets
-/// inside the segment); an empty `local` puts one caret where bytes belonged.
-fn point_at(out: &mut String, dir: Direction, seg: &Seg<'_>, local: Range<usize>) {
-    let prefix = segment_prefix(dir, seg.index, seg.start, seg.bytes.len());
-    let shown = show(seg.bytes, &[local.start, local.end]);
-    let mut carets = vec![b' '; shown.text.len() + 1];
-    if local.is_empty() {
-        let col = shown
-            .tokens
-            .iter()
-            .find(|(bytes, _)| bytes.contains(&local.start))
-            .map_or(shown.text.len(), |(_, cols)| cols.start);
-        carets[col] = b'^';
-    } else {
-        for (bytes, cols) in &shown.tokens {
-            if bytes.start < local.end && local.start < bytes.end {
-                carets[cols.clone()].fill(b'^');
-            }
-        }
-    }
-    let carets = String::from_utf8_lossy(&carets).trim_end().to_string();
-    let pad = " ".repeat(4 + prefix.len());
-    let _ = writeln!(out, "    {prefix}{}", shown.text);
-    let _ = writeln!(out, "{pad}{carets}");
-}
-
-fn render_mark(out: &mut String, trace: &Trace, mark: &Mark) {
-    match mark {
-        Mark::Bytes { dir, range, fault } => {
-            let segs = segments(trace, *dir);
-            let touched: Vec<&Seg<'_>> = segs
-                .iter()
-                .filter(|s| s.start < range.end && range.start < s.start + s.bytes.len())
-                .collect();
-            let _ = write!(
-                out,
-                "  {fault} {}: {dir} stream bytes {}..{}",
-                count(range.len()),
-                range.start,
-                range.end
-            );
-            match touched.as_slice() {
-                [] => {
-                    let _ = writeln!(out, ", not on the wire");
-                }
-                [seg] => {
-                    let _ = writeln!(
-                        out,
-                        ", in segment #{} at {}..{}",
-                        seg.index,
-                        range.start.saturating_sub(seg.start),
-                        range.end - seg.start
-                    );
-                }
-                [first, .., last] => {
-                    let _ = writeln!(out, ", in segments #{} to #{}", first.index, last.index);
-                }
-            }
-            for seg in touched.iter().take(MARKED_SEGMENTS) {
-                let local = range.start.saturating_sub(seg.start)
-                    ..(range.end - seg.start).min(seg.bytes.len());
-                point_at(out, *dir, seg, local);
-            }
-            if touched.len() > MARKED_SEGMENTS {
-                let _ = writeln!(
-                    out,
-                    "    … and {} more segments",
-                    touched.len() - MARKED_SEGMENTS
-                );
-            }
-        }
-        Mark::Missing { dir, at, len } => {
-            let _ = writeln!(
-                out,
-                "  missing {}: never on the wire; they belonged at {dir} stream byte {at}",
-                count(*len)
-            );
-            let segs = segments(trace, *dir);
-            let place = segs
-                .iter()
-                .find(|s| *at < s.start + s.bytes.len())
-                .or(segs.last());
-            if let Some(seg) = place {
-                let local = at.saturating_sub(seg.start).min(seg.bytes.len());
-                point_at(out, *dir, seg, local..local);
-            }
-        }
-        Mark::Event { index } => {
-            let Some(event) = trace.events.get(*index) else {
-                let _ = writeln!(out, "  at event {index} (not in the trace)");
-                return;
-            };
-            let start = starts(trace).get(*index).copied().unwrap_or(0);
-            let line = event_line(event, start);
-            let _ = writeln!(out, "  at event {index}:");
-            let _ = writeln!(out, "    {line}");
-            let _ = writeln!(out, "    {}", "^".repeat(line.len()));
-        }
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-    use bytes::Bytes;
 
     #[test]
     fn fnv1a_matches_the_published_vectors() {
@@ -476,30 +308,5 @@ mod tests {
         let mut changed = bytes.clone();
         changed[80] ^= 1;
         assert_ne!(show(&changed, &[]).text, text);
-    }
-
-    #[test]
-    fn carets_point_at_the_marked_bytes() {
-        let trace = Trace {
-            events: vec![Event::Segment {
-                dir: Direction::ClientToServer,
-                index: 0,
-                bytes: Bytes::from_static(b"GET / HTTP/1.1\r\n\r\nab"),
-            }],
-        };
-        let mut out = String::new();
-        render_mark(
-            &mut out,
-            &trace,
-            &Mark::Bytes {
-                dir: Direction::ClientToServer,
-                range: 18..19,
-                fault: crate::oracle::Fault::Lost,
-            },
-        );
-        let lines: Vec<&str> = out.lines().collect();
-        let col = lines[2].find('^').expect("a caret");
-        assert_eq!(&lines[1][col..col + 1], "a", "{out}");
-        assert_eq!(lines[2].trim(), "^", "{out}");
     }
 }

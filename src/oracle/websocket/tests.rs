@@ -4,16 +4,20 @@ use super::*;
 use crate::peer::websocket::{request_head, response_head};
 use crate::websocket::{Frame, OpCode};
 use crate::wire::Event;
+use crate::wire::driver::Ending;
 
 /// A server run whose wire is written by hand: the client's request and frames,
 /// and the server's 101 followed by `after_head`.
-fn judge_server_wire(after_head: Vec<u8>, sent: Vec<(Kind, Bytes)>) -> WsVerdict {
-    let scenario = WsScenario {
+fn judge_server_wire(after_head: Vec<u8>, sent: Vec<(Kind, Bytes)>) -> Verdict {
+    let scenario = MessageScenario {
         close: false,
-        ..WsScenario::basic()
+        ..MessageScenario::basic()
     };
-    let peer = scenario.peer_frames(true);
     let request = request_head(&scenario.key());
+    let peer = PeerFrames {
+        head_len: request.len(),
+        ..scenario.peer_frames(true)
+    };
     let mut c2s = request.clone();
     c2s.extend_from_slice(&peer.bytes);
     let mut s2c = response_head(&scenario.key());
@@ -29,7 +33,7 @@ fn judge_server_wire(after_head: Vec<u8>, sent: Vec<(Kind, Bytes)>) -> WsVerdict
             segment(Direction::ServerToClient, s2c),
         ],
     };
-    let app = WsRecord {
+    let app = MessageRecord {
         hijacked: true,
         received: peer
             .messages
@@ -37,17 +41,16 @@ fn judge_server_wire(after_head: Vec<u8>, sent: Vec<(Kind, Bytes)>) -> WsVerdict
             .map(|(k, b)| Delivery::Data(*k, b.clone()))
             .collect(),
         sent,
-        ..WsRecord::default()
+        ..MessageRecord::default()
     };
-    judge(&WsObservation {
+    judge(&Observation {
         scenario: &scenario,
+        sent: &peer,
         subject: Side::Server,
         trace: &trace,
         app: &app,
         ending: Ending::Quiet,
         subject_error: None,
-        peer_head_len: request.len(),
-        peer: &peer,
     })
 }
 
@@ -66,7 +69,7 @@ fn a_masked_server_frame_breaks_framing() {
         .masked([1, 2, 3, 4])
         .encode();
     let verdict = judge_server_wire(wire, vec![(Kind::Binary, greeting)]);
-    assert!(verdict.breaks(WsPoint::Framing, Level::Must), "{verdict}");
+    assert!(verdict.breaks_at(Point::Framing, Level::Must), "{verdict}");
     assert!(verdict.to_string().contains("a masked frame"), "{verdict}");
 }
 

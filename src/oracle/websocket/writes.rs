@@ -14,17 +14,18 @@ use crate::wire::Side;
 
 use super::align::{Difference, align};
 use super::{
-    Level, Tracked, Wire, WsObservation, WsPoint, WsVerdict, describe, frame_count, other, preview,
+    Level, Observation, Point, Tracked, Verdict, WebSocket, Wire, describe, frame_count, other,
+    preview,
 };
 
 /// The largest frame the oracle decodes from a subject.
 const DECODE_LIMIT: usize = 1 << 24;
 
 pub(super) fn writes(
-    obs: &WsObservation<'_>,
+    obs: &Observation<'_, WebSocket>,
     wire: &Wire<'_>,
     head_end: usize,
-    verdict: &mut WsVerdict,
+    verdict: &mut Verdict,
 ) {
     let dir = wire.subject_dir;
     let stream = &wire.subject_stream[head_end.min(wire.subject_stream.len())..];
@@ -40,7 +41,7 @@ pub(super) fn writes(
         Tail::Clean => {}
         Tail::Truncated(at) => verdict.add(
             Level::Must,
-            WsPoint::Framing,
+            Point::Framing,
             format!(
                 "the {} left a truncated frame at {}",
                 obs.subject,
@@ -50,7 +51,7 @@ pub(super) fn writes(
         ),
         Tail::Invalid(at, e) => verdict.add(
             Level::Must,
-            WsPoint::Framing,
+            Point::Framing,
             format!(
                 "the {} wrote an invalid frame at {}: {e}",
                 obs.subject,
@@ -60,23 +61,23 @@ pub(super) fn writes(
         ),
     }
     let must_mask = obs.subject == Side::Client;
-    let base = obs.peer_head_len;
+    let base = obs.sent.head_len;
     let pings: Vec<&Bytes> = obs
-        .peer
+        .sent
         .frames
         .iter()
         .filter(|f| f.opcode == OpCode::Ping && base + f.range.end <= wire.peer_stream.len())
-        .zip(&obs.peer.pings)
+        .zip(&obs.sent.pings)
         .map(|(_, p)| p)
         .collect();
     let mut next_ping = 0;
     let mut reassembler = Reassembler::new();
     let mut written: Vec<Tracked> = Vec::new();
     let mut closed_at: Option<Range<usize>> = None;
-    let extra = |verdict: &mut WsVerdict, what: String, range: &Range<usize>| {
+    let extra = |verdict: &mut Verdict, what: String, range: &Range<usize>| {
         verdict.add(
             Level::Must,
-            WsPoint::Ownership,
+            Point::MessageOwnership,
             format!(
                 "the {} library wrote {what} at {}",
                 obs.subject,
@@ -102,7 +103,7 @@ pub(super) fn writes(
             };
             verdict.add(
                 Level::Must,
-                WsPoint::Framing,
+                Point::Framing,
                 format!(
                     "the {} wrote {why} at {}",
                     obs.subject,
@@ -114,7 +115,7 @@ pub(super) fn writes(
         if let Some(close) = &closed_at {
             verdict.add(
                 Level::Must,
-                WsPoint::Framing,
+                Point::Framing,
                 format!(
                     "the {} wrote a {:?} frame at {} after its close frame at {} (§5.5.1)",
                     obs.subject,
@@ -132,7 +133,7 @@ pub(super) fn writes(
             Err(e) => {
                 verdict.add(
                     Level::Must,
-                    WsPoint::Framing,
+                    Point::Framing,
                     format!("the {}'s frames do not form messages: {e}", obs.subject),
                     Vec::new(),
                 );
@@ -156,7 +157,7 @@ pub(super) fn writes(
             }
             OpCode::Ping => extra(verdict, "a ping its application never sent".into(), range),
             OpCode::Close => {
-                let peer_closed = obs.app.received.contains(&Delivery::Close) || obs.peer.close;
+                let peer_closed = obs.app.received.contains(&Delivery::Close) || obs.sent.close;
                 if !peer_closed && !obs.app.closed {
                     extra(
                         verdict,
@@ -196,28 +197,28 @@ pub(super) fn writes(
         };
         let (point, message) = match difference {
             Difference::Lost(k) => (
-                WsPoint::Writes,
+                Point::Writes,
                 format!(
                     "{who}'s message {k} ({}) never reached the wire",
                     describe(app_sent[k].0, app_sent[k].1)
                 ),
             ),
             Difference::Duplicated(k, j) => (
-                WsPoint::Writes,
+                Point::Writes,
                 format!(
                     "{who}'s message {k} went on the wire twice: again as {}",
                     on_wire_named(j)
                 ),
             ),
             Difference::Reordered(k, j) => (
-                WsPoint::Writes,
+                Point::Writes,
                 format!(
                     "{who}'s message {k} went on the wire after later ones, as {}",
                     on_wire_named(j)
                 ),
             ),
             Difference::Extra(j) => (
-                WsPoint::Ownership,
+                Point::MessageOwnership,
                 format!(
                     "the {} library wrote a {} that {who} never sent",
                     obs.subject,

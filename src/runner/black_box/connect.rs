@@ -4,12 +4,12 @@
 
 use crate::oracle::black_box::Expect;
 
-use super::plan::{self, Request};
+use super::request::{self, Request};
 
 /// `CONNECT authority`; any `2xx` switches (RFC 9110 §9.3.6).
 pub(super) fn request(authority: &str) -> Request {
     Request {
-        head: plan::head("CONNECT", authority.to_string()),
+        head: request::head("CONNECT", authority.to_string()),
         expect: Expect::Connect,
     }
 }

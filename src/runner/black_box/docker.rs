@@ -8,7 +8,7 @@
 //! container's attach, and a fresh exec of `cat` per case (`POST
 //! /containers/NAME/exec`, then `POST /exec/ID/start` with its JSON body and
 //! `Upgrade: tcp`). Without a TTY the daemon multiplexes stdout and stderr with
-//! 8-byte `stdcopy` headers ([`crate::wire::stdcopy`]): the echo is
+//! 8-byte `stdcopy` headers ([`crate::stdcopy`]): the echo is
 //! demultiplexed ([`demux_stdout`]), must come back on stdout, and nothing may
 //! appear on stderr (`cat` writes nothing there).
 
@@ -19,10 +19,10 @@ use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use crate::oracle::black_box::Expect;
 use crate::reference::head::{self, Header};
 use crate::scenario::{Body, Handshake, Scenario};
-use crate::wire::stdcopy::{Demux, Stream};
+use crate::stdcopy::{Demux, Stream};
 
 use super::ServerTarget;
-use super::plan::{self, Request};
+use super::request::{self, Request};
 
 /// The attach path used for `--protocol docker` when no `--path` is given.
 pub const DOCKER_ATTACH: &str = "/containers/hijack-harness/attach?stream=1&stdin=1&stdout=1";
@@ -98,9 +98,9 @@ pub(super) fn request(
             }
             format!("/exec/{id}/start")
         }
-        None => plan::path_or(path, DOCKER_ATTACH),
+        None => request::path_or(path, DOCKER_ATTACH),
     };
-    let mut head = plan::head("POST", path);
+    let mut head = request::head("POST", path);
     if exec.is_some() {
         head.headers
             .push(Header::new("Content-Type", "application/json"));
@@ -111,10 +111,10 @@ pub(super) fn request(
             expect: Expect::Explicit,
         });
     }
-    plan::upgrade(&mut head, "tcp", refused);
+    request::upgrade(&mut head, "tcp", refused);
     Ok(Request {
         head,
-        expect: plan::upgrade_expect(refused),
+        expect: request::upgrade_expect(refused),
     })
 }
 
@@ -312,7 +312,7 @@ pub async fn inspect(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::wire::stdcopy::frame;
+    use crate::stdcopy::frame;
 
     #[test]
     fn stdout_frames_are_joined_and_stderr_is_named() {

@@ -4,7 +4,7 @@
 
 use crate::scenario::Scenario;
 
-use super::plan::{self, Request};
+use super::request::{self, Request};
 
 /// The request for `echo` (to the unknown token when the case is a refusal).
 pub(super) fn request(
@@ -12,13 +12,13 @@ pub(super) fn request(
     refused: bool,
     scenario: &Scenario,
 ) -> Result<Request, String> {
-    plan::explicit_needs_docker(scenario.handshake)?;
+    request::explicit_needs_docker(scenario.handshake)?;
     // `GET`, or `POST` when the case sends a body (as the scenario's own head does).
     let method = scenario.request_head().method;
-    let mut head = plan::head(&method, plan::path_or(path, "/"));
-    plan::upgrade(&mut head, "echo", refused);
+    let mut head = request::head(&method, request::path_or(path, "/"));
+    request::upgrade(&mut head, "echo", refused);
     Ok(Request {
         head,
-        expect: plan::upgrade_expect(refused),
+        expect: request::upgrade_expect(refused),
     })
 }

@@ -1,7 +1,8 @@
 //! Servers, proxies and clients in another process, in any language, reached
 //! over TCP (any host), a Unix socket, or TLS over either ([`crate::wire::transport`]).
-//! No application record exists: the black-box protocols (DESIGN.md)
-//! make the peer echo, and [`crate::oracle::black_box`] judges from the wire.
+//! No application record exists: the black-box protocols
+//! (`docs/src/invariant.md`) make the peer echo, and
+//! [`crate::oracle::black_box`] judges from the wire.
 //!
 //! Organised by protocol, the way the QUIC interop runner is: [`echo`],
 //! [`websocket`], [`docker`] and [`connect`](mod@connect) each say how their
@@ -33,6 +34,7 @@ pub mod echo;
 pub mod elsewhere;
 pub mod plan;
 mod probe;
+mod request;
 mod script;
 mod sockopt;
 pub mod websocket;
@@ -41,9 +43,6 @@ pub use client_cmd::{ClientTarget, client_case, run_client};
 pub use docker::DOCKER_ATTACH;
 pub use plan::case_seed;
 pub use script::server_case;
-
-/// The upgrade token a conformant server cannot know: the refusal case uses it.
-pub const UNKNOWN_TOKEN: &str = "hijack-harness-unknown";
 
 /// The header fields every request's framing and hand-over depend on, which
 /// the harness writes itself: `--header` cannot set them.

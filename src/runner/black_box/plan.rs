@@ -2,65 +2,20 @@
 //! echo must carry back: the case's scenario, spoken in the target's protocol.
 //!
 //! The protocol-independent part lives here (which cases apply, the `Host`, the
-//! body and its framing, when the client closes); each protocol module says how
-//! its request asks for the connection ([`super::echo`], [`super::docker`],
-//! [`super::connect`](mod@super::connect), [`super::websocket`]).
+//! body and its framing, when the client closes); each protocol module
+//! ([`super::echo`], [`super::docker`], [`super::connect`](mod@super::connect),
+//! [`super::websocket`]) says how its request asks for the connection, built of
+//! the pieces in `request`.
 
 use bytes::Bytes;
 
 use crate::oracle::black_box::{BodyShape, Expect, RequestShape};
-use crate::reference::head::{Header, RequestHead};
-use crate::scenario::{Answer, Body, Handshake};
-use crate::suite::{Case, Level, Proto};
+use crate::reference::head::Header;
+use crate::scenario::{Answer, Body};
+use crate::suite::{Case, Proto};
 
+use super::request::Plan;
 use super::{ServerTarget, connect, docker, echo, websocket};
-
-/// What the scripted client sends for one case, and what the echo must carry.
-pub(super) struct Plan {
-    /// The request message: head and framed body.
-    pub message: Bytes,
-    /// How the message is laid out (for naming echoed parts of it).
-    pub shape: RequestShape,
-    /// Sent with the request, in the same write.
-    pub early: Bytes,
-    /// Sent once the answer switched.
-    pub late: Bytes,
-    /// Sent to close the new protocol (a WebSocket close frame), before any FIN.
-    pub closing: Bytes,
-    /// What answer hands the connection over.
-    pub expect: Expect,
-    /// The payload the echo must carry back.
-    pub expected_echo: Vec<u8>,
-    /// For WebSocket: the key sent, to check `Sec-WebSocket-Accept` against.
-    pub websocket_key: Option<String>,
-    /// The case's level for this target (WebSocket early frames are a SHOULD).
-    pub level: Level,
-    /// Context for the report.
-    pub notes: Vec<String>,
-    /// Whether the client closes its write half.
-    pub half_close: bool,
-    /// Whether the client's closing follows its data at once (the half-close
-    /// cases), instead of after the echo of everything it sent.
-    pub at_once: bool,
-    /// Whether the client sends the request head alone and waits (bounded) for
-    /// `100 Continue`, or any answer, before the body and the early bytes, as
-    /// curl and Apache's mod_proxy do.
-    pub waits_for_continue: bool,
-    /// Whether this is a half-close case through an intermediary, where a broken
-    /// half-close is a SHOULD ([`TUNNEL_HALF_CLOSE`]).
-    pub tunnel_half_close: bool,
-    /// Whether the echo comes back `stdcopy`-multiplexed (a Docker Engine
-    /// endpoint without a TTY): it is demultiplexed before it is compared.
-    pub multiplexed: bool,
-}
-
-/// The request, as a protocol module shapes it.
-pub(super) struct Request {
-    /// The head, to which [`plan`] adds the body framing the scenario asks for.
-    pub head: RequestHead,
-    /// What answer hands the connection over.
-    pub expect: Expect,
-}
 
 /// The cases whose client closes right after its data, not after the echo: the
 /// half-close cases are where FIN follows data at once (one point per case: in
@@ -213,46 +168,6 @@ pub fn case_seed(id: &str) -> u64 {
     id.bytes().fold(0xcbf2_9ce4_8422_2325, |hash, b| {
         (hash ^ u64::from(b)).wrapping_mul(0x0000_0100_0000_01b3)
     })
-}
-
-/// The default request target of a protocol.
-pub(super) fn path_or(path: Option<String>, default: &str) -> String {
-    path.unwrap_or_else(|| default.to_string())
-}
-
-/// A head with `method` and `target` and no fields yet.
-pub(super) fn head(method: &str, target: String) -> RequestHead {
-    RequestHead {
-        method: method.into(),
-        target,
-        headers: Vec::new(),
-    }
-}
-
-/// Adds `Connection: Upgrade` and `Upgrade: token` (or the unknown token for a refusal).
-pub(super) fn upgrade(head: &mut RequestHead, token: &str, refused: bool) {
-    head.headers.push(Header::new("Connection", "Upgrade"));
-    head.headers.push(Header::new(
-        "Upgrade",
-        if refused { super::UNKNOWN_TOKEN } else { token },
-    ));
-}
-
-/// The expectation for an upgrade (or its refusal).
-pub(super) fn upgrade_expect(refused: bool) -> Expect {
-    if refused {
-        Expect::Refusal
-    } else {
-        Expect::Upgrade
-    }
-}
-
-/// Cases whose handshake is Docker's explicit hijack apply to Docker only.
-pub(super) fn explicit_needs_docker(handshake: Handshake) -> Result<(), String> {
-    if handshake == Handshake::Explicit {
-        return Err("needs Docker's explicit hijack".into());
-    }
-    Ok(())
 }
 
 #[cfg(test)]

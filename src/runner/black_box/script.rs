@@ -33,7 +33,8 @@ use crate::wire::transport::TransportError;
 use crate::wire::{Direction, Recorder, Side, Trace};
 
 use super::super::{Options, Settled, settle};
-use super::plan::{self, Plan};
+use super::plan;
+use super::request::Plan;
 use super::sockopt::SocketOptions;
 use super::{ServerTarget, docker, websocket};
 

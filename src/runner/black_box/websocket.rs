@@ -21,7 +21,7 @@ use crate::suite::{Case, Level};
 use crate::websocket::{Frame, Masks, OpCode, accept, key_from_seed};
 use crate::wire::{Direction, Trace};
 
-use super::plan::{self, Plan, Request};
+use super::request::{self, Plan, Request};
 
 /// The cases whose point is frames sent with the handshake; every other case
 /// sends its early payload after the 101, as RFC 6455 clients do, so that it
@@ -47,18 +47,18 @@ pub(super) fn request(
     seed: u64,
     scenario: &Scenario,
 ) -> Result<Request, String> {
-    plan::explicit_needs_docker(scenario.handshake)?;
+    request::explicit_needs_docker(scenario.handshake)?;
     // RFC 6455 §4.1: "The method of the request MUST be GET", with a body too
     // (the body cases: the new protocol starts after it, RFC 9110 §7.8).
-    let mut head = plan::head("GET", plan::path_or(path, "/"));
-    plan::upgrade(&mut head, "websocket", refused);
+    let mut head = request::head("GET", request::path_or(path, "/"));
+    request::upgrade(&mut head, "websocket", refused);
     head.headers
         .push(Header::new("Sec-WebSocket-Key", key_from_seed(seed)));
     head.headers
         .push(Header::new("Sec-WebSocket-Version", "13"));
     Ok(Request {
         head,
-        expect: plan::upgrade_expect(refused),
+        expect: request::upgrade_expect(refused),
     })
 }
 
@@ -130,7 +130,7 @@ pub(super) fn check_accept(trace: &Trace, key: &str, verdict: &mut Verdict) {
 
 /// The payloads of the server's data frames, as the oracle's decoder.
 pub(super) fn unframe(stream: &[u8]) -> Result<Vec<u8>, String> {
-    crate::runner::websocket::unframe(stream)
+    crate::websocket::unframe(stream)
 }
 
 /// How much echo payload `after` (the server's bytes after its head) holds so far.

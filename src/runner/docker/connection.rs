@@ -240,8 +240,8 @@ async fn drain<IO: AsyncRead + Unpin>(io: &mut IO) {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::stdcopy::{self, Stream};
     use crate::suite::docker as cases;
-    use crate::wire::stdcopy::{self, Stream};
     use crate::wire::tcp::Capture;
 
     /// Any stream serves: an in-memory duplex carries a keep-alive inspect, then

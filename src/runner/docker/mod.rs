@@ -8,7 +8,7 @@
 //! wait, exec and attach requests on as many keep-alive connections as it opens;
 //! the attach (or exec start) gets `101 UPGRADED` and the case's container
 //! output ([`session`]), raw with a TTY or multiplexed
-//! ([`crate::wire::stdcopy`]), some of it
+//! ([`crate::stdcopy`]), some of it
 //! in the `101`'s segment, split wherever the case says; or a refusal as real
 //! daemons send it. The [`driver`] runs the command
 //! ([`crate::runner::process`]; its stdin a pseudo-terminal for a TTY case),

@@ -1,5 +1,6 @@
 //! The embedded run's known findings: what hyper (a subject of every
-//! `hijack-harness run`) is known to fail, carried as built-in expected results.
+//! `hijack-harness run`) is known to fail, carried as built-in expected results
+//! (the findings themselves are in the registry, [`crate::subject::known`]).
 //!
 //! hyper 1.12.0 fails four suite cases through its findings 3 and 4 (README,
 //! "hyper" → "Findings": a request body the service drops is handed to the
@@ -28,35 +29,13 @@ use crate::check::{self, Run};
 use crate::oracle::Point;
 use crate::report::expect::{Comparison, Expected};
 use crate::report::{CaseResult, Outcome, tally};
+use crate::subject::known::{
+    DROPPED_BODY_HANDED_TO_UPGRADE, DROPPED_BODY_SKIPS_100_BEFORE_101, Finding,
+};
 use crate::suite::Case;
 use crate::wire::Side;
 
 use super::{SharedClient, SharedServer};
-
-/// One finding of the README's "Findings", as far as a run needs it.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Finding {
-    /// Its number in the README's list.
-    pub number: u8,
-    /// What goes wrong, in a few words.
-    pub what: &'static str,
-    /// The invariant points its failures break.
-    pub points: &'static [Point],
-}
-
-/// hyper's finding 3: the rest of a dropped body becomes the new protocol's first bytes.
-pub const DROPPED_BODY_HANDED_OVER: Finding = Finding {
-    number: 3,
-    what: "a request body the service drops is handed to the upgraded stream",
-    points: &[Point::ServerRead],
-};
-
-/// hyper's finding 4: a dropped body skips the `100 Continue` owed before the `101`.
-pub const NO_CONTINUE_BEFORE_101: Finding = Finding {
-    number: 4,
-    what: "no `100 Continue` before the `101` when the service drops the body",
-    points: &[Point::Handshake],
-};
 
 /// A suite case a subject of the embedded run is known to fail, and why.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -107,19 +86,19 @@ pub const KNOWN: &[Known] = &[
         case_id: "handoff.body.never-read",
         target: "hyper",
         side: Side::Server,
-        findings: &[DROPPED_BODY_HANDED_OVER],
+        findings: &[DROPPED_BODY_HANDED_TO_UPGRADE],
     },
     Known {
         case_id: "handoff.body.read-in-part",
         target: "hyper",
         side: Side::Server,
-        findings: &[DROPPED_BODY_HANDED_OVER],
+        findings: &[DROPPED_BODY_HANDED_TO_UPGRADE],
     },
     Known {
         case_id: "handoff.body.empty-chunked-never-read",
         target: "hyper",
         side: Side::Server,
-        findings: &[DROPPED_BODY_HANDED_OVER],
+        findings: &[DROPPED_BODY_HANDED_TO_UPGRADE],
     },
     // The client waits for the 100 that never comes, then sends its body after
     // the 101: the whole body reaches the new protocol.
@@ -127,7 +106,10 @@ pub const KNOWN: &[Known] = &[
         case_id: "expect-continue.body-never-read",
         target: "hyper",
         side: Side::Server,
-        findings: &[DROPPED_BODY_HANDED_OVER, NO_CONTINUE_BEFORE_101],
+        findings: &[
+            DROPPED_BODY_HANDED_TO_UPGRADE,
+            DROPPED_BODY_SKIPS_100_BEFORE_101,
+        ],
     },
 ];
 

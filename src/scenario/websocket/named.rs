@@ -1,7 +1,7 @@
 //! Named WebSocket cases: the fuzz corpus seeds and the regression tests' cases,
 //! each one shape the properties also draw at random.
 
-use super::{Control, ControlSpec, Kind, MessageSpec, WsScenario};
+use super::{Control, ControlSpec, Kind, MessageScenario, MessageSpec};
 
 fn message(kind: Kind, len: usize, splits: Vec<u32>, controls: Vec<ControlSpec>) -> MessageSpec {
     MessageSpec {
@@ -22,53 +22,53 @@ fn control(kind: Control, before: u8) -> ControlSpec {
 
 /// Two binary messages, the first written with the handshake (a client's
 /// frames with its request, or a server's with its `101`).
-pub fn early() -> WsScenario {
-    WsScenario {
+pub fn early() -> MessageScenario {
+    MessageScenario {
         messages: vec![
             message(Kind::Binary, 4, vec![], vec![]),
             message(Kind::Binary, 3, vec![], vec![]),
         ],
         early: 1,
-        ..WsScenario::basic()
+        ..MessageScenario::basic()
     }
 }
 
 /// One binary message in two fragments with a pong between them: the soketto finding.
-pub fn pong_between_fragments() -> WsScenario {
+pub fn pong_between_fragments() -> MessageScenario {
     let pong = ControlSpec {
         kind: Control::Pong,
         len: 0,
         before: 1,
     };
-    WsScenario {
+    MessageScenario {
         messages: vec![message(Kind::Binary, 2, vec![1], vec![pong])],
-        ..WsScenario::basic()
+        ..MessageScenario::basic()
     }
 }
 
 /// Every named case, by name.
-pub fn all() -> Vec<(&'static str, WsScenario)> {
-    let basic = WsScenario::basic();
+pub fn all() -> Vec<(&'static str, MessageScenario)> {
+    let basic = MessageScenario::basic();
     vec![
         ("basic", basic.clone()),
         ("early", early()),
         (
             "early-in-own-segment",
-            WsScenario {
+            MessageScenario {
                 cuts: vec![0],
                 ..early()
             },
         ),
         (
             "head-split",
-            WsScenario {
+            MessageScenario {
                 head_cut: Some(40),
                 ..early()
             },
         ),
         (
             "fragmented-with-ping",
-            WsScenario {
+            MessageScenario {
                 messages: vec![message(
                     Kind::Binary,
                     30,
@@ -80,14 +80,14 @@ pub fn all() -> Vec<(&'static str, WsScenario)> {
         ),
         (
             "text-split-inside-a-character",
-            WsScenario {
+            MessageScenario {
                 messages: vec![message(Kind::Text, 12, vec![1, 5, 9], vec![])],
                 ..basic.clone()
             },
         ),
         (
             "length-encodings",
-            WsScenario {
+            MessageScenario {
                 messages: vec![
                     message(Kind::Binary, 125, vec![], vec![]),
                     message(Kind::Binary, 126, vec![], vec![]),
@@ -98,7 +98,7 @@ pub fn all() -> Vec<(&'static str, WsScenario)> {
         ),
         (
             "every-frame-split",
-            WsScenario {
+            MessageScenario {
                 messages: vec![message(
                     Kind::Binary,
                     6,
@@ -112,7 +112,7 @@ pub fn all() -> Vec<(&'static str, WsScenario)> {
         ),
         (
             "no-close",
-            WsScenario {
+            MessageScenario {
                 close: false,
                 ..early()
             },

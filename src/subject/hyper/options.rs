@@ -5,6 +5,7 @@ use hyper_util::rt::TokioExecutor;
 use proptest::prelude::*;
 
 use crate::scenario::{BodyRead, Scenario};
+use crate::subject::known;
 
 /// The `hyper::server::conn::http1::Builder` options that touch reading, writing
 /// or buffering. `None` leaves hyper's default.
@@ -57,12 +58,13 @@ impl Default for HyperServerOptions {
 }
 
 /// The known findings of hyper's server, by the names
-/// [`HyperServerOptions::known_finding`] gives them (README, "Findings").
+/// [`HyperServerOptions::known_finding`] gives them (README, "Findings"; the
+/// registry of known findings, [`known`]).
 pub const KNOWN_FINDINGS: [&str; 4] = [
-    "pipeline_flush_loses_101_head",
-    "half_close_false_drops_pipelined_request",
-    "dropped_body_handed_to_upgrade",
-    "dropped_body_skips_100_before_101",
+    known::PIPELINE_FLUSH_LOSES_101_HEAD.name,
+    known::HALF_CLOSE_FALSE_DROPS_PIPELINED_REQUEST.name,
+    known::DROPPED_BODY_HANDED_TO_UPGRADE.name,
+    known::DROPPED_BODY_SKIPS_100_BEFORE_101.name,
 ];
 
 impl HyperServerOptions {
@@ -75,20 +77,20 @@ impl HyperServerOptions {
     /// the day hyper is fixed.
     pub fn known_finding(&self, s: &Scenario) -> Option<&'static str> {
         if self.pipeline_flush && s.accepted() && !s.client_early().is_empty() {
-            return Some("pipeline_flush_loses_101_head");
+            return Some(known::PIPELINE_FLUSH_LOSES_101_HEAD.name);
         }
         if !s.accepted() && s.client.half_close && !self.half_close {
-            return Some("half_close_false_drops_pipelined_request");
+            return Some(known::HALF_CLOSE_FALSE_DROPS_PIPELINED_REQUEST.name);
         }
         // Whether hyper drains a dropped body in its one read depends on the
         // segments and the chunks; every unread body is skipped.
         let unread_body =
             s.accepted() && s.body.has_content() && s.server.body_read != BodyRead::All;
         if unread_body && s.expect_continue && s.server.body_read == BodyRead::Nothing {
-            return Some("dropped_body_skips_100_before_101");
+            return Some(known::DROPPED_BODY_SKIPS_100_BEFORE_101.name);
         }
         if unread_body {
-            return Some("dropped_body_handed_to_upgrade");
+            return Some(known::DROPPED_BODY_HANDED_TO_UPGRADE.name);
         }
         None
     }

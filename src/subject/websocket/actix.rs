@@ -55,7 +55,8 @@ use crate::scenario::websocket::{Kind, PATH};
 use crate::subject::{BoxIo, SubjectError};
 
 use super::{
-    Incoming, LocalBoxFuture, Socket, WsApp, WsClientSubject, WsServerSubject, library, text,
+    Incoming, LocalBoxFuture, MessageApp, MessageClientSubject, MessageServerSubject, Socket,
+    library, text,
 };
 
 /// The largest frame and message either side accepts (actix's default is 64 KiB,
@@ -151,23 +152,27 @@ impl Socket for ActixWsSocket {
     }
 }
 
-/// actix-web with actix-ws as a [`WsServerSubject`].
+/// actix-web with actix-ws as a [`MessageServerSubject`].
 #[derive(Debug, Clone, Copy, Default)]
 pub struct ActixServer;
 
 type Handed = (Session, AggregatedMessageStream);
 
-impl WsServerSubject for ActixServer {
+impl MessageServerSubject for ActixServer {
     fn name(&self) -> String {
         "actix-ws".into()
     }
 
-    fn serve(&self, io: BoxIo, app: WsApp) -> LocalBoxFuture<'static, Result<(), SubjectError>> {
+    fn serve(
+        &self,
+        io: BoxIo,
+        app: MessageApp,
+    ) -> LocalBoxFuture<'static, Result<(), SubjectError>> {
         in_actix(serve(io, app))
     }
 }
 
-async fn serve(io: BoxIo, app: WsApp) -> Result<(), SubjectError> {
+async fn serve(io: BoxIo, app: MessageApp) -> Result<(), SubjectError> {
     // The handler passes the session and stream to the application half below:
     // a real server would `spawn_local` the application; joining both halves on
     // one future keeps the run deterministic.
@@ -328,21 +333,25 @@ impl actix_rt::net::ActixStream for AwcIo {
     }
 }
 
-/// awc's WebSocket client as a [`WsClientSubject`].
+/// awc's WebSocket client as a [`MessageClientSubject`].
 #[derive(Debug, Clone, Copy, Default)]
 pub struct AwcClient;
 
-impl WsClientSubject for AwcClient {
+impl MessageClientSubject for AwcClient {
     fn name(&self) -> String {
         "awc".into()
     }
 
-    fn connect(&self, io: BoxIo, app: WsApp) -> LocalBoxFuture<'static, Result<(), SubjectError>> {
+    fn connect(
+        &self,
+        io: BoxIo,
+        app: MessageApp,
+    ) -> LocalBoxFuture<'static, Result<(), SubjectError>> {
         in_actix(connect(io, app))
     }
 }
 
-async fn connect(io: BoxIo, app: WsApp) -> Result<(), SubjectError> {
+async fn connect(io: BoxIo, app: MessageApp) -> Result<(), SubjectError> {
     // awc dials through its connector: this one hands over the harness's transport once.
     let slot = Rc::new(RefCell::new(Some(AwcIo(io))));
     let dial = fn_service(move |info: ConnectInfo<Uri>| {

@@ -5,13 +5,13 @@
 //! *and* its frame reader and writer, seen through the one thing every such
 //! library offers: a [`Socket`] that receives and sends messages. The harness
 //! brings the transport (a scripted peer at the other end, see
-//! [`crate::peer::websocket`]) and the application ([`WsApp`]), which greets,
+//! [`crate::peer::websocket`]) and the application ([`MessageApp`]), which greets,
 //! echoes every data message and answers a close, recording what it received and
 //! sent so that [`crate::oracle::websocket`] can judge the run.
 //!
-//! To test a WebSocket library, implement [`WsServerSubject`] or
-//! [`WsClientSubject`]: do the library's handshake on the given transport, adapt
-//! the library's message stream to [`Socket`], and hand it to [`WsApp::run`].
+//! To test a WebSocket library, implement [`MessageServerSubject`] or
+//! [`MessageClientSubject`]: do the library's handshake on the given transport, adapt
+//! the library's message stream to [`Socket`], and hand it to [`MessageApp::run`].
 //! `tungstenite.rs` is the shortest complete example.
 //!
 //! The futures are not `Send`: actix's are not (its dispatcher holds `Rc`s), and
@@ -23,7 +23,7 @@ use std::sync::{Arc, Mutex, MutexGuard};
 
 use bytes::Bytes;
 
-use crate::scenario::websocket::{HOST, Kind, PATH, WsScenario};
+use crate::scenario::websocket::{HOST, Kind, MessageScenario, PATH};
 use crate::subject::{BoxIo, SubjectError};
 use crate::wire::{Event, Recorder, Side};
 
@@ -61,23 +61,31 @@ pub trait Socket {
 }
 
 /// A WebSocket server library under test.
-pub trait WsServerSubject {
+pub trait MessageServerSubject {
     /// A short name for reports.
     fn name(&self) -> String;
 
     /// Serves one connection on `io`: the opening handshake, then the message
-    /// stream given to [`WsApp::run`].
-    fn serve(&self, io: BoxIo, app: WsApp) -> LocalBoxFuture<'static, Result<(), SubjectError>>;
+    /// stream given to [`MessageApp::run`].
+    fn serve(
+        &self,
+        io: BoxIo,
+        app: MessageApp,
+    ) -> LocalBoxFuture<'static, Result<(), SubjectError>>;
 }
 
 /// A WebSocket client library under test.
-pub trait WsClientSubject {
+pub trait MessageClientSubject {
     /// A short name for reports.
     fn name(&self) -> String;
 
-    /// Opens the WebSocket on `io` ([`WsApp::url`], [`WsApp::key`] where the library
-    /// takes one), then gives the message stream to [`WsApp::run`].
-    fn connect(&self, io: BoxIo, app: WsApp) -> LocalBoxFuture<'static, Result<(), SubjectError>>;
+    /// Opens the WebSocket on `io` ([`MessageApp::url`], [`MessageApp::key`] where the library
+    /// takes one), then gives the message stream to [`MessageApp::run`].
+    fn connect(
+        &self,
+        io: BoxIo,
+        app: MessageApp,
+    ) -> LocalBoxFuture<'static, Result<(), SubjectError>>;
 }
 
 /// One thing the application was given, in order.
@@ -91,7 +99,7 @@ pub enum Delivery {
 
 /// Everything the WebSocket application did, as the oracle sees it.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct WsRecord {
+pub struct MessageRecord {
     /// Whether the library finished its handshake and gave the application its stream.
     pub hijacked: bool,
     /// The data messages and the close the library delivered, in order.
@@ -106,7 +114,7 @@ pub struct WsRecord {
     pub error: Option<String>,
 }
 
-impl WsRecord {
+impl MessageRecord {
     /// The data messages delivered, in order.
     pub fn data(&self) -> impl Iterator<Item = (Kind, &Bytes)> {
         self.received.iter().filter_map(|d| match d {
@@ -118,26 +126,26 @@ impl WsRecord {
 
 #[derive(Debug)]
 struct Shared {
-    scenario: WsScenario,
+    scenario: MessageScenario,
     side: Side,
-    record: Mutex<WsRecord>,
+    record: Mutex<MessageRecord>,
     recorder: Recorder,
 }
 
 /// The harness's WebSocket application, given to a subject.
 ///
-/// It sends its greeting ([`WsScenario::greeting_bytes`]) first, then echoes every
+/// It sends its greeting ([`MessageScenario::greeting_bytes`]) first, then echoes every
 /// data message as the same kind, ignores pings and pongs, and after the peer's
 /// close calls [`Socket::close`] and reads until the library ends the stream.
 #[derive(Debug, Clone)]
-pub struct WsApp {
+pub struct MessageApp {
     shared: Arc<Shared>,
 }
 
-impl WsApp {
+impl MessageApp {
     /// The application of `side` for `scenario`, logging into `recorder`.
-    pub fn new(scenario: WsScenario, side: Side, recorder: Recorder) -> Self {
-        WsApp {
+    pub fn new(scenario: MessageScenario, side: Side, recorder: Recorder) -> Self {
+        MessageApp {
             shared: Arc::new(Shared {
                 scenario,
                 side,
@@ -148,7 +156,7 @@ impl WsApp {
     }
 
     /// The case.
-    pub fn scenario(&self) -> &WsScenario {
+    pub fn scenario(&self) -> &MessageScenario {
         &self.shared.scenario
     }
 
@@ -162,7 +170,7 @@ impl WsApp {
         self.shared.scenario.key()
     }
 
-    fn record(&self) -> MutexGuard<'_, WsRecord> {
+    fn record(&self) -> MutexGuard<'_, MessageRecord> {
         self.shared
             .record
             .lock()
@@ -170,7 +178,7 @@ impl WsApp {
     }
 
     /// What the application did, taken out (the record is left empty).
-    pub fn take_record(&self) -> WsRecord {
+    pub fn take_record(&self) -> MessageRecord {
         std::mem::take(&mut *self.record())
     }
 

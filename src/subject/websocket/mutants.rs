@@ -1,7 +1,7 @@
 //! WebSocket mutants: real libraries wrapped with one deliberate flaw each, to
 //! show that the message-level oracle fails when it should.
 //!
-//! * [`WsMutant::DropsHandshakeTail`] (client): reads the `101` through its own
+//! * [`MessageMutant::DropsHandshakeTail`] (client): reads the `101` through its own
 //!   buffer, then builds tungstenite's `WebSocketStream::from_raw_socket` on the
 //!   bare transport, so whatever it read past the head is gone. That is the
 //!   classic hand-over bug (Node's `'upgrade'` `head` ignored,
@@ -11,12 +11,12 @@
 //! The others are tokio-tungstenite's server whose message stream has one flaw,
 //! each aimed at one point of the message-level invariant:
 //!
-//! * [`WsMutant::DeliversTwice`]: hands its first data message over twice (delivery).
-//! * [`WsMutant::InventsClose`]: reports a close before the first data message,
+//! * [`MessageMutant::DeliversTwice`]: hands its first data message over twice (delivery).
+//! * [`MessageMutant::InventsClose`]: reports a close before the first data message,
 //!   which the client never sent (close).
-//! * [`WsMutant::DropsFirstSend`]: accepts the application's first message and
+//! * [`MessageMutant::DropsFirstSend`]: accepts the application's first message and
 //!   never writes it (writes).
-//! * [`WsMutant::SendsUnaskedPong`]: writes a pong no ping asked for before each
+//! * [`MessageMutant::SendsUnaskedPong`]: writes a pong no ping asked for before each
 //!   of the application's messages (ownership).
 
 use bytes::Bytes;
@@ -32,12 +32,15 @@ use crate::scenario::websocket::Kind;
 use crate::subject::{BoxIo, SubjectError};
 
 use super::tungstenite::{TungsteniteClient, TungsteniteSocket};
-use super::{Incoming, LocalBoxFuture, Socket, WsApp, WsClientSubject, WsServerSubject, library};
+use super::{
+    Incoming, LocalBoxFuture, MessageApp, MessageClientSubject, MessageServerSubject, Socket,
+    library,
+};
 use crate::wire::Side;
 
 /// A deliberately broken WebSocket subject.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum WsMutant {
+pub enum MessageMutant {
     /// Client: drops the bytes read past the `101` (the frames that came with it).
     DropsHandshakeTail,
     /// Server: delivers its first data message twice.
@@ -50,47 +53,47 @@ pub enum WsMutant {
     SendsUnaskedPong,
 }
 
-impl WsMutant {
+impl MessageMutant {
     /// Every WebSocket mutant.
-    pub const ALL: [WsMutant; 5] = [
-        WsMutant::DropsHandshakeTail,
-        WsMutant::DeliversTwice,
-        WsMutant::InventsClose,
-        WsMutant::DropsFirstSend,
-        WsMutant::SendsUnaskedPong,
+    pub const ALL: [MessageMutant; 5] = [
+        MessageMutant::DropsHandshakeTail,
+        MessageMutant::DeliversTwice,
+        MessageMutant::InventsClose,
+        MessageMutant::DropsFirstSend,
+        MessageMutant::SendsUnaskedPong,
     ];
 
     /// Its name in reports.
     pub fn name(self) -> &'static str {
         match self {
-            WsMutant::DropsHandshakeTail => "ws-drops-handshake-tail",
-            WsMutant::DeliversTwice => "ws-delivers-twice",
-            WsMutant::InventsClose => "ws-invents-close",
-            WsMutant::DropsFirstSend => "ws-drops-first-send",
-            WsMutant::SendsUnaskedPong => "ws-sends-unasked-pong",
+            MessageMutant::DropsHandshakeTail => "ws-drops-handshake-tail",
+            MessageMutant::DeliversTwice => "ws-delivers-twice",
+            MessageMutant::InventsClose => "ws-invents-close",
+            MessageMutant::DropsFirstSend => "ws-drops-first-send",
+            MessageMutant::SendsUnaskedPong => "ws-sends-unasked-pong",
         }
     }
 
     /// The side whose library it breaks (the other side runs the library as it is).
     pub fn side(self) -> Side {
         match self {
-            WsMutant::DropsHandshakeTail => Side::Client,
+            MessageMutant::DropsHandshakeTail => Side::Client,
             _ => Side::Server,
         }
     }
 }
 
-impl WsClientSubject for WsMutant {
+impl MessageClientSubject for MessageMutant {
     fn name(&self) -> String {
-        WsMutant::name(*self).into()
+        MessageMutant::name(*self).into()
     }
 
     fn connect(
         &self,
         mut io: BoxIo,
-        app: WsApp,
+        app: MessageApp,
     ) -> LocalBoxFuture<'static, Result<(), SubjectError>> {
-        if *self != WsMutant::DropsHandshakeTail {
+        if *self != MessageMutant::DropsHandshakeTail {
             return TungsteniteClient::default().connect(io, app);
         }
         Box::pin(async move {
@@ -118,12 +121,16 @@ impl WsClientSubject for WsMutant {
     }
 }
 
-impl WsServerSubject for WsMutant {
+impl MessageServerSubject for MessageMutant {
     fn name(&self) -> String {
-        WsMutant::name(*self).into()
+        MessageMutant::name(*self).into()
     }
 
-    fn serve(&self, io: BoxIo, app: WsApp) -> LocalBoxFuture<'static, Result<(), SubjectError>> {
+    fn serve(
+        &self,
+        io: BoxIo,
+        app: MessageApp,
+    ) -> LocalBoxFuture<'static, Result<(), SubjectError>> {
         let flaw = *self;
         Box::pin(async move {
             let stream = tokio_tungstenite::accept_async(io).await.map_err(library)?;
@@ -142,7 +149,7 @@ impl WsServerSubject for WsMutant {
 /// tokio-tungstenite's socket with the flaw of a server mutant.
 struct Flawed {
     inner: TungsteniteSocket<BoxIo>,
-    flaw: WsMutant,
+    flaw: MessageMutant,
     /// A message to hand over again (`DeliversTwice`).
     again: Option<Incoming>,
     /// Whether the flaw already struck (the ones that strike once).
@@ -160,11 +167,11 @@ impl Socket for Flawed {
                 return Ok(got);
             }
             match self.flaw {
-                WsMutant::DeliversTwice => {
+                MessageMutant::DeliversTwice => {
                     self.done = true;
                     self.again = got.clone();
                 }
-                WsMutant::InventsClose => {
+                MessageMutant::InventsClose => {
                     self.done = true;
                     self.again = got;
                     return Ok(Some(Incoming::Close));
@@ -178,11 +185,11 @@ impl Socket for Flawed {
     fn send(&mut self, kind: Kind, payload: Bytes) -> LocalBoxFuture<'_, Result<(), String>> {
         Box::pin(async move {
             match self.flaw {
-                WsMutant::DropsFirstSend if !self.done => {
+                MessageMutant::DropsFirstSend if !self.done => {
                     self.done = true;
                     return Ok(());
                 }
-                WsMutant::SendsUnaskedPong => {
+                MessageMutant::SendsUnaskedPong => {
                     let pong = Message::Pong(Bytes::from_static(b"unasked"));
                     self.inner.0.send(pong).await.map_err(|e| e.to_string())?;
                 }

@@ -25,7 +25,7 @@
 //! `UnexpectedOpCode(Continue)` (line 287). RFC 6455 §5.4: "An endpoint MUST be
 //! capable of handling control frames in the middle of a fragmented message."
 //! [`known_finding`] names the cases it covers, which the properties and fuzz
-//! targets skip (README, "WebSocket libraries").
+//! targets skip (`docs/src/findings/soketto.md`).
 //!
 //! soketto answers a ping with a pong and a close with a close as it reads them
 //! (`Receiver::on_control`), so [`Socket::close`] does nothing here; after the
@@ -36,25 +36,26 @@ use soketto::connection::{Error, Receiver, Sender};
 use soketto::handshake::{self, ServerResponse};
 use tokio_util::compat::{Compat, TokioAsyncReadCompatExt};
 
-use crate::scenario::websocket::{Control, HOST, Kind, PATH, WsScenario};
-use crate::subject::{BoxIo, SubjectError};
+use crate::scenario::websocket::{Control, HOST, Kind, MessageScenario, PATH};
+use crate::subject::{BoxIo, SubjectError, known};
 
 use super::{
-    Incoming, LocalBoxFuture, Socket, WsApp, WsClientSubject, WsServerSubject, library, text,
+    Incoming, LocalBoxFuture, MessageApp, MessageClientSubject, MessageServerSubject, Socket,
+    library, text,
 };
 
 type Io = Compat<BoxIo>;
 
 /// The known soketto finding (module doc) that `s` runs into, if any: a pong
 /// between two fragments of a message.
-pub fn known_finding(s: &WsScenario) -> Option<&'static str> {
+pub fn known_finding(s: &MessageScenario) -> Option<&'static str> {
     let mid_message_pong = s.messages.iter().any(|m| {
         let fragments = m.splits.len() + 1;
         m.controls
             .iter()
             .any(|c| c.kind == Control::Pong && usize::from(c.before) % fragments != 0)
     });
-    mid_message_pong.then_some("soketto_pong_between_fragments_loses_the_message")
+    mid_message_pong.then_some(known::SOKETTO_PONG_BETWEEN_FRAGMENTS.name)
 }
 
 /// soketto's sender and receiver as a [`Socket`].
@@ -115,16 +116,20 @@ impl Socket for SokettoSocket {
     }
 }
 
-/// soketto's server handshake as a [`WsServerSubject`].
+/// soketto's server handshake as a [`MessageServerSubject`].
 #[derive(Debug, Clone, Copy, Default)]
 pub struct SokettoServer;
 
-impl WsServerSubject for SokettoServer {
+impl MessageServerSubject for SokettoServer {
     fn name(&self) -> String {
         "soketto".into()
     }
 
-    fn serve(&self, io: BoxIo, app: WsApp) -> LocalBoxFuture<'static, Result<(), SubjectError>> {
+    fn serve(
+        &self,
+        io: BoxIo,
+        app: MessageApp,
+    ) -> LocalBoxFuture<'static, Result<(), SubjectError>> {
         Box::pin(async move {
             let mut server = handshake::Server::new(io.compat());
             let key = {
@@ -143,16 +148,20 @@ impl WsServerSubject for SokettoServer {
     }
 }
 
-/// soketto's client handshake as a [`WsClientSubject`].
+/// soketto's client handshake as a [`MessageClientSubject`].
 #[derive(Debug, Clone, Copy, Default)]
 pub struct SokettoClient;
 
-impl WsClientSubject for SokettoClient {
+impl MessageClientSubject for SokettoClient {
     fn name(&self) -> String {
         "soketto".into()
     }
 
-    fn connect(&self, io: BoxIo, app: WsApp) -> LocalBoxFuture<'static, Result<(), SubjectError>> {
+    fn connect(
+        &self,
+        io: BoxIo,
+        app: MessageApp,
+    ) -> LocalBoxFuture<'static, Result<(), SubjectError>> {
         Box::pin(async move {
             // soketto draws its own key (`rand`): the request's key is not the case's.
             let mut client = handshake::Client::new(io.compat(), HOST, PATH);

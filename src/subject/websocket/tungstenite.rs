@@ -3,7 +3,7 @@
 //! * **Server**: `accept_async_with_config` or `accept_hdr_async_with_config` (the
 //!   callback form axum's and warp's users reach for) on the transport.
 //! * **Client**: `client_async_with_config` with a request built from
-//!   [`WsApp::url`] and the case's key.
+//!   [`MessageApp::url`] and the case's key.
 //!
 //! Both run tungstenite's handshake machine (`tungstenite::handshake::machine`),
 //! which reads the head in chunks and returns the bytes it read past it as a
@@ -35,7 +35,8 @@ use crate::scenario::websocket::Kind;
 use crate::subject::{BoxIo, SubjectError};
 
 use super::{
-    Incoming, LocalBoxFuture, Socket, WsApp, WsClientSubject, WsServerSubject, library, text,
+    Incoming, LocalBoxFuture, MessageApp, MessageClientSubject, MessageServerSubject, Socket,
+    library, text,
 };
 
 /// The `WebSocketConfig` fields that touch buffering; `None` keeps tungstenite's default.
@@ -117,7 +118,7 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Socket for TungsteniteSocket<S> {
     }
 }
 
-/// tokio-tungstenite's server handshake as a [`WsServerSubject`].
+/// tokio-tungstenite's server handshake as a [`MessageServerSubject`].
 #[derive(Debug, Clone, Default)]
 pub struct TungsteniteServer {
     /// `accept_hdr_async` (with a callback that accepts) instead of `accept_async`.
@@ -126,7 +127,7 @@ pub struct TungsteniteServer {
     pub options: TungsteniteOptions,
 }
 
-impl WsServerSubject for TungsteniteServer {
+impl MessageServerSubject for TungsteniteServer {
     fn name(&self) -> String {
         if self.hdr {
             "tokio-tungstenite-hdr".into()
@@ -135,7 +136,11 @@ impl WsServerSubject for TungsteniteServer {
         }
     }
 
-    fn serve(&self, io: BoxIo, app: WsApp) -> LocalBoxFuture<'static, Result<(), SubjectError>> {
+    fn serve(
+        &self,
+        io: BoxIo,
+        app: MessageApp,
+    ) -> LocalBoxFuture<'static, Result<(), SubjectError>> {
         let (hdr, config) = (self.hdr, self.options.config());
         Box::pin(async move {
             let stream = if hdr {
@@ -153,17 +158,17 @@ impl WsServerSubject for TungsteniteServer {
     }
 }
 
-/// tokio-tungstenite's client handshake as a [`WsClientSubject`].
+/// tokio-tungstenite's client handshake as a [`MessageClientSubject`].
 #[derive(Debug, Clone, Default)]
 pub struct TungsteniteClient {
     /// The configuration.
     pub options: TungsteniteOptions,
 }
 
-/// The client request tungstenite sends: [`WsApp::url`], with the case's key
+/// The client request tungstenite sends: [`MessageApp::url`], with the case's key
 /// instead of a random one, so the trace is a function of the case.
 pub fn client_request(
-    app: &WsApp,
+    app: &MessageApp,
 ) -> Result<tokio_tungstenite::tungstenite::handshake::client::Request, SubjectError> {
     let mut request = app.url().into_client_request().map_err(library)?;
     let key = HeaderValue::from_str(&app.key()).map_err(library)?;
@@ -171,12 +176,16 @@ pub fn client_request(
     Ok(request)
 }
 
-impl WsClientSubject for TungsteniteClient {
+impl MessageClientSubject for TungsteniteClient {
     fn name(&self) -> String {
         "tokio-tungstenite".into()
     }
 
-    fn connect(&self, io: BoxIo, app: WsApp) -> LocalBoxFuture<'static, Result<(), SubjectError>> {
+    fn connect(
+        &self,
+        io: BoxIo,
+        app: MessageApp,
+    ) -> LocalBoxFuture<'static, Result<(), SubjectError>> {
         let config = self.options.config();
         Box::pin(async move {
             let request = client_request(&app)?;

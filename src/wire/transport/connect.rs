@@ -3,6 +3,9 @@
 //! stream socket, then TLS on top when asked. The whole of it, TLS handshake
 //! included, is bounded by one timeout.
 //!
+//! Resolving an [`Endpoint`] is connecting too ([`Endpoint::resolve`]): the
+//! first of its addresses that accepts a plain connection.
+//!
 //! [`connect_tuned`] also hands back the TCP socket itself (a duplicate of its
 //! descriptor), for a caller that sets socket options while the stream is
 //! wrapped in TLS and recording layers that hide it.
@@ -12,7 +15,7 @@ use std::time::Duration;
 use tokio::net::{TcpStream, UnixStream};
 
 use super::tls::ClientTls;
-use super::{Address, BoxIo, TransportError};
+use super::{Address, BoxIo, Endpoint, TransportError};
 
 /// Connects to `address`, with TLS when `tls` is given, within `timeout`.
 pub async fn connect(
@@ -72,8 +75,31 @@ pub async fn connect_tuned(
         })?
 }
 
+impl Endpoint {
+    /// Resolves the endpoint once: the first of its addresses that accepts a
+    /// connection (plain, without TLS; the probe connection is closed at once).
+    /// When none does, the error is the first address's.
+    pub async fn resolve(&self, timeout: Duration) -> Result<Address, TransportError> {
+        let candidates = self.lookup().await?;
+        let mut first_error = None;
+        for address in candidates {
+            match open(&address, timeout).await {
+                Ok(_probe) => return Ok(address),
+                Err(e) => {
+                    tracing::debug!(%address, error = %e, "candidate address refused");
+                    first_error.get_or_insert(e);
+                }
+            }
+        }
+        Err(first_error.unwrap_or_else(|| TransportError::Resolve {
+            host: self.to_string(),
+            reason: "no address".into(),
+        }))
+    }
+}
+
 /// Connects without TLS, within `timeout`: what resolving probes with.
-pub(crate) async fn open(address: &Address, timeout: Duration) -> Result<BoxIo, TransportError> {
+async fn open(address: &Address, timeout: Duration) -> Result<BoxIo, TransportError> {
     tokio::time::timeout(timeout, plain(address))
         .await
         .map_err(|_| TransportError::Timeout {

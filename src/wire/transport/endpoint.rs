@@ -11,7 +11,6 @@ use std::fmt;
 use std::net::{IpAddr, SocketAddr};
 use std::path::PathBuf;
 use std::str::FromStr;
-use std::time::Duration;
 
 use super::{Address, TransportError};
 
@@ -91,27 +90,6 @@ impl Endpoint {
         }
         Ok(found)
     }
-
-    /// Resolves the endpoint once: the first of its addresses that accepts a
-    /// connection (plain, without TLS; the probe connection is closed at once).
-    /// When none does, the error is the first address's.
-    pub async fn resolve(&self, timeout: Duration) -> Result<Address, TransportError> {
-        let candidates = self.lookup().await?;
-        let mut first_error = None;
-        for address in candidates {
-            match super::connect::open(&address, timeout).await {
-                Ok(_probe) => return Ok(address),
-                Err(e) => {
-                    tracing::debug!(%address, error = %e, "candidate address refused");
-                    first_error.get_or_insert(e);
-                }
-            }
-        }
-        Err(first_error.unwrap_or_else(|| TransportError::Resolve {
-            host: self.to_string(),
-            reason: "no address".into(),
-        }))
-    }
 }
 
 /// Splits `HOST:PORT` or `[V6]:PORT`.
@@ -169,6 +147,7 @@ impl fmt::Display for Endpoint {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::time::Duration;
 
     fn tcp(host: &str, port: u16) -> Endpoint {
         Endpoint::Tcp {

@@ -1,4 +1,4 @@
-//! [`WsScenario`] as fuzzer bytes: an `arbitrary` decoder and its exact inverse.
+//! [`MessageScenario`] as fuzzer bytes: an `arbitrary` decoder and its exact inverse.
 //!
 //! The format is this module's own, one field after another, numbers as
 //! little-endian bytes, so it stays stable whatever `arbitrary` does with its
@@ -17,7 +17,9 @@
 
 use arbitrary::{Arbitrary, Unstructured};
 
-use super::{Control, ControlSpec, Kind, MAX_CONTROL, MAX_MESSAGE, MessageSpec, WsScenario};
+use crate::scenario::websocket::{
+    Control, ControlSpec, Kind, MAX_CONTROL, MAX_MESSAGE, MessageScenario, MessageSpec,
+};
 
 /// Most items of one list the format carries (messages, splits, controls).
 const MAX_ITEMS: usize = 8;
@@ -51,7 +53,7 @@ impl Reader<'_> {
 }
 
 /// The scenario `data` describes (any bytes describe one).
-pub fn decode(data: &[u8]) -> WsScenario {
+pub fn decode(data: &[u8]) -> MessageScenario {
     let mut r = Reader { data, at: 0 };
     let seed = u64::from_le_bytes(r.le());
     let flags = r.byte();
@@ -91,7 +93,7 @@ pub fn decode(data: &[u8]) -> WsScenario {
             }
         })
         .collect();
-    WsScenario {
+    MessageScenario {
         seed,
         messages,
         close: flags & 1 != 0,
@@ -111,7 +113,7 @@ fn count(out: &mut Vec<u8>, n: usize, max: usize) -> Result<(), EncodeError> {
 }
 
 /// The bytes [`decode`] reads back as `s`.
-pub fn encode(s: &WsScenario) -> Result<Vec<u8>, EncodeError> {
+pub fn encode(s: &MessageScenario) -> Result<Vec<u8>, EncodeError> {
     let mut out = Vec::new();
     out.extend_from_slice(&s.seed.to_le_bytes());
     out.push(u8::from(s.close) | if s.head_cut.is_some() { 2 } else { 0 });
@@ -148,7 +150,7 @@ pub fn encode(s: &WsScenario) -> Result<Vec<u8>, EncodeError> {
     Ok(out)
 }
 
-impl<'a> Arbitrary<'a> for WsScenario {
+impl<'a> Arbitrary<'a> for MessageScenario {
     /// Reads the rest of the input as [`decode`] does.
     fn arbitrary(u: &mut Unstructured<'a>) -> arbitrary::Result<Self> {
         let data = u.bytes(u.len())?;

@@ -1,0 +1,171 @@
+//! Black-box runs against a server (`run --server`, with `--container` each of
+//! a Docker Engine container's endpoints) and against a proxy (`run --proxy`, in
+//! front of the harness's own upstream echo server).
+
+use std::net::{SocketAddr, ToSocketAddrs};
+use std::time::Duration;
+
+use anyhow::{Context as _, bail};
+
+use hijack_harness::report::RunReport;
+use hijack_harness::runner::{black_box, serve};
+use hijack_harness::suite::{Case, Proto};
+
+use super::common::{Reporter, black_box_options, runtime};
+use super::{Protocol, RunArgs, Via};
+
+/// `run --server`: every selected case against the server (or each endpoint of
+/// its `--container`).
+pub(super) fn server_run(
+    args: &RunArgs,
+    server: &str,
+    cases: &[Case],
+    timeout: Duration,
+    reporter: &Reporter,
+    rt: &tokio::runtime::Runtime,
+    report: &mut RunReport,
+) -> anyhow::Result<()> {
+    let protocol = match args.protocol {
+        Protocol::Echo => Proto::Echo,
+        Protocol::Websocket => Proto::WebSocket,
+        Protocol::Docker => Proto::Docker,
+    };
+    let target = super::target::resolve("--server", server, protocol, args, rt, timeout)?;
+    let opts = black_box_options(args, timeout);
+    report.transport = Some(target.transport());
+    let targets = match &args.container {
+        Some(container) => engine_targets(&target, container, protocol, rt, timeout)?,
+        None => vec![target],
+    };
+    for target in &targets {
+        let results = rt.block_on(async {
+            let progress = reporter.phase(cases.len(), "cases", true);
+            black_box::run_server(target, cases, &opts, progress).await
+        });
+        report.results.extend(results);
+    }
+    Ok(())
+}
+
+/// `run --proxy`: every selected case through the proxy, to the harness's upstream.
+pub(super) fn proxy_run(
+    args: &RunArgs,
+    proxy: &str,
+    cases: &[Case],
+    timeout: Duration,
+    reporter: &Reporter,
+    rt: &tokio::runtime::Runtime,
+    report: &mut RunReport,
+) -> anyhow::Result<()> {
+    let upstream = match &args.upstream {
+        Some(u) => tcp_address("--upstream", u)?,
+        None => SocketAddr::from(([127, 0, 0, 1], 0)),
+    };
+    let opts = black_box_options(args, timeout);
+    let (protocol, upstream_proto) = match args.via {
+        Via::Connect => (Proto::Connect, Proto::Connect),
+        Via::Upgrade => (Proto::Echo, Proto::Echo),
+    };
+    let mut target = super::target::resolve("--proxy", proxy, protocol, args, rt, timeout)?;
+    let listener = std::net::TcpListener::bind(upstream)
+        .with_context(|| format!("cannot start the upstream echo server on {upstream}"))?;
+    let upstream = listener.local_addr()?;
+    eprintln!("hijack-harness: upstream echo server on {upstream}");
+    let upstream_server = Upstream::start(listener, upstream_proto)?;
+    target.connect_to = Some(upstream);
+    target.proxy = true;
+    if args.name.is_none() {
+        target.name = format!("proxy {}", target.endpoint);
+    }
+    report.transport = Some(target.transport());
+    report.results = rt.block_on(async {
+        let progress = reporter.phase(cases.len(), "cases", true);
+        black_box::run_server(&target, cases, &opts, progress).await
+    });
+    upstream_server.stop();
+    Ok(())
+}
+
+/// Resolves HOST:PORT to one TCP address (the first the resolver gives).
+fn tcp_address(what: &str, text: &str) -> anyhow::Result<SocketAddr> {
+    text.to_socket_addrs()
+        .with_context(|| format!("{what} {text:?} is not HOST:PORT"))?
+        .next()
+        .with_context(|| format!("{what} {text:?} resolves to no address"))
+}
+
+/// The harness's own upstream behind a proxy under test, on a thread and a
+/// runtime of its own: a real upstream answers while the client is busy, and
+/// one sharing the client's single-threaded runtime could not (it would run
+/// only when the scripted client waits, which changes what the proxy sees).
+struct Upstream {
+    stop: tokio::sync::oneshot::Sender<()>,
+    thread: std::thread::JoinHandle<()>,
+}
+
+impl Upstream {
+    fn start(listener: std::net::TcpListener, protocol: Proto) -> anyhow::Result<Upstream> {
+        listener.set_nonblocking(true)?;
+        let rt = runtime()?;
+        let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+        let thread = std::thread::spawn(move || {
+            rt.block_on(async move {
+                let Ok(listener) = tokio::net::TcpListener::from_std(listener) else {
+                    return;
+                };
+                tokio::select! {
+                    _ = serve::serve(listener, protocol) => {}
+                    _ = stopped => {}
+                }
+            });
+        });
+        Ok(Upstream { stop, thread })
+    }
+
+    fn stop(self) {
+        let _ = self.stop.send(());
+        let _ = self.thread.join();
+    }
+}
+
+/// The targets of `--container NAME`: the container's attach (raw or
+/// multiplexed, as its `Config.Tty` says) and a fresh exec per case, named
+/// `NAME/attach` and `NAME/exec`. A container the daemon does not know, or
+/// one that does not run, stops the run (exit 2) with the daemon's words.
+fn engine_targets(
+    target: &black_box::ServerTarget,
+    container: &str,
+    protocol: Proto,
+    rt: &tokio::runtime::Runtime,
+    timeout: Duration,
+) -> anyhow::Result<Vec<black_box::ServerTarget>> {
+    if protocol != Proto::Docker {
+        bail!("--container needs --protocol docker");
+    }
+    let (tty, running) = rt
+        .block_on(black_box::docker::inspect(target, container, timeout))
+        .map_err(|e| anyhow::anyhow!("--container {container}: {e}"))?;
+    if !running {
+        bail!(
+            "--container {container}: the container is not running (start it, with stdin open: `docker run -d -i`)"
+        );
+    }
+    let endpoints = [
+        black_box::docker::EngineEndpoint::Attach { tty },
+        black_box::docker::EngineEndpoint::Exec,
+    ];
+    Ok(endpoints
+        .into_iter()
+        .map(|endpoint| {
+            let engine = black_box::docker::Engine {
+                container: container.to_string(),
+                endpoint,
+            };
+            let mut t = target.clone();
+            t.path = Some(engine.attach_path());
+            t.name = format!("{container}/{}", engine.endpoint_name());
+            t.engine = Some(engine);
+            t
+        })
+        .collect())
+}
