@@ -24,9 +24,9 @@
 use std::process::ExitCode;
 
 use bytes::Bytes;
-use hijack_harness::docker::stdcopy::{Demux, Stream};
 use hijack_harness::reference::head::{Header, RequestHead, ResponseHead};
 use hijack_harness::reference::{self, ClientConn, Config, Hijacked, RequestBody};
+use hijack_harness::stdcopy::{Demux, Stream};
 use hijack_harness::subject::BoxIo;
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
 

@@ -75,8 +75,6 @@ pub mod wire;
 // for the binary (cli), the examples, the benches and the `fuzz/` crate, hidden
 // from the docs so that nobody mistakes it for the surface a subject author uses.
 #[doc(hidden)]
-pub mod docker;
-#[doc(hidden)]
 pub mod fuzzing;
 #[doc(hidden)]
 pub mod inspect;
@@ -86,6 +84,8 @@ pub mod peer;
 pub mod report;
 #[doc(hidden)]
 pub mod runner;
+#[doc(hidden)]
+pub mod stdcopy;
 #[doc(hidden)]
 pub mod suite;
 #[doc(hidden)]

@@ -15,6 +15,7 @@ pub mod black_box;
 mod compare;
 mod describe;
 mod diagnosis;
+pub mod docker;
 mod faults;
 mod handshake;
 mod protocol;

@@ -55,7 +55,7 @@ fn count(text: &str, what: &str) -> usize {
 
 #[test]
 fn the_reference_docker_client_passes_every_case_over_tcp_and_unix() {
-    let cases = hijack_harness::docker::cases::all().len();
+    let cases = hijack_harness::suite::docker::all().len();
     for (listen, verb) in [("127.0.0.1:0", "attach c1"), ("unix:", "exec c1 cat")] {
         let command = client(None, verb);
         let (code, text) = output(&[
@@ -228,7 +228,7 @@ fn list_shows_the_docker_cases() {
     let (code, text) = output(&["list", "--cases", "docker.*"]);
     assert_eq!(code, 0, "{text}");
     let rows = text.lines().filter(|l| l.starts_with("docker.")).count();
-    assert_eq!(rows, hijack_harness::docker::cases::all().len(), "{text}");
+    assert_eq!(rows, hijack_harness::suite::docker::all().len(), "{text}");
     assert!(text.contains("docker (--client-cmd)"), "{text}");
 }
 
@@ -261,7 +261,7 @@ fn serve_docker_engine_answers_a_docker_client() {
     while !socket.exists() && started.elapsed() < Duration::from_secs(10) {
         std::thread::sleep(Duration::from_millis(20));
     }
-    let case = hijack_harness::docker::cases::tty_early(300);
+    let case = hijack_harness::suite::docker::tty_early(300);
     let out = std::process::Command::new(examples::example("docker_client"))
         .arg("-H")
         .arg(format!("unix://{}", socket.display()))
@@ -271,7 +271,7 @@ fn serve_docker_engine_answers_a_docker_client() {
         .expect("the client runs");
     assert_eq!(
         out.stdout,
-        case.output[0].1.as_ref(),
+        case.scenario.output[0].1.as_ref(),
         "{}",
         String::from_utf8_lossy(&out.stderr)
     );

@@ -5,10 +5,10 @@
 //! noticed (and its expected.txt updated). The whole matrix (every client,
 //! every case, TCP and Unix) is `interop/docker-matrix`, through the command line.
 
-use hijack_harness::docker::cases;
 use hijack_harness::oracle::Point;
 use hijack_harness::report::Outcome;
 use hijack_harness::runner::client_listener::ClientListener;
+use hijack_harness::suite::docker as cases;
 
 #[path = "support/docker.rs"]
 mod support;

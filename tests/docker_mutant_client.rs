@@ -34,7 +34,7 @@ fn the_reference_client_passes_every_case_over_tcp_and_unix() {
             "{}",
             show(&results)
         );
-        assert_eq!(results.len(), hijack_harness::docker::cases::all().len());
+        assert_eq!(results.len(), hijack_harness::suite::docker::all().len());
     }
 }
 

@@ -43,6 +43,7 @@ const FLOORS: &[(&str, u8)] = &[
     ("invariant", 0),
     ("reference", 0),
     ("websocket", 0),
+    ("stdcopy", 0),
     ("scenario", 1),
     ("suite", 2),
     ("wire", 3),
@@ -56,8 +57,6 @@ const FLOORS: &[(&str, u8)] = &[
     ("fuzzing", 7),
     ("report", 8),
     ("runner", 9),
-    // Being dispersed into suite/, oracle/ and runner/ (issue 23): delete this row then.
-    ("docker", 9),
     ("inspect", 10),
     ("cli", 11),
 ];

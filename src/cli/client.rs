@@ -6,20 +6,22 @@ use std::time::Duration;
 
 use anyhow::{Context as _, bail};
 
-use hijack_harness::docker::{self, DockerCase, DockerClient};
 use hijack_harness::report::CaseResult;
 use hijack_harness::runner::black_box::{self, ClientTarget};
 use hijack_harness::runner::client_listener::{ClientListener, ListenAt, TlsChoice};
+use hijack_harness::runner::docker::{self, DockerClient};
 use hijack_harness::suite::Case;
+use hijack_harness::suite::attach::Attach;
+use hijack_harness::suite::docker as docker_cases;
 
 use super::common::{Reporter, black_box_options, globs};
 use super::{Protocol, RunArgs};
 
 /// The Docker client cases (`docker.*`) the patterns select.
-fn select_docker(include: &[String], exclude: &[String]) -> anyhow::Result<Vec<DockerCase>> {
+fn select_docker(include: &[String], exclude: &[String]) -> anyhow::Result<Vec<Case<Attach>>> {
     let include = globs(include)?;
     let exclude = globs(exclude)?;
-    let cases: Vec<DockerCase> = docker::cases::all()
+    let cases: Vec<Case<Attach>> = docker_cases::all()
         .into_iter()
         .filter(|c| include.as_ref().is_none_or(|g| g.is_match(c.id)))
         .filter(|c| exclude.as_ref().is_none_or(|g| !g.is_match(c.id)))

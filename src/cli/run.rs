@@ -91,7 +91,7 @@ fn select(include: &[String], exclude: &[String]) -> anyhow::Result<Vec<Case>> {
 
 /// `list`: the suite's cases, then the Docker client cases (`docker.*`, run
 /// with `--client-cmd ... --protocol docker`), which are not scenarios and
-/// live in `hijack_harness::docker::cases`.
+/// live in `hijack_harness::suite::docker`.
 fn list(patterns: &[String]) -> anyhow::Result<ExitCode> {
     let include = globs(patterns)?;
     let selected = |id: &str| include.as_ref().is_none_or(|g| g.is_match(id));
@@ -111,7 +111,7 @@ fn list(patterns: &[String]) -> anyhow::Result<ExitCode> {
             c.title.into(),
         ]);
     }
-    for c in hijack_harness::docker::cases::all()
+    for c in hijack_harness::suite::docker::all()
         .into_iter()
         .filter(|c| selected(c.id))
     {

@@ -7,7 +7,7 @@ use std::time::Duration;
 
 use anyhow::{Context as _, bail};
 
-use hijack_harness::docker;
+use hijack_harness::runner::docker;
 use hijack_harness::runner::{Options, serve};
 use hijack_harness::suite::Proto;
 use hijack_harness::wire::transport::{Address, Endpoint, Listener, ServerTls};
@@ -68,7 +68,10 @@ pub(super) fn serve_forever(args: &ServeArgs) -> anyhow::Result<ExitCode> {
 /// `serve --protocol docker-engine`: the stub daemon of the Docker client cases,
 /// playing `--case`'s container on every attach, until Ctrl-C.
 fn serve_docker_engine(args: &ServeArgs, endpoint: &Endpoint) -> anyhow::Result<ExitCode> {
-    let Some(case) = docker::cases::all().into_iter().find(|c| c.id == args.case) else {
+    let Some(case) = hijack_harness::suite::docker::all()
+        .into_iter()
+        .find(|c| c.id == args.case)
+    else {
         bail!(
             "--case {}: no such Docker client case (the docker.* lines of `hijack-harness list`)",
             args.case

@@ -97,9 +97,9 @@ impl Outcome {
     }
 }
 
-/// What a report says about a case, whatever kind of case it is: a suite
-/// [`Case`] (a scenario) or a Docker client case (container output and stdin)
-/// both describe themselves this way.
+/// What a report says about a case, whatever happens on its wire: a
+/// [`Case`] of a scenario, or of a Docker client's attach (container output
+/// and stdin), describes itself this way.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct CaseInfo<'a> {
     /// The case's stable ID.
@@ -126,8 +126,8 @@ impl Default for CaseInfo<'_> {
     }
 }
 
-impl<'a> From<&'a Case> for CaseInfo<'a> {
-    fn from(case: &'a Case) -> Self {
+impl<'a, S> From<&'a Case<S>> for CaseInfo<'a> {
+    fn from(case: &'a Case<S>) -> Self {
         CaseInfo {
             id: case.id,
             title: case.title,

@@ -18,8 +18,10 @@ use crate::wire::tcp::Capture;
 
 pub mod black_box;
 pub mod client_listener;
+pub mod docker;
 pub mod embedded;
 pub mod listening;
+pub mod process;
 pub mod serve;
 
 /// How cases are run.

@@ -6,7 +6,9 @@
 
 use crate::scenario::Scenario;
 
+pub mod attach;
 pub mod cases;
+pub mod docker;
 
 pub use crate::invariant::Level;
 
@@ -62,9 +64,11 @@ impl Sides {
     };
 }
 
-/// One conformance case.
+/// One conformance case: what a report says about it, and `S`, what happens on
+/// the wire: a [`Scenario`] for the HTTP, WebSocket and proxy cases, an
+/// [`attach::Attach`] for the Docker client cases ([`docker`]).
 #[derive(Debug, Clone)]
-pub struct Case {
+pub struct Case<S = Scenario> {
     /// Stable dotted ID, e.g. `handoff.early-data.same-segment.1`.
     pub id: &'static str,
     /// One line saying what it checks.
@@ -80,7 +84,7 @@ pub struct Case {
     /// Which black-box protocols it applies to.
     pub protocols: &'static [Proto],
     /// What happens on the wire.
-    pub scenario: Scenario,
+    pub scenario: S,
 }
 
 /// Every case, in a stable order.

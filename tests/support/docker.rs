@@ -5,10 +5,13 @@
 
 use std::time::Duration;
 
-use hijack_harness::docker::{self, DockerCase, DockerClient, cases};
 use hijack_harness::report::CaseResult;
 use hijack_harness::runner::client_listener::ClientListener;
+use hijack_harness::runner::docker::{self, DockerClient};
 use hijack_harness::runner::{Options, no_progress};
+use hijack_harness::suite::Case;
+use hijack_harness::suite::attach::Attach;
+use hijack_harness::suite::docker as cases;
 
 /// Plain TCP on loopback, a free port per case.
 pub fn tcp() -> ClientListener {
@@ -29,7 +32,7 @@ pub fn options(secs: u64) -> Options {
 }
 
 /// The cases whose ID contains `filter` (at least one).
-pub fn cases_matching(filter: &str) -> Vec<DockerCase> {
+pub fn cases_matching(filter: &str) -> Vec<Case<Attach>> {
     let found: Vec<_> = cases::all()
         .into_iter()
         .filter(|c| c.id.contains(filter))
@@ -69,7 +72,7 @@ pub fn run(command: &str, listen: ClientListener, filter: &str, opts: &Options) 
 pub fn run_one(
     command: &str,
     listen: ClientListener,
-    case: &DockerCase,
+    case: &Case<Attach>,
     opts: &Options,
 ) -> CaseResult {
     runtime().block_on(docker::client_case(&target(command, listen), case, opts))

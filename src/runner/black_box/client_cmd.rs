@@ -6,7 +6,8 @@
 //! says so. A command that asks for anything else (a Docker client's `HEAD
 //! /_ping`, bytes that are not HTTP) is `unsupported`, with what it asked, never
 //! a failure. The harness listens where [`ClientListener`] says: TCP, a Unix
-//! socket, TLS over either.
+//! socket, TLS over either. The command runs in a process group of its own,
+//! killed when its case ends ([`crate::runner::process`]).
 
 use std::time::Instant;
 
@@ -17,6 +18,7 @@ use crate::oracle::{self, Verdict};
 use crate::reference::head;
 use crate::report::{CaseResult, Outcome};
 use crate::runner::client_listener::ClientListener;
+use crate::runner::process::{ClientProcess, Output, Stdin, Streams};
 use crate::scenario::{Handshake, Scenario};
 use crate::suite::Case;
 use crate::wire::tcp::{Capture, Paced, Recording};
@@ -188,15 +190,15 @@ pub async fn client_case(target: &ClientTarget, case: &Case, opts: &Options) -> 
         Err(e) => return result(Outcome::Error, note(e.to_string()), Trace::default()),
     };
     let host = listening.host().to_string();
-    let mut child = match tokio::process::Command::new("sh")
-        .arg("-c")
-        .arg(&command)
-        .stdin(std::process::Stdio::null())
-        .stdout(std::process::Stdio::null())
-        .kill_on_drop(true)
-        .spawn()
-    {
-        Ok(child) => child,
+    // Its stdout is not the conversation (the socket is), and its stderr is the
+    // user's to read.
+    let streams = Streams {
+        stdin: Stdin::Null,
+        stdout: Output::Null,
+        stderr: Output::Inherit,
+    };
+    let mut process = match ClientProcess::spawn(&command, streams) {
+        Ok(process) => process,
         Err(e) => {
             return result(
                 Outcome::Error,
@@ -208,7 +210,7 @@ pub async fn client_case(target: &ClientTarget, case: &Case, opts: &Options) -> 
     let deadline = tokio::time::Instant::now() + opts.timeout;
     let accepted = tokio::select! {
         accepted = tokio::time::timeout_at(deadline, listening.accept()) => accepted,
-        status = child.wait() => {
+        status = process.wait() => {
             return result(
                 Outcome::Error,
                 note(format!("the client command exited ({}) without connecting to {host}",
@@ -292,7 +294,9 @@ pub async fn client_case(target: &ClientTarget, case: &Case, opts: &Options) -> 
     )
     .await;
     recorder.seal();
-    drop(child);
+    // The case is over: the command's whole process group goes (a command that
+    // returned early above is killed the same way when it is dropped).
+    process.finish().await;
     let trace = recorder.snapshot();
     let mut notes = Vec::new();
     match settled {

@@ -8,7 +8,7 @@
 //! container's attach, and a fresh exec of `cat` per case (`POST
 //! /containers/NAME/exec`, then `POST /exec/ID/start` with its JSON body and
 //! `Upgrade: tcp`). Without a TTY the daemon multiplexes stdout and stderr with
-//! 8-byte `stdcopy` headers ([`crate::docker::stdcopy`]): the echo is
+//! 8-byte `stdcopy` headers ([`crate::stdcopy`]): the echo is
 //! demultiplexed ([`demux_stdout`]), must come back on stdout, and nothing may
 //! appear on stderr (`cat` writes nothing there).
 
@@ -16,10 +16,10 @@ use std::time::Duration;
 
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
-use crate::docker::stdcopy::{Demux, Stream};
 use crate::oracle::black_box::Expect;
 use crate::reference::head::{self, Header};
 use crate::scenario::{Body, Handshake, Scenario};
+use crate::stdcopy::{Demux, Stream};
 
 use super::ServerTarget;
 use super::request::{self, Request};
@@ -312,7 +312,7 @@ pub async fn inspect(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::docker::stdcopy::frame;
+    use crate::stdcopy::frame;
 
     #[test]
     fn stdout_frames_are_joined_and_stderr_is_named() {

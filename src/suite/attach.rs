@@ -1,16 +1,15 @@
-//! One Docker client case: what the stub's container prints and reads, how its
-//! output travels after the `101`, and whether the attach is refused.
+//! What happens on the wire in a Docker client case (a [`super::Case<Attach>`]): what
+//! the stub's container prints and reads, how its output travels after the
+//! `101`, and whether the attach is refused.
 //!
 //! A case is data, so the stub, the driver and the oracle read the same facts:
-//! the stub puts [`DockerCase::wire`] on the attach connection, the driver
-//! writes [`DockerCase::stdin`] on the client command's stdin, and the oracle
-//! compares what the client printed with [`DockerCase::expected`].
+//! the stub puts [`Attach::wire`] on the attach connection, the driver writes
+//! [`Attach::stdin`] on the client command's stdin, and the oracle compares what
+//! the client printed with [`Attach::expected`].
 
 use bytes::Bytes;
 
-use super::stdcopy::{self, Stream};
-use crate::report::CaseInfo;
-use crate::suite::Level;
+use crate::stdcopy::{self, Stream};
 
 /// The most payload the stub puts in one multiplexed frame: the daemon frames
 /// each read of the container's pipe, and a pipe read is at most 32 KiB.
@@ -86,19 +85,10 @@ impl Refusal {
     }
 }
 
-/// One Docker client case.
+/// What happens on the wire in one Docker client case: a container attached
+/// to (or an exec started), its output, its stdin, or a refusal.
 #[derive(Debug, Clone)]
-pub struct DockerCase {
-    /// Stable dotted ID, e.g. `docker.output.mux.early.300`.
-    pub id: &'static str,
-    /// One line saying what it checks.
-    pub title: &'static str,
-    /// MUST or SHOULD.
-    pub level: Level,
-    /// Where the requirement is written.
-    pub spec: &'static str,
-    /// The real bug this case comes from, if one.
-    pub bug: &'static str,
+pub struct Attach {
     /// Whether the container has a TTY (raw stream) or not (multiplexed).
     pub tty: bool,
     /// What the container writes while its stdin is open, in order.
@@ -161,19 +151,7 @@ fn wire_of(tty: bool, chunks: &[(Stream, Bytes)]) -> (Vec<u8>, Placed) {
     (wire, pieces)
 }
 
-impl<'a> From<&'a DockerCase> for CaseInfo<'a> {
-    fn from(case: &'a DockerCase) -> Self {
-        CaseInfo {
-            id: case.id,
-            title: case.title,
-            level: case.level,
-            spec: case.spec,
-            bug: case.bug,
-        }
-    }
-}
-
-impl DockerCase {
+impl Attach {
     /// The output's wire form before and after the client's FIN, and where
     /// every piece of it sits (wire offsets count from the end of the head,
     /// across both parts; frames are numbered across both too).
@@ -243,13 +221,8 @@ pub fn text(seed: u64, len: usize) -> Bytes {
 mod tests {
     use super::*;
 
-    fn case(tty: bool) -> DockerCase {
-        DockerCase {
-            id: "t",
-            title: "t",
-            level: Level::Must,
-            spec: "",
-            bug: "",
+    fn case(tty: bool) -> Attach {
+        Attach {
             tty,
             output: vec![
                 (Stream::Stdout, Bytes::from_static(b"out")),

@@ -7,14 +7,16 @@
 //! Engine API ([`api`], [`connection`]) answers the command's `_ping`, inspect,
 //! wait, exec and attach requests on as many keep-alive connections as it opens;
 //! the attach (or exec start) gets `101 UPGRADED` and the case's container
-//! output ([`session`]), raw with a TTY or multiplexed ([`stdcopy`]), some of it
+//! output ([`session`]), raw with a TTY or multiplexed
+//! ([`crate::stdcopy`]), some of it
 //! in the `101`'s segment, split wherever the case says; or a refusal as real
-//! daemons send it. The [`driver`] runs the command ([`command`]; its stdin
-//! a [`terminal`] for a TTY case), feeds and closes its stdin, and the [`oracle`] judges its stdout, stderr and the
-//! attach connection's trace.
+//! daemons send it. The [`driver`] runs the command
+//! ([`crate::runner::process`]; its stdin a pseudo-terminal for a TTY case),
+//! feeds and closes its stdin, and the oracle ([`crate::oracle::docker`])
+//! judges its stdout, stderr and the attach connection's trace.
 //!
 //! ```text
-//! DockerCase ──> stub daemon (connection, api, session) <──> client command
+//! Case<Attach> ─> stub daemon (connection, api, session) <──> client command
 //!                         │ trace per connection                      │ stdout, stderr
 //!                         └──────────────> oracle::judge <────────────┘ ──> CaseResult
 //! ```
@@ -22,22 +24,16 @@
 //! The entry point is [`run_client`]: a command with `{host}` (or `{addr}`, and
 //! `{ca}` over TLS), where to listen
 //! ([`crate::runner::client_listener::ClientListener`], shared with the echo
-//! contract's client runs), the cases of [`cases::all`], the runner's options,
-//! a progress callback.
+//! contract's client runs), the cases of [`crate::suite::docker::all`], the
+//! runner's options, a progress callback. The cases are data, in the suite
+//! ([`crate::suite::docker`], each described by [`crate::suite::attach`]).
 
 pub mod api;
-pub mod case;
-pub mod cases;
-pub mod command;
 pub mod connection;
 pub mod daemon;
 pub mod driver;
-pub mod oracle;
 pub mod serve;
 pub mod session;
-pub mod stdcopy;
-pub mod terminal;
 
-pub use case::DockerCase;
 pub use driver::{DockerClient, client_case, run_client};
 pub use serve::serve;

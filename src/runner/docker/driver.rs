@@ -7,7 +7,7 @@
 //!
 //! 1. The command starts with the case's stdin already in its pipe (a
 //!    pseudo-terminal in raw mode when the case's container has a TTY, as a
-//!    user's would be: [`super::terminal`]). It has until
+//!    user's would be: [`crate::runner::process::terminal`]). It has until
 //!    `timeout` to attach (a slow interpreter start is fine); a command that
 //!    exits without attaching does not speak the contract (`unsupported`).
 //! 2. Once the stub has answered the hijack request, nothing may stand still
@@ -22,15 +22,16 @@ use std::time::{Duration, Instant};
 
 use tokio::task::JoinSet;
 
-use super::case::DockerCase;
-use super::command::ClientProcess;
 use super::connection;
 use super::daemon::Daemon;
-use super::oracle::{ClientObservation, Judgement, judge};
+use crate::oracle::docker::{ClientObservation, Judgement, judge};
 use crate::oracle::{Verdict, preview};
 use crate::report::{CaseResult, Outcome};
 use crate::runner::client_listener::ClientListener;
+use crate::runner::process::{ClientProcess, Finished, Output, Stdin, Streams};
 use crate::runner::{Options, Progress};
+use crate::suite::Case;
+use crate::suite::attach::Attach;
 use crate::wire::tcp::Capture;
 use crate::wire::{Side, Trace};
 
@@ -63,7 +64,7 @@ enum Ending {
 }
 
 fn result(
-    case: &DockerCase,
+    case: &Case<Attach>,
     target: &DockerClient,
     outcome: Outcome,
     verdict: Verdict,
@@ -126,7 +127,7 @@ async fn drive(
         _ = process.wait() => return Ending::Exited,
         () = tokio::time::sleep_until(deadline) => return Ending::TimedOut,
     }
-    if !daemon.case.refused() {
+    if !daemon.case.scenario.refused() {
         tokio::select! {
             () = daemon.stdin_done.notified() => {}
             () = quiet(&activity, quiet_for) => {}
@@ -143,7 +144,7 @@ async fn drive(
 }
 
 /// Runs one case against a client command.
-pub async fn client_case(target: &DockerClient, case: &DockerCase, opts: &Options) -> CaseResult {
+pub async fn client_case(target: &DockerClient, case: &Case<Attach>, opts: &Options) -> CaseResult {
     let started = Instant::now();
     let error = |text: String| {
         result(
@@ -165,11 +166,19 @@ pub async fn client_case(target: &DockerClient, case: &DockerCase, opts: &Option
     };
     let capture = Capture::new(opts.capture_cap);
     let daemon = Daemon::new(Arc::new(case.clone()), capture.clone(), opts.pause);
-    let mut process =
-        match ClientProcess::spawn(&command, case.stdin.clone(), opts.capture_cap, case.tty) {
-            Ok(p) => p,
-            Err(e) => return error(format!("cannot run {command:?}: {e}")),
-        };
+    let streams = Streams {
+        stdin: if case.scenario.tty {
+            Stdin::Terminal(case.scenario.stdin.clone())
+        } else {
+            Stdin::Pipe(case.scenario.stdin.clone())
+        },
+        stdout: Output::Capture(opts.capture_cap),
+        stderr: Output::Capture(opts.capture_cap),
+    };
+    let mut process = match ClientProcess::spawn(&command, streams) {
+        Ok(p) => p,
+        Err(e) => return error(format!("cannot run {command:?}: {e}")),
+    };
     let deadline = tokio::time::Instant::now() + opts.timeout;
     let serve = async {
         let mut connections = JoinSet::new();
@@ -199,9 +208,13 @@ pub async fn client_case(target: &DockerClient, case: &DockerCase, opts: &Option
     for log in daemon.connections() {
         log.recorder.seal();
     }
-    let (stdout, stderr, status) = tokio::select! {
+    let Finished {
+        stdout,
+        stderr,
+        status,
+    } = tokio::select! {
         finished = process.finish() => finished,
-        () = &mut serve => Default::default(),
+        () = &mut serve => Finished::default(),
     };
     let connections = daemon.connections();
     let handover = daemon.handover();
@@ -230,7 +243,7 @@ pub async fn client_case(target: &DockerClient, case: &DockerCase, opts: &Option
         _ => "the client was killed at the time limit".to_string(),
     };
     context.push(how);
-    if case.tty {
+    if case.scenario.tty {
         context.push("stdin was a terminal in raw mode (a TTY case)".into());
     }
     if !stderr.bytes.is_empty() {
@@ -305,7 +318,7 @@ pub async fn client_case(target: &DockerClient, case: &DockerCase, opts: &Option
 /// reporting each result as it comes.
 pub async fn run_client(
     target: &DockerClient,
-    cases: &[DockerCase],
+    cases: &[Case<Attach>],
     opts: &Options,
     progress: Progress,
 ) -> Vec<CaseResult> {

@@ -9,9 +9,10 @@ use std::time::Duration;
 
 use tokio::task::JoinSet;
 
-use super::case::DockerCase;
 use super::connection;
 use super::daemon::Daemon;
+use crate::suite::Case;
+use crate::suite::attach::Attach;
 use crate::wire::tcp::{Capture, DEFAULT_CAP};
 use crate::wire::transport::{Listener, TransportError};
 
@@ -21,7 +22,7 @@ const HANDSHAKE_TIMEOUT: Duration = Duration::from_secs(10);
 /// Serves `case` on `listener` until accepting fails (or the task is dropped).
 pub async fn serve(
     listener: &Listener,
-    case: DockerCase,
+    case: Case<Attach>,
     pause: Duration,
 ) -> Result<(), TransportError> {
     let case = Arc::new(case);
@@ -49,7 +50,7 @@ pub async fn serve(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::docker::cases;
+    use crate::suite::docker as cases;
     use crate::wire::transport::Endpoint;
     use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
@@ -61,7 +62,7 @@ mod tests {
             .await
             .unwrap();
         let case = cases::tty_early(300);
-        let output = case.output[0].1.clone();
+        let output = case.scenario.output[0].1.clone();
         let server = async { serve(&listener, case, Duration::from_millis(1)).await };
         let clients = async {
             for _ in 0..2 {

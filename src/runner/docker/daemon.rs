@@ -11,7 +11,9 @@ use std::sync::{Arc, Mutex, MutexGuard};
 
 use tokio::sync::{Notify, watch};
 
-use super::case::DockerCase;
+use crate::oracle::docker::Handover;
+use crate::suite::Case;
+use crate::suite::attach::Attach;
 use crate::wire::Recorder;
 use crate::wire::tcp::Capture;
 
@@ -22,28 +24,6 @@ pub struct ConnectionLog {
     pub recorder: Recorder,
     /// Each request's method and target, with the status answered.
     pub requests: Vec<String>,
-}
-
-/// Where a hijack request was answered, and where the new protocol starts.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Handover {
-    /// The connection, by accept order.
-    pub connection: usize,
-    /// The request's method and target.
-    pub request: String,
-    /// Where the request message ended in the connection's client-to-server
-    /// stream: every byte after it is stdin (after a `101`) or the next request.
-    pub stdin_from: usize,
-    /// Where the answer's head ended in the server-to-client stream: the
-    /// container output starts here (after a refusal: the JSON body).
-    pub output_from: usize,
-    /// Whether the client attached its stdin (`stdin=1`, or `AttachStdin`).
-    pub stdin_attached: bool,
-    /// Whether the stub refused instead of answering `101`.
-    pub refused: bool,
-    /// Why the client's request does not fit the case, when it does not (an
-    /// exec created without the TTY setting the case's stream has).
-    pub mismatch: Option<String>,
 }
 
 #[derive(Debug, Default)]
@@ -60,7 +40,7 @@ struct State {
 #[derive(Debug)]
 pub struct Daemon {
     /// The case it plays.
-    pub case: Arc<DockerCase>,
+    pub case: Arc<Case<Attach>>,
     /// Bounded storage and activity of every connection, together.
     pub capture: Arc<Capture>,
     /// The pause at each cut point of the output.
@@ -76,7 +56,7 @@ pub struct Daemon {
 impl Daemon {
     /// A daemon whose container is running and attached to nothing.
     pub fn new(
-        case: Arc<DockerCase>,
+        case: Arc<Case<Attach>>,
         capture: Arc<Capture>,
         pause: std::time::Duration,
     ) -> Arc<Self> {
@@ -174,7 +154,7 @@ impl Daemon {
             state.stdin_received += n;
             state.stdin_received
         };
-        if eof || (n > 0 && total >= self.case.stdin.len()) {
+        if eof || (n > 0 && total >= self.case.scenario.stdin.len()) {
             self.stdin_done.notify_one();
         }
     }

@@ -14,10 +14,11 @@ use std::sync::Arc;
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
 
 use super::api::{self, Endpoint};
-use super::case::upgraded_head;
-use super::daemon::{Daemon, Handover};
+use super::daemon::Daemon;
 use super::session;
+use crate::oracle::docker::Handover;
 use crate::reference::head::{self, Framing, RequestHead};
+use crate::suite::attach::upgraded_head;
 use crate::wire::Direction;
 use crate::wire::tcp::Recording;
 
@@ -56,7 +57,7 @@ pub async fn serve<IO: AsyncRead + AsyncWrite + Unpin>(io: IO, daemon: Arc<Daemo
         buf.drain(..len);
         consumed += len;
         let line = format!("{} {}", request.method, request.target);
-        let tty = daemon.case.tty;
+        let tty = daemon.case.scenario.tty;
         let answer = match api::endpoint(&request, &body) {
             Endpoint::Ping { body } => api::ping(body),
             Endpoint::Version => api::version(),
@@ -103,7 +104,7 @@ pub async fn serve<IO: AsyncRead + AsyncWrite + Unpin>(io: IO, daemon: Arc<Daemo
                             }
                         )
                     });
-                let answer = match &daemon.case.refusal {
+                let answer = match &daemon.case.scenario.refusal {
                     Some(refusal) => refusal.answer(tty).0,
                     None => upgraded_head(tty, upgrade),
                 };
@@ -117,17 +118,17 @@ pub async fn serve<IO: AsyncRead + AsyncWrite + Unpin>(io: IO, daemon: Arc<Daemo
                     stdin_from: consumed,
                     output_from: written + head_len,
                     stdin_attached,
-                    refused: daemon.case.refused(),
+                    refused: daemon.case.scenario.refused(),
                     mismatch,
                 };
                 daemon.hand_over(handover);
-                let status = if daemon.case.refused() {
+                let status = if daemon.case.scenario.refused() {
                     "refused"
                 } else {
                     "handed over"
                 };
                 daemon.log_request(index, format!("{line} -> {status}"));
-                if daemon.case.refusal.is_none() {
+                if daemon.case.scenario.refusal.is_none() {
                     return session::run(
                         io,
                         std::mem::take(&mut buf),
@@ -148,7 +149,13 @@ pub async fn serve<IO: AsyncRead + AsyncWrite + Unpin>(io: IO, daemon: Arc<Daemo
                     return;
                 }
                 written += answer.len();
-                if daemon.case.refusal.as_ref().is_some_and(|r| r.close) {
+                if daemon
+                    .case
+                    .scenario
+                    .refusal
+                    .as_ref()
+                    .is_some_and(|r| r.close)
+                {
                     // As Go's server closes: FIN first, then read what still comes.
                     let _ = io.shutdown().await;
                     break;
@@ -233,8 +240,8 @@ async fn drain<IO: AsyncRead + Unpin>(io: &mut IO) {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::docker::cases;
-    use crate::docker::stdcopy::{self, Stream};
+    use crate::stdcopy::{self, Stream};
+    use crate::suite::docker as cases;
     use crate::wire::tcp::Capture;
 
     /// Any stream serves: an in-memory duplex carries a keep-alive inspect, then
@@ -269,8 +276,11 @@ mod tests {
             (upgraded.status, upgraded.reason.as_str()),
             (101, "UPGRADED")
         );
-        let mut want = stdcopy::frame(Stream::Stdout, &daemon.case.output[0].1);
-        want.extend(stdcopy::frame(Stream::Stderr, &daemon.case.output[1].1));
+        let mut want = stdcopy::frame(Stream::Stdout, &daemon.case.scenario.output[0].1);
+        want.extend(stdcopy::frame(
+            Stream::Stderr,
+            &daemon.case.scenario.output[1].1,
+        ));
         assert_eq!(&rest[len..], &want[..]);
         let handover = daemon.handover().expect("handed over");
         assert_eq!(

@@ -19,18 +19,40 @@
 
 use std::ops::Range;
 
-use super::case::{DockerCase, Piece};
-use super::daemon::Handover;
-use super::stdcopy::Stream;
 use crate::oracle::{Discrepancy, Fault, Mark, Point, Verdict, Violation, compare, count, preview};
 use crate::reference::head;
+use crate::stdcopy::Stream;
+use crate::suite::Case;
+use crate::suite::attach::{Attach, Piece};
 use crate::wire::{Direction, Event, Trace};
+
+/// Where a hijack request was answered, and where the new protocol starts.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Handover {
+    /// The connection, by accept order.
+    pub connection: usize,
+    /// The request's method and target.
+    pub request: String,
+    /// Where the request message ended in the connection's client-to-server
+    /// stream: every byte after it is stdin (after a `101`) or the next request.
+    pub stdin_from: usize,
+    /// Where the answer's head ended in the server-to-client stream: the
+    /// container output starts here (after a refusal: the JSON body).
+    pub output_from: usize,
+    /// Whether the client attached its stdin (`stdin=1`, or `AttachStdin`).
+    pub stdin_attached: bool,
+    /// Whether the stub refused instead of answering `101`.
+    pub refused: bool,
+    /// Why the client's request does not fit the case, when it does not (an
+    /// exec created without the TTY setting the case's stream has).
+    pub mismatch: Option<String>,
+}
 
 /// Everything a Docker client run left.
 #[derive(Debug)]
 pub struct ClientObservation<'a> {
     /// The case.
-    pub case: &'a DockerCase,
+    pub case: &'a Case<Attach>,
     /// What the command printed on stdout.
     pub stdout: &'a [u8],
     /// What the command printed on stderr.
@@ -86,12 +108,12 @@ fn judge_stream(obs: &ClientObservation<'_>, handover: &Handover, verdict: &mut 
     let s2c = obs.trace.stream(Direction::ServerToClient);
     let client_fin = obs.trace.fin(Direction::ClientToServer).is_some();
     let sent = s2c.len().saturating_sub(handover.output_from);
-    let (_, _, pieces) = case.wire();
+    let (_, _, pieces) = case.scenario.wire();
 
     // Stdin, point 1 mirrored.
     if handover.stdin_attached {
         let received = c2s.get(handover.stdin_from..).unwrap_or_default();
-        let found = compare(&case.stdin, received);
+        let found = compare(&case.scenario.stdin, received);
         if !found.is_empty() {
             let parts: Vec<String> = found
                 .iter()
@@ -103,7 +125,7 @@ fn judge_stream(obs: &ClientObservation<'_>, handover: &Handover, verdict: &mut 
                 format!(
                     "the stub read {} of the {} the case wrote on the client's stdin, after the attach request ({}): {}",
                     count(received.len()),
-                    count(case.stdin.len()),
+                    count(case.scenario.stdin.len()),
                     handover.request,
                     parts.join("; ")
                 ),
@@ -111,7 +133,7 @@ fn judge_stream(obs: &ClientObservation<'_>, handover: &Handover, verdict: &mut 
             );
         }
         if obs.stdin_closed && !client_fin {
-            let after: usize = case.after_eof.iter().map(|(_, b)| b.len()).sum();
+            let after: usize = case.scenario.after_eof.iter().map(|(_, b)| b.len()).sum();
             let reset = obs.trace.events.iter().any(|e| {
                 matches!(
                     e,
@@ -133,8 +155,8 @@ fn judge_stream(obs: &ClientObservation<'_>, handover: &Handover, verdict: &mut 
             } else {
                 String::new()
             };
-            // A TTY case's stdin is a terminal, and its end is a hang-up (super::terminal).
-            let closed = if case.tty {
+            // A TTY case's stdin is a terminal, and its end is a hang-up (runner::process::terminal).
+            let closed = if case.scenario.tty {
                 "hung up the client's terminal (its stdin)"
             } else {
                 "closed the client's stdin"
@@ -158,7 +180,7 @@ fn judge_stream(obs: &ClientObservation<'_>, handover: &Handover, verdict: &mut 
 
     // Output, point 2 (point 5 for what follows the client's FIN). With a TTY
     // the container has no stderr: the client's own stderr is its business.
-    let streams: &[Stream] = if case.tty {
+    let streams: &[Stream] = if case.scenario.tty {
         &[Stream::Stdout]
     } else {
         &[Stream::Stdout, Stream::Stderr]
@@ -171,7 +193,7 @@ fn judge_stream(obs: &ClientObservation<'_>, handover: &Handover, verdict: &mut 
         let mut expected = Vec::new();
         for piece in &mine {
             let end = piece.wire.end.min(sent);
-            let payload = case.expected(stream);
+            let payload = case.scenario.expected(stream);
             expected.extend_from_slice(
                 &payload[piece.printed.start..piece.printed.start + (end - piece.wire.start)],
             );
@@ -225,9 +247,10 @@ fn judge_stream(obs: &ClientObservation<'_>, handover: &Handover, verdict: &mut 
         );
     }
     let total: usize = case
+        .scenario
         .output
         .iter()
-        .chain(&case.after_eof)
+        .chain(&case.scenario.after_eof)
         .map(|(_, b)| b.len())
         .sum();
     let unsent: usize = pieces
@@ -334,7 +357,7 @@ fn looks_like_request(bytes: &[u8]) -> bool {
 }
 
 fn judge_refusal(obs: &ClientObservation<'_>, handover: &Handover, verdict: &mut Verdict) {
-    let Some(refusal) = &obs.case.refusal else {
+    let Some(refusal) = &obs.case.scenario.refusal else {
         return;
     };
     let answer = format!(
@@ -358,7 +381,7 @@ fn judge_refusal(obs: &ClientObservation<'_>, handover: &Handover, verdict: &mut
             }
             Ok(None) if looks_like_request(rest) => break,
             _ => {
-                let stdin = find(&obs.case.stdin, rest)
+                let stdin = find(&obs.case.scenario.stdin, rest)
                     .map(|at| format!(": the case's stdin, bytes {at}..{}", at + rest.len()))
                     .unwrap_or_default();
                 fail(

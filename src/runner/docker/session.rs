@@ -71,8 +71,8 @@ pub async fn run<IO: AsyncRead + AsyncWrite + Unpin>(
         let _ = fin_tx.send(());
     };
     let write = async {
-        let (before, after, _) = case.wire();
-        let early = case.early.min(before.len());
+        let (before, after, _) = case.scenario.wire();
+        let early = case.scenario.early.min(before.len());
         let mut first = head;
         first.extend_from_slice(&before[..early]);
         writer.write_all(&first).await?;
@@ -84,7 +84,7 @@ pub async fn run<IO: AsyncRead + AsyncWrite + Unpin>(
                 &mut writer,
                 &before[early..],
                 early,
-                &case.cuts,
+                &case.scenario.cuts,
                 daemon.pause,
             )
             .await?;
@@ -95,7 +95,14 @@ pub async fn run<IO: AsyncRead + AsyncWrite + Unpin>(
         }
         if !after.is_empty() {
             tokio::time::sleep(daemon.pause).await;
-            paced_write(&mut writer, &after, before.len(), &case.cuts, daemon.pause).await?;
+            paced_write(
+                &mut writer,
+                &after,
+                before.len(),
+                &case.scenario.cuts,
+                daemon.pause,
+            )
+            .await?;
         }
         writer.shutdown().await
     };

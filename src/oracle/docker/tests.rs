@@ -4,8 +4,8 @@
 use bytes::Bytes;
 
 use super::*;
-use crate::docker::case::upgraded_head;
-use crate::docker::cases;
+use crate::suite::attach::upgraded_head;
+use crate::suite::docker as cases;
 use crate::wire::{Closing, Event};
 
 const REQUEST: &[u8] =
@@ -14,10 +14,10 @@ const REQUEST: &[u8] =
 /// A run of `case` where the client sent `stdin` after its request (then FIN
 /// when `fin`), and the stub sent the 101 and the case's output as the case
 /// says (the early bytes in the head's segment).
-fn run(case: &DockerCase, stdin: &[u8], fin: bool) -> (Trace, Handover) {
-    let head = upgraded_head(case.tty, true);
-    let (before, after, _) = case.wire();
-    let early = case.early.min(before.len());
+fn run(case: &Case<Attach>, stdin: &[u8], fin: bool) -> (Trace, Handover) {
+    let head = upgraded_head(case.scenario.tty, true);
+    let (before, after, _) = case.scenario.wire();
+    let early = case.scenario.early.min(before.len());
     let mut first = head.clone();
     first.extend_from_slice(&before[..early]);
     let mut events = vec![
@@ -72,7 +72,7 @@ fn run(case: &DockerCase, stdin: &[u8], fin: bool) -> (Trace, Handover) {
 }
 
 fn verdict(
-    case: &DockerCase,
+    case: &Case<Attach>,
     stdout: &[u8],
     stderr: &[u8],
     trace: &Trace,
@@ -93,12 +93,12 @@ fn verdict(
 
 #[test]
 fn a_client_that_prints_and_sends_everything_passes() {
-    for case in cases::all().iter().filter(|c| !c.refused()) {
-        let (trace, handover) = run(case, &case.stdin, true);
+    for case in cases::all().iter().filter(|c| !c.scenario.refused()) {
+        let (trace, handover) = run(case, &case.scenario.stdin, true);
         let v = verdict(
             case,
-            &case.expected(Stream::Stdout),
-            &case.expected(Stream::Stderr),
+            &case.scenario.expected(Stream::Stdout),
+            &case.scenario.expected(Stream::Stderr),
             &trace,
             &handover,
         );
@@ -109,7 +109,7 @@ fn a_client_that_prints_and_sends_everything_passes() {
 #[test]
 fn output_lost_with_the_101_names_the_stream_the_frame_and_the_segment() {
     let case = cases::mux_early(300);
-    let (trace, handover) = run(&case, &case.stdin, true);
+    let (trace, handover) = run(&case, &case.scenario.stdin, true);
     // The client lost its read-ahead: the whole of both frames.
     let v = verdict(&case, b"", b"", &trace, &handover);
     assert!(v.breaks(Point::ClientRead), "{v}");
@@ -129,8 +129,8 @@ fn output_lost_with_the_101_names_the_stream_the_frame_and_the_segment() {
 #[test]
 fn a_missing_fin_is_point_5_and_lost_stdin_is_point_1() {
     let case = cases::output_after_stdin_eof();
-    let (trace, handover) = run(&case, &case.stdin[..100], false);
-    let v = verdict(&case, &case.output[0].1, b"", &trace, &handover);
+    let (trace, handover) = run(&case, &case.scenario.stdin[..100], false);
+    let v = verdict(&case, &case.scenario.output[0].1, b"", &trace, &handover);
     assert!(v.breaks(Point::HalfClose), "{v}");
     assert!(v.breaks(Point::ServerRead), "{v}");
     // The output after EOF was never sent: it is not also a point 2 failure.
@@ -149,8 +149,8 @@ fn a_missing_fin_is_point_5_and_lost_stdin_is_point_1() {
 #[test]
 fn output_after_the_fin_that_is_not_printed_is_point_5() {
     let case = cases::output_after_stdin_eof();
-    let (trace, handover) = run(&case, &case.stdin, true);
-    let v = verdict(&case, &case.output[0].1, b"", &trace, &handover);
+    let (trace, handover) = run(&case, &case.scenario.stdin, true);
+    let v = verdict(&case, &case.scenario.output[0].1, b"", &trace, &handover);
     assert_eq!(
         v.violations.iter().map(|v| v.point).collect::<Vec<_>>(),
         [Point::HalfClose, Point::HalfClose],
@@ -162,16 +162,16 @@ fn output_after_the_fin_that_is_not_printed_is_point_5() {
 #[test]
 fn frame_headers_printed_as_output_are_extra_bytes() {
     let case = cases::mux_early(1);
-    let (trace, handover) = run(&case, &case.stdin, true);
-    let (before, _, _) = case.wire();
+    let (trace, handover) = run(&case, &case.scenario.stdin, true);
+    let (before, _, _) = case.scenario.wire();
     let v = verdict(&case, &before, b"", &trace, &handover);
     assert!(v.breaks(Point::ClientRead), "{v}");
     assert!(v.to_string().contains("\\x01\\x00\\x00\\x00"), "{v}");
 }
 
-fn refused_run(case: &DockerCase, after_request: &[u8]) -> (Trace, Handover) {
-    let refusal = case.refusal.as_ref().expect("a refusal case");
-    let (answer, message_len) = refusal.answer(case.tty);
+fn refused_run(case: &Case<Attach>, after_request: &[u8]) -> (Trace, Handover) {
+    let refusal = case.scenario.refusal.as_ref().expect("a refusal case");
+    let (answer, message_len) = refusal.answer(case.scenario.tty);
     let head_len = message_len - refusal.body().len();
     let mut events = vec![
         Event::Segment {
@@ -224,7 +224,7 @@ fn a_refusal_passes_when_nothing_is_handed_over() {
 #[test]
 fn stdin_sent_raw_after_a_refusal_is_point_6() {
     let case = cases::refused(409, true, false);
-    let (trace, handover) = refused_run(&case, &case.stdin[..40]);
+    let (trace, handover) = refused_run(&case, &case.scenario.stdin[..40]);
     let v = verdict(
         &case,
         b"",
@@ -245,7 +245,7 @@ fn stdin_sent_raw_after_a_refusal_is_point_6() {
 fn a_refusal_body_printed_as_output_is_point_6() {
     let case = cases::refused(404, true, true);
     let (trace, handover) = refused_run(&case, b"");
-    let refusal = case.refusal.clone().expect("refusal");
+    let refusal = case.scenario.refusal.clone().expect("refusal");
     let mut stdout = refusal.body();
     stdout.extend_from_slice(&refusal.trailing);
     let v = verdict(&case, &stdout, b"", &trace, &handover);

@@ -1,6 +1,7 @@
 //! The Docker client cases: one function each, its doc quoting the Docker
 //! Engine API documentation (v1.41, "Attach to a container") or the RFC it rests
-//! on. Each isolates one point: only the `early` cases put output in the
+//! on, each a [`Case<Attach>`](super::Case) for clients ([`Proto::Docker`]).
+//! Each isolates one point: only the `early` cases put output in the
 //! `101`'s segment (the read-ahead), the others send it after a pause. Every case runs the same life of a container (`cat`-like, its stdin open):
 //! the client attaches, the container's output arrives (some of it with the
 //! `101`), the harness writes the case's stdin and then closes it, the client's
@@ -8,9 +9,9 @@
 
 use bytes::Bytes;
 
-use super::case::{DockerCase, Refusal, text};
-use super::stdcopy::Stream;
-use crate::suite::Level;
+use super::attach::{Attach, Refusal, text};
+use super::{Case, Level, Proto, Sides};
+use crate::stdcopy::Stream;
 
 /// Where the attach contract is written.
 const ATTACH_SPEC: &str = "Docker Engine API v1.41, POST /containers/{id}/attach";
@@ -23,7 +24,7 @@ const STDIN_LEN: usize = 300;
 const SMUGGLED: &[u8] = b"hijack-harness: container output after a refusal\n";
 
 /// Every Docker client case, in a stable order.
-pub fn all() -> Vec<DockerCase> {
+pub fn all() -> Vec<Case<Attach>> {
     let mut out = Vec::new();
     for size in EARLY_SIZES {
         out.push(tty_early(size));
@@ -50,20 +51,24 @@ pub fn all() -> Vec<DockerCase> {
 /// The early-data sizes of the server side: 1, 300, beyond 4 KiB, beyond 64 KiB.
 const EARLY_SIZES: [usize; 4] = [1, 300, 4097, 70_000];
 
-fn base(id: &'static str, title: &'static str, spec: &'static str, tty: bool) -> DockerCase {
-    DockerCase {
+fn base(id: &'static str, title: &'static str, spec: &'static str, tty: bool) -> Case<Attach> {
+    Case {
         id,
         title,
         level: Level::Must,
         spec,
         bug: "",
-        tty,
-        output: Vec::new(),
-        after_eof: Vec::new(),
-        early: usize::MAX,
-        cuts: Vec::new(),
-        stdin: text(0x5713, STDIN_LEN),
-        refusal: None,
+        sides: Sides::CLIENT,
+        protocols: &[Proto::Docker],
+        scenario: Attach {
+            tty,
+            output: Vec::new(),
+            after_eof: Vec::new(),
+            early: usize::MAX,
+            cuts: Vec::new(),
+            stdin: text(0x5713, STDIN_LEN),
+            refusal: None,
+        },
     }
 }
 
@@ -73,7 +78,7 @@ fn base(id: &'static str, title: &'static str, spec: &'static str, tty: bool) ->
 /// not multiplexed. The data exchanged over the hijacked connection is simply
 /// the raw data from the process PTY and client's stdin." A client must print
 /// every byte, the ones its HTTP reader took with the head included.
-pub fn tty_early(size: usize) -> DockerCase {
+pub fn tty_early(size: usize) -> Case<Attach> {
     let id = match size {
         1 => "docker.output.tty.early.1",
         300 => "docker.output.tty.early.300",
@@ -87,7 +92,7 @@ pub fn tty_early(size: usize) -> DockerCase {
         true,
     );
     case.bug = "docker/docker-py#2466";
-    case.output = vec![(Stream::Stdout, text(size as u64, size))];
+    case.scenario.output = vec![(Stream::Stdout, text(size as u64, size))];
     case
 }
 
@@ -98,7 +103,7 @@ pub fn tty_early(size: usize) -> DockerCase {
 /// payload. The header contains the information which the stream writes
 /// (`stdout` or `stderr`)." A client must print each payload on its stream,
 /// the frames its HTTP reader took with the head included.
-pub fn mux_early(size: usize) -> DockerCase {
+pub fn mux_early(size: usize) -> Case<Attach> {
     let id = match size {
         1 => "docker.output.mux.early.1",
         300 => "docker.output.mux.early.300",
@@ -112,7 +117,7 @@ pub fn mux_early(size: usize) -> DockerCase {
         false,
     );
     case.bug = "docker/docker-py#2466";
-    case.output = vec![
+    case.scenario.output = vec![
         (Stream::Stdout, text(size as u64 + 1, size)),
         (Stream::Stderr, text(size as u64 + 2, size)),
     ];
@@ -126,21 +131,21 @@ pub fn mux_early(size: usize) -> DockerCase {
 /// STREAM_TYPE, 0, 0, 0, SIZE1, SIZE2, SIZE3, SIZE4}`" and "Read the payload
 /// for the size and output it on the correct output stream." The header is
 /// eight bytes wherever the transport cuts it.
-pub fn mux_split_headers() -> DockerCase {
+pub fn mux_split_headers() -> Case<Attach> {
     let mut case = base(
         "docker.output.mux.split-headers",
         "frame headers and payloads split at odd bytes are reassembled",
         STREAM_SPEC,
         false,
     );
-    case.output = vec![
+    case.scenario.output = vec![
         (Stream::Stdout, text(11, 20)),
         (Stream::Stderr, text(12, 20)),
         (Stream::Stdout, text(13, 5)),
     ];
-    case.early = 0;
+    case.scenario.early = 0;
     // Frame 0 spans 0..28, frame 1 28..56, frame 2 56..69 of the wire.
-    case.cuts = vec![3, 7, 9, 20, 30, 35, 57, 64];
+    case.scenario.cuts = vec![3, 7, 9, 20, 30, 35, 57, 64];
     case
 }
 
@@ -148,16 +153,16 @@ pub fn mux_split_headers() -> DockerCase {
 ///
 /// "The data exchanged over the hijacked connection is simply the raw data from
 /// the process PTY": how the transport cuts it is not the client's to change.
-pub fn tty_split_every_byte() -> DockerCase {
+pub fn tty_split_every_byte() -> Case<Attach> {
     let mut case = base(
         "docker.output.tty.split-every-byte",
         "TTY output cut at every byte is printed whole, in order",
         STREAM_SPEC,
         true,
     );
-    case.output = vec![(Stream::Stdout, text(21, 24))];
-    case.early = 0;
-    case.cuts = (1..24).collect();
+    case.scenario.output = vec![(Stream::Stdout, text(21, 24))];
+    case.scenario.early = 0;
+    case.scenario.cuts = (1..24).collect();
     case
 }
 
@@ -167,7 +172,7 @@ pub fn tty_split_every_byte() -> DockerCase {
 /// not multiplexed." A PTY can carry any byte; a client that guesses the format
 /// from the first byte, instead of the container's `Tty` setting or the
 /// answer's `Content-Type: application/vnd.docker.raw-stream`, misreads it.
-pub fn tty_header_like_bytes() -> DockerCase {
+pub fn tty_header_like_bytes() -> Case<Attach> {
     let mut case = base(
         "docker.output.tty.header-like-bytes",
         "raw TTY output starting with bytes 0x00..0x02 is printed as is, not read as frames",
@@ -178,12 +183,12 @@ pub fn tty_header_like_bytes() -> DockerCase {
     first.extend_from_slice(b"hello\r\n");
     let mut second = vec![0x02, 0x00];
     second.extend_from_slice(b"tty bytes\r\n");
-    case.output = vec![
+    case.scenario.output = vec![
         (Stream::Stdout, Bytes::from(first)),
         (Stream::Stdout, Bytes::from(second)),
     ];
-    case.early = 0;
-    case.cuts = vec![15];
+    case.scenario.early = 0;
+    case.scenario.cuts = vec![15];
     case
 }
 
@@ -192,16 +197,16 @@ pub fn tty_header_like_bytes() -> DockerCase {
 /// "This endpoint hijacks the HTTP connection to transport `stdin`, `stdout`,
 /// and `stderr` on the same socket." Everything written on the client's stdin
 /// must arrive after the attach request, exactly, in order.
-pub fn stdin_delivered() -> DockerCase {
+pub fn stdin_delivered() -> Case<Attach> {
     let mut case = base(
         "docker.stdin.delivered",
         "beyond 64 KiB written on the client's stdin reaches the container exactly",
         ATTACH_SPEC,
         false,
     );
-    case.stdin = text(0x57d1, 70_000);
-    case.output = vec![(Stream::Stdout, text(31, 100))];
-    case.early = 0;
+    case.scenario.stdin = text(0x57d1, 70_000);
+    case.scenario.output = vec![(Stream::Stdout, text(31, 100))];
+    case.scenario.early = 0;
     case
 }
 
@@ -211,7 +216,7 @@ pub fn stdin_delivered() -> DockerCase {
 /// continue to RECEIVE until the other side also CLOSEs." Docker's client ends
 /// stdin with `CloseWrite` and keeps printing (moby/moby#36516): the container
 /// sees EOF and its last output still reaches the terminal.
-pub fn output_after_stdin_eof() -> DockerCase {
+pub fn output_after_stdin_eof() -> Case<Attach> {
     let mut case = base(
         "docker.halfclose.output-after-stdin-eof",
         "closing stdin sends FIN and the output after it is still printed (multiplexed)",
@@ -219,9 +224,9 @@ pub fn output_after_stdin_eof() -> DockerCase {
         false,
     );
     case.bug = "moby/moby#36516";
-    case.output = vec![(Stream::Stdout, text(41, 64))];
-    case.early = 0;
-    case.after_eof = vec![
+    case.scenario.output = vec![(Stream::Stdout, text(41, 64))];
+    case.scenario.early = 0;
+    case.scenario.after_eof = vec![
         (Stream::Stdout, text(42, 300)),
         (Stream::Stderr, text(43, 100)),
     ];
@@ -232,7 +237,7 @@ pub fn output_after_stdin_eof() -> DockerCase {
 ///
 /// RFC 9293 §3.6: "the user who CLOSEs may continue to RECEIVE until the other
 /// side also CLOSEs." (moby/moby#36516)
-pub fn tty_output_after_stdin_eof() -> DockerCase {
+pub fn tty_output_after_stdin_eof() -> Case<Attach> {
     let mut case = base(
         "docker.halfclose.tty.output-after-stdin-eof",
         "closing stdin sends FIN and the output after it is still printed (TTY)",
@@ -240,9 +245,9 @@ pub fn tty_output_after_stdin_eof() -> DockerCase {
         true,
     );
     case.bug = "moby/moby#36516";
-    case.output = vec![(Stream::Stdout, text(44, 64))];
-    case.early = 0;
-    case.after_eof = vec![(Stream::Stdout, text(45, 300))];
+    case.scenario.output = vec![(Stream::Stdout, text(44, 64))];
+    case.scenario.early = 0;
+    case.scenario.after_eof = vec![(Stream::Stdout, text(45, 300))];
     case
 }
 
@@ -257,7 +262,7 @@ pub fn tty_output_after_stdin_eof() -> DockerCase {
 /// RFC 9110 §15.2.2: a 101 "indicates that the server understands and is willing
 /// to comply with the client's request, via the Upgrade header field"; without
 /// it the connection is still HTTP, so nothing is handed over (point 6).
-pub fn refused(status: u16, close: bool, tty: bool) -> DockerCase {
+pub fn refused(status: u16, close: bool, tty: bool) -> Case<Attach> {
     let id = match (status, close, tty) {
         (404, false, false) => "docker.refusal.not-found",
         (404, true, false) => "docker.refusal.not-found.close",
@@ -279,8 +284,8 @@ pub fn refused(status: u16, close: bool, tty: bool) -> DockerCase {
     } else {
         ""
     };
-    case.output = vec![(Stream::Stdout, text(51, 20))];
-    case.refusal = Some(Refusal {
+    case.scenario.output = vec![(Stream::Stdout, text(51, 20))];
+    case.scenario.refusal = Some(Refusal {
         status,
         close,
         trailing: Bytes::from_static(SMUGGLED),
@@ -311,18 +316,18 @@ mod tests {
     #[test]
     fn the_split_headers_case_cuts_inside_headers_and_payloads() {
         let case = mux_split_headers();
-        let (before, _, pieces) = case.wire();
+        let (before, _, pieces) = case.scenario.wire();
         assert_eq!(before.len(), 69);
         assert_eq!(pieces[1].wire, 36..56);
         // 3 (in header 0), 7 (header 0), 30 and 35 (header 1), 57 (header 2).
-        assert!(case.cuts.iter().any(|&c| (28..36).contains(&c)));
+        assert!(case.scenario.cuts.iter().any(|&c| (28..36).contains(&c)));
     }
 
     #[test]
     fn early_sizes_reach_beyond_64k_in_the_first_write() {
         let case = tty_early(70_000);
-        assert_eq!(case.early, usize::MAX);
-        assert_eq!(case.wire().0.len(), 70_000);
-        assert_eq!(mux_early(1).wire().0.len(), 2 * 9);
+        assert_eq!(case.scenario.early, usize::MAX);
+        assert_eq!(case.scenario.wire().0.len(), 70_000);
+        assert_eq!(mux_early(1).scenario.wire().0.len(), 2 * 9);
     }
 }
