@@ -14,7 +14,7 @@ pub fn render_run(run: &Run) -> String {
     let mut out = String::new();
     let outcome = if run.unsupported.is_some() {
         "unsupported"
-    } else if run.passed() {
+    } else if run.verdict.strict() {
         "pass"
     } else {
         "FAIL"

@@ -89,7 +89,7 @@ impl Outcome {
     /// broken SHOULD is non-strict, each violation at the level of the sentence
     /// it breaks ([`Verdict::graded`]): a SHOULD case that sees a MUST broken fails.
     pub fn of(level: Level, verdict: &Verdict) -> Outcome {
-        match (verdict.passed(), verdict.graded(level)) {
+        match (verdict.strict(), verdict.graded(level)) {
             (true, _) => Outcome::Pass,
             (false, Level::Must) => Outcome::Fail,
             (false, Level::Should) => Outcome::NonStrict,

@@ -302,7 +302,7 @@ pub async fn client_case(target: &DockerClient, case: &Case<Attach>, opts: &Opti
         Judgement::Unsupported(why) => unjudged(Outcome::Unsupported, why, context, trace),
         Judgement::Judged(mut verdict) => {
             verdict.notes.extend(context);
-            let outcome = if ending == Ending::TimedOut && verdict.passed() {
+            let outcome = if ending == Ending::TimedOut && verdict.strict() {
                 Outcome::Error
             } else {
                 Outcome::of(case.level, &verdict)
