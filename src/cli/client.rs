@@ -7,9 +7,10 @@ use std::time::Duration;
 use anyhow::{Context as _, bail};
 
 use hijack_harness::report::CaseResult;
-use hijack_harness::runner::black_box::{self, ClientTarget};
+use hijack_harness::runner::black_box::ClientTarget;
 use hijack_harness::runner::client_listener::{ClientListener, ListenAt, TlsChoice};
-use hijack_harness::runner::docker::{self, DockerClient};
+use hijack_harness::runner::docker::DockerClient;
+use hijack_harness::runner::target::one_at_a_time;
 use hijack_harness::suite::Case;
 use hijack_harness::suite::attach::Attach;
 use hijack_harness::suite::docker as docker_cases;
@@ -81,7 +82,7 @@ pub(super) fn client_run(
             };
             Ok(rt.block_on(async {
                 let progress = reporter.phase(cases.len(), "cases", true);
-                black_box::run_client(&target, &cases, &opts, progress).await
+                one_at_a_time(&target, &cases, &opts, progress).await
             }))
         }
         Protocol::Docker => {
@@ -93,7 +94,7 @@ pub(super) fn client_run(
             };
             Ok(rt.block_on(async {
                 let progress = reporter.phase(cases.len(), "cases", true);
-                docker::run_client(&target, &cases, &opts, progress).await
+                one_at_a_time(&target, &cases, &opts, progress).await
             }))
         }
         Protocol::Websocket => bail!(

@@ -23,6 +23,7 @@ use crate::wire::driver::Ending;
 use crate::wire::tcp::{self, Capture, Paced, Recording, SubjectEnd};
 use crate::wire::{Direction, Recorder, Side};
 
+use super::target::{Attempt, Target, concurrently};
 use super::{Options, Settled, settle};
 
 pub mod known;
@@ -243,18 +244,38 @@ pub type SharedServer = Arc<dyn ServerSubject>;
 /// A client subject that can be shared between concurrent cases.
 pub type SharedClient = Arc<dyn ClientSubject>;
 
-/// Runs one case against a server subject and makes its result.
-pub async fn server_case(subject: SharedServer, case: Case, opts: Options) -> CaseResult {
-    let started = Instant::now();
-    let (run, timed_out) = run_server(subject.as_ref(), &case.scenario, &opts).await;
-    CaseResult::from_timed_run(&case, run, timed_out, started.elapsed())
+/// A subject in this process, on one side: what the embedded run drives.
+#[derive(Clone)]
+pub enum Embedded {
+    /// A server subject; the scripted client drives.
+    Server(SharedServer),
+    /// A client subject; the scripted server drives.
+    Client(SharedClient),
 }
 
-/// Runs one case against a client subject and makes its result.
-pub async fn client_case(subject: SharedClient, case: Case, opts: Options) -> CaseResult {
-    let started = Instant::now();
-    let (run, timed_out) = run_client(subject.as_ref(), &case.scenario, &opts).await;
-    CaseResult::from_timed_run(&case, run, timed_out, started.elapsed())
+impl Target for Embedded {
+    type Script = Scenario;
+
+    fn who(&self) -> &'static str {
+        match self {
+            Embedded::Server(_) => "the server",
+            Embedded::Client(_) => "the client",
+        }
+    }
+
+    async fn attempt(&self, case: &Case, opts: &Options) -> Attempt {
+        let started = Instant::now();
+        let (run, timed_out) = match self {
+            Embedded::Server(subject) => run_server(subject.as_ref(), &case.scenario, opts).await,
+            Embedded::Client(subject) => run_client(subject.as_ref(), &case.scenario, opts).await,
+        };
+        Attempt::from(CaseResult::from_timed_run(
+            case,
+            run,
+            timed_out,
+            started.elapsed(),
+        ))
+    }
 }
 
 /// Runs every case that applies to each subject, server cases then client cases,
@@ -266,25 +287,16 @@ pub async fn run_subjects(
     opts: &Options,
     progress: super::Progress,
 ) -> Vec<CaseResult> {
-    let mut jobs: Vec<std::pin::Pin<Box<dyn std::future::Future<Output = CaseResult> + Send>>> =
-        Vec::new();
+    let mut pairs = Vec::new();
     for case in cases {
         for server in servers.iter().filter(|_| case.sides.server) {
-            jobs.push(Box::pin(server_case(
-                server.clone(),
-                case.clone(),
-                opts.clone(),
-            )));
+            pairs.push((Embedded::Server(server.clone()), case.clone()));
         }
         for client in clients.iter().filter(|_| case.sides.client) {
-            jobs.push(Box::pin(client_case(
-                client.clone(),
-                case.clone(),
-                opts.clone(),
-            )));
+            pairs.push((Embedded::Client(client.clone()), case.clone()));
         }
     }
-    super::bounded(jobs, opts.concurrency, progress).await
+    concurrently(pairs, opts, progress).await
 }
 
 /// The mutant self-check over TCP: every mutant runs every case of its side; it
@@ -296,33 +308,24 @@ pub async fn check_mutants(
 ) -> Vec<MutantResult> {
     let mut out = Vec::new();
     let mutants = Mutant::all();
-    let mut jobs: Vec<std::pin::Pin<Box<dyn std::future::Future<Output = CaseResult> + Send>>> =
-        Vec::new();
+    let mut pairs = Vec::new();
     let mut owners = Vec::new();
     for (m, mutant) in mutants.iter().enumerate() {
         for case in cases {
             match (mutant.server(), mutant.client()) {
                 (Some(server), _) if case.sides.server => {
-                    jobs.push(Box::pin(server_case(
-                        Arc::new(server),
-                        case.clone(),
-                        opts.clone(),
-                    )));
+                    pairs.push((Embedded::Server(Arc::new(server)), case.clone()));
                     owners.push(m);
                 }
                 (_, Some(client)) if case.sides.client => {
-                    jobs.push(Box::pin(client_case(
-                        Arc::new(client),
-                        case.clone(),
-                        opts.clone(),
-                    )));
+                    pairs.push((Embedded::Client(Arc::new(client)), case.clone()));
                     owners.push(m);
                 }
                 _ => {}
             }
         }
     }
-    let results = super::bounded(jobs, opts.concurrency, progress).await;
+    let results = concurrently(pairs, opts, progress).await;
     for (m, mutant) in mutants.iter().enumerate() {
         let mine = results
             .iter()

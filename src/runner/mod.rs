@@ -23,6 +23,7 @@ pub mod embedded;
 pub mod listening;
 pub mod process;
 pub mod serve;
+pub mod target;
 
 /// How cases are run.
 #[derive(Debug, Clone)]

@@ -8,6 +8,7 @@ use std::time::Duration;
 use hijack_harness::report::CaseResult;
 use hijack_harness::runner::client_listener::ClientListener;
 use hijack_harness::runner::docker::{self, DockerClient};
+use hijack_harness::runner::target::one_at_a_time;
 use hijack_harness::runner::{Options, no_progress};
 use hijack_harness::suite::Case;
 use hijack_harness::suite::attach::Attach;
@@ -60,7 +61,7 @@ fn target(command: &str, listen: ClientListener) -> DockerClient {
 /// Runs `command` against every case whose ID contains `filter`.
 pub fn run(command: &str, listen: ClientListener, filter: &str, opts: &Options) -> Vec<CaseResult> {
     let cases = cases_matching(filter);
-    runtime().block_on(docker::run_client(
+    runtime().block_on(one_at_a_time(
         &target(command, listen),
         &cases,
         opts,

@@ -24,6 +24,7 @@ use crate::suite::Case;
 use crate::wire::tcp::{Capture, Paced, Recording};
 use crate::wire::{Direction, Recorder, Side, Trace};
 
+use super::super::target::{Attempt, Target};
 use super::super::{Options, Settled, settle};
 use super::script::{MAX_HEAD_SEARCH, READ_SIZE};
 
@@ -322,20 +323,14 @@ pub async fn client_case(target: &ClientTarget, case: &Case, opts: &Options) -> 
     result(outcome, verdict, trace)
 }
 
-/// Runs every case against a client command, one at a time, each
-/// [`Options::repeat`] times.
-pub async fn run_client(
-    target: &ClientTarget,
-    cases: &[Case],
-    opts: &Options,
-    progress: crate::runner::Progress,
-) -> Vec<CaseResult> {
-    super::one_at_a_time(
-        cases,
-        opts.repeat,
-        "the client",
-        progress,
-        |case| async move { super::script::Run::from(client_case(target, case, opts).await) },
-    )
-    .await
+impl Target for ClientTarget {
+    type Script = Scenario;
+
+    fn who(&self) -> &'static str {
+        "the client"
+    }
+
+    async fn attempt(&self, case: &Case, opts: &Options) -> Attempt {
+        Attempt::from(client_case(self, case, opts).await)
+    }
 }

@@ -15,7 +15,6 @@
 //! a target not on this machine gets its cut-dependent diagnoses marked
 //! (`elsewhere`).
 
-use std::future::Future;
 use std::net::SocketAddr;
 use std::time::Duration;
 
@@ -26,6 +25,8 @@ use crate::wire::Trace;
 use crate::wire::transport::{self, Address, ClientTls, Connection, Endpoint, TransportError};
 
 use super::Options;
+use super::target::{Attempt, Target};
+use crate::scenario::Scenario;
 
 mod client_cmd;
 pub mod connect;
@@ -39,7 +40,7 @@ mod script;
 mod sockopt;
 pub mod websocket;
 
-pub use client_cmd::{ClientTarget, client_case, run_client};
+pub use client_cmd::{ClientTarget, client_case};
 pub use docker::DOCKER_ATTACH;
 pub use plan::case_seed;
 pub use script::server_case;
@@ -205,91 +206,23 @@ pub async fn run_server(
         }
         return out;
     }
-    let who = if target.proxy {
-        "the proxy"
-    } else {
-        "the server"
-    };
-    one_at_a_time(cases, opts.repeat, who, progress, |case| {
-        script::server_run(target, case, opts)
-    })
-    .await
+    super::target::one_at_a_time(target, cases, opts, progress).await
 }
 
-/// Runs `run` on each case in order, `repeat` times each, each run after the
-/// last has finished; the repetitions of a case become one result
-/// ([`CaseResult::merge`]: `flaky` when they disagree).
-///
-/// A target that refuses a connection after a repetition of a case connected
-/// has stopped (it may have crashed, on that case or on the one before): the
-/// case keeps the verdict of the repetitions before, with a note saying so
-/// (never `flaky`: a crash is not a verdict that changes), the repetitions
-/// left are not made, and every later case that cannot connect says where the
-/// target stopped (after which case, when it died between two).
-async fn one_at_a_time<'a, F, R>(
-    cases: &'a [Case],
-    repeat: usize,
-    who: &str,
-    progress: super::Progress,
-    mut run: R,
-) -> Vec<CaseResult>
-where
-    R: FnMut(&'a Case) -> F,
-    F: Future<Output = script::Run>,
-{
-    let repeat = repeat.max(1);
-    let mut out = Vec::with_capacity(cases.len());
-    let mut stopped: Option<String> = None;
-    let mut last_connected: Option<&str> = None;
-    for case in cases {
-        let mut runs = Vec::with_capacity(repeat);
-        let mut crashed = false;
-        for done in 0..repeat {
-            let mut this = run(case).await;
-            if !this.refused {
-                last_connected = Some(case.id);
-                runs.push(this.result);
-                continue;
-            }
-            if done > 0 {
-                crashed = true;
-                break;
-            }
-            // Nothing listens: every repetition would say the same.
-            if stopped.is_none() {
-                stopped = last_connected.map(|id| format!("after {id}"));
-            }
-            if let Some(where_) = &stopped {
-                this.result.notes.push(format!(
-                    "{who} stopped accepting connections {where_} (it may have crashed)"
-                ));
-            }
-            runs.push(this.result);
-            break;
+impl Target for ServerTarget {
+    type Script = Scenario;
+
+    fn who(&self) -> &'static str {
+        if self.proxy {
+            "the proxy"
+        } else {
+            "the server"
         }
-        let done = runs.len();
-        let mut result = CaseResult::merge(runs);
-        if crashed {
-            result.notes.push(stopped_note(who, done, repeat));
-            stopped = Some(format!("after repetition {done} of {}", case.id));
-        }
-        progress(&result);
-        out.push(result);
     }
-    out
-}
 
-/// What a case says when `who` stopped accepting connections after
-/// `done` of its `repeat` repetitions.
-fn stopped_note(who: &str, done: usize, repeat: usize) -> String {
-    let left = repeat - done;
-    format!(
-        "{who} stopped accepting connections after repetition {done} of this case (it may have crashed): \
-         the {left} repetition{} after it could not connect and {} not counted; the verdict is that of the \
-         {done} before it (a crash, not a verdict that changed)",
-        if left == 1 { "" } else { "s" },
-        if left == 1 { "is" } else { "are" },
-    )
+    async fn attempt(&self, case: &Case, opts: &Options) -> Attempt {
+        script::server_run(self, case, opts).await
+    }
 }
 
 #[cfg(test)]

@@ -32,6 +32,7 @@ use crate::wire::tcp::{Capture, Paced, Recording};
 use crate::wire::transport::TransportError;
 use crate::wire::{Direction, Recorder, Side, Trace};
 
+use super::super::target::Attempt;
 use super::super::{Options, Settled, settle};
 use super::plan;
 use super::request::Plan;
@@ -334,25 +335,8 @@ pub async fn server_case(target: &ServerTarget, case: &Case, opts: &Options) -> 
     server_run(target, case, opts).await.result
 }
 
-/// One run of a case, and whether its connection was refused.
-pub(super) struct Run {
-    /// The run's result.
-    pub result: CaseResult,
-    /// Whether nothing accepted its connection ([`NotRun::refused`]).
-    pub refused: bool,
-}
-
-impl From<CaseResult> for Run {
-    fn from(result: CaseResult) -> Run {
-        Run {
-            result,
-            refused: false,
-        }
-    }
-}
-
 /// [`server_case`], saying whether the connection was refused.
-pub(super) async fn server_run(target: &ServerTarget, case: &Case, opts: &Options) -> Run {
+pub(super) async fn server_run(target: &ServerTarget, case: &Case, opts: &Options) -> Attempt {
     let started = Instant::now();
     let exec = match exec_for(target, case, opts).await {
         Ok(exec) => exec,
@@ -456,11 +440,11 @@ async fn run_plan(
     plan: &Plan,
     opts: &Options,
     started: Instant,
-) -> Run {
+) -> Attempt {
     let conversation = match converse(target, plan, &case.scenario, opts).await {
         Ok(c) => c,
         Err(not_run) => {
-            return Run {
+            return Attempt {
                 result: noted(
                     case,
                     target,

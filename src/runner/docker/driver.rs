@@ -27,9 +27,10 @@ use super::daemon::Daemon;
 use crate::oracle::docker::{ClientObservation, Judgement, judge};
 use crate::oracle::{Verdict, preview};
 use crate::report::{CaseResult, Outcome};
+use crate::runner::Options;
 use crate::runner::client_listener::ClientListener;
 use crate::runner::process::{ClientProcess, Finished, Output, Stdin, Streams};
-use crate::runner::{Options, Progress};
+use crate::runner::target::{Attempt, Target};
 use crate::suite::Case;
 use crate::suite::attach::Attach;
 use crate::wire::tcp::Capture;
@@ -312,25 +313,14 @@ pub async fn client_case(target: &DockerClient, case: &Case<Attach>, opts: &Opti
     }
 }
 
-/// Runs every case against a Docker client command, one at a time (a real
-/// client's timing should not depend on the harness's parallelism), each
-/// [`Options::repeat`] times (repetitions that disagree are `flaky`),
-/// reporting each result as it comes.
-pub async fn run_client(
-    target: &DockerClient,
-    cases: &[Case<Attach>],
-    opts: &Options,
-    progress: Progress,
-) -> Vec<CaseResult> {
-    let mut out = Vec::with_capacity(cases.len());
-    for case in cases {
-        let mut runs = Vec::with_capacity(opts.repeat.max(1));
-        for _ in 0..opts.repeat.max(1) {
-            runs.push(client_case(target, case, opts).await);
-        }
-        let result = CaseResult::merge(runs);
-        progress(&result);
-        out.push(result);
+impl Target for DockerClient {
+    type Script = Attach;
+
+    fn who(&self) -> &'static str {
+        "the client"
     }
-    out
+
+    async fn attempt(&self, case: &Case<Attach>, opts: &Options) -> Attempt {
+        Attempt::from(client_case(self, case, opts).await)
+    }
 }

@@ -35,5 +35,5 @@ pub mod driver;
 pub mod serve;
 pub mod session;
 
-pub use driver::{DockerClient, client_case, run_client};
+pub use driver::{DockerClient, client_case};
 pub use serve::serve;
