@@ -17,6 +17,7 @@ mod describe;
 mod faults;
 mod handshake;
 mod protocol;
+pub mod proxy;
 mod read_side;
 mod verdict;
 pub mod websocket;

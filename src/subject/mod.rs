@@ -23,6 +23,7 @@ use crate::scenario::Scenario;
 pub mod app;
 pub mod hyper;
 pub mod mutants;
+pub mod proxy;
 pub mod reference;
 pub mod websocket;
 
