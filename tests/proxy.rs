@@ -79,14 +79,17 @@ fn expected(flaw: ProxyFlaw) -> (Point, &'static [&'static str]) {
             Point::TunnelRefused,
             &["proxy to upstream", "CVE-2025-64763"],
         ),
-        ProxyFlaw::ClosesBothOnFin => unreachable!("non-strict, tested apart"),
+        ProxyFlaw::SwallowsFin => (Point::TunnelRelay, &["FIN never reached", "§9.3.6"]),
+        ProxyFlaw::ClosesBothOnFin | ProxyFlaw::RefusalAs502 => {
+            unreachable!("non-strict, tested apart")
+        }
     }
 }
 
 #[test]
 fn every_failing_proxy_mutant_is_caught_with_its_point_leg_and_bytes() {
     for flaw in ProxyFlaw::ALL {
-        if flaw == ProxyFlaw::ClosesBothOnFin {
+        if matches!(flaw, ProxyFlaw::ClosesBothOnFin | ProxyFlaw::RefusalAs502) {
             continue;
         }
         let (point, words) = expected(flaw);
@@ -123,4 +126,16 @@ fn closing_both_legs_on_a_fin_is_non_strict_never_a_failure() {
     )
     .unwrap_or_else(|counterexample| panic!("{counterexample}"));
     assert!(stats.non_strict > 0, "no case showed the lost half-close");
+}
+
+#[test]
+fn a_refusal_answered_502_is_non_strict_never_a_failure() {
+    let mutant = ProxyMutant(ProxyFlaw::RefusalAs502);
+    let run = run_proxy(&mutant, &case(Ask::Upgrade, Answer::Refuse(426)));
+    assert!(run.passed() && !run.verdict.strict(), "{}", report(&run));
+    assert!(run.verdict.breaks_at(Point::TunnelAnswer, Level::Should));
+    eprintln!("RefusalAs502: {}", run.verdict.to_string().trim());
+    let stats = check_proxy(&mutant, &Config::seeded(22))
+        .unwrap_or_else(|counterexample| panic!("{counterexample}"));
+    assert!(stats.non_strict > 0, "no case showed the lost refusal");
 }

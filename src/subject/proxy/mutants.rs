@@ -1,7 +1,8 @@
 //! Proxy mutants: the reference proxy ([`crate::reference::proxy`]) with one
 //! deliberate flaw each, every one the shape of a public failure. Each must be
 //! caught by the proxy property with the point, the leg and the bytes in its
-//! diagnosis; [`ProxyFlaw::ClosesBothOnFin`] must come out non-strict, never fail.
+//! diagnosis; [`ProxyFlaw::ClosesBothOnFin`] and [`ProxyFlaw::RefusalAs502`]
+//! must come out non-strict, never fail.
 
 use bytes::Bytes;
 use tokio::io::{AsyncWriteExt, copy, split};
@@ -34,11 +35,18 @@ pub enum ProxyFlaw {
     /// Closes both legs when one side closes, dropping what was in flight the
     /// other way: RFC 9110 §9.3.6 allows it, so it is non-strict, not a failure.
     ClosesBothOnFin,
+    /// Never passes a FIN on: each direction is copied, and its end is not
+    /// shut down (moby/moby#36516's lost `CloseWrite`, in a tunnel).
+    SwallowsFin,
+    /// Answers a refusal that carries `Connection: upgrade` with its own `502`
+    /// (haproxy#1997): the client never learns why; non-strict, as RFC 9110
+    /// has no sentence that makes a proxy relay a refusal.
+    RefusalAs502,
 }
 
 impl ProxyFlaw {
     /// Every flaw.
-    pub const ALL: [ProxyFlaw; 7] = [
+    pub const ALL: [ProxyFlaw; 9] = [
         ProxyFlaw::TunnelsAfterRefusal,
         ProxyFlaw::ForwardsEarly,
         ProxyFlaw::LosesReadAhead,
@@ -46,6 +54,8 @@ impl ProxyFlaw {
         ProxyFlaw::ForwardsH2c,
         ProxyFlaw::ForwardsConnectEarlyDataOnRefusal,
         ProxyFlaw::ClosesBothOnFin,
+        ProxyFlaw::SwallowsFin,
+        ProxyFlaw::RefusalAs502,
     ];
 }
 
@@ -104,6 +114,9 @@ async fn serve(client: BoxIo, upstream: Box<dyn Upstream>, flaw: ProxyFlaw) -> R
     };
     match decision {
         Decision::Tunnel => tunnel(server, &answer, up, flaw).await,
+        Decision::Relay if flaw == RefusalAs502 && answer.status != 101 => {
+            reference::answer_and_close(server, 502, "Bad Gateway").await
+        }
         Decision::Relay => {
             if flaw == ForwardsConnectEarlyDataOnRefusal && connect {
                 forward_held(&mut server, &mut up).await?;
@@ -136,7 +149,8 @@ async fn tunnel(
         upstream = without_read_ahead(upstream);
     }
     client.flush().await?;
-    if flaw != ProxyFlaw::ClosesBothOnFin {
+    let pass_fin = flaw != ProxyFlaw::SwallowsFin;
+    if flaw != ProxyFlaw::ClosesBothOnFin && pass_fin {
         tokio::io::copy_bidirectional(&mut client, &mut upstream).await?;
         return Ok(());
     }
@@ -144,12 +158,22 @@ async fn tunnel(
     let (mut upstream_read, mut upstream_write) = split(upstream);
     let up = async {
         copy(&mut client_read, &mut upstream_write).await?;
-        upstream_write.shutdown().await
+        if pass_fin {
+            upstream_write.shutdown().await?;
+        }
+        std::io::Result::Ok(())
     };
     let down = async {
         copy(&mut upstream_read, &mut client_write).await?;
-        client_write.shutdown().await
+        if pass_fin {
+            client_write.shutdown().await?;
+        }
+        std::io::Result::Ok(())
     };
+    if flaw == ProxyFlaw::SwallowsFin {
+        let (up, down) = tokio::join!(up, down);
+        return Ok(up.and(down)?);
+    }
     // The first side to close ends both directions; both legs drop here.
     tokio::select! {
         biased;
