@@ -32,7 +32,7 @@ use std::ops::Range;
 
 use super::describe::{count, preview};
 use super::{Fault, Level, Mark, Observation, Point, Protocol, Verdict};
-use crate::reference::head::{self, Framing};
+use crate::reference::head::{self, Framing, ResponseHead};
 use crate::scenario::proxy::{Ask, ProxyBytes, ProxyScenario};
 use crate::subject::proxy::ProxyRecord;
 use crate::wire::driver::Ending;
@@ -58,26 +58,80 @@ impl Protocol for Proxy {
 /// Judges one proxy run (see the module doc).
 pub fn judge(obs: &Observation<'_, Proxy>) -> Verdict {
     let mut v = Verdict::default();
-    let (scenario, sent, client, upstream) = (obs.scenario, obs.sent, obs.trace, &obs.app.upstream);
-    let (cu, cd) = (client.stream(UP), client.stream(DOWN));
-    let (uu, ud) = (upstream.stream(UP), upstream.stream(DOWN));
-    let connect = scenario.ask == Ask::Connect;
-    let response = head::parse_final_response(&cd).ok().flatten();
-    let Some((forwarded, request_end)) = head::request_message_len(&uu).ok().flatten() else {
-        if !uu.is_empty() || response.as_ref().is_none_or(|(r, _)| r.switches(connect)) {
+    let run = Streams::of(*obs);
+    if let Some((request_end, answered)) = forwarding(&mut v, &run) {
+        if obs.sent.switches {
+            switched(&mut v, &run, request_end);
+        } else {
+            refused(&mut v, &run, answered);
+        }
+    }
+    noted(v, obs)
+}
+
+/// The four streams of one run, and what the oracle reads off them first.
+struct Streams<'a> {
+    obs: Observation<'a, Proxy>,
+    /// Client to proxy.
+    cu: Vec<u8>,
+    /// Proxy to client.
+    cd: Vec<u8>,
+    /// Proxy to upstream.
+    uu: Vec<u8>,
+    /// Upstream to proxy.
+    ud: Vec<u8>,
+    connect: bool,
+    /// The final response the client got, and where its head ends.
+    response: Option<(ResponseHead, usize)>,
+    /// Where the client's bytes after its request start on the client leg.
+    tail_at: usize,
+}
+
+impl<'a> Streams<'a> {
+    fn of(obs: Observation<'a, Proxy>) -> Self {
+        let (client, upstream) = (obs.trace, &obs.app.upstream);
+        let (cu, cd) = (client.stream(UP), client.stream(DOWN));
+        let response = head::parse_final_response(&cd).ok().flatten();
+        Streams {
+            tail_at: obs.sent.request.len().min(cu.len()),
+            connect: obs.scenario.ask == Ask::Connect,
+            response,
+            cu,
+            cd,
+            uu: upstream.stream(UP),
+            ud: upstream.stream(DOWN),
+            obs,
+        }
+    }
+
+    fn upstream(&self) -> &'a Trace {
+        &self.obs.app.upstream
+    }
+}
+
+/// The request reached the upstream, without `h2c`, and nothing after it
+/// before the upstream's answer. Returns where the request ends on the
+/// upstream leg and how far that leg had got when the answer came back.
+fn forwarding(v: &mut Verdict, run: &Streams<'_>) -> Option<(usize, usize)> {
+    let Some((forwarded, request_end)) = head::request_message_len(&run.uu).ok().flatten() else {
+        let refused_itself = run
+            .response
+            .as_ref()
+            .is_some_and(|(r, _)| !r.switches(run.connect));
+        if !run.uu.is_empty() || !refused_itself {
             v.add(
                 Level::Must,
                 Point::TunnelAnswer,
                 format!(
                     "proxy to upstream: no whole request reached the upstream ({} arrived), and the client got no refusal",
-                    count(uu.len())
+                    count(run.uu.len())
                 ),
                 Vec::new(),
             );
         }
-        return noted(v, obs);
+        return None;
     };
-    if scenario.ask == Ask::H2c
+    if run.obs.scenario.ask == Ask::H2c
         && (head::has_token(&forwarded.headers, "upgrade", "h2c")
             || head::header_value(&forwarded.headers, "http2-settings").is_some())
     {
@@ -90,10 +144,8 @@ pub fn judge(obs: &Observation<'_, Proxy>) -> Verdict {
             Vec::new(),
         );
     }
-    // The client's bytes after its request: where they start on the client leg.
-    let tail_at = sent.request.len().min(cu.len());
-    let answered = delivered_before_answer(upstream).max(request_end);
-    let early = &uu[request_end..answered];
+    let answered = delivered_before_answer(run.upstream()).max(request_end);
+    let early = &run.uu[request_end..answered];
     if !early.is_empty() {
         let (level, what) = if is_requests(early) {
             (Level::Should, "a whole pipelined request, forwarded")
@@ -111,49 +163,61 @@ pub fn judge(obs: &Observation<'_, Proxy>) -> Verdict {
                  (Pingora CVE-2026-2833, Envoy CVE-2025-64763)",
                 count(early.len()),
                 preview(early, 24),
-                answered_after(obs.app),
+                answered_after(run.obs.app),
             ),
-            client_marks(&cu, tail_at, early, Fault::HandedOver),
+            client_marks(&run.cu, run.tail_at, early, Fault::HandedOver),
         );
     }
-    let switched_to_client = response.as_ref().is_some_and(|(r, _)| r.switches(connect));
-    if sent.switches {
-        if !switched_to_client {
-            v.fail(
-                Point::TunnelAnswer,
-                format!(
-                    "proxy to client: the upstream switched ({}), the client got {}",
-                    sent.status,
-                    status_text(response.as_ref().map(|(r, _)| r.status))
-                ),
-            );
-            return noted(v, obs);
-        }
-        let (head_end, answer_head) = (response.as_ref().map_or(0, |(_, n)| *n), sent.answer_head);
-        let up = Leg {
-            name: "client to upstream",
-            sent: &cu[tail_at..],
-            got: &uu[request_end..],
-            receiver_closed: upstream.fin(DOWN).is_some(),
-        };
-        relay(&mut v, &up, client_marks_at(tail_at, UP));
-        let down = Leg {
-            name: "upstream to client",
-            sent: ud.get(answer_head..).unwrap_or_default(),
-            got: &cd[head_end..],
-            receiver_closed: client.fin(UP).is_some(),
-        };
-        relay(&mut v, &down, client_marks_at(head_end, DOWN));
-        fins(&mut v, client, upstream, &up, &down);
-        return noted(v, obs);
-    }
-    // No switch: the answer is relayed, nothing is tunnelled.
-    let cve = if connect {
+    Some((request_end, answered))
+}
+
+/// The upstream switched: the client is told, and the tunnel carries every
+/// byte once, in order, both ways, and each FIN.
+fn switched(v: &mut Verdict, run: &Streams<'_>, request_end: usize) {
+    let sent = run.obs.sent;
+    let Some((_, head_end)) = run
+        .response
+        .as_ref()
+        .filter(|(r, _)| r.switches(run.connect))
+    else {
+        v.fail(
+            Point::TunnelAnswer,
+            format!(
+                "proxy to client: the upstream switched ({}), the client got {}",
+                sent.status,
+                status_text(run.response.as_ref().map(|(r, _)| r.status))
+            ),
+        );
+        return;
+    };
+    let (client, upstream) = (run.obs.trace, run.upstream());
+    let up = Leg {
+        name: "client to upstream",
+        sent: &run.cu[run.tail_at..],
+        got: &run.uu[request_end..],
+        receiver_closed: upstream.fin(DOWN).is_some(),
+    };
+    relay(v, &up, client_marks_at(run.tail_at, UP));
+    let down = Leg {
+        name: "upstream to client",
+        sent: run.ud.get(sent.answer_head..).unwrap_or_default(),
+        got: &run.cd[*head_end..],
+        receiver_closed: client.fin(UP).is_some(),
+    };
+    relay(v, &down, client_marks_at(*head_end, DOWN));
+    fins(v, client, upstream, &up, &down);
+}
+
+/// The upstream did not switch: its answer reaches the client (a `101` never
+/// does), and nothing crosses as tunnel data, either way.
+fn refused(v: &mut Verdict, run: &Streams<'_>, answered: usize) {
+    let sent = run.obs.sent;
+    let cve = if run.connect {
         "Envoy CVE-2025-64763"
     } else {
         "0ang3el/websocket-smuggle, CVE-2018-1002105"
     };
-    let after = &uu[answered..];
+    let after = &run.uu[answered..];
     if !after.is_empty() && !is_requests(after) {
         v.add(
             Level::Must,
@@ -164,10 +228,10 @@ pub fn judge(obs: &Observation<'_, Proxy>) -> Verdict {
                 preview(after, 24),
                 sent.status
             ),
-            client_marks(&cu, tail_at, after, Fault::HandedOver),
+            client_marks(&run.cu, run.tail_at, after, Fault::HandedOver),
         );
     }
-    let Some((got, head_end)) = response else {
+    let Some((got, head_end)) = &run.response else {
         v.add(
             Level::Should,
             Point::TunnelAnswer,
@@ -177,10 +241,10 @@ pub fn judge(obs: &Observation<'_, Proxy>) -> Verdict {
             ),
             Vec::new(),
         );
-        return noted(v, obs);
+        return;
     };
-    if got.status == 101 || got.switches(connect) {
-        let (point, why) = if scenario.ask == Ask::H2c {
+    if got.status == 101 || got.switches(run.connect) {
+        let (point, why) = if run.obs.scenario.ask == Ask::H2c {
             (
                 Point::TunnelHopByHop,
                 "h2c, which a proxy does not pass on (h2c smuggling)",
@@ -208,13 +272,13 @@ pub fn judge(obs: &Observation<'_, Proxy>) -> Verdict {
             Vec::new(),
         );
     }
-    let body = match got.framing(connect) {
+    let body = match got.framing(run.connect) {
         Ok(Framing::Length(n)) => usize::try_from(n).unwrap_or(usize::MAX),
         Ok(Framing::Empty) => 0,
         _ => usize::MAX,
     };
-    let end = head_end.saturating_add(body).min(cd.len());
-    let extra = &cd[end..];
+    let end = head_end.saturating_add(body).min(run.cd.len());
+    let extra = &run.cd[end..];
     if !extra.is_empty() && head::parse_response(extra).ok().flatten().is_none() {
         v.add(
             Level::Must,
@@ -225,10 +289,13 @@ pub fn judge(obs: &Observation<'_, Proxy>) -> Verdict {
                 preview(extra, 24),
                 got.status
             ),
-            vec![Mark::Bytes { dir: DOWN, range: end..cd.len(), fault: Fault::Extra }],
+            vec![Mark::Bytes {
+                dir: DOWN,
+                range: end..run.cd.len(),
+                fault: Fault::Extra,
+            }],
         );
     }
-    noted(v, obs)
 }
 
 /// One direction of the tunnel: what one side sent after the switch, what reached the other.
