@@ -1,5 +1,5 @@
 //! One run of one proxy case: the same path as every protocol
-//! ([`super::Exchange`]), with two wires driven as one. The client leg is the
+//! (`Exchange`), with two wires driven as one. The client leg is the
 //! run's wire and trace (the proxy is its server side); the upstream leg is a
 //! second in-memory wire whose proxy end the proxy opens through its
 //! [`Upstream`](crate::subject::proxy::Upstream), and whose trace the record
