@@ -15,11 +15,12 @@ use crate::wire::driver::{self, Ending};
 use std::future::Future;
 use std::sync::{Arc, Mutex};
 
-use crate::wire::memory::{self, Cuts, Endpoint, Faults};
+use crate::wire::memory::{self, Cuts, Endpoint, Faults, WireHandle};
 use crate::wire::{Recorder, Side};
 
 pub use crate::results::Run;
 
+pub mod proxy;
 pub mod websocket;
 
 /// How many polls a run may take before it counts as spinning.
@@ -171,9 +172,30 @@ impl<P: Protocol> Exchange<'_, P> {
         S: Future<Output = Result<(), E>>,
         E: std::fmt::Display,
     {
+        self.run_beside(None, peer, subject, record)
+    }
+
+    /// [`Exchange::run`], with a second wire (`beside`) that the peer and the
+    /// subject also use, driven with this one: a proxy's upstream leg.
+    pub(crate) fn run_beside<F, S, E>(
+        self,
+        beside: Option<&WireHandle>,
+        peer: impl FnOnce(Endpoint) -> F,
+        subject: impl FnOnce(Endpoint) -> S,
+        record: impl FnOnce() -> P::Record,
+    ) -> Run<P>
+    where
+        F: Future,
+        S: Future<Output = Result<(), E>>,
+        E: std::fmt::Display,
+    {
         let side = self.subject.0;
         let (client_end, server_end, wire) =
             memory::pair_with_faults(&self.cuts, self.faults, self.recorder.clone());
+        let wire = match beside {
+            Some(other) => wire.and(other),
+            None => wire,
+        };
         let (peer_end, subject_end) = match side {
             Side::Server => (client_end, server_end),
             Side::Client => (server_end, client_end),

@@ -57,6 +57,19 @@ pub enum Point {
     MessageOwnership,
     /// Messages: the subject's frames are valid for its role.
     Framing,
+    /// Proxy: the upstream's answer (or the proxy's own) reaches the client.
+    TunnelAnswer,
+    /// Proxy: nothing the client sent after its request reaches the upstream
+    /// before the upstream's answer.
+    TunnelEarly,
+    /// Proxy: after a refusal nothing crosses as tunnel data, either way.
+    TunnelRefused,
+    /// Proxy: a `101` is relayed only for a token the client offered.
+    TunnelToken,
+    /// Proxy: hop-by-hop upgrades (`h2c`) are not passed on.
+    TunnelHopByHop,
+    /// Proxy: inside the tunnel every byte crosses once, in order, and a FIN as a FIN.
+    TunnelRelay,
 }
 
 impl Point {
@@ -75,7 +88,13 @@ impl Point {
             | Point::Close
             | Point::Writes
             | Point::MessageOwnership
-            | Point::Framing => 0,
+            | Point::Framing
+            | Point::TunnelAnswer
+            | Point::TunnelEarly
+            | Point::TunnelRefused
+            | Point::TunnelToken
+            | Point::TunnelHopByHop
+            | Point::TunnelRelay => 0,
         }
     }
 
@@ -94,6 +113,12 @@ impl Point {
             Point::Writes => "writes",
             Point::MessageOwnership => "ownership",
             Point::Framing => "framing",
+            Point::TunnelAnswer => "proxy answer",
+            Point::TunnelEarly => "nothing crosses early",
+            Point::TunnelRefused => "no tunnel after a refusal",
+            Point::TunnelToken => "only an offered protocol",
+            Point::TunnelHopByHop => "hop-by-hop not forwarded",
+            Point::TunnelRelay => "tunnel relay",
         }
     }
 }

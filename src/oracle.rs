@@ -19,6 +19,7 @@ pub mod docker;
 mod faults;
 mod handshake;
 mod protocol;
+pub mod proxy;
 mod read_side;
 mod verdict;
 pub mod websocket;

@@ -10,6 +10,7 @@ use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
 use crate::reference::head;
 use crate::scenario::{Messages, Scenario};
 
+pub mod proxy;
 pub mod websocket;
 
 /// The most a peer buffers while looking for the end of a head.

@@ -50,6 +50,7 @@ use crate::oracle::{Hijack, Protocol};
 use crate::scenario::{self, Scenario};
 use crate::subject::{ClientSubject, ServerSubject};
 
+pub mod proxy;
 pub mod websocket;
 
 /// How a property check runs.

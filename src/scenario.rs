@@ -14,6 +14,7 @@
 mod choices;
 mod messages;
 mod payload;
+pub mod proxy;
 mod strategy;
 pub mod summary;
 pub mod websocket;

@@ -8,6 +8,7 @@ pub mod client;
 pub mod error;
 pub mod head;
 pub mod hijacked;
+pub mod proxy;
 pub mod server;
 
 pub use body::BodyReader;

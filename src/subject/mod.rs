@@ -25,6 +25,7 @@ mod flaws;
 pub mod hyper;
 pub mod known;
 pub mod mutants;
+pub mod proxy;
 pub mod reference;
 pub mod websocket;
 

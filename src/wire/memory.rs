@@ -299,10 +299,11 @@ pub struct Endpoint {
     polls: u32,
 }
 
-/// The wire as a whole, for the driver.
+/// The wire as a whole, for the driver: one connection, or several driven
+/// together ([`WireHandle::and`], a proxy's two legs).
 #[derive(Debug, Clone)]
 pub struct WireHandle {
-    shared: Arc<Shared>,
+    shared: Vec<Arc<Shared>>,
 }
 
 /// A connected pair of endpoints (client, server) and the handle that releases held bytes.
@@ -343,7 +344,7 @@ pub fn pair_with_faults(
         end(Side::Client),
         end(Side::Server),
         WireHandle {
-            shared: shared.clone(),
+            shared: vec![shared.clone()],
         },
     )
 }
@@ -351,15 +352,28 @@ pub fn pair_with_faults(
 impl WireHandle {
     /// Stops recording: what happens after (teardown) is not part of the run.
     pub fn seal(&self) {
-        self.shared.recorder.seal();
+        for shared in &self.shared {
+            shared.recorder.seal();
+        }
     }
 
     /// Sends every held byte and pending FIN; returns whether anything moved.
+    /// On several connections, each in turn, client to server first.
     pub fn release_held(&self) -> bool {
-        let mut state = self.shared.lock();
-        let a = state.client_to_server.release(&self.shared.recorder);
-        let b = state.server_to_client.release(&self.shared.recorder);
-        a || b
+        let mut moved = false;
+        for shared in &self.shared {
+            let mut state = shared.lock();
+            let a = state.client_to_server.release(&shared.recorder);
+            let b = state.server_to_client.release(&shared.recorder);
+            moved |= a || b;
+        }
+        moved
+    }
+
+    /// This wire and `other`, driven as one: quiet only when both are.
+    pub fn and(mut self, other: &WireHandle) -> WireHandle {
+        self.shared.extend(other.shared.iter().cloned());
+        self
     }
 }
 
