@@ -1,7 +1,7 @@
 //! The invariant of a conformant hijack, and diagnoses a person can act on.
 //!
-//! The oracle never trusts the subject. It reads two things: the [`Trace`] (what
-//! crossed the wire, in order) and the [`AppRecord`] of the application the
+//! The oracle never trusts the subject. It reads two things: the [`Trace`](crate::wire::Trace) (what
+//! crossed the wire, in order) and the [`AppRecord`](crate::subject::AppRecord) of the application the
 //! harness gave the subject (what the application read and wrote). From the
 //! scenario it knows what the scripted peer sent; from those it checks the six
 //! points of `docs/src/invariant.md`, and for each broken one it says which bytes were lost,

@@ -6,7 +6,7 @@
 //! every case, TCP and Unix) is `interop/docker-matrix`, through the command line.
 
 use hijack_harness::oracle::Point;
-use hijack_harness::report::Outcome;
+use hijack_harness::results::Outcome;
 use hijack_harness::runner::client_listener::ClientListener;
 use hijack_harness::suite::docker as cases;
 

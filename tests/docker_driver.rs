@@ -4,7 +4,7 @@
 //! that asks for TLS the run does not have, and one that does not trust the
 //! harness's certificate. Loopback only.
 
-use hijack_harness::report::{CaseResult, Outcome};
+use hijack_harness::results::{CaseResult, Outcome};
 use hijack_harness::runner::client_listener::{ClientListener, ListenAt, TlsChoice};
 use hijack_harness::suite::docker as cases;
 

@@ -6,7 +6,7 @@
 use std::path::PathBuf;
 
 use hijack_harness::oracle::Point;
-use hijack_harness::report::{CaseResult, Outcome};
+use hijack_harness::results::{CaseResult, Outcome};
 use hijack_harness::runner::client_listener::ClientListener;
 
 #[path = "support/docker.rs"]

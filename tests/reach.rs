@@ -21,7 +21,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use hijack_harness::oracle::Point;
-use hijack_harness::report::{CaseResult, Outcome};
+use hijack_harness::results::{CaseResult, Outcome};
 use hijack_harness::runner::black_box::{self, ServerTarget};
 use hijack_harness::runner::embedded::SharedServer;
 use hijack_harness::runner::listening::serve_subject;

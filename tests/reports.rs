@@ -10,7 +10,8 @@ use std::process::Command;
 use std::sync::OnceLock;
 
 use hijack_harness::oracle::{Point, Violation};
-use hijack_harness::report::{self, CaseResult, Outcome, RunReport};
+use hijack_harness::report;
+use hijack_harness::results::{CaseResult, Outcome, RunReport};
 use hijack_harness::suite::Level;
 use hijack_harness::wire::{Closing, Direction, Event, Side, Trace};
 use serde_json::Value;
@@ -225,7 +226,7 @@ fn json_follows_the_schema() {
 #[test]
 fn every_shape_says_how_the_target_was_reached() {
     let mut reached = run().clone();
-    reached.transport = Some(report::TransportInfo {
+    reached.transport = Some(hijack_harness::results::TransportInfo {
         address: "192.0.2.7:443".into(),
         local: false,
         tls: Some("TLS to app, certificate NOT verified (--insecure)".into()),
@@ -493,7 +494,7 @@ fn hostile() -> RunReport {
             duration: std::time::Duration::from_millis(3),
             repeats: vec![(Outcome::Fail, 2), (Outcome::Pass, 1)],
         }],
-        mutants: vec![report::MutantResult {
+        mutants: vec![hijack_harness::results::MutantResult {
             name: nasty.into(),
             caught: false,
             detail: nasty.into(),

@@ -1,5 +1,5 @@
 //! One run of one WebSocket case over the in-memory wire: the same path as
-//! every protocol ([`super::Exchange`]), with WebSocket's
+//! every protocol (`check::Exchange`), with WebSocket's
 //! scripted peer and its message-level oracle ([`WebSocket`]).
 
 use crate::oracle::websocket::WebSocket;

@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use anyhow::{Context as _, bail};
 
-use hijack_harness::report::CaseResult;
+use hijack_harness::results::CaseResult;
 use hijack_harness::runner::black_box::ClientTarget;
 use hijack_harness::runner::client_listener::{ClientListener, ListenAt, TlsChoice};
 use hijack_harness::runner::docker::DockerClient;

@@ -9,7 +9,7 @@ use anyhow::Context as _;
 use globset::{Glob, GlobSet, GlobSetBuilder};
 use indicatif::{ProgressBar, ProgressStyle};
 
-use hijack_harness::report::CaseResult;
+use hijack_harness::results::CaseResult;
 use hijack_harness::runner::{self, Options, Progress};
 
 use super::RunArgs;

@@ -7,7 +7,7 @@ use std::time::Duration;
 
 use anyhow::Context as _;
 
-use hijack_harness::report::{self, RunReport};
+use hijack_harness::results::RunReport;
 use hijack_harness::runner::Options;
 use hijack_harness::runner::embedded::{self, SharedClient, SharedServer, known::Judgement};
 use hijack_harness::subject::hyper::{HyperClient, HyperServer, ServerMode};
@@ -53,7 +53,7 @@ pub(super) fn embedded_run(
                 embedded::run_subjects(&servers, &clients, cases, &opts, progress.clone()).await,
             );
         }
-        report.results = report::merge_rounds(rounds);
+        report.results = hijack_harness::results::merge_rounds(rounds);
         if mutants && !args.no_mutants {
             let progress = reporter.phase(
                 Mutant::all().len() * cases.len(),

@@ -9,7 +9,8 @@ use std::time::{Duration, Instant};
 use anyhow::{Context as _, bail};
 
 use hijack_harness::properties::{self, Config};
-use hijack_harness::report::{self, RunReport};
+use hijack_harness::report;
+use hijack_harness::results::RunReport;
 use hijack_harness::subject::mutants::Mutant;
 use hijack_harness::subject::reference::{ReferenceClient, ReferenceServer};
 use hijack_harness::suite::{self, Case};

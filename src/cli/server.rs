@@ -7,7 +7,7 @@ use std::time::Duration;
 
 use anyhow::{Context as _, bail};
 
-use hijack_harness::report::RunReport;
+use hijack_harness::results::RunReport;
 use hijack_harness::runner::{black_box, serve};
 use hijack_harness::suite::{Case, Proto};
 

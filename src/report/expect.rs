@@ -38,7 +38,9 @@
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;
 
-use super::{CaseResult, Error, Outcome, RunReport};
+use super::Error;
+
+use crate::results::{CaseResult, Outcome, RunReport};
 use crate::wire::Side;
 
 /// How a run differs from the expected results.

@@ -28,7 +28,7 @@ use std::collections::HashMap;
 use std::fmt::Write;
 use std::path::Path;
 
-use super::{CaseResult, Outcome, RunReport};
+use crate::results::{CaseResult, Outcome, RunReport};
 use crate::wire::Side;
 
 mod ladder;
@@ -347,7 +347,7 @@ fn case(out: &mut String, i: usize, r: &CaseResult) {
         let _ = writeln!(
             out,
             "<p class=\"repeats\">repetitions: {}</p>",
-            escape(&super::tally(&r.repeats))
+            escape(&crate::results::tally(&r.repeats))
         );
     }
     if !r.violations.is_empty() {

@@ -14,7 +14,7 @@ use std::path::Path;
 
 use serde::Serialize;
 
-use super::{CaseResult, MutantResult, RunReport, Totals, TransportInfo};
+use crate::results::{CaseResult, MutantResult, RunReport, Totals, TransportInfo};
 use crate::wire::{Closing, Direction, Event, Side, Trace};
 
 /// The version of the JSON shape written by [`write()`].
@@ -331,7 +331,7 @@ impl<'a> From<&'a RunReport> for Document<'a> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::report::Outcome;
+    use crate::results::Outcome;
 
     #[test]
     fn hex_is_lowercase_pairs() {

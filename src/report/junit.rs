@@ -35,8 +35,9 @@ use std::path::Path;
 
 use quick_junit::{NonSuccessKind, Property, Report, TestCase, TestCaseStatus, TestSuite};
 
-use super::transport::{BEST_EFFORT, TLS_SEGMENTS};
-use super::{CaseResult, Error, Outcome, RunReport, TransportInfo};
+use super::Error;
+use crate::results::transport::{BEST_EFFORT, TLS_SEGMENTS};
+use crate::results::{CaseResult, Outcome, RunReport, TransportInfo};
 use crate::wire::{Side, text};
 
 /// Writes `report` as JUnit XML to `path`.
@@ -194,7 +195,7 @@ fn test_case(r: &CaseResult) -> TestCase {
             status
                 .set_message(format!(
                     "flaky: {} over {} runs",
-                    super::tally(&r.repeats),
+                    crate::results::tally(&r.repeats),
                     r.repeats.iter().map(|(_, n)| n).sum::<usize>()
                 ))
                 .set_type("flaky")

@@ -1,7 +1,7 @@
 //! What a conformance run found, in the shapes people and CI read: a table on the
 //! terminal, JSON, JUnit XML, an HTML report with a ladder diagram per case.
 //!
-//! Everything here renders a [`RunReport`]; nothing here runs a case. Each format
+//! Everything here renders a [`RunReport`](crate::results::RunReport); nothing here runs a case. Each format
 //! has its own module and one `write` function the command line calls:
 //!
 //! | module     | for                        | call                                   |
@@ -13,7 +13,7 @@
 //! | [`traces`] | a person debugging one failure: text trace (and pcap) | [`traces::write_dir`] |
 //! | [`expect`] | CI against a peer with known failures | [`expect::compare`], [`expect::write`] |
 //!
-//! A black-box run also says how it reached its target ([`transport`]): the
+//! A black-box run also says how it reached its target ([`transport`](crate::results::transport)): the
 //! address, whether it is on this machine, and TLS; every format shows it.
 //!
 //! The formats never re-judge a run: the verdict, the violations and their
@@ -28,11 +28,6 @@ pub mod junit;
 pub mod text;
 pub mod trace_text;
 pub mod traces;
-
-pub use crate::results::{
-    CaseInfo, CaseResult, MutantResult, Outcome, RunReport, Totals, TransportInfo, merge_rounds,
-    tally, transport,
-};
 
 /// Why a report could not be written or read.
 #[derive(Debug, thiserror::Error)]

@@ -18,14 +18,14 @@
 //! The matrix comes first because the question after a run is "which peer
 //! broke which case"; the diagnoses follow in the same order as the rows. A
 //! black-box run starts with how it reached its target (the address, TLS, and
-//! whether segment cuts were exact: [`super::transport`]). Only
+//! whether segment cuts were exact: [`crate::results::transport`]). Only
 //! FAIL (and FLAKY) is upper case, so that it stands out in a column of passes. With many
 //! targets, columns are numbered and named in a legend, and cells shortened
 //! (`ns`, `unsup`, `err`), so that rows stay on one line of a terminal.
 
 use std::fmt::Write;
 
-use super::{Outcome, RunReport};
+use crate::results::{Outcome, RunReport};
 use crate::suite::Level;
 use crate::wire::Side;
 
@@ -161,7 +161,7 @@ pub fn render(report: &RunReport) -> String {
             let _ = writeln!(
                 out,
                 "    flaky: {} (the first problem run follows)",
-                super::tally(&r.repeats)
+                crate::results::tally(&r.repeats)
             );
         }
         for v in &r.violations {

@@ -11,7 +11,7 @@
 use std::io;
 use std::path::{Path, PathBuf};
 
-use super::{CaseResult, RunReport, TransportInfo};
+use crate::results::{CaseResult, RunReport, TransportInfo};
 use crate::wire::{Trace, text};
 
 /// Writes a trace file for each result that is a problem (fail, non-strict,
@@ -93,7 +93,7 @@ pub fn render(r: &CaseResult, transport: Option<&TransportInfo>) -> String {
         r.outcome.as_str()
     ));
     if !r.repeats.is_empty() {
-        out.push_str(&format!("repeats: {}\n", super::tally(&r.repeats)));
+        out.push_str(&format!("repeats: {}\n", crate::results::tally(&r.repeats)));
     }
     for sentence in transport.iter().flat_map(|t| t.sentences()) {
         out.push_str(&format!("transport: {sentence}\n"));

@@ -12,7 +12,7 @@ use tokio::net::TcpStream;
 use crate::check::{self, Finished, Run};
 use crate::oracle;
 use crate::peer;
-use crate::report::{CaseResult, MutantResult, Outcome};
+use crate::results::{CaseResult, MutantResult, Outcome};
 use crate::scenario::{Messages, Scenario};
 use crate::subject::mutants::Mutant;
 use crate::subject::{

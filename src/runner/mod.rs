@@ -12,7 +12,7 @@ use std::future::Future;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use crate::report::CaseResult;
+use crate::results::CaseResult;
 use crate::wire::Recorder;
 use crate::wire::tcp::Capture;
 
@@ -39,7 +39,7 @@ pub struct Options {
     /// How many cases run at once.
     pub concurrency: usize,
     /// How many times each case runs; repetitions that disagree make the case
-    /// `flaky` ([`crate::report::CaseResult::merge`]).
+    /// `flaky` ([`crate::results::CaseResult::merge`]).
     pub repeat: usize,
 }
 

@@ -5,7 +5,7 @@
 
 use std::time::Duration;
 
-use hijack_harness::report::CaseResult;
+use hijack_harness::results::CaseResult;
 use hijack_harness::runner::client_listener::ClientListener;
 use hijack_harness::runner::docker::{self, DockerClient};
 use hijack_harness::runner::target::one_at_a_time;

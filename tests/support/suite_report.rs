@@ -6,7 +6,7 @@
 use std::time::Instant;
 
 use hijack_harness::check::{run_client, run_server};
-use hijack_harness::report::{CaseResult, MutantResult, RunReport};
+use hijack_harness::results::{CaseResult, MutantResult, RunReport};
 use hijack_harness::subject::mutants::Mutant;
 use hijack_harness::subject::reference::{ReferenceClient, ReferenceServer};
 use hijack_harness::suite;

@@ -8,7 +8,7 @@ use std::fmt::Write;
 
 use super::escape;
 use crate::oracle::{Point, preview};
-use crate::report::CaseResult;
+use crate::results::CaseResult;
 use crate::wire::{Closing, Direction, Event, Side};
 
 /// At most this many events of one connection are drawn; the rest are counted.

@@ -16,7 +16,7 @@ use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
 
 use crate::oracle::{self, Verdict};
 use crate::reference::head;
-use crate::report::{CaseResult, Outcome};
+use crate::results::{CaseResult, Outcome};
 use crate::runner::client_listener::ClientListener;
 use crate::runner::process::{ClientProcess, Output, Stdin, Streams};
 use crate::scenario::{Handshake, Scenario};

@@ -9,11 +9,11 @@
 //! have reached the server in the shape the case meant: a pass may not have
 //! exercised the read-ahead, and a diagnosis that names "the head's segment"
 //! names it as the harness sent it. So the report says so, once for the run
-//! ([`crate::report::transport::BEST_EFFORT`]) and on each diagnosis that
-//! depends on a cut ([`mark`]).
+//! ([`crate::results::transport::BEST_EFFORT`]) and on each diagnosis that
+//! depends on a cut (`mark`).
 
 use crate::oracle::Point;
-use crate::report::CaseResult;
+use crate::results::CaseResult;
 use crate::suite::Case;
 
 /// The note on a diagnosis that depends on a cut, for a target not on this machine.

@@ -9,7 +9,7 @@
 //! request asks for the connection and how their echo is read; [`plan`] turns a
 //! case into what the scripted client sends, `script` drives it and judges,
 //! `probe` finds out once whether the target speaks the protocol at all, and
-//! `client_cmd` tests clients ([`run_client`]). Every connection to a target is
+//! `client_cmd` tests clients ([`ClientTarget`], through [`super::target::one_at_a_time`]). Every connection to a target is
 //! opened by one private function, `connect()`, after one [`preflight`] has
 //! resolved the target's endpoint (and shaken hands over TLS) for the whole run;
 //! a target not on this machine gets its cut-dependent diagnoses marked
@@ -19,7 +19,7 @@ use std::net::SocketAddr;
 use std::time::Duration;
 
 use crate::reference::head::Header;
-use crate::report::{CaseResult, TransportInfo};
+use crate::results::{CaseResult, TransportInfo};
 use crate::suite::{Case, Proto};
 use crate::wire::Trace;
 use crate::wire::transport::{self, Address, ClientTls, Connection, Endpoint, TransportError};
@@ -138,7 +138,7 @@ impl ServerTarget {
 }
 
 /// Opens one connection to `target`, TLS handshake included, with a handle on
-/// its TCP socket for [`sockopt`]: the one place that reaches a target.
+/// its TCP socket for `sockopt`: the one place that reaches a target.
 pub async fn connect(
     target: &ServerTarget,
     timeout: Duration,

@@ -23,7 +23,7 @@
 use crate::oracle::black_box::Expect;
 use crate::oracle::preview;
 use crate::reference::head;
-use crate::report::Outcome;
+use crate::results::Outcome;
 use crate::scenario::{Payload, Scenario};
 use crate::suite::{Case, Level, Proto, Sides};
 use crate::websocket::OpCode;

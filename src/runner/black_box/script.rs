@@ -24,7 +24,7 @@ use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
 use crate::oracle::black_box::{self as judge, BlackBoxObservation, Expect};
 use crate::oracle::{Point, Verdict};
 use crate::reference::head::{self, ResponseHead};
-use crate::report::{CaseResult, Outcome};
+use crate::results::{CaseResult, Outcome};
 use crate::scenario::Scenario;
 use crate::suite::{Case, Level};
 use crate::wire::driver::Ending;

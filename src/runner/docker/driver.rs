@@ -26,7 +26,7 @@ use super::connection;
 use super::daemon::Daemon;
 use crate::oracle::docker::{ClientObservation, Judgement, judge};
 use crate::oracle::{Verdict, preview};
-use crate::report::{CaseResult, Outcome};
+use crate::results::{CaseResult, Outcome};
 use crate::runner::Options;
 use crate::runner::client_listener::ClientListener;
 use crate::runner::process::{ClientProcess, Finished, Output, Stdin, Streams};

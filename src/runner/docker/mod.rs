@@ -21,7 +21,7 @@
 //!                         └──────────────> oracle::judge <────────────┘ ──> CaseResult
 //! ```
 //!
-//! The entry point is [`run_client`]: a command with `{host}` (or `{addr}`, and
+//! The entry point is a [`DockerClient`] run through [`crate::runner::target::one_at_a_time`]: a command with `{host}` (or `{addr}`, and
 //! `{ca}` over TLS), where to listen
 //! ([`crate::runner::client_listener::ClientListener`], shared with the echo
 //! contract's client runs), the cases of [`crate::suite::docker::all`], the

@@ -28,7 +28,7 @@ use std::fmt::Write as _;
 use crate::check::{self, Run};
 use crate::oracle::Point;
 use crate::report::expect::{Comparison, Expected};
-use crate::report::{CaseResult, Outcome, tally};
+use crate::results::{CaseResult, Outcome, tally};
 use crate::subject::known::{
     DROPPED_BODY_HANDED_TO_UPGRADE, DROPPED_BODY_SKIPS_100_BEFORE_101, Finding,
 };
