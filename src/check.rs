@@ -97,14 +97,15 @@ pub fn run_server_with_faults(
     let recorder = Recorder::new();
     let handler = ServerHandler::new(scenario.clone(), recorder.clone());
     let messages = handler.messages();
-    Exchange {
+    let cuts = cuts_of(scenario, &messages.sizes());
+    Exchange::new(
         scenario,
-        sent: messages,
-        cuts: cuts_of(scenario, &messages.sizes()),
-        faults,
-        subject: (Side::Server, subject.name()),
+        messages,
+        cuts,
+        (Side::Server, subject.name()),
         recorder,
-    }
+    )
+    .with_faults(faults)
     .run(
         |client_end| peer::client(client_end, scenario, messages),
         |server_end| subject.serve(Box::new(server_end), handler.clone()),
@@ -124,14 +125,15 @@ pub fn run_client_with_faults(
     let recorder = Recorder::new();
     let app = ClientApp::new(scenario.clone(), recorder.clone());
     let messages = app.messages();
-    Exchange {
+    let cuts = cuts_of(scenario, &messages.sizes());
+    Exchange::new(
         scenario,
-        sent: messages,
-        cuts: cuts_of(scenario, &messages.sizes()),
-        faults,
-        subject: (Side::Client, subject.name()),
+        messages,
+        cuts,
+        (Side::Client, subject.name()),
         recorder,
-    }
+    )
+    .with_faults(faults)
     .run(
         |server_end| peer::server(server_end, scenario, messages),
         |client_end| subject.connect(Box::new(client_end), app.clone()),
@@ -154,6 +156,32 @@ pub(crate) struct Exchange<'a, P: Protocol> {
     pub subject: (Side, String),
     /// The recorder the wire and the application write to.
     pub recorder: Recorder,
+}
+
+impl<'a, P: Protocol> Exchange<'a, P> {
+    /// A run of `scenario`, whose peer sends `sent`, over a wire cut at `cuts`
+    /// that injects no fault, against `subject` (its side and its name).
+    pub(crate) fn new(
+        scenario: &'a P::Scenario,
+        sent: &'a P::Sent,
+        cuts: Cuts,
+        subject: (Side, String),
+        recorder: Recorder,
+    ) -> Self {
+        Exchange {
+            scenario,
+            sent,
+            cuts,
+            faults: Faults::default(),
+            subject,
+            recorder,
+        }
+    }
+
+    /// The same run over a wire that injects `faults`.
+    pub(crate) fn with_faults(self, faults: Faults) -> Self {
+        Exchange { faults, ..self }
+    }
 }
 
 impl<P: Protocol> Exchange<'_, P> {

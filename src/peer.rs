@@ -111,13 +111,29 @@ pub async fn client<IO: AsyncRead + AsyncWrite + Unpin>(
     .await?;
     let switched = answer
         .is_some_and(|(head, _)| scenario.accepted() && head.status == scenario.answer_status());
-    if switched {
-        io.write_all(&messages.late).await?;
+    finish_client(
+        &mut io,
+        switched.then_some(&messages.late),
+        scenario.client.half_close,
+    )
+    .await
+}
+
+/// How a scripted client ends once it has its answer: it writes its `late`
+/// bytes (when it has some to write: the answer switched), half-closes if the
+/// case says so, and reads to EOF.
+async fn finish_client<IO: AsyncRead + AsyncWrite + Unpin>(
+    io: &mut IO,
+    late: Option<&[u8]>,
+    half_close: bool,
+) -> io::Result<()> {
+    if let Some(late) = late {
+        io.write_all(late).await?;
     }
-    if scenario.client.half_close {
+    if half_close {
         io.shutdown().await?;
     }
-    read_to_eof(&mut io).await
+    read_to_eof(io).await
 }
 
 /// The scripted server: reads the request message, answers with the scenario's

@@ -13,7 +13,7 @@ use crate::peer::proxy as peer;
 use crate::scenario::proxy::ProxyScenario;
 use crate::subject::proxy::{OneUpstream, ProxyRecord, ProxySubject};
 use crate::wire::driver;
-use crate::wire::memory::{self, Cuts, Faults};
+use crate::wire::memory::{self, Cuts};
 use crate::wire::{Recorder, Side};
 
 use super::{Exchange, Run};
@@ -30,17 +30,17 @@ pub fn run_proxy(subject: &dyn ProxySubject, scenario: &ProxyScenario) -> Run<Pr
     let (proxy_end, upstream_end, upstream_wire) =
         memory::pair(&upstream_cuts, upstream_recorder.clone());
     let answered = Rc::new(Cell::new(None));
-    Exchange {
+    let cuts = Cuts {
+        client_to_server: scenario.client_cuts.clone(),
+        server_to_client: Vec::new(),
+    };
+    Exchange::new(
         scenario,
-        sent: &bytes,
-        cuts: Cuts {
-            client_to_server: scenario.client_cuts.clone(),
-            server_to_client: Vec::new(),
-        },
-        faults: Faults::default(),
-        subject: (Side::Server, subject.name()),
-        recorder: Recorder::new(),
-    }
+        &bytes,
+        cuts,
+        (Side::Server, subject.name()),
+        Recorder::new(),
+    )
     .run_beside(
         Some(&upstream_wire),
         |client_end| {

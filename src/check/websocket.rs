@@ -6,7 +6,7 @@ use crate::oracle::websocket::WebSocket;
 use crate::peer::websocket as peer;
 use crate::scenario::websocket::{MessageScenario, PeerFrames};
 use crate::subject::websocket::{MessageApp, MessageClientSubject, MessageServerSubject};
-use crate::wire::memory::{Cuts, Faults};
+use crate::wire::memory::Cuts;
 use crate::wire::{Recorder, Side};
 
 use super::{Exchange, Run};
@@ -44,7 +44,7 @@ pub fn run_server(
     let (frames, cuts) = peer_plan(scenario, Side::Server);
     let app = MessageApp::new(scenario.clone(), Side::Server, recorder.clone());
     let key = scenario.key();
-    exchange(
+    Exchange::new(
         scenario,
         &frames,
         cuts,
@@ -66,7 +66,7 @@ pub fn run_client(
     let recorder = Recorder::new();
     let (frames, cuts) = peer_plan(scenario, Side::Client);
     let app = MessageApp::new(scenario.clone(), Side::Client, recorder.clone());
-    exchange(
+    Exchange::new(
         scenario,
         &frames,
         cuts,
@@ -78,21 +78,4 @@ pub fn run_client(
         |client_end| subject.connect(Box::new(client_end), app.clone()),
         || app.take_record(),
     )
-}
-
-fn exchange<'a>(
-    scenario: &'a MessageScenario,
-    sent: &'a PeerFrames,
-    cuts: Cuts,
-    subject: (Side, String),
-    recorder: Recorder,
-) -> Exchange<'a, WebSocket> {
-    Exchange {
-        scenario,
-        sent,
-        cuts,
-        faults: Faults::default(),
-        subject,
-        recorder,
-    }
 }

@@ -10,7 +10,6 @@ use hijack_harness::results::CaseResult;
 use hijack_harness::runner::black_box::ClientTarget;
 use hijack_harness::runner::client_listener::{ClientListener, ListenAt, TlsChoice};
 use hijack_harness::runner::docker::DockerClient;
-use hijack_harness::runner::target::one_at_a_time;
 use hijack_harness::suite::Case;
 use hijack_harness::suite::attach::Attach;
 use hijack_harness::suite::docker as docker_cases;
@@ -80,10 +79,7 @@ pub(super) fn client_run(
                 name,
                 listen,
             };
-            Ok(rt.block_on(async {
-                let progress = reporter.phase(cases.len(), "cases", true);
-                one_at_a_time(&target, &cases, &opts, progress).await
-            }))
+            Ok(reporter.one_at_a_time(rt, &target, &cases, &opts))
         }
         Protocol::Docker => {
             let cases = select_docker(&args.cases, &args.exclude)?;
@@ -92,10 +88,7 @@ pub(super) fn client_run(
                 name,
                 listen,
             };
-            Ok(rt.block_on(async {
-                let progress = reporter.phase(cases.len(), "cases", true);
-                one_at_a_time(&target, &cases, &opts, progress).await
-            }))
+            Ok(reporter.one_at_a_time(rt, &target, &cases, &opts))
         }
         Protocol::Websocket => bail!(
             "--protocol websocket with --client-cmd: client runs speak the echo contract \

@@ -10,7 +10,9 @@ use globset::{Glob, GlobSet, GlobSetBuilder};
 use indicatif::{ProgressBar, ProgressStyle};
 
 use hijack_harness::results::CaseResult;
+use hijack_harness::runner::target::{self, Target};
 use hijack_harness::runner::{self, Options, Progress};
+use hijack_harness::suite::Case;
 
 use super::RunArgs;
 
@@ -85,6 +87,22 @@ impl Reporter {
         if let Some(bar) = &self.bar {
             bar.finish_and_clear();
         }
+    }
+}
+
+impl Reporter {
+    /// Every case against `target`, one at a time, with a progress bar.
+    pub(super) fn one_at_a_time<T: Target>(
+        &self,
+        rt: &tokio::runtime::Runtime,
+        target: &T,
+        cases: &[Case<T::Script>],
+        opts: &Options,
+    ) -> Vec<CaseResult> {
+        rt.block_on(async {
+            let progress = self.phase(cases.len(), "cases", true);
+            target::one_at_a_time(target, cases, opts, progress).await
+        })
     }
 }
 

@@ -13,7 +13,7 @@ use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
 use crate::reference::head;
 use crate::scenario::proxy::{Ask, ProxyBytes, ProxyScenario};
 
-use super::{read_to_eof, read_until, write_both};
+use super::{finish_client, read_to_eof, read_until, write_both};
 
 /// The scripted client: the request and its early bytes in one write; once
 /// the answer arrived, the late bytes if it switched; a half-close if the case
@@ -30,13 +30,8 @@ pub async fn client<IO: AsyncRead + AsyncWrite + Unpin>(
     })
     .await?;
     let switched = answer.is_some_and(|(h, _)| h.switches(scenario.ask == Ask::Connect));
-    if switched && !bytes.late.is_empty() {
-        io.write_all(&bytes.late).await?;
-    }
-    if scenario.client_fin {
-        io.shutdown().await?;
-    }
-    read_to_eof(&mut io).await
+    let late = (switched && !bytes.late.is_empty()).then_some(&bytes.late[..]);
+    finish_client(&mut io, late, scenario.client_fin).await
 }
 
 /// The scripted upstream: reads the request message, waits
