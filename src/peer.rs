@@ -58,6 +58,18 @@ async fn read_until<IO: AsyncRead + Unpin, T>(
     }
 }
 
+/// Reads a request message: every byte received so far (the message, and
+/// whatever came with it) and the message's length; `None` at EOF, on a bad
+/// head, or past [`MAX_HEAD_SEARCH`].
+async fn read_request<IO: AsyncRead + Unpin>(io: &mut IO) -> io::Result<Option<(Vec<u8>, usize)>> {
+    let mut received = Vec::new();
+    let found = read_until(io, &mut received, |buf| {
+        head::request_message_len(buf).into()
+    })
+    .await?;
+    Ok(found.map(|(_, message_len)| (received, message_len)))
+}
+
 mod head_result {
     /// The outcome of looking for something at the start of a buffer.
     pub enum Parsed<T> {
@@ -144,12 +156,7 @@ pub async fn server<IO: AsyncRead + AsyncWrite + Unpin>(
     scenario: &Scenario,
     messages: &Messages,
 ) -> io::Result<()> {
-    let mut received = Vec::new();
-    let Some((_, message_len)) = read_until(&mut io, &mut received, |buf| {
-        head::request_message_len(buf).into()
-    })
-    .await?
-    else {
+    let Some((mut received, message_len)) = read_request(&mut io).await? else {
         return io.shutdown().await;
     };
     write_both(&mut io, &messages.response, &messages.first).await?;

@@ -13,7 +13,7 @@ use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
 use crate::reference::head;
 use crate::scenario::proxy::{Ask, ProxyBytes, ProxyScenario};
 
-use super::{finish_client, read_to_eof, read_until, write_both};
+use super::{finish_client, read_request, read_to_eof, read_until, write_both};
 
 /// The scripted client: the request and its early bytes in one write; once
 /// the answer arrived, the late bytes if it switched; a half-close if the case
@@ -46,12 +46,7 @@ pub async fn upstream<IO: AsyncRead + AsyncWrite + Unpin>(
     bytes: &ProxyBytes,
     answered: Rc<Cell<Option<usize>>>,
 ) -> io::Result<()> {
-    let mut received = Vec::new();
-    let Some((_, message_len)) = read_until(&mut io, &mut received, |buf| {
-        head::request_message_len(buf).into()
-    })
-    .await?
-    else {
+    let Some((received, message_len)) = read_request(&mut io).await? else {
         return Ok(());
     };
     for _ in 0..scenario.delay {

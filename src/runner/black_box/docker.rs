@@ -222,20 +222,19 @@ pub async fn engine_call(
         .unwrap_or_else(|_| Err(format!("{method} {path} timed out")))
 }
 
-/// The payload of a chunked body (best effort: stops at the first malformed size).
+/// The payload of a chunked body, decoded with the reference's chunk decoder
+/// ([`head::chunk_step`]); best effort: it stops at the first malformed or
+/// incomplete chunk, and at the last one.
 fn unchunk(mut raw: &[u8]) -> Vec<u8> {
     let mut out = Vec::new();
-    while let Some(eol) = raw.windows(2).position(|w| w == b"\r\n") {
-        let size = std::str::from_utf8(&raw[..eol])
-            .ok()
-            .and_then(|s| usize::from_str_radix(s.split(';').next().unwrap_or("").trim(), 16).ok());
-        let Some(size) = size.filter(|&n| n > 0) else {
-            break;
-        };
-        let start = eol + 2;
-        let end = (start + size).min(raw.len());
-        out.extend_from_slice(&raw[start..end]);
-        raw = raw.get(end + 2..).unwrap_or(&[]);
+    while let Ok(head::ChunkStep::Data {
+        start,
+        len,
+        consumed,
+    }) = head::chunk_step(raw)
+    {
+        out.extend_from_slice(&raw[start..start + len]);
+        raw = &raw[consumed..];
     }
     out
 }
