@@ -35,8 +35,11 @@
 //!   replaying one scenario from its hex.
 //! * [`scenario`]: the generated case, whose types a subject sees through the
 //!   handler (heads, body framing, when the application writes).
-//! * [`check`]: one run of one scenario, and the [`check::Run`] it records.
-//! * [`oracle`]: the invariant, and the [`oracle::Verdict`] with its diagnosis.
+//! * [`check`]: one run of one scenario, and the [`check::Run`] it records
+//!   (one [`results::Run`] type for every protocol: `Run<WebSocket>`, `Run<Proxy>`).
+//! * [`oracle`]: the invariant, the [`oracle::Protocol`] a kind of run plugs in
+//!   as, and the [`oracle::Verdict`] with its diagnosis; [`invariant`] holds the
+//!   points a verdict names and the levels it grades them at.
 //! * [`counterexample`]: the report a failing run prints.
 //! * [`reference`](mod@reference): the reference hand-over to build on ([`reference::Hijacked`]
 //!   replays the read-ahead, then the transport) and its HTTP head helpers.
