@@ -232,7 +232,9 @@ pub enum ServeProtocol {
 pub enum Via {
     /// `CONNECT upstream`: the proxy opens a tunnel to the harness's raw echo server.
     Connect,
-    /// An `Upgrade: echo` request the proxy forwards to the harness's echo server.
+    /// An upgrade request the proxy forwards to the harness's upstream, which
+    /// speaks --protocol: `Upgrade: echo`, `websocket` (a proxy configured for
+    /// WebSocket only forwards that) or Docker's `tcp`.
     Upgrade,
 }
 

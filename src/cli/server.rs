@@ -64,13 +64,22 @@ pub(super) fn proxy_run(
     let opts = black_box_options(args, timeout);
     let (protocol, upstream_proto) = match args.via {
         Via::Connect => (Proto::Connect, Proto::Connect),
-        Via::Upgrade => (Proto::Echo, Proto::Echo),
+        // The upstream speaks what the client asks for through the proxy: a
+        // proxy configured for WebSocket only forwards `Upgrade: websocket`.
+        Via::Upgrade => match args.protocol {
+            Protocol::Echo => (Proto::Echo, Proto::Echo),
+            Protocol::Websocket => (Proto::WebSocket, Proto::WebSocket),
+            Protocol::Docker => (Proto::Docker, Proto::Docker),
+        },
     };
     let mut target = super::target::resolve("--proxy", proxy, protocol, args, rt, timeout)?;
     let listener = std::net::TcpListener::bind(upstream)
         .with_context(|| format!("cannot start the upstream echo server on {upstream}"))?;
     let upstream = listener.local_addr()?;
-    eprintln!("hijack-harness: upstream echo server on {upstream}");
+    eprintln!(
+        "hijack-harness: upstream {} server on {upstream}",
+        upstream_proto.as_str()
+    );
     let upstream_server = Upstream::start(listener, upstream_proto)?;
     target.connect_to = Some(upstream);
     target.proxy = true;

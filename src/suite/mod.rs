@@ -9,6 +9,7 @@ use crate::scenario::Scenario;
 pub mod attach;
 pub mod cases;
 pub mod docker;
+pub mod tunnel;
 
 pub use crate::invariant::Level;
 
