@@ -275,7 +275,11 @@ pub async fn serve_conn<S: AsyncRead + AsyncWrite + Unpin>(
                 "OK",
                 vec![Header::new("Content-Type", crate::scenario::RAW_STREAM)],
             );
-            conn.write_response(&answer, &[]);
+            // Docker's own bytes (moby's postContainersAttach): no Content-Length,
+            // which `write_response` would add; a `Content-Length: 0` tells a proxy
+            // the response is over and the connection reusable (Varnish then pipes
+            // the next upgrade over this hijacked connection).
+            conn.write(&answer.to_bytes());
             conn.flush().await.map_err(|e| e.to_string())?;
             let stream = conn.hijack_explicit().await.map_err(|e| e.to_string())?;
             return raw_echo(stream).await.map_err(|e| e.to_string());
