@@ -25,6 +25,7 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
 from checks import Target, raw_checks  # noqa: E402
 from checks_ws import websocket_checks  # noqa: E402
+from tunnel import connect_checks, upgrade_checks  # noqa: E402
 from upstream import Upstream  # noqa: E402
 
 PEERS = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "peers")
@@ -36,23 +37,40 @@ def read_peers():
         for line in f:
             fields = line.split()
             if len(fields) == 6 and not fields[0].startswith("#"):
-                rows.append(fields)
+                rows.append(normalize(fields))
     return rows
 
 
+def normalize(fields):
+    """A proxy line's protocol: `upgrade` (the echo token, as before), or what goes
+    through it (echo, websocket, docker: an upgrade; connect)."""
+    peer, mode, protocol, address, path, upstream = fields
+    if mode == "proxy" and protocol == "upgrade":
+        protocol = "echo"
+    return [peer, mode, protocol, address, path, upstream]
+
+
 def probe(target, only):
-    upstream = None
-    if target.mode == "proxy":
-        if target.protocol != "upgrade":
-            return [{"check": "-", "summary": f"--via {target.protocol} is not probed", "conforms": None, "evidence": {}}]
-        upstream = Upstream(target.upstream)
-        target.upstream_server = upstream
-    try:
-        checks = websocket_checks(target) if target.protocol == "websocket" else raw_checks(target)
-    finally:
-        if upstream:
-            upstream.stop()
-    return [c for c in checks if not only or fnmatch.fnmatch(c["check"], only)]
+    """The checks of one target; for a proxy, its echo suite through the probe's
+    correct upstream, then the tunnel checks with the scripted backend (tunnel.py)."""
+    wanted = (lambda name: not only or fnmatch.fnmatch(name, only))
+    checks = []
+    if target.mode == "proxy" and target.protocol == "connect":
+        return [c for c in connect_checks(target, target.path) if wanted(c["check"])]
+    if not (only or "").startswith("tunnel."):
+        upstream = None
+        if target.mode == "proxy":
+            upstream = Upstream(target.upstream, target.protocol)
+            target.upstream_server = upstream
+        try:
+            checks = websocket_checks(target) if target.protocol == "websocket" else raw_checks(target)
+        finally:
+            if upstream:
+                upstream.stop()
+                target.upstream_server = None
+    if target.mode == "proxy" and (not only or only.startswith(("tunnel", "*"))):
+        checks += upgrade_checks(target)
+    return [c for c in checks if wanted(c["check"])]
 
 
 def render(target, results, seconds):
@@ -81,7 +99,8 @@ def main():
     if args.all:
         targets = [Target(*row) for row in read_peers()]
     elif args.address:
-        targets = [Target(args.peer, args.mode, args.protocol, args.address, args.path, args.upstream)]
+        targets = [Target(*normalize([args.peer, args.mode, args.protocol, args.address, args.path,
+                                      args.upstream]))]
     else:
         ap.error("give --all or --address")
     report = []

@@ -1,4 +1,7 @@
-"""A correct `echo` upstream for probing a proxy (standard library only).
+"""A correct upstream for probing a proxy (standard library only): `echo` (the
+default), `websocket` (RFC 6455: 101 with the accept value, then every data
+message echoed in an unmasked frame, a Close answered with a Close) or `docker`
+(`Upgrade: tcp`, `101 UPGRADED` with Docker's raw-stream type, then a raw echo).
 
 It reads the request head, consumes the body by its framing (Content-Length or
 chunked), sends `100 Continue` first when asked (RFC 9110 §7.8), answers
@@ -7,13 +10,20 @@ client's EOF it half-closes, and it closes when the other side closes too. Any
 other request gets 426. Each connection leaves a record: what the proxy forwarded.
 """
 
+import base64
 import socket
+import struct
 import threading
 import time
 
+import ws
+
+TOKENS = {"echo": "echo", "upgrade": "echo", "websocket": "websocket", "docker": "tcp"}
+
 
 class Upstream:
-    def __init__(self, address):
+    def __init__(self, address, protocol="echo"):
+        self.token = TOKENS.get(protocol, "echo")
         host, port = address.rsplit(":", 1)
         self.listener = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
         self.listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
@@ -76,28 +86,98 @@ class Upstream:
                 conn.sendall(b"HTTP/1.1 426 Upgrade Required\r\nContent-Length: 0\r\nConnection: close\r\n\r\n")
                 record["note"] = "an HTTP/1.0 request: Upgrade ignored, 426"
                 return
-            if "upgrade" not in tokens("connection") or "echo" not in tokens("upgrade"):
+            if self.token == "tcp" and not tokens("upgrade") and record["head"].startswith("POST "):
+                # Docker's older attach: 200 with the raw-stream type, then the raw echo
+                record["body"] = _consume_body(reader, headers)
+                conn.sendall(b"HTTP/1.1 200 OK\r\nContent-Type: application/vnd.docker.raw-stream\r\n\r\n")
+                record["note"] = "explicit hijack: 200 raw-stream"
+                _raw_echo(conn, reader, record)
+                return
+            if "upgrade" not in tokens("connection") or self.token not in tokens("upgrade"):
                 conn.sendall(b"HTTP/1.1 426 Upgrade Required\r\nContent-Length: 0\r\nConnection: close\r\n\r\n")
-                record["note"] = "not an echo upgrade: 426"
+                record["note"] = f"not an {self.token} upgrade: 426"
                 return
             if "100-continue" in tokens("expect"):
                 conn.sendall(b"HTTP/1.1 100 Continue\r\n\r\n")
             record["body"] = _consume_body(reader, headers)
-            conn.sendall(b"HTTP/1.1 101 Switching Protocols\r\nConnection: Upgrade\r\nUpgrade: echo\r\n\r\n")
-            while True:
-                data = reader.take() or conn.recv(65536)
-                if not data:
-                    record["client_fin"] = True
-                    break
-                conn.sendall(data)
-                record["echoed"] += len(data)
-            conn.shutdown(socket.SHUT_WR)
-            while conn.recv(65536):
-                pass
+            if self.token == "websocket":
+                key = next(iter(headers.get("sec-websocket-key", [""])))
+                # the key was lower-cased with the other values: take it from the raw head
+                key = next((line.split(":", 1)[1].strip() for line in text.split("\r\n")
+                            if line.lower().startswith("sec-websocket-key:")), key)
+                if not _key_ok(key):  # RFC 6455 §4.2.1: a 16-byte nonce, base64
+                    conn.sendall(b"HTTP/1.1 400 Bad Request\r\nContent-Length: 0\r\nConnection: close\r\n\r\n")
+                    record["note"] = "Sec-WebSocket-Key is not 16 bytes: 400"
+                    return
+                conn.sendall(("HTTP/1.1 101 Switching Protocols\r\nConnection: Upgrade\r\nUpgrade: websocket\r\n"
+                              f"Sec-WebSocket-Accept: {ws.accept(key)}\r\n\r\n").encode())
+                _websocket_echo(conn, reader, record)
+                return
+            if self.token == "tcp":
+                conn.sendall(b"HTTP/1.1 101 UPGRADED\r\nContent-Type: application/vnd.docker.raw-stream\r\n"
+                             b"Connection: Upgrade\r\nUpgrade: tcp\r\n\r\n")
+            else:
+                conn.sendall(b"HTTP/1.1 101 Switching Protocols\r\nConnection: Upgrade\r\nUpgrade: echo\r\n\r\n")
+            _raw_echo(conn, reader, record)
         except OSError as e:
             record["note"] = f"{type(e).__name__}: {e}"
         finally:
             conn.close()
+
+
+def _key_ok(key):
+    try:
+        return len(base64.b64decode(key, validate=True)) == 16
+    except ValueError:
+        return False
+
+
+def _raw_echo(conn, reader, record):
+    """Echoes every byte, read-ahead first; half-closes at the client's EOF."""
+    while True:
+        data = reader.take() or conn.recv(65536)
+        if not data:
+            record["client_fin"] = True
+            break
+        conn.sendall(data)
+        record["echoed"] += len(data)
+    conn.shutdown(socket.SHUT_WR)
+    while conn.recv(65536):
+        pass
+
+
+def _server_frame(payload, opcode):
+    n = len(payload)
+    head = bytes([0x80 | opcode])
+    if n < 126:
+        head += bytes([n])
+    elif n < 65536:
+        head += bytes([126]) + struct.pack("!H", n)
+    else:
+        head += bytes([127]) + struct.pack("!Q", n)
+    return head + payload
+
+
+def _websocket_echo(conn, reader, record):
+    """Echoes every whole data message of the client's frames until a Close."""
+    buf = reader.take()
+    while True:
+        messages, close, rest, _ = ws.decode(buf)
+        for m in messages:
+            conn.sendall(_server_frame(m, ws.OP_BINARY))
+            record["echoed"] += len(m)
+        if close is not None:
+            conn.sendall(_server_frame(close[:2], ws.OP_CLOSE))
+            record["client_fin"] = True
+            conn.shutdown(socket.SHUT_WR)
+            return
+        buf = rest
+        data = conn.recv(65536)
+        if not data:
+            record["client_fin"] = True
+            conn.shutdown(socket.SHUT_WR)
+            return
+        buf += data
 
 
 class _Reader:
