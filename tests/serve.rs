@@ -528,3 +528,38 @@ fn an_http10_upgrade_is_served_as_plain_http_and_closed() {
     assert!(!seen.text.contains("GET /next"), "{seen:?}");
     assert_eq!(seen.end, End::Eof, "{seen:?}");
 }
+
+/// Docker's older explicit hijack, as moby writes it: `200 OK` with the
+/// raw-stream type and no `Content-Length`, then the raw echo on the same
+/// connection. A `Content-Length: 0` would tell a proxy the response is over
+/// and the connection reusable (Varnish pooled it and piped the next upgrade
+/// over the hijacked connection).
+#[test]
+fn a_docker_attach_without_upgrade_gets_docker_s_200_with_no_length_then_the_echo() {
+    let server = Server::start(ServeOptions {
+        head_timeout: Duration::from_millis(300),
+        ..ServeOptions::new(Proto::Docker)
+    });
+    let mut stream = server.connect();
+    stream
+        .write_all(
+            b"POST /containers/x/attach?stream=1&stdin=1&stdout=1 HTTP/1.1\r\nHost: docker\r\n\r\nstdin bytes",
+        )
+        .expect("write");
+    stream
+        .shutdown(std::net::Shutdown::Write)
+        .expect("half-close");
+    let mut answer = String::new();
+    stream.read_to_string(&mut answer).expect("read");
+    let (head, rest) = answer.split_once("\r\n\r\n").expect("a whole head");
+    assert!(head.starts_with("HTTP/1.1 200 OK\r\n"), "{answer:?}");
+    assert!(
+        head.contains("Content-Type: application/vnd.docker.raw-stream"),
+        "{answer:?}"
+    );
+    assert!(
+        !head.to_ascii_lowercase().contains("content-length"),
+        "no length: the connection is a stream now: {answer:?}"
+    );
+    assert_eq!(rest, "stdin bytes", "{answer:?}");
+}
