@@ -7,6 +7,7 @@ bytes). Names say what the check does; interop/README.md maps them to case IDs.
 
 import time
 
+import ws
 from wire import Conn, describe, pattern, preview
 
 UNKNOWN_TOKEN = "probe-unknown-token"
@@ -292,6 +293,17 @@ def no_switch_expected(t, name, request, rule, fin=False):
             summary = f"SWITCHED: {head.line()}; Upgrade: {named or '(none)'}" \
                 + (f" (NOT the offered {offered!r})" if unoffered else "") + f"; {sent}; then {ending}"
             conforms = False if name.startswith("http10-upgrade") or unoffered else None
+        elif head is None and not fin and not c.eof:
+            # No answer and still open: is it a tunnel with no response head?
+            # (Apache relays an HTTP/1.0 upgrade and drops the 101.)
+            sent = pattern(8, 16)
+            c.send(ws.frame(sent, seed=16) if t.protocol == "websocket" else sent)
+            rest, ending = c.to_eof(quiet=0.3)
+            tunnel = sent in rest
+            ev.update(after_bytes=preview(rest), ending=ending, **upstream_evidence(t))
+            summary = ("NO response head, but a TUNNEL: 8 bytes sent came back" if tunnel
+                       else f"no response head; 8 bytes sent, {len(rest)} came back") + f"; then {ending}"
+            return Observation(name, summary, False if tunnel else True, **ev)
         else:
             rest, ending = c.to_eof(quiet=0.3)
             ev.update(after_head=preview(rest), ending=ending, **upstream_evidence(t))
