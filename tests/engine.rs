@@ -88,12 +88,34 @@ fn handle(mut conn: UnixStream, fault: Fault) {
             "200 OK",
             r#"{"Config":{"Tty":false},"State":{"Running":true}}"#,
         ),
+        ("GET", "/containers/tty/json") => answer(
+            &mut conn,
+            "200 OK",
+            r#"{"Config":{"Tty":true},"State":{"Running":true}}"#,
+        ),
         ("GET", p) if p.starts_with("/containers/") => answer(
             &mut conn,
             "404 Not Found",
             r#"{"message":"No such container: nope"}"#,
         ),
-        ("POST", "/containers/c1/exec") => answer(&mut conn, "201 Created", r#"{"Id":"e1"}"#),
+        ("POST", "/containers/c1/exec" | "/containers/tty/exec") => {
+            answer(&mut conn, "201 Created", r#"{"Id":"e1"}"#)
+        }
+        ("POST", p) if p.starts_with("/containers/tty/attach") => {
+            let _ = write!(
+                conn,
+                "HTTP/1.1 101 UPGRADED\r\nConnection: Upgrade\r\nUpgrade: tcp\r\nContent-Type: application/vnd.docker.raw-stream\r\n\r\n"
+            );
+            let early = buf[head_end + length..].to_vec();
+            tty_echo(
+                conn,
+                if fault == Fault::LosesReadAhead {
+                    &[]
+                } else {
+                    &early
+                },
+            );
+        }
         ("POST", p) if p == "/exec/e1/start" || p.starts_with("/containers/c1/attach") => {
             let status = if header("upgrade").is_some() {
                 "101 UPGRADED\r\nConnection: Upgrade\r\nUpgrade: tcp"
@@ -135,6 +157,33 @@ fn handle(mut conn: UnixStream, fault: Fault) {
             r#"{"message":"page not found"}"#,
         ),
     }
+}
+
+/// A TTY attach: a raw echo (no frames) of `early`, then of every read, that
+/// ends the attach where ctrl-p ctrl-q (bytes 16, 17) passes: Docker's default
+/// detach keys, which moby's `copyEscapable` watches for on a TTY.
+fn tty_echo(mut conn: UnixStream, early: &[u8]) {
+    let mut chunk = [0u8; 4096];
+    let mut last = 0u8;
+    let mut input = early.to_vec();
+    loop {
+        for (i, &b) in input.iter().enumerate() {
+            if last == 16 && b == 17 {
+                let _ = conn.write_all(&input[..i.saturating_sub(1)]);
+                let _ = conn.shutdown(std::net::Shutdown::Both);
+                return;
+            }
+            last = b;
+        }
+        if conn.write_all(&input).is_err() {
+            return;
+        }
+        match conn.read(&mut chunk) {
+            Ok(0) | Err(_) => break,
+            Ok(n) => input = chunk[..n].to_vec(),
+        }
+    }
+    let _ = conn.shutdown(std::net::Shutdown::Write);
 }
 
 /// Starts the scripted engine on a fresh socket; it serves until the test ends.
@@ -241,4 +290,36 @@ fn a_stream_that_ends_on_stdin_eof_fails_the_half_close_multiplexed_too() {
         assert!(stdout.contains(&line), "{line}\n{stdout}");
     }
     assert!(stdout.contains("point 5 (half-close)"), "{stdout}");
+}
+
+#[test]
+fn a_tty_attach_is_never_detached_by_the_payload_and_a_loss_is_named_once() {
+    // The seeded payload holds ctrl-p ctrl-q somewhere in 140,000 bytes; sent
+    // as is, the TTY attach would end there, and the tail would be lost too.
+    // The harness maps byte 16 away on a TTY attach, so the one loss named is
+    // the read-ahead's (issue 24: one diagnosis per cause).
+    let (_dir, socket) = engine(Fault::LosesReadAhead);
+    let server = format!("unix:{}", socket.display());
+    let (code, stdout, stderr) = binary::run(&[
+        "run",
+        "--server",
+        &server,
+        "--protocol",
+        "docker",
+        "--container",
+        "tty",
+        "--cases",
+        "transfer.large-bidirectional",
+    ]);
+    assert_eq!(code, Some(1), "{stdout}\n{stderr}");
+    let attach = stdout
+        .split("FAIL transfer.large-bidirectional [tty/attach server]")
+        .nth(1)
+        .and_then(|rest| rest.lines().nth(1))
+        .unwrap_or_default();
+    assert_eq!(attach.matches("never came back").count(), 1, "{stdout}");
+    assert!(attach.contains("bytes 0.."), "the head's loss: {stdout}");
+    for wrong in ["never sent", "twice", "out of order"] {
+        assert!(!attach.contains(wrong), "{wrong:?}: {stdout}");
+    }
 }

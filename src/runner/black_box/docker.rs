@@ -66,6 +66,17 @@ impl Engine {
         !matches!(self.endpoint, EngineEndpoint::Attach { tty: true })
     }
 
+    /// Whether the daemon watches this endpoint's stdin for its detach keys:
+    /// an attach to a container with a TTY. moby's `copyEscapable`
+    /// (`container/stream/attach.go`) runs only `if cfg.TTY`, and with no
+    /// `detachKeys` it uses `defaultEscapeSequence = []byte{16, 17} // ctrl-p,
+    /// ctrl-q` (an empty list cannot turn it off): when those two bytes pass,
+    /// the daemon ends the attach, and what the TTY still holds is left for the
+    /// next one.
+    pub fn detaches_on_keys(&self) -> bool {
+        matches!(self.endpoint, EngineEndpoint::Attach { tty: true })
+    }
+
     /// The attach path of the container: every stream, as the Docker CLI asks.
     pub fn attach_path(&self) -> String {
         format!(
@@ -73,6 +84,21 @@ impl Engine {
             self.container
         )
     }
+}
+
+/// `payload` without Docker's default detach keys: every ctrl-p (16) becomes
+/// 144, so ctrl-p ctrl-q never passes (see [`Engine::detaches_on_keys`]).
+/// The seeded payload keeps its length and its other bytes; a TTY in raw mode
+/// (`stty raw`) passes every byte value on, so the echo is still exact.
+pub(super) fn without_detach_keys(payload: bytes::Bytes) -> bytes::Bytes {
+    if !payload.contains(&16) {
+        return payload;
+    }
+    payload
+        .iter()
+        .map(|&b| if b == 16 { 144 } else { b })
+        .collect::<Vec<u8>>()
+        .into()
 }
 
 /// The exec start's body: attached (not detached), without a TTY.
@@ -329,6 +355,22 @@ mod tests {
         // raw bytes (a TTY stream read as multiplexed) are not stdcopy
         let err = demux_stdout(b"hello world").expect_err("raw");
         assert!(err.contains("not stdcopy"), "{err}");
+    }
+
+    #[test]
+    fn a_tty_attach_never_carries_the_detach_keys() {
+        let tty = Engine {
+            container: "c".into(),
+            endpoint: EngineEndpoint::Attach { tty: true },
+        };
+        assert!(tty.detaches_on_keys());
+        let raw = Engine {
+            endpoint: EngineEndpoint::Attach { tty: false },
+            ..tty.clone()
+        };
+        assert!(!raw.detaches_on_keys());
+        let payload = bytes::Bytes::from_static(b"a\x10\x11b\x10");
+        assert_eq!(&without_detach_keys(payload)[..], b"a\x90\x11b\x90");
     }
 
     #[test]
