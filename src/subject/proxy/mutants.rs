@@ -7,6 +7,7 @@
 use bytes::Bytes;
 use tokio::io::{AsyncWriteExt, copy, split};
 
+use super::version_blind::VersionBlind;
 use super::{ProxySubject, Upstream, open};
 use crate::reference::head::{self, ResponseHead};
 use crate::reference::proxy::{self as reference, Decision, Offer};
@@ -42,11 +43,16 @@ pub enum ProxyFlaw {
     /// (haproxy#1997): the client never learns why; non-strict, as RFC 9110
     /// has no sentence that makes a proxy relay a refusal.
     RefusalAs502,
+    /// Reads every request as HTTP/1.1, so it honours an HTTP/1.0 request's
+    /// `Upgrade`: forwards it as HTTP/1.1 and tunnels the `101` (RFC 9110 §7.8:
+    /// a server "MUST ignore that Upgrade field"; §15.2: no `1xx` to an
+    /// HTTP/1.0 client).
+    HonoursHttp10Upgrade,
 }
 
 impl ProxyFlaw {
     /// Every flaw.
-    pub const ALL: [ProxyFlaw; 9] = [
+    pub const ALL: [ProxyFlaw; 10] = [
         ProxyFlaw::TunnelsAfterRefusal,
         ProxyFlaw::ForwardsEarly,
         ProxyFlaw::LosesReadAhead,
@@ -56,6 +62,7 @@ impl ProxyFlaw {
         ProxyFlaw::ClosesBothOnFin,
         ProxyFlaw::SwallowsFin,
         ProxyFlaw::RefusalAs502,
+        ProxyFlaw::HonoursHttp10Upgrade,
     ];
 }
 
@@ -85,6 +92,10 @@ impl ProxySubject for ProxyMutant {
 /// [`reference::serve`], step by step, with `flaw` at its place.
 async fn serve(client: BoxIo, upstream: Box<dyn Upstream>, flaw: ProxyFlaw) -> Result<()> {
     use ProxyFlaw::*;
+    let client: BoxIo = match flaw {
+        HonoursHttp10Upgrade => Box::new(VersionBlind::new(client)),
+        _ => client,
+    };
     let mut server = ServerConn::new(client, Config::default());
     let Some(request) = server.read_request().await? else {
         return Ok(());
