@@ -85,7 +85,9 @@ fn expected(flaw: ProxyFlaw) -> (&'static [Point], &'static [&'static str]) {
         ProxyFlaw::HonoursHttp10Upgrade => {
             (&[Point::TunnelHopByHop, Point::TunnelToken], &["HTTP/1.0"])
         }
-        ProxyFlaw::ClosesBothOnFin | ProxyFlaw::RefusalAs502 => {
+        ProxyFlaw::ClosesBothOnFin
+        | ProxyFlaw::RefusalAs502
+        | ProxyFlaw::ParsesConnectEarlyData => {
             unreachable!("non-strict, tested apart")
         }
     }
@@ -94,7 +96,12 @@ fn expected(flaw: ProxyFlaw) -> (&'static [Point], &'static [&'static str]) {
 #[test]
 fn every_failing_proxy_mutant_is_caught_with_its_point_leg_and_bytes() {
     for flaw in ProxyFlaw::ALL {
-        if matches!(flaw, ProxyFlaw::ClosesBothOnFin | ProxyFlaw::RefusalAs502) {
+        if matches!(
+            flaw,
+            ProxyFlaw::ClosesBothOnFin
+                | ProxyFlaw::RefusalAs502
+                | ProxyFlaw::ParsesConnectEarlyData
+        ) {
             continue;
         }
         let (points, words) = expected(flaw);
@@ -143,4 +150,12 @@ fn a_refusal_answered_502_is_non_strict_never_a_failure() {
     let stats = check_proxy(&mutant, &Config::seeded(22))
         .unwrap_or_else(|counterexample| panic!("{counterexample}"));
     assert!(stats.non_strict > 0, "no case showed the lost refusal");
+}
+
+#[test]
+fn parsing_a_refused_connects_early_data_is_non_strict_never_a_failure() {
+    let mutant = ProxyMutant(ProxyFlaw::ParsesConnectEarlyData);
+    let stats = check_proxy(&mutant, &Config::seeded(22))
+        .unwrap_or_else(|counterexample| panic!("{counterexample}"));
+    assert!(stats.non_strict > 0, "no case showed the parsed early data");
 }

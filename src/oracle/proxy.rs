@@ -8,25 +8,39 @@
 //! * the request reaches the upstream without `h2c`
 //!   ([`Point::TunnelHopByHop`]; RFC 9110 §7.6.1: intermediaries "MUST ...
 //!   remove any header or trailer field(s) from the message with the same name
-//!   as the connection-option", and `HTTP2-Settings` is one; h2c smuggling);
+//!   as the connection-option", and `HTTP2-Settings` is one; h2c smuggling),
+//!   and without the `Upgrade` of an HTTP/1.0 request (RFC 9110 §7.8: "A server
+//!   that receives an Upgrade header field in an HTTP/1.0 request MUST ignore
+//!   that Upgrade field."); the request is read in either version
+//!   ([`forwarded_request`]);
 //! * nothing the client sent after its request reaches the upstream before the
 //!   upstream's answer reached the proxy ([`Point::TunnelEarly`]). RFC 9110 has
 //!   no sentence for it; raw bytes fail at MUST, because the upstream reads them
 //!   as requests the proxy never checked (Pingora CVE-2026-2833, Envoy
 //!   CVE-2025-64763); a whole pipelined request is non-strict (RFC 9112 §9.3.2:
 //!   an intermediary "MAY pipeline those requests when forwarding them inbound");
-//! * after a refusal, nothing crosses as tunnel data, either way
-//!   ([`Point::TunnelRefused`], MUST: 0ang3el/websocket-smuggle,
-//!   CVE-2018-1002105; bytes that parse as whole requests are HTTP, and pass);
+//! * after a refusal (any answer but a `101` naming an offered token to an
+//!   HTTP/1.1 request, or a `2xx` to `CONNECT`), nothing crosses as tunnel
+//!   data, either way: neither the client's bytes sent with its request nor
+//!   its bytes after the refusal ([`Point::TunnelRefused`]). The RFCs have no
+//!   MUST for it; it fails at MUST as a security rule (0ang3el/websocket-smuggle,
+//!   CVE-2018-1002105, Envoy CVE-2025-64763); bytes that parse as whole
+//!   requests are HTTP, and pass, and so does a closed connection. After a
+//!   refused `CONNECT`, a second response on the client leg means the bytes
+//!   sent with it were parsed as a request: non-strict (RFC 9110 §9.3.6 leaves
+//!   their meaning to the HTTP version; `proxy/refused.rs`);
 //! * a `101` reaches the client only for a token it offered
-//!   ([`Point::TunnelToken`]; RFC 9110 §7.8: a server "MUST NOT switch to a
-//!   protocol that was not indicated by the client");
+//!   ([`Point::TunnelToken`]; RFC 9110 §7.8: "A server MUST NOT switch to a
+//!   protocol that was not indicated by the client in the corresponding
+//!   request's Upgrade header field."), never an HTTP/1.0 client (RFC 9110
+//!   §15.2: "a server MUST NOT send a 1xx response to an HTTP/1.0 client"),
+//!   and no `2xx` for a `CONNECT` the upstream refused ([`Point::TunnelAnswer`]);
 //! * after a switch, every byte crosses once, in order, both ways, and a FIN as
 //!   a FIN ([`Point::TunnelRelay`], the invariant's own level). A tail lost after
 //!   the receiving side closed is non-strict: RFC 9110 §9.3.6 lets a tunnel
 //!   "close both connections, and then discard any remaining data left
 //!   undelivered", but only after it "MUST attempt to send any outstanding data
-//!   that came from the closed side".
+//!   that came from the closed side" (`proxy/tunnel.rs`).
 
 use super::describe::{count, preview};
 use super::{Fault, Level, Mark, Observation, Point, Protocol, Verdict};

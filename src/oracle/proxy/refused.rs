@@ -10,8 +10,8 @@
 //! requests are HTTP, and pass; so does a closed connection.
 
 use super::super::describe::{count, preview};
+use super::is_requests;
 use super::{DOWN, NO_1XX_TO_HTTP10, NOT_YET_FORMED, ONLY_OFFERED, Streams, client_marks};
-use super::{is_requests, status_text};
 use crate::oracle::{Fault, Level, Mark, Point, Verdict};
 use crate::reference::head::{self, Framing, ResponseHead};
 use crate::scenario::proxy::Ask;
@@ -150,8 +150,7 @@ fn after_answer(v: &mut Verdict, run: &Streams<'_>, got: &ResponseHead, head_end
                 "proxy to client: a second response ({}) after the refused CONNECT's {}: the bytes sent with \
                  the CONNECT were parsed as a request (RFC 9110 §9.3.6 leaves their meaning to the HTTP version; \
                  they were meant as tunnel data: Envoy CVE-2025-64763)",
-                status_text(Some(second.status)),
-                got.status
+                second.status, got.status
             ),
             mark,
         ),

@@ -1,8 +1,10 @@
 //! Reading the request a proxy forwarded, whatever its version: the
 //! upstream's and the oracle's view of the upstream leg.
 //!
-//! A proxy "MUST send [its] own HTTP-version in forwarded messages" (RFC 9112
-//! §2.3), so a forwarded request is HTTP/1.1; one that still says `HTTP/1.0`
+//! RFC 9112 §2.3: "Intermediaries that process HTTP messages (i.e., all
+//! intermediaries other than those acting as tunnels) MUST send their own
+//! HTTP-version in forwarded messages", so a forwarded request is HTTP/1.1; one
+//! that still says `HTTP/1.0`
 //! (the client's version passed on) is read all the same, with its fields as
 //! sent (an `Upgrade` included), so that the judge sees what crossed instead
 //! of "no request".

@@ -1,8 +1,8 @@
 //! Proxy mutants: the reference proxy ([`crate::reference::proxy`]) with one
 //! deliberate flaw each, every one the shape of a public failure. Each must be
 //! caught by the proxy property with the point, the leg and the bytes in its
-//! diagnosis; [`ProxyFlaw::ClosesBothOnFin`] and [`ProxyFlaw::RefusalAs502`]
-//! must come out non-strict, never fail.
+//! diagnosis; [`ProxyFlaw::ClosesBothOnFin`], [`ProxyFlaw::RefusalAs502`] and
+//! [`ProxyFlaw::ParsesConnectEarlyData`] must come out non-strict, never fail.
 
 use bytes::Bytes;
 use tokio::io::{AsyncWriteExt, copy, split};
@@ -48,11 +48,16 @@ pub enum ProxyFlaw {
     /// a server "MUST ignore that Upgrade field"; §15.2: no `1xx` to an
     /// HTTP/1.0 client).
     HonoursHttp10Upgrade,
+    /// After a refused `CONNECT`, keeps the client leg as HTTP: the bytes sent
+    /// with the `CONNECT` are read as its next request and answered. Non-strict:
+    /// RFC 9110 §9.3.6 leaves their meaning to the HTTP version, though the
+    /// client meant them as tunnel data.
+    ParsesConnectEarlyData,
 }
 
 impl ProxyFlaw {
     /// Every flaw.
-    pub const ALL: [ProxyFlaw; 10] = [
+    pub const ALL: [ProxyFlaw; 11] = [
         ProxyFlaw::TunnelsAfterRefusal,
         ProxyFlaw::ForwardsEarly,
         ProxyFlaw::LosesReadAhead,
@@ -63,6 +68,7 @@ impl ProxyFlaw {
         ProxyFlaw::SwallowsFin,
         ProxyFlaw::RefusalAs502,
         ProxyFlaw::HonoursHttp10Upgrade,
+        ProxyFlaw::ParsesConnectEarlyData,
     ];
 }
 
@@ -127,6 +133,14 @@ async fn serve(client: BoxIo, upstream: Box<dyn Upstream>, flaw: ProxyFlaw) -> R
         Decision::Tunnel => tunnel(server, &answer, up, flaw).await,
         Decision::Relay if flaw == RefusalAs502 && answer.status != 101 => {
             reference::answer_and_close(server, 502, "Bad Gateway").await
+        }
+        Decision::Relay if flaw == ParsesConnectEarlyData && connect => {
+            let body = reference::refusal_body(up, &answer, connect).await?;
+            server.write_response(&reference::relayed(&answer, Vec::new()), &body);
+            match server.read_request().await {
+                Ok(Some(_)) => reference::answer_and_close(server, 404, "Not Found").await,
+                _ => server.close().await,
+            }
         }
         Decision::Relay => {
             if flaw == ForwardsConnectEarlyDataOnRefusal && connect {
