@@ -56,7 +56,9 @@ def probe(target, only):
     wanted = (lambda name: not only or fnmatch.fnmatch(name, only))
     checks = []
     if target.mode == "proxy" and target.protocol == "connect":
-        return [c for c in connect_checks(target, target.path) if wanted(c["check"])]
+        # CONNECT, then the upgrade checks in absolute form (the proxy as a forward proxy)
+        checks = connect_checks(target, target.path) + upgrade_checks(target)
+        return [c for c in checks if wanted(c["check"])]
     if not (only or "").startswith("tunnel."):
         upstream = None
         if target.mode == "proxy":

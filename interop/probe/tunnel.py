@@ -49,17 +49,18 @@ REFUSALS = {
 NEXT_ANSWER = b"HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\nnext\n"
 
 
-def next_request(host, path="/next"):
+def next_request(host, path="/next", absolute=False):
     """A whole request a parser would rewrite: padded value, odd-case name."""
-    return f"GET {path} HTTP/1.1\r\nhOsT: {host}\r\nX-Probe:\t  p  \t\r\n\r\n".encode()
+    target = f"http://{host}{path}" if absolute else path
+    return f"GET {target} HTTP/1.1\r\nhOsT: {host}\r\nX-Probe:\t  p  \t\r\n\r\n".encode()
 
 
 class Backend:
     """The scripted upstream. Every connection gets a record: when it was accepted,
     every chunk read (monotonic time, bytes), the requests parsed from it, and
     what was answered when. `script(head_text)` gives (delay, answer bytes,
-    tunnel after the answer?) for a request that carries Upgrade (or is CONNECT's
-    target); any other request gets NEXT_ANSWER (keep-alive)."""
+    tunnel after the answer?) for the check's first request (whether or not the
+    proxy forwarded its Upgrade); any other request gets NEXT_ANSWER (keep-alive)."""
 
     def __init__(self, address):
         host, port = address.rsplit(":", 1)
@@ -69,6 +70,7 @@ class Backend:
         self.listener.listen(16)
         self.listener.settimeout(0.1)
         self.records = []
+        self.scripted = False
         self.echo = False
         self.conns = []
         self.script = None
@@ -94,6 +96,7 @@ class Backend:
             except OSError:
                 pass
         self.conns, self.records, self.script = [], [], script
+        self.scripted = False  # the script answers the check's first request only
         time.sleep(0.05)
 
     def _accept(self):
@@ -152,8 +155,10 @@ class Backend:
                     head, buf = buf[: end + 4], buf[end + 4 :]
                     text = head.decode("latin-1")
                     rec["requests"].append({"at": time.monotonic(), "head": text})
-                    upgrade = any(line.lower().startswith("upgrade:") for line in text.split("\r\n")[1:])
-                    if upgrade and script is not None and not rec["answers"]:
+                    # the scripted upstream answers the check's first request as its
+                    # script says, with or without the Upgrade (a proxy may drop it)
+                    if script is not None and not self.scripted:
+                        self.scripted = True
                         delay, answer, switch = script(text)
                         time.sleep(delay)
                         conn.sendall(answer)
@@ -203,8 +208,8 @@ class Backend:
 
 def offer(t, version="HTTP/1.1", token=None, extra=()):
     """The upgrade request for the target's protocol (WebSocket: with key and version)."""
-    token = token or {"websocket": "websocket", "docker": "tcp"}.get(t.protocol, "echo")
-    lines = [f"GET {t.path or '/'} {version}", f"Host: {t.upstream}", "Connection: Upgrade", f"Upgrade: {token}"]
+    token = token or token_of(t)
+    lines = [f"GET {target_of(t)} {version}", f"Host: {t.upstream}", "Connection: Upgrade", f"Upgrade: {token}"]
     if token == "websocket":
         lines += ["Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==", "Sec-WebSocket-Version: 13"]
     lines += list(extra)
@@ -218,7 +223,13 @@ def switch_answer(token):
 
 
 def token_of(t):
-    return {"websocket": "websocket", "docker": "tcp"}.get(t.protocol, "echo")
+    return {"websocket": "websocket", "docker": "tcp", "connect": "websocket"}.get(t.protocol, "echo")
+
+
+def target_of(t, path=None):
+    """The request target: origin-form, or absolute-form through a forward (CONNECT) proxy."""
+    path = path or (t.path if t.protocol != "connect" else None) or "/"
+    return f"http://{t.upstream}{path}" if t.protocol == "connect" else path
 
 
 def first_line(data):
@@ -274,7 +285,7 @@ def refused_stays_http(t, backend, status):
         ok, client_first=preview(got[0], 80), client_after_raw=preview(after, 80), ending=ending,
         relayed=relayed, backend=backend.summary()))
     # .next: the refusal, then a whole request
-    nxt = next_request(t.upstream)
+    nxt = next_request(t.upstream, absolute=t.protocol == "connect")
     got, ending = exchange(t, backend, script, [offer(t), nxt])
     reached = backend.reached_raw(nxt)
     answer = first_line(got[0])
@@ -297,7 +308,7 @@ def refused_stays_http(t, backend, status):
 def refused_early_bytes(t, backend):
     refusal = REFUSALS[426]
     script = lambda head: (DELAY, refusal, False)  # noqa: E731
-    nxt = next_request(t.upstream)
+    nxt = next_request(t.upstream, absolute=t.protocol == "connect")
     got, ending = exchange(t, backend, script, [offer(t) + nxt], settle=DELAY + SETTLE)
     answered = [a["at"] for rec in backend.records for a in rec["answers"] if "(next)" not in a["line"]]
     answer_at = answered[0] if answered else None
@@ -350,7 +361,7 @@ def unoffered_token(t, backend):
 
 def h2c(t, backend):
     script = lambda head: (0, switch_answer("h2c"), True)  # noqa: E731
-    req = (f"GET {t.path or '/'} HTTP/1.1\r\nHost: {t.upstream}\r\nConnection: Upgrade, HTTP2-Settings\r\n"
+    req = (f"GET {target_of(t)} HTTP/1.1\r\nHost: {t.upstream}\r\nConnection: Upgrade, HTTP2-Settings\r\n"
            f"Upgrade: h2c\r\nHTTP2-Settings: {H2C_SETTINGS}\r\n\r\n").encode()
     got, ending = exchange(t, backend, script, [req, H2_PREFACE])
     heads = [r["head"] for rec in backend.records for r in rec["requests"]]
@@ -373,10 +384,8 @@ def h2c(t, backend):
 def http10(t, backend):
     token = token_of(t)
 
-    def script(head):  # a backend that switches whenever it is asked to in HTTP/1.1
-        if head.split("\r\n", 1)[0].endswith("HTTP/1.1"):
-            return 0, switch_answer(token), True
-        return 0, b"HTTP/1.1 426 Upgrade Required\r\nContent-Length: 0\r\nConnection: close\r\n\r\n", False
+    def script(head):  # a backend that switches whatever the version: what does the proxy let through?
+        return 0, switch_answer(token), True
 
     data = b"\x00probe-http10\x00"
     got, ending = exchange(t, backend, script, [offer(t, version="HTTP/1.0"), data])
