@@ -28,6 +28,7 @@ in a field name, so bytes that reach the backend unchanged were not parsed.
 """
 
 import queue
+import re
 import socket
 import threading
 import time
@@ -238,7 +239,8 @@ def first_line(data):
 
 def statuses(data):
     """Every status line in what the client read (a second one: a request was answered)."""
-    return [line.decode("latin-1") for line in data.split(b"\r\n") if line.startswith(b"HTTP/1.")]
+    # a status line starts the data or follows a line end (a body may end in a bare LF)
+    return [m.decode("latin-1") for m in re.findall(rb"(?:^|\n)(HTTP/1\.[01] \d{3}[^\r\n]*)", data)]
 
 
 def exchange(t, backend, script, steps, settle=SETTLE):
@@ -406,6 +408,32 @@ def http10(t, backend):
                         backend=backend.summary())]
 
 
+def connect_through(t, backend):
+    """CONNECT to a closed port through a proxy that is no CONNECT proxy, with a
+    request as early data: a reverse proxy may send the CONNECT on to its backend
+    (Varnish's builtin VCL pipes unknown methods); the backend waits 300 ms, then
+    refuses with 405. Did the early request reach it before that answer?"""
+    refusal = b"HTTP/1.1 405 Method Not Allowed\r\nContent-Length: 0\r\n\r\n"
+    script = lambda head: (DELAY, refusal, False)  # noqa: E731
+    target = "127.0.0.1:9"  # discard: closed on loopback
+    req = f"CONNECT {target} HTTP/1.1\r\nHost: {target}\r\n\r\n".encode()
+    got, ending = exchange(t, backend, script, [req + EARLY], settle=DELAY + SETTLE)
+    data = got[0] if got else b""
+    st = statuses(data)
+    heads = [r["head"].split("\r\n", 1)[0] for rec in backend.records for r in rec["requests"]]
+    answered = [a["at"] for rec in backend.records for a in rec["answers"] if "(next)" not in a["line"]]
+    reached = backend.reached_raw(EARLY)
+    early_first = reached is not None and answered and reached[1] < answered[0]
+    two_xx = bool(st) and st[0].split(" ")[1:2] == ["200"]
+    ok = not early_first and not two_xx and len(st) <= 1
+    what = (f"the CONNECT reached the backend ({heads[0]})" if heads else "the CONNECT did not reach the backend")
+    if early_first:
+        what += f"; the early request reached it {1000 * (answered[0] - reached[1]):.0f} ms BEFORE its answer, byte for byte"
+    return [Observation("tunnel.connect-through.early-data",
+                        f"{what}; the client read {' / '.join(st) or 'nothing'}, {ending}", ok,
+                        client=preview(data, 160), ending=ending, backend=backend.summary())]
+
+
 def upgrade_checks(t):
     backend = Backend(t.upstream)
     try:
@@ -416,6 +444,8 @@ def upgrade_checks(t):
         out += unoffered_token(t, backend)
         out += h2c(t, backend)
         out += http10(t, backend)
+        if t.protocol != "connect":
+            out += connect_through(t, backend)
         return out
     finally:
         backend.stop()
