@@ -190,7 +190,8 @@ class Endpoint:
     def multiplexed(self):
         return self.kind == "exec" or not self.tty
 
-    def request(self, token="tcp", version="HTTP/1.1", upgrade=True, extra=(), body=None):
+    def request(self, token="tcp", version="HTTP/1.1", upgrade=True, extra=(), body=None,
+                connection="Upgrade"):
         """(head bytes, body bytes) of the hijacking request."""
         if self.kind == "exec":
             path = f"/exec/{self.daemon.new_exec(self.container)}/start"
@@ -200,7 +201,7 @@ class Endpoint:
             path = f"/containers/{self.container}/attach?stream=1&stdin=1&stdout=1&stderr=1"
         lines = [f"POST {path} {version}", "Host: localhost"]
         if upgrade:
-            lines += ["Connection: Upgrade", f"Upgrade: {token}"]
+            lines += [f"Connection: {connection}", f"Upgrade: {token}"]
         lines += list(extra)
         return ("\r\n".join(lines) + "\r\n\r\n").encode(), body or b""
 
@@ -361,6 +362,15 @@ def check_http10(ep):
     return r["status"] != 101, obs + ' (RFC 9110 §7.8: "A server MUST ignore an Upgrade header field that is received in an HTTP/1.0 request")'
 
 
+def check_connection_list(ep):
+    head, body = ep.request(connection="keep-alive, Upgrade")
+    sent = payload(300, 23)
+    r = exchange(ep, head + body + sent, want=300)
+    ok, obs = echo_obs(r, sent)
+    return ok and r["status"] == 101, (
+        f"`Connection: keep-alive, Upgrade` (a list, RFC 9110 §7.6.1): {obs}; Upgrade: {r['headers'].get('upgrade')}")
+
+
 def check_explicit(ep):
     head, body = ep.request(upgrade=False)
     sent = payload(300, 11)
@@ -462,6 +472,7 @@ CHECKS = [
     ("unknown-token", check_unknown_token),
     ("http10-upgrade", check_http10),
     ("explicit-no-upgrade", check_explicit),
+    ("connection-list", check_connection_list),
     ("halfclose.fin-after-data", check_halfclose),
     ("large-1MiB", check_large),
     ("large-early+late", check_large_early),
