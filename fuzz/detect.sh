@@ -146,30 +146,23 @@ hunt() {
 }
 
 printf '%-8s %-42s %-15s %8s %12s  %s\n' kind name target seconds executions result
-for entry in "${MUTANTS[@]}"; do
-  read -r mutant target <<<"$entry"
-  hunt mutant "$mutant" "$target" HIJACK_MUTANT
-  if [[ $SAVE == 1 && -n "$CRASH" ]]; then
-    mkdir -p "corpus/$target"
-    cp "$CRASH" "corpus/$target/mutant-$mutant"
-  fi
-done
-for entry in "${WS_MUTANTS[@]}"; do
-  read -r mutant target <<<"$entry"
-  hunt ws-mut "$mutant" "$target" HIJACK_WS_MUTANT
-  if [[ $SAVE == 1 && -n "$CRASH" ]]; then
-    mkdir -p "corpus/$target"
-    cp "$CRASH" "corpus/$target/mutant-$mutant"
-  fi
-done
-for entry in "${PROXY_MUTANTS[@]}"; do
-  read -r mutant target <<<"$entry"
-  hunt proxy "$mutant" "$target" HIJACK_PROXY_MUTANT
-  if [[ $SAVE == 1 && -n "$CRASH" ]]; then
-    mkdir -p "corpus/$target"
-    cp "$CRASH" "corpus/$target/mutant-$mutant"
-  fi
-done
+# hunt_all KIND VAR ENTRY...: hunts each "NAME TARGET" entry with VAR=NAME;
+# with --save, keeps each crash input as corpus/TARGET/mutant-NAME.
+hunt_all() {
+  local kind="$1" var="$2" entry mutant target
+  shift 2
+  for entry in "$@"; do
+    read -r mutant target <<<"$entry"
+    hunt "$kind" "$mutant" "$target" "$var"
+    if [[ $SAVE == 1 && -n "$CRASH" ]]; then
+      mkdir -p "corpus/$target"
+      cp "$CRASH" "corpus/$target/mutant-$mutant"
+    fi
+  done
+}
+hunt_all mutant HIJACK_MUTANT "${MUTANTS[@]}"
+hunt_all ws-mut HIJACK_WS_MUTANT "${WS_MUTANTS[@]}"
+hunt_all proxy HIJACK_PROXY_MUTANT "${PROXY_MUTANTS[@]}"
 for finding in "${FINDINGS[@]}"; do
   hunt finding "$finding" hyper_server HIJACK_FINDING
 done

@@ -63,6 +63,7 @@ mod bytes;
 mod head;
 mod hyper;
 pub mod proxy;
+mod reader;
 mod scenario;
 pub mod websocket;
 

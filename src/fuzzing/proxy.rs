@@ -28,6 +28,7 @@ use crate::subject::proxy::{ProxySubject, ReferenceProxy};
 use crate::wire::text;
 
 use super::FAILURE_MARK;
+use super::reader::Reader;
 
 /// The environment variable that selects a proxy mutant for a fuzz run.
 pub const PROXY_MUTANT_VAR: &str = "HIJACK_PROXY_MUTANT";
@@ -56,39 +57,28 @@ const AFTER: [AfterRefusal; 4] = [
 #[error("proxy scenario cannot be encoded: {0}")]
 pub struct EncodeError(&'static str);
 
-struct Reader<'a> {
-    data: &'a [u8],
-    at: usize,
+/// One of `from`, picked by the next byte.
+fn pick<T: Copy, const N: usize>(r: &mut Reader<'_>, from: [T; N]) -> T {
+    from[r.count(N)]
 }
 
-impl Reader<'_> {
-    fn byte(&mut self) -> u8 {
-        let b = self.data.get(self.at).copied().unwrap_or(0);
-        self.at += 1;
-        b
-    }
-
-    fn pick<T: Copy, const N: usize>(&mut self, from: [T; N]) -> T {
-        from[usize::from(self.byte()) % N]
-    }
-
-    fn cuts(&mut self) -> Vec<usize> {
-        let n = usize::from(self.byte()) % MAX_CUTS;
-        (0..n)
-            .map(|_| usize::from(u16::from_le_bytes([self.byte(), self.byte()])))
-            .collect()
-    }
+/// A list of cuts: a count below [`MAX_CUTS`], then each as a `u16`.
+fn cuts(r: &mut Reader<'_>) -> Vec<usize> {
+    let n = r.count(MAX_CUTS);
+    (0..n)
+        .map(|_| usize::from(u16::from_le_bytes(r.le())))
+        .collect()
 }
 
 /// The scenario `data` describes (any bytes describe one).
 pub fn decode(data: &[u8]) -> ProxyScenario {
-    let mut r = Reader { data, at: 0 };
-    let ask = r.pick(ASKS);
+    let mut r = Reader::new(data);
+    let ask = pick(&mut r, ASKS);
     let flags = r.byte();
-    let early = r.pick(EARLY);
+    let early = pick(&mut r, EARLY);
     let early_len = usize::from(r.byte());
-    let answer = r.pick(ANSWERS);
-    let after_refusal = r.pick(AFTER);
+    let answer = pick(&mut r, ANSWERS);
+    let after_refusal = pick(&mut r, AFTER);
     let delay = r.byte() % 8;
     let [body, first, late, upstream_late] =
         [r.byte(), r.byte(), r.byte(), r.byte()].map(usize::from);
@@ -110,8 +100,8 @@ pub fn decode(data: &[u8]) -> ProxyScenario {
         upstream_late,
         client_fin: flags & 2 != 0,
         upstream_fin: flags & 4 != 0,
-        client_cuts: r.cuts(),
-        upstream_cuts: r.cuts(),
+        client_cuts: cuts(&mut r),
+        upstream_cuts: cuts(&mut r),
     }
 }
 
