@@ -371,6 +371,53 @@ def check_connection_list(ep):
         f"`Connection: keep-alive, Upgrade` (a list, RFC 9110 §7.6.1): {obs}; Upgrade: {r['headers'].get('upgrade')}")
 
 
+def check_detach_in_payload(ep):
+    """Docker's default detach keys, ctrl-p ctrl-q (16, 17), inside one write
+    after the 101: a byte stream must pass them on."""
+    head, body = ep.request()
+    sent = payload(100, 25) + b"\x10\x11" + payload(100, 26)
+    r = exchange(ep, head + body, later=sent, want=len(sent))
+    ok, obs = echo_obs(r, sent, "ctrl-p ctrl-q (16, 17) in the middle of one write")
+    return ok, obs
+
+
+def check_detach_typed(ep):
+    """The same keys typed: `abc`, 16, 17, `def` in four writes 0.2 s apart. Not
+    a conformance check (detaching is the daemon's feature): what happens."""
+    head, body = ep.request()
+    s = ep.daemon.conn()
+    s.sendall(head + body)
+    s.settimeout(SILENCE)
+    got, eof = b"", False
+    while b"\r\n\r\n" not in got:
+        b = s.recv(65536)
+        if not b:
+            break
+        got += b
+    for part in (b"abc", b"\x10", b"\x11", b"def"):
+        time.sleep(0.2)
+        try:
+            s.sendall(part)
+        except OSError:
+            break
+    end = time.monotonic() + 2.0
+    while time.monotonic() < end:
+        try:
+            b = s.recv(65536)
+        except (socket.timeout, ConnectionResetError):
+            break
+        if not b:
+            eof = True
+            break
+        got += b
+    s.close()
+    status, headers, after = split_head(got)
+    out, other, bad = ep.stdout_of(after)
+    return None, (f"`abc`, 16, 17, `def` in four writes: stdout {preview(out)}"
+                  + (f", other streams {preview(other)}" if other else "")
+                  + ("; then the daemon closed" if eof else "; the connection stayed open"))
+
+
 def check_explicit(ep):
     head, body = ep.request(upgrade=False)
     sent = payload(300, 11)
@@ -473,6 +520,8 @@ CHECKS = [
     ("http10-upgrade", check_http10),
     ("explicit-no-upgrade", check_explicit),
     ("connection-list", check_connection_list),
+    ("detach-keys.in-payload", check_detach_in_payload),
+    ("detach-keys.typed", check_detach_typed),
     ("halfclose.fin-after-data", check_halfclose),
     ("large-1MiB", check_large),
     ("large-early+late", check_large_early),
