@@ -115,16 +115,22 @@ class Daemon:
 
 
 def read_until_eof(s, limit=LONGEST):
+    return read_for(s, limit)[0]
+
+
+def read_for(s, limit):
+    """What comes within `limit` seconds (or until a read waits out the
+    socket's timeout), and whether the peer closed (EOF)."""
     out, end = b"", time.monotonic() + limit
     while time.monotonic() < end:
         try:
             b = s.recv(65536)
-        except socket.timeout:
+        except (socket.timeout, ConnectionResetError):
             break
         if not b:
-            break
+            return out, True
         out += b
-    return out
+    return out, False
 
 
 def unchunk(raw):
@@ -388,7 +394,7 @@ def check_detach_typed(ep):
     s = ep.daemon.conn()
     s.sendall(head + body)
     s.settimeout(SILENCE)
-    got, eof = b"", False
+    got = b""
     while b"\r\n\r\n" not in got:
         b = s.recv(65536)
         if not b:
@@ -400,16 +406,8 @@ def check_detach_typed(ep):
             s.sendall(part)
         except OSError:
             break
-    end = time.monotonic() + 2.0
-    while time.monotonic() < end:
-        try:
-            b = s.recv(65536)
-        except (socket.timeout, ConnectionResetError):
-            break
-        if not b:
-            eof = True
-            break
-        got += b
+    more, eof = read_for(s, 2.0)
+    got += more
     s.close()
     status, headers, after = split_head(got)
     out, other, bad = ep.stdout_of(after)
@@ -538,16 +536,7 @@ def attach_refusal(daemon, container):
     s.sendall(f"POST /containers/{container}/attach?stream=1&stdin=1&stdout=1&stderr=1 HTTP/1.1\r\n"
               "Host: localhost\r\nConnection: Upgrade\r\nUpgrade: tcp\r\n\r\n".encode()
               + b"GET /_ping HTTP/1.1\r\nHost: localhost\r\n\r\n")
-    got, eof, end = b"", False, time.monotonic() + 2.0
-    while time.monotonic() < end:
-        try:
-            b = s.recv(65536)
-        except (socket.timeout, ConnectionResetError):
-            break
-        if not b:
-            eof = True
-            break
-        got += b
+    got, eof = read_for(s, 2.0)
     s.close()
     status, headers, rest = split_head(got)
     length = headers.get("content-length")
