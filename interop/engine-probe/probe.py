@@ -115,16 +115,22 @@ class Daemon:
 
 
 def read_until_eof(s, limit=LONGEST):
+    return read_for(s, limit)[0]
+
+
+def read_for(s, limit):
+    """What comes within `limit` seconds (or until a read waits out the
+    socket's timeout), and whether the peer closed (EOF)."""
     out, end = b"", time.monotonic() + limit
     while time.monotonic() < end:
         try:
             b = s.recv(65536)
-        except socket.timeout:
+        except (socket.timeout, ConnectionResetError):
             break
         if not b:
-            break
+            return out, True
         out += b
-    return out
+    return out, False
 
 
 def unchunk(raw):
@@ -371,6 +377,45 @@ def check_connection_list(ep):
         f"`Connection: keep-alive, Upgrade` (a list, RFC 9110 §7.6.1): {obs}; Upgrade: {r['headers'].get('upgrade')}")
 
 
+def check_detach_in_payload(ep):
+    """Docker's default detach keys, ctrl-p ctrl-q (16, 17), inside one write
+    after the 101: a byte stream must pass them on."""
+    head, body = ep.request()
+    sent = payload(100, 25) + b"\x10\x11" + payload(100, 26)
+    r = exchange(ep, head + body, later=sent, want=len(sent))
+    ok, obs = echo_obs(r, sent, "ctrl-p ctrl-q (16, 17) in the middle of one write")
+    return ok, obs
+
+
+def check_detach_typed(ep):
+    """The same keys typed: `abc`, 16, 17, `def` in four writes 0.2 s apart. Not
+    a conformance check (detaching is the daemon's feature): what happens."""
+    head, body = ep.request()
+    s = ep.daemon.conn()
+    s.sendall(head + body)
+    s.settimeout(SILENCE)
+    got = b""
+    while b"\r\n\r\n" not in got:
+        b = s.recv(65536)
+        if not b:
+            break
+        got += b
+    for part in (b"abc", b"\x10", b"\x11", b"def"):
+        time.sleep(0.2)
+        try:
+            s.sendall(part)
+        except OSError:
+            break
+    more, eof = read_for(s, 2.0)
+    got += more
+    s.close()
+    status, headers, after = split_head(got)
+    out, other, bad = ep.stdout_of(after)
+    return None, (f"`abc`, 16, 17, `def` in four writes: stdout {preview(out)}"
+                  + (f", other streams {preview(other)}" if other else "")
+                  + ("; then the daemon closed" if eof else "; the connection stayed open"))
+
+
 def check_explicit(ep):
     head, body = ep.request(upgrade=False)
     sent = payload(300, 11)
@@ -477,6 +522,9 @@ CHECKS = [
     ("large-1MiB", check_large),
     ("large-early+late", check_large_early),
     ("expect-continue", check_expect_continue),
+    # last: on a shared TTY container a detach leaves bytes in the terminal for the next attach
+    ("detach-keys.in-payload", check_detach_in_payload),
+    ("detach-keys.typed", check_detach_typed),
 ]
 
 
@@ -488,16 +536,7 @@ def attach_refusal(daemon, container):
     s.sendall(f"POST /containers/{container}/attach?stream=1&stdin=1&stdout=1&stderr=1 HTTP/1.1\r\n"
               "Host: localhost\r\nConnection: Upgrade\r\nUpgrade: tcp\r\n\r\n".encode()
               + b"GET /_ping HTTP/1.1\r\nHost: localhost\r\n\r\n")
-    got, eof, end = b"", False, time.monotonic() + 2.0
-    while time.monotonic() < end:
-        try:
-            b = s.recv(65536)
-        except (socket.timeout, ConnectionResetError):
-            break
-        if not b:
-            eof = True
-            break
-        got += b
+    got, eof = read_for(s, 2.0)
     s.close()
     status, headers, rest = split_head(got)
     length = headers.get("content-length")
