@@ -491,6 +491,7 @@ fn hostile() -> RunReport {
             }],
             notes: vec![nasty.into()],
             trace,
+            legs: Vec::new(),
             duration: std::time::Duration::from_millis(3),
             repeats: vec![(Outcome::Fail, 2), (Outcome::Pass, 1)],
         }],

@@ -1,0 +1,124 @@
+//! What a black-box run sees beyond the in-process oracle's two legs, judged
+//! here beside [`crate::oracle::proxy::judge`] (which reads one upstream
+//! connection): a real proxy may open further connections to the upstream
+//! during a case, and a `CONNECT` it refused itself never reaches the upstream.
+//!
+//! * **Further upstream connections.** A proxy that handles the client's next
+//!   bytes as HTTP sends each request it parsed upstream, often on a new
+//!   connection: whole requests there are HTTP, and pass. Bytes there that are
+//!   no request crossed as tunnel data ([`Point::TunnelRefused`], MUST:
+//!   0ang3el/websocket-smuggle, CVE-2018-1002105).
+//! * **A refused `CONNECT`'s early bytes.** The bytes sent with a `CONNECT`
+//!   belong to the tunnel that was not opened: a second response to the client
+//!   after the refusal means the proxy parsed them as a request (RFC 9110
+//!   §9.3.6; Envoy CVE-2025-64763), [`Point::TunnelRefused`], MUST.
+
+use crate::oracle::{Level, Point, Verdict, count, preview};
+use crate::reference::head::{self, Framing};
+use crate::wire::{Direction, Trace};
+
+/// Judges the upstream connections after the first (`further`, in the order
+/// the proxy opened them; the first is connection 1).
+pub(super) fn further_connections(v: &mut Verdict, further: &[Trace]) {
+    for (i, leg) in further.iter().enumerate() {
+        let up = leg.stream(Direction::ClientToServer);
+        let raw = &up[whole_requests(&up)..];
+        if !raw.is_empty() {
+            v.add(
+                Level::Must,
+                Point::TunnelRefused,
+                format!(
+                    "proxy to upstream (connection {}): {} ({}) reached the upstream raw, not as a request: tunnel data outside any tunnel (0ang3el/websocket-smuggle, CVE-2018-1002105)",
+                    i + 2,
+                    count(raw.len()),
+                    preview(raw, 24)
+                ),
+                Vec::new(),
+            );
+        }
+    }
+}
+
+/// Judges the client leg of a `CONNECT` that was not answered `2xx`: no
+/// second response after the refusal.
+pub(super) fn refused_connect(v: &mut Verdict, client: &Trace) {
+    let down = client.stream(Direction::ServerToClient);
+    let Ok(Some((first, head_end))) = head::parse_final_response(&down) else {
+        return;
+    };
+    if first.switches(true) {
+        return;
+    }
+    let body = match first.framing(true) {
+        Ok(Framing::Length(n)) => usize::try_from(n).unwrap_or(usize::MAX),
+        Ok(Framing::Empty) => 0,
+        _ => return,
+    };
+    let end = head_end.saturating_add(body).min(down.len());
+    if let Ok(Some((second, _))) = head::parse_response(&down[end..]) {
+        v.add(
+            Level::Must,
+            Point::TunnelRefused,
+            format!(
+                "proxy to client: after its {} to the CONNECT, a second response ({}): the bytes sent with the CONNECT were parsed as a request (RFC 9110 §9.3.6; Envoy CVE-2025-64763)",
+                first.status, second.status
+            ),
+            Vec::new(),
+        );
+    }
+}
+
+/// How many bytes at the start of `bytes` are whole requests.
+fn whole_requests(bytes: &[u8]) -> usize {
+    let mut at = 0;
+    while at < bytes.len() {
+        match head::request_message_len(&bytes[at..]) {
+            Ok(Some((_, len))) if len > 0 => at += len,
+            _ => break,
+        }
+    }
+    at
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::wire::Event;
+    use bytes::Bytes;
+
+    fn trace(up: &[u8], down: &[u8]) -> Trace {
+        let mut t = Trace::default();
+        for (dir, bytes) in [
+            (Direction::ClientToServer, up),
+            (Direction::ServerToClient, down),
+        ] {
+            t.events.push(Event::Segment {
+                dir,
+                index: 0,
+                bytes: Bytes::copy_from_slice(bytes),
+            });
+        }
+        t
+    }
+
+    #[test]
+    fn requests_on_a_further_connection_pass_raw_bytes_fail() {
+        let request = b"GET /next HTTP/1.1\r\nHost: a\r\n\r\n";
+        let mut v = Verdict::default();
+        further_connections(&mut v, &[trace(request, b"")]);
+        assert!(v.strict());
+        further_connections(&mut v, &[trace(&[request, &b"\0raw"[..]].concat(), b"")]);
+        assert!(v.breaks_at(Point::TunnelRefused, Level::Must));
+        assert!(v.violations[0].message.contains("connection 2"));
+    }
+
+    #[test]
+    fn a_second_response_after_a_refused_connect_fails() {
+        let refusal = b"HTTP/1.1 502 Bad Gateway\r\nContent-Length: 0\r\n\r\n";
+        let mut v = Verdict::default();
+        refused_connect(&mut v, &trace(b"", refusal));
+        assert!(v.strict());
+        refused_connect(&mut v, &trace(b"", &[&refusal[..], &refusal[..]].concat()));
+        assert!(v.breaks_at(Point::TunnelRefused, Level::Must));
+    }
+}
