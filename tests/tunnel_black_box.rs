@@ -55,6 +55,13 @@ impl Proxy {
 
     /// `run --proxy` through it with `args`: the exit code and the JSON report.
     fn run(&self, args: &[&str]) -> (i32, Value) {
+        let (code, report, _) = self.run_traced(args);
+        (code, report)
+    }
+
+    /// [`Proxy::run`], and the run's stdout and trace files (`--traces`):
+    /// (name, contents) for each text trace, and each capture's length.
+    fn run_traced(&self, args: &[&str]) -> (i32, Value, Vec<(String, Vec<u8>)>) {
         let dir = std::env::temp_dir().join(format!(
             "hh-tunnel-bb-{}-{}",
             std::process::id(),
@@ -62,10 +69,12 @@ impl Proxy {
         ));
         std::fs::create_dir_all(&dir).expect("a temporary directory");
         let json = dir.join("report.json");
+        let traces = dir.join("traces");
         let out = Command::new(env!("CARGO_BIN_EXE_hijack-harness"))
             .args(["run", "--proxy", &self.addr.to_string(), "--via", "upgrade"])
             .args(["--upstream", &self.upstream.to_string()])
             .args(["--json", json.to_str().expect("a UTF-8 path")])
+            .args(["--traces", traces.to_str().expect("a UTF-8 path")])
             .args(args)
             .output()
             .expect("run --proxy runs");
@@ -76,9 +85,14 @@ impl Proxy {
                 String::from_utf8_lossy(&out.stderr)
             )
         });
+        let mut files = vec![("stdout".to_string(), out.stdout.clone())];
+        for entry in std::fs::read_dir(&traces).into_iter().flatten().flatten() {
+            let name = entry.file_name().to_string_lossy().into_owned();
+            files.push((name, std::fs::read(entry.path()).unwrap_or_default()));
+        }
         let _ = std::fs::remove_dir_all(&dir);
         let report = serde_json::from_str(&text).expect("a JSON report");
-        (out.status.code().unwrap_or(-1), report)
+        (out.status.code().unwrap_or(-1), report, files)
     }
 }
 

@@ -12,6 +12,13 @@
 //!   belong to the tunnel that was not opened: a second response to the client
 //!   after the refusal means the proxy parsed them as a request (RFC 9110
 //!   §9.3.6; Envoy CVE-2025-64763), [`Point::TunnelRefused`], MUST.
+//! * **No answer at all.** A proxy that closes the connection without a
+//!   response and without opening any upstream leg forwarded nothing and
+//!   tunnelled nothing: the in-process oracle's "no request reached the
+//!   upstream, no refusal" ([`Point::TunnelAnswer`]) is there a proxy that
+//!   hung, but a real proxy that does not forward such a request at all (a
+//!   forward proxy asked for an upgrade it does not carry) is `unsupported`,
+//!   and a `CONNECT` it did not open is what the case asks ([`unanswered`]).
 
 use crate::oracle::{Level, Point, Verdict, count, preview};
 use crate::reference::head::{self, Framing};
@@ -68,6 +75,35 @@ pub(super) fn refused_connect(v: &mut Verdict, client: &Trace) {
     }
 }
 
+/// What a run in which the proxy answered nothing and opened no upstream leg
+/// says: `None` when the proxy did answer or open one (judge as usual);
+/// otherwise the in-process oracle's [`Point::TunnelAnswer`] violations are
+/// dropped from `v`, and the reason is given: the case is `unsupported`
+/// unless it is a `CONNECT` (`connect`), whose tunnel was not opened: judged
+/// on what is left.
+pub(super) fn unanswered(
+    v: &mut Verdict,
+    client: &Trace,
+    legs: usize,
+    connect: bool,
+) -> Option<(bool, String)> {
+    if legs > 0 || !client.stream(Direction::ServerToClient).is_empty() {
+        return None;
+    }
+    v.violations.retain(|x| x.point != Point::TunnelAnswer);
+    Some(if connect {
+        (
+            false,
+            "the proxy answered nothing and reached nothing the harness listens on: no 2xx, the tunnel was not opened".into(),
+        )
+    } else {
+        (
+            true,
+            "the proxy closed the connection (or went quiet) without an answer and sent nothing to the upstream: it does not forward this request".into(),
+        )
+    })
+}
+
 /// How many bytes at the start of `bytes` are whole requests.
 fn whole_requests(bytes: &[u8]) -> usize {
     let mut at = 0;
@@ -110,6 +146,32 @@ mod tests {
         further_connections(&mut v, &[trace(&[request, &b"\0raw"[..]].concat(), b"")]);
         assert!(v.breaks_at(Point::TunnelRefused, Level::Must));
         assert!(v.violations[0].message.contains("connection 2"));
+    }
+
+    #[test]
+    fn no_answer_and_no_upstream_leg_is_unsupported_or_an_unopened_connect() {
+        let mut v = Verdict::default();
+        v.add(
+            Level::Must,
+            Point::TunnelAnswer,
+            "no request".into(),
+            Vec::new(),
+        );
+        let silent = trace(b"GET / HTTP/1.1\r\n\r\n", b"");
+        assert_eq!(unanswered(&mut v.clone(), &silent, 1, false), None);
+        let answered = trace(b"", b"HTTP/1.1 400 Bad\r\n\r\n");
+        assert_eq!(unanswered(&mut v.clone(), &answered, 0, false), None);
+        let mut upgrade = v.clone();
+        assert!(matches!(
+            unanswered(&mut upgrade, &silent, 0, false),
+            Some((true, _))
+        ));
+        assert!(upgrade.strict());
+        assert!(matches!(
+            unanswered(&mut v, &silent, 0, true),
+            Some((false, _))
+        ));
+        assert!(v.strict());
     }
 
     #[test]

@@ -212,12 +212,19 @@ async fn once(
         extra::refused_connect(&mut verdict, &run.trace);
     }
     verdict.notes.extend(notes);
-    if legs.is_empty() {
+    let connect = scenario.ask == Ask::Connect;
+    let mut outcome = None;
+    if let Some((unsupported, why)) =
+        extra::unanswered(&mut verdict, &run.trace, legs.len(), connect)
+    {
+        verdict.notes.push(why);
+        outcome = unsupported.then_some(Outcome::Unsupported);
+    } else if legs.is_empty() {
         verdict
             .notes
             .push("nothing reached the harness's upstream".into());
     }
-    let outcome = Outcome::of(case.level, &verdict);
+    let outcome = outcome.unwrap_or_else(|| Outcome::of(case.level, &verdict));
     let result = CaseResult::new(
         case,
         &target.server.name,
