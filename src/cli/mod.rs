@@ -35,8 +35,13 @@ Examples:
   hijack-harness run --server 127.0.0.1:8080 --protocol websocket --subprotocol echo \
       --header 'Origin: http://localhost' --header 'Authorization: Bearer TOKEN'
 
-  # A CONNECT proxy: the harness runs the upstream echo server itself.
-  hijack-harness run --proxy 127.0.0.1:3128 --via connect
+  # A CONNECT proxy: the harness runs the upstream echo server itself. Then the
+  # tunnel.* cases: the harness's upstream plays each case's scripted upstream
+  # (refusals, a 101 for another token, a late answer) on the same port, and
+  # both legs (client to proxy, proxy to upstream) are judged and reported.
+  hijack-harness run --proxy 127.0.0.1:3128 --via connect --connect-denied 127.0.0.1:25
+  # A reverse proxy configured for WebSocket, its upstream on 127.0.0.1:9001.
+  hijack-harness run --proxy 127.0.0.1:8000 --via upgrade --protocol websocket --upstream 127.0.0.1:9001
 
   # Your client: the harness serves, and runs the command once per case.
   hijack-harness run --client-cmd './my-client {addr}'
@@ -310,7 +315,9 @@ pub struct RunArgs {
     /// case unsupported).
     #[arg(long, value_name = "NAME", conflicts_with = "client_cmd")]
     pub subprotocol: Option<String>,
-    /// Test the proxy at ENDPOINT (as --server), with the harness's echo server behind it.
+    /// Test the proxy at ENDPOINT (as --server), with the harness's upstream
+    /// behind it: the echo suite through it, then the `tunnel.*` cases (which
+    /// --cases selects too), whose scripted upstream takes the same port.
     #[arg(long, value_name = "ENDPOINT", conflicts_with = "client_cmd")]
     pub proxy: Option<String>,
     /// How to go through the proxy.
