@@ -22,19 +22,38 @@ use crate::runner::serve::{self, ServeOptions};
 use crate::suite::Proto;
 
 /// Where the running tunnel case's session waits for the proxy's connections.
-#[derive(Debug, Default)]
-pub struct Slot(Mutex<Option<Arc<Session>>>);
+///
+/// Opening a session also ends every connection the echo server still holds:
+/// they belong to cases that are over, and a proxy that pools its upstream
+/// connections would otherwise send the tunnel case's request on one of them,
+/// to the echo server instead of the case's scripted upstream.
+#[derive(Debug)]
+pub struct Slot {
+    session: Mutex<Option<Arc<Session>>>,
+    opened: tokio::sync::watch::Sender<u64>,
+}
+
+impl Default for Slot {
+    fn default() -> Self {
+        Slot {
+            session: Mutex::new(None),
+            opened: tokio::sync::watch::Sender::new(0),
+        }
+    }
+}
 
 impl Slot {
     fn lock(&self) -> MutexGuard<'_, Option<Arc<Session>>> {
-        self.0
+        self.session
             .lock()
             .unwrap_or_else(|poisoned| poisoned.into_inner())
     }
 
-    /// Routes the connections that come from now on to `session`.
+    /// Routes the connections that come from now on to `session`, and ends
+    /// the echo server's.
     pub(super) fn open(&self, session: Arc<Session>) {
         *self.lock() = Some(session);
+        self.opened.send_modify(|n| *n += 1);
     }
 
     /// Routes the connections that come from now on to the echo server again.
@@ -130,13 +149,19 @@ async fn accept_loop(listener: TcpListener, protocol: Proto, slot: &Slot) {
         let _ = stream.set_nodelay(true);
         if let Err(stream) = slot.route(stream) {
             let options = options.clone();
+            let mut opened = slot.opened.subscribe();
             tokio::task::spawn_local(async move {
-                let result = match options.protocol {
-                    Proto::Connect => serve::raw_echo(stream).await.map_err(|e| e.to_string()),
-                    _ => serve::serve_conn(stream, &options).await,
+                let serving = async {
+                    match options.protocol {
+                        Proto::Connect => serve::raw_echo(stream).await.map_err(|e| e.to_string()),
+                        _ => serve::serve_conn(stream, &options).await,
+                    }
                 };
-                if let Err(e) = result {
-                    tracing::debug!(error = %e, "upstream connection ended with an error");
+                tokio::select! {
+                    result = serving => if let Err(e) = result {
+                        tracing::debug!(error = %e, "upstream connection ended with an error");
+                    },
+                    _ = opened.changed() => {}
                 }
             });
         }
