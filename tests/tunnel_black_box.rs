@@ -75,6 +75,10 @@ impl Proxy {
             .args(["--upstream", &self.upstream.to_string()])
             .args(["--json", json.to_str().expect("a UTF-8 path")])
             .args(["--traces", traces.to_str().expect("a UTF-8 path")])
+            .args([
+                "--html",
+                dir.join("report.html").to_str().expect("a UTF-8 path"),
+            ])
             .args(args)
             .output()
             .expect("run --proxy runs");
@@ -86,6 +90,10 @@ impl Proxy {
             )
         });
         let mut files = vec![("stdout".to_string(), out.stdout.clone())];
+        files.push((
+            "report.html".to_string(),
+            std::fs::read(dir.join("report.html")).unwrap_or_default(),
+        ));
         for entry in std::fs::read_dir(&traces).into_iter().flatten().flatten() {
             let name = entry.file_name().to_string_lossy().into_owned();
             files.push((name, std::fs::read(entry.path()).unwrap_or_default()));
