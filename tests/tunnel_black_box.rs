@@ -195,7 +195,7 @@ fn a_proxy_that_tunnels_after_a_refusal_fails_refused_stays_http() {
         "tunnel.refused-stays-http.426",
         &[
             "proxy to upstream",
-            "\\x00early-bytes",
+            "reached the upstream raw",
             "after its 426 answer",
         ],
     );

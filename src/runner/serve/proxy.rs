@@ -120,7 +120,7 @@ async fn only(mut client: BoxIo, token: &str, timeout: Duration) -> Option<BoxIo
     let mut buf = [0u8; 4096];
     let reading = async {
         loop {
-            match head::parse_request(&read) {
+            match head::parse_served_request(&read) {
                 Ok(Some((request, _))) => return Some(request),
                 Ok(None) if read.len() < 64 * 1024 => {}
                 _ => return None,

@@ -8,10 +8,13 @@
 //!   connection: whole requests there are HTTP, and pass. Bytes there that are
 //!   no request crossed as tunnel data ([`Point::TunnelRefused`], MUST:
 //!   0ang3el/websocket-smuggle, CVE-2018-1002105).
-//! * **A refused `CONNECT`'s early bytes.** The bytes sent with a `CONNECT`
-//!   belong to the tunnel that was not opened: a second response to the client
-//!   after the refusal means the proxy parsed them as a request (RFC 9110
-//!   §9.3.6; Envoy CVE-2025-64763), [`Point::TunnelRefused`], MUST.
+//! * **A `CONNECT` the proxy refused itself.** The bytes sent with a
+//!   `CONNECT` belong to the tunnel that was not opened: a second response to
+//!   the client after the proxy's own refusal means it parsed them as a
+//!   request ([`Point::TunnelRefused`], SHOULD, as the in-process oracle rates
+//!   the same after the upstream's refusal: RFC 9110 §9.3.6 leaves their
+//!   meaning to the HTTP version; Envoy CVE-2025-64763). When the `CONNECT`
+//!   reached the upstream, the in-process oracle judges this itself.
 //! * **No answer at all.** A proxy that closes the connection without a
 //!   response and without opening any upstream leg forwarded nothing and
 //!   tunnelled nothing: the in-process oracle's "no request reached the
@@ -46,9 +49,13 @@ pub(super) fn further_connections(v: &mut Verdict, further: &[Trace]) {
     }
 }
 
-/// Judges the client leg of a `CONNECT` that was not answered `2xx`: no
-/// second response after the refusal.
-pub(super) fn refused_connect(v: &mut Verdict, client: &Trace) {
+/// Judges the client leg of a `CONNECT` the proxy refused without
+/// forwarding it (`upstream`, its first upstream leg, holds no whole
+/// request): no second response after the refusal.
+pub(super) fn refused_connect(v: &mut Verdict, client: &Trace, upstream: Option<&Trace>) {
+    if upstream.is_some_and(|leg| whole_requests(&leg.stream(Direction::ClientToServer)) > 0) {
+        return;
+    }
     let down = client.stream(Direction::ServerToClient);
     let Ok(Some((first, head_end))) = head::parse_final_response(&down) else {
         return;
@@ -64,10 +71,10 @@ pub(super) fn refused_connect(v: &mut Verdict, client: &Trace) {
     let end = head_end.saturating_add(body).min(down.len());
     if let Ok(Some((second, _))) = head::parse_response(&down[end..]) {
         v.add(
-            Level::Must,
+            Level::Should,
             Point::TunnelRefused,
             format!(
-                "proxy to client: after its {} to the CONNECT, a second response ({}): the bytes sent with the CONNECT were parsed as a request (RFC 9110 §9.3.6; Envoy CVE-2025-64763)",
+                "proxy to client: after its own {} to the CONNECT (which reached no upstream), a second response ({}): the bytes sent with the CONNECT were parsed as a request (RFC 9110 §9.3.6 leaves their meaning to the HTTP version; they were meant as tunnel data: Envoy CVE-2025-64763)",
                 first.status, second.status
             ),
             Vec::new(),
@@ -178,9 +185,14 @@ mod tests {
     fn a_second_response_after_a_refused_connect_fails() {
         let refusal = b"HTTP/1.1 502 Bad Gateway\r\nContent-Length: 0\r\n\r\n";
         let mut v = Verdict::default();
-        refused_connect(&mut v, &trace(b"", refusal));
+        refused_connect(&mut v, &trace(b"", refusal), None);
         assert!(v.strict());
-        refused_connect(&mut v, &trace(b"", &[&refusal[..], &refusal[..]].concat()));
-        assert!(v.breaks_at(Point::TunnelRefused, Level::Must));
+        let twice = trace(b"", &[&refusal[..], &refusal[..]].concat());
+        // Forwarded upstream: the in-process oracle's to judge.
+        let forwarded = trace(b"CONNECT a:1 HTTP/1.1\r\nHost: a:1\r\n\r\n", b"");
+        refused_connect(&mut v, &twice, Some(&forwarded));
+        assert!(v.strict());
+        refused_connect(&mut v, &twice, None);
+        assert!(v.breaks_at(Point::TunnelRefused, Level::Should));
     }
 }

@@ -209,7 +209,7 @@ async fn once(
     let mut verdict = run.verdict;
     extra::further_connections(&mut verdict, legs.get(1..).unwrap_or_default());
     if scenario.ask == Ask::Connect {
-        extra::refused_connect(&mut verdict, &run.trace);
+        extra::refused_connect(&mut verdict, &run.trace, legs.first());
     }
     verdict.notes.extend(notes);
     let connect = scenario.ask == Ask::Connect;
