@@ -71,7 +71,7 @@ impl Proxy {
         let json = dir.join("report.json");
         let traces = dir.join("traces");
         let out = Command::new(env!("CARGO_BIN_EXE_hijack-harness"))
-            .args(["run", "--proxy", &self.addr.to_string(), "--via", "upgrade"])
+            .args(["run", "--proxy", &self.addr.to_string()])
             .args(["--upstream", &self.upstream.to_string()])
             .args(["--json", json.to_str().expect("a UTF-8 path")])
             .args(["--traces", traces.to_str().expect("a UTF-8 path")])
@@ -80,6 +80,11 @@ impl Proxy {
                 dir.join("report.html").to_str().expect("a UTF-8 path"),
             ])
             .args(args)
+            .args(if args.contains(&"--via") {
+                &[][..]
+            } else {
+                &["--via", "upgrade"][..]
+            })
             .output()
             .expect("run --proxy runs");
         let text = std::fs::read_to_string(&json).unwrap_or_else(|e| {
@@ -315,4 +320,39 @@ fn websocket_runs_through_a_proxy_that_forwards_only_websocket() {
 #[test]
 fn docker_runs_through_a_proxy_that_forwards_only_tcp() {
     through_a_token_only_proxy("tcp", "docker", "handoff.");
+}
+
+/// Through `--via connect` (a forward proxy: the upgrades in absolute form,
+/// the CONNECT to a closed port and to `--connect-denied`), the reference
+/// proxy, which sends every request and CONNECT to its upstream as its next
+/// hop, passes every tunnel case; the mutant that forwards a refused
+/// CONNECT's early data fails that case with the bytes named.
+#[test]
+fn through_via_connect_the_connect_case_tells_the_reference_from_its_mutant() {
+    let args = [
+        "--via",
+        "connect",
+        "--cases",
+        "tunnel.*",
+        "--connect-denied",
+        "127.0.0.1:25",
+    ];
+    let reference = Proxy::start(&[]);
+    let (code, report) = reference.run(&args);
+    let results = results(&report);
+    assert_eq!(results.len(), TUNNEL_CASES, "{results:?}");
+    for (id, outcome, said) in &results {
+        assert_eq!(outcome, "pass", "{id}: {said}");
+    }
+    assert_eq!(code, 0);
+    let mutant = Proxy::start(&["--mutant", "ForwardsConnectEarlyDataOnRefusal"]);
+    let (code, report) = mutant.run(&args);
+    let results = self::results(&report);
+    let (_, outcome, said) = outcome_of(&results, "tunnel.connect-refused-early-data");
+    assert_eq!(outcome, "fail", "{results:?}");
+    assert!(
+        said.contains("proxy to upstream") && said.contains("GET /next"),
+        "{said}"
+    );
+    assert_eq!(code, 1);
 }
