@@ -242,6 +242,32 @@ fn a_proxy_that_forwards_connect_early_data_fails_connect_refused_early_data() {
     );
 }
 
+#[test]
+fn a_proxy_that_honours_an_http10_upgrade_fails_http10_no_switch() {
+    caught(
+        "HonoursHttp10Upgrade",
+        "tunnel.http10-no-switch",
+        &["proxy to upstream", "HTTP/1.0", "went on as HTTP/1.1"],
+    );
+}
+
+/// A proxy that parses the bytes sent with a refused CONNECT as a request
+/// answers them: a second response, which the case rates non-strict (RFC 9110
+/// §9.3.6 leaves their meaning to the HTTP version), never a pass.
+#[test]
+fn a_proxy_that_parses_connect_early_data_is_non_strict() {
+    let proxy = Proxy::start(&["--mutant", "ParsesConnectEarlyData"]);
+    let (code, report) = proxy.run(&["--cases", "tunnel.connect-refused-early-data"]);
+    let results = results(&report);
+    let (_, outcome, said) = outcome_of(&results, "tunnel.connect-refused-early-data");
+    assert_eq!(outcome, "non-strict", "{results:?}");
+    assert!(
+        said.contains("proxy to client: a second response"),
+        "{said}"
+    );
+    assert_eq!(code, 0);
+}
+
 /// No `tunnel.*` case switches with bytes in flight yet, so the proxy that
 /// splices the raw connections is caught by the echo suite through it: the
 /// early data that arrived with the request never crosses.

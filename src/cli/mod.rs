@@ -28,6 +28,7 @@ Examples:
   # Where servers run: Docker's socket, wss with a private CA, a service container.
   hijack-harness run --server unix:///var/run/docker.sock --protocol docker
   hijack-harness run --server unix:///var/run/docker.sock --protocol docker --container c1
+  hijack-harness run --server unix:///run/podman/podman.sock --protocol docker --image busybox
   hijack-harness run --server wss://localhost:8443/ws --protocol websocket --ca ca.pem
   hijack-harness run --server app:8080 --protocol echo
 
@@ -296,6 +297,21 @@ pub struct RunArgs {
         conflicts_with = "path"
     )]
     pub container: Option<String>,
+    /// With --server and --protocol docker: a real Docker Engine's image
+    /// (IMAGE[:TAG], present on the daemon) with `cat`, `sh` and `stty`; the
+    /// harness creates its own containers of it and removes them: a fresh one
+    /// per attach case, without a TTY and with one (`stty raw -echo; exec
+    /// cat`), and one for every exec case. Targets image/attach,
+    /// image-tty/attach and image/exec. For a daemon that closes a container's
+    /// stdin when an attach ends (Podman), where a shared --container cannot
+    /// serve more than one case.
+    #[arg(
+        long,
+        value_name = "IMAGE",
+        requires = "server",
+        conflicts_with_all = ["path", "container"]
+    )]
+    pub image: Option<String>,
     /// With --server or --proxy: add this header field to every request of the
     /// run, the harness's first plain request included (repeatable), for a
     /// server that requires one: `--header 'Origin: http://localhost'`,

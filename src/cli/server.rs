@@ -36,9 +36,25 @@ pub(super) fn server_run(
     let target = super::target::resolve("--server", server, protocol, args, rt, timeout)?;
     let opts = black_box_options(args, timeout);
     report.transport = Some(target.transport());
-    let targets = match &args.container {
-        Some(container) => engine_targets(&target, container, protocol, rt, timeout)?,
-        None => vec![target],
+    let (targets, shared) = match (&args.container, &args.image) {
+        (Some(container), _) => (
+            engine_targets(&target, container, protocol, rt, timeout)?,
+            None,
+        ),
+        (None, Some(image)) => {
+            if protocol != Proto::Docker {
+                bail!("--image needs --protocol docker");
+            }
+            // The exec cases share one container of the image; each attach
+            // case gets a fresh one (black_box's `prepare`).
+            let shared = rt
+                .block_on(black_box::docker::fresh_container(
+                    &target, image, false, timeout,
+                ))
+                .map_err(|e| anyhow::anyhow!("--image {image}: {e}"))?;
+            (image_targets(&target, image, &shared), Some(shared))
+        }
+        (None, None) => (vec![target.clone()], None),
     };
     for target in &targets {
         let results = rt.block_on(async {
@@ -47,7 +63,42 @@ pub(super) fn server_run(
         });
         report.results.extend(results);
     }
+    if let Some(shared) = shared {
+        rt.block_on(async {
+            black_box::docker::remove_container(&target, &shared, timeout).await;
+            black_box::docker::sweep(&target, timeout).await;
+        });
+    }
     Ok(())
+}
+
+/// The targets of `--image IMAGE`: fresh containers per attach case, without
+/// and with a TTY, and the exec endpoint of the `shared` container.
+fn image_targets(
+    target: &black_box::ServerTarget,
+    image: &str,
+    shared: &str,
+) -> Vec<black_box::ServerTarget> {
+    use black_box::docker::{Engine, EngineEndpoint};
+    [
+        ("image/attach", EngineEndpoint::Attach { tty: false }),
+        ("image-tty/attach", EngineEndpoint::Attach { tty: true }),
+        ("image/exec", EngineEndpoint::Exec),
+    ]
+    .into_iter()
+    .map(|(name, endpoint)| {
+        let engine = Engine {
+            container: shared.to_string(),
+            endpoint,
+            image: Some(image.to_string()),
+        };
+        let mut t = target.clone();
+        t.path = Some(engine.attach_path());
+        t.name = name.to_string();
+        t.engine = Some(engine);
+        t
+    })
+    .collect()
 }
 
 /// `run --proxy`: every selected case through the proxy, to the harness's
@@ -149,6 +200,7 @@ fn engine_targets(
             let engine = black_box::docker::Engine {
                 container: container.to_string(),
                 endpoint,
+                image: None,
             };
             let mut t = target.clone();
             t.path = Some(engine.attach_path());

@@ -3,6 +3,13 @@
 
 use std::ops::Range;
 
+mod anchored;
+
+/// Above this many bytes (sent and arrived together), streams are aligned on
+/// anchors first ([`anchored`]): Myers' diff would not finish in its budget
+/// when they differ a lot.
+const ANCHOR_ABOVE: usize = 16 * 1024;
+
 /// A difference between what was sent and what arrived.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Discrepancy {
@@ -66,6 +73,11 @@ pub fn compare(sent: &[u8], arrived: &[u8]) -> Vec<Discrepancy> {
             sent.len(),
             arrived.len() - sent.len(),
         )];
+    }
+    if sent.len() + arrived.len() > ANCHOR_ABOVE
+        && let Some(found) = anchored::compare(sent, arrived)
+    {
+        return found;
     }
     let deadline = std::time::Instant::now() + std::time::Duration::from_millis(500);
     let ops = similar::capture_diff_slices_deadline(

@@ -8,35 +8,54 @@
 //! * the request reaches the upstream without `h2c`
 //!   ([`Point::TunnelHopByHop`]; RFC 9110 §7.6.1: intermediaries "MUST ...
 //!   remove any header or trailer field(s) from the message with the same name
-//!   as the connection-option", and `HTTP2-Settings` is one; h2c smuggling);
+//!   as the connection-option", and `HTTP2-Settings` is one; h2c smuggling),
+//!   and without the `Upgrade` of an HTTP/1.0 request (RFC 9110 §7.8: "A server
+//!   that receives an Upgrade header field in an HTTP/1.0 request MUST ignore
+//!   that Upgrade field."); the request is read in either version
+//!   ([`forwarded_request`]);
 //! * nothing the client sent after its request reaches the upstream before the
 //!   upstream's answer reached the proxy ([`Point::TunnelEarly`]). RFC 9110 has
 //!   no sentence for it; raw bytes fail at MUST, because the upstream reads them
 //!   as requests the proxy never checked (Pingora CVE-2026-2833, Envoy
 //!   CVE-2025-64763); a whole pipelined request is non-strict (RFC 9112 §9.3.2:
 //!   an intermediary "MAY pipeline those requests when forwarding them inbound");
-//! * after a refusal, nothing crosses as tunnel data, either way
-//!   ([`Point::TunnelRefused`], MUST: 0ang3el/websocket-smuggle,
-//!   CVE-2018-1002105; bytes that parse as whole requests are HTTP, and pass);
+//! * after a refusal (any answer but a `101` naming an offered token to an
+//!   HTTP/1.1 request, or a `2xx` to `CONNECT`), nothing crosses as tunnel
+//!   data, either way: neither the client's bytes sent with its request nor
+//!   its bytes after the refusal ([`Point::TunnelRefused`]). The RFCs have no
+//!   MUST for it; it fails at MUST as a security rule (0ang3el/websocket-smuggle,
+//!   CVE-2018-1002105, Envoy CVE-2025-64763); bytes that parse as whole
+//!   requests are HTTP, and pass, and so does a closed connection. After a
+//!   refused `CONNECT`, a second response on the client leg means the bytes
+//!   sent with it were parsed as a request: non-strict (RFC 9110 §9.3.6 leaves
+//!   their meaning to the HTTP version; `proxy/refused.rs`);
 //! * a `101` reaches the client only for a token it offered
-//!   ([`Point::TunnelToken`]; RFC 9110 §7.8: a server "MUST NOT switch to a
-//!   protocol that was not indicated by the client");
+//!   ([`Point::TunnelToken`]; RFC 9110 §7.8: "A server MUST NOT switch to a
+//!   protocol that was not indicated by the client in the corresponding
+//!   request's Upgrade header field."), never an HTTP/1.0 client (RFC 9110
+//!   §15.2: "a server MUST NOT send a 1xx response to an HTTP/1.0 client"),
+//!   and no `2xx` for a `CONNECT` the upstream refused ([`Point::TunnelAnswer`]);
 //! * after a switch, every byte crosses once, in order, both ways, and a FIN as
 //!   a FIN ([`Point::TunnelRelay`], the invariant's own level). A tail lost after
 //!   the receiving side closed is non-strict: RFC 9110 §9.3.6 lets a tunnel
 //!   "close both connections, and then discard any remaining data left
 //!   undelivered", but only after it "MUST attempt to send any outstanding data
-//!   that came from the closed side".
-
-use std::ops::Range;
+//!   that came from the closed side" (`proxy/tunnel.rs`).
 
 use super::describe::{count, preview};
 use super::{Fault, Level, Mark, Observation, Point, Protocol, Verdict};
-use crate::reference::head::{self, Framing, ResponseHead};
-use crate::scenario::proxy::{Ask, ProxyBytes, ProxyScenario};
+use crate::reference::head::{self, RequestHead, ResponseHead};
+use crate::scenario::proxy::forwarded::forwarded_request;
+use crate::scenario::proxy::{Ask, ProxyBytes, ProxyScenario, Version};
 use crate::subject::proxy::ProxyRecord;
 use crate::wire::driver::Ending;
 use crate::wire::{Direction, Event, Trace};
+
+mod refused;
+mod tunnel;
+
+use refused::refused;
+use tunnel::switched;
 
 const UP: Direction = Direction::ClientToServer;
 const DOWN: Direction = Direction::ServerToClient;
@@ -107,13 +126,30 @@ impl<'a> Streams<'a> {
     fn upstream(&self) -> &'a Trace {
         &self.obs.app.upstream
     }
+
+    /// Whether the client asked for an upgrade in an HTTP/1.0 request, which
+    /// must be ignored.
+    fn http10_upgrade(&self) -> bool {
+        !self.connect && self.obs.scenario.version == Version::Http10
+    }
 }
+
+/// RFC 9110 §7.6.1, on what an intermediary forwards.
+pub const HOP_BY_HOP: &str = "\"Intermediaries MUST parse a received Connection header field before a message is forwarded and, for each connection-option in this field, remove any header or trailer field(s) from the message with the same name as the connection-option, and then remove the Connection header field itself (or replace it with the intermediary's own control options for the forwarded message).\"";
+/// RFC 9110 §7.8, on an HTTP/1.0 request's `Upgrade`.
+pub const HTTP10_UPGRADE: &str = "\"A server that receives an Upgrade header field in an HTTP/1.0 request MUST ignore that Upgrade field.\"";
+/// RFC 9110 §15.2, on a `101` to an HTTP/1.0 client.
+pub const NO_1XX_TO_HTTP10: &str = "\"Since HTTP/1.0 did not define any 1xx status codes, a server MUST NOT send a 1xx response to an HTTP/1.0 client.\"";
+/// RFC 9110 §7.8, on the token of a `101`.
+pub const ONLY_OFFERED: &str = "\"A server MUST NOT switch to a protocol that was not indicated by the client in the corresponding request's Upgrade header field.\"";
+/// RFC 9110 §9.3.6, on a refused `CONNECT`.
+pub const NOT_YET_FORMED: &str = "\"Any response other than a successful response indicates that the tunnel has not yet been formed.\"";
 
 /// The request reached the upstream, without `h2c`, and nothing after it
 /// before the upstream's answer. Returns where the request ends on the
 /// upstream leg and how far that leg had got when the answer came back.
 fn forwarding(v: &mut Verdict, run: &Streams<'_>) -> Option<(usize, usize)> {
-    let Some((forwarded, request_end)) = head::request_message_len(&run.uu).ok().flatten() else {
+    let Some((forwarded, request_end, version)) = forwarded_request(&run.uu).ok().flatten() else {
         let refused_itself = run
             .response
             .as_ref()
@@ -131,19 +167,7 @@ fn forwarding(v: &mut Verdict, run: &Streams<'_>) -> Option<(usize, usize)> {
         }
         return None;
     };
-    if run.obs.scenario.ask == Ask::H2c
-        && (head::has_token(&forwarded.headers, "upgrade", "h2c")
-            || head::header_value(&forwarded.headers, "http2-settings").is_some())
-    {
-        v.add(
-            Level::Must,
-            Point::TunnelHopByHop,
-            "proxy to upstream: the request went on with `Upgrade: h2c` and `HTTP2-Settings`, \
-             connection options the client named in `Connection` (RFC 9110 §7.6.1; h2c smuggling)"
-                .into(),
-            Vec::new(),
-        );
-    }
+    hop_by_hop(v, run, &forwarded, version);
     let answered = delivered_before_answer(run.upstream()).max(request_end);
     let early = &run.uu[request_end..answered];
     if !early.is_empty() {
@@ -171,222 +195,39 @@ fn forwarding(v: &mut Verdict, run: &Streams<'_>) -> Option<(usize, usize)> {
     Some((request_end, answered))
 }
 
-/// The upstream switched: the client is told, and the tunnel carries every
-/// byte once, in order, both ways, and each FIN.
-fn switched(v: &mut Verdict, run: &Streams<'_>, request_end: usize) {
-    let sent = run.obs.sent;
-    let Some((_, head_end)) = run
-        .response
-        .as_ref()
-        .filter(|(r, _)| r.switches(run.connect))
-    else {
-        v.fail(
-            Point::TunnelAnswer,
-            format!(
-                "proxy to client: the upstream switched ({}), the client got {}",
-                sent.status,
-                status_text(run.response.as_ref().map(|(r, _)| r.status))
-            ),
-        );
-        return;
-    };
-    let (client, upstream) = (run.obs.trace, run.upstream());
-    let up = Leg {
-        name: "client to upstream",
-        sent: &run.cu[run.tail_at..],
-        got: &run.uu[request_end..],
-        receiver_closed: upstream.fin(DOWN).is_some(),
-    };
-    relay(v, &up, client_marks_at(run.tail_at, UP));
-    let down = Leg {
-        name: "upstream to client",
-        sent: run.ud.get(sent.answer_head..).unwrap_or_default(),
-        got: &run.cd[*head_end..],
-        receiver_closed: client.fin(UP).is_some(),
-    };
-    relay(v, &down, client_marks_at(*head_end, DOWN));
-    fins(v, client, upstream, &up, &down);
-}
-
-/// The upstream did not switch: its answer reaches the client (a `101` never
-/// does), and nothing crosses as tunnel data, either way.
-fn refused(v: &mut Verdict, run: &Streams<'_>, answered: usize) {
-    let sent = run.obs.sent;
-    let cve = if run.connect {
-        "Envoy CVE-2025-64763"
-    } else {
-        "0ang3el/websocket-smuggle, CVE-2018-1002105"
-    };
-    let after = &run.uu[answered..];
-    if !after.is_empty() && !is_requests(after) {
+/// The forwarded request (of `version`) carries no upgrade the proxy had to
+/// drop: not the `h2c` the client named in `Connection`, nor any `Upgrade` of
+/// an HTTP/1.0 request.
+fn hop_by_hop(v: &mut Verdict, run: &Streams<'_>, forwarded: &RequestHead, version: Version) {
+    let fields = &forwarded.headers;
+    if run.obs.scenario.ask == Ask::H2c
+        && (head::has_token(fields, "upgrade", "h2c")
+            || head::header_value(fields, "http2-settings").is_some())
+    {
         v.add(
             Level::Must,
-            Point::TunnelRefused,
+            Point::TunnelHopByHop,
             format!(
-                "proxy to upstream: {} ({}) reached the upstream raw after its {} answer: a tunnel after a refusal ({cve})",
-                count(after.len()),
-                preview(after, 24),
-                sent.status
-            ),
-            client_marks(&run.cu, run.tail_at, after, Fault::HandedOver),
-        );
-    }
-    let Some((got, head_end)) = &run.response else {
-        v.add(
-            Level::Should,
-            Point::TunnelAnswer,
-            format!(
-                "proxy to client: the upstream answered {}, the client got no answer",
-                sent.status
+                "proxy to upstream: the request went on with `Upgrade: h2c` and `HTTP2-Settings`, \
+                 connection options the client named in `Connection` (RFC 9110 §7.6.1: {HOP_BY_HOP}; h2c smuggling)"
             ),
             Vec::new(),
         );
-        return;
-    };
-    if got.status == 101 || got.switches(run.connect) {
-        let (point, why) = if run.obs.scenario.ask == Ask::H2c {
-            (
-                Point::TunnelHopByHop,
-                "h2c, which a proxy does not pass on (h2c smuggling)",
-            )
-        } else {
-            (
-                Point::TunnelToken,
-                "a protocol the client did not offer (RFC 9110 §7.8: a server \"MUST NOT switch to a protocol that was not indicated by the client\")",
-            )
+    }
+    if run.http10_upgrade() && head::header_value(fields, "upgrade").is_some() {
+        let sent_as = match version {
+            Version::Http11 => "HTTP/1.1, asking the upstream to switch",
+            Version::Http10 => "HTTP/1.0 (not even in the proxy's own version, RFC 9112 §2.3)",
         };
         v.add(
             Level::Must,
-            point,
-            format!("proxy to client: {} relayed: a switch to {why}", got.status),
-            Vec::new(),
-        );
-    } else if sent.status != 101 && got.status != sent.status {
-        v.add(
-            Level::Should,
-            Point::TunnelAnswer,
+            Point::TunnelHopByHop,
             format!(
-                "proxy to client: the upstream refused with {}, the client got {}",
-                sent.status, got.status
+                "proxy to upstream: the HTTP/1.0 request's `Upgrade` went on as {sent_as} \
+                 (RFC 9110 §7.8: {HTTP10_UPGRADE})"
             ),
             Vec::new(),
         );
-    }
-    let body = match got.framing(run.connect) {
-        Ok(Framing::Length(n)) => usize::try_from(n).unwrap_or(usize::MAX),
-        Ok(Framing::Empty) => 0,
-        _ => usize::MAX,
-    };
-    let end = head_end.saturating_add(body).min(run.cd.len());
-    let extra = &run.cd[end..];
-    if !extra.is_empty() && head::parse_response(extra).ok().flatten().is_none() {
-        v.add(
-            Level::Must,
-            Point::TunnelRefused,
-            format!(
-                "proxy to client: {} ({}) after the relayed {} reached the client as tunnel data ({cve})",
-                count(extra.len()),
-                preview(extra, 24),
-                got.status
-            ),
-            vec![Mark::Bytes {
-                dir: DOWN,
-                range: end..run.cd.len(),
-                fault: Fault::Extra,
-            }],
-        );
-    }
-}
-
-/// One direction of the tunnel: what one side sent after the switch, what reached the other.
-struct Leg<'a> {
-    name: &'static str,
-    sent: &'a [u8],
-    got: &'a [u8],
-    /// The receiving side had closed its own sending half (so the tunnel may
-    /// drop what was still in flight towards it, RFC 9110 §9.3.6).
-    receiver_closed: bool,
-}
-
-/// Checks that `leg` carried every byte once, in order.
-fn relay(v: &mut Verdict, leg: &Leg<'_>, mark: impl Fn(Range<usize>) -> Vec<Mark>) {
-    let (sent, got) = (leg.sent, leg.got);
-    if sent == got {
-        return;
-    }
-    let prefix = sent.iter().zip(got).take_while(|(a, b)| a == b).count();
-    let room = sent.len().min(got.len()) - prefix;
-    let suffix = sent
-        .iter()
-        .rev()
-        .zip(got.iter().rev())
-        .take_while(|(a, b)| a == b)
-        .count()
-        .min(room);
-    let what = if got.len() < sent.len() && prefix + suffix == got.len() {
-        let lost = prefix..sent.len() - suffix;
-        if suffix == 0 && leg.receiver_closed {
-            v.add(
-                Level::Should,
-                Point::TunnelRelay,
-                format!(
-                    "{}: lost the last {} ({}) after the other side closed: RFC 9110 §9.3.6 lets a tunnel drop them; passing the FIN on as a FIN loses nothing",
-                    leg.name,
-                    count(lost.len()),
-                    preview(&sent[lost.clone()], 24)
-                ),
-                mark(lost),
-            );
-            return;
-        }
-        format!(
-            "lost bytes {}..{} of {} ({})",
-            lost.start,
-            lost.end,
-            count(sent.len()),
-            preview(&sent[lost.clone()], 24)
-        )
-    } else if got.len() > sent.len() && prefix + suffix == sent.len() {
-        let extra = &got[prefix..got.len() - suffix];
-        format!(
-            "{} extra at byte {prefix} ({})",
-            count(extra.len()),
-            preview(extra, 24)
-        )
-    } else {
-        format!(
-            "from byte {prefix} on, {} was sent and {} arrived",
-            preview(&sent[prefix..], 24),
-            preview(&got[prefix..], 24)
-        )
-    };
-    v.fail_marked(
-        Point::TunnelRelay,
-        format!("{} through the tunnel: {what} (a tunnel is \"a blind relay between two connections\", RFC 9110 §3.7)", leg.name),
-        mark(prefix..sent.len()),
-    );
-}
-
-/// A FIN that reached the proxy after every byte of its side is passed on.
-fn fins(v: &mut Verdict, client: &Trace, upstream: &Trace, up: &Leg<'_>, down: &Leg<'_>) {
-    for (from, to, leg, closed, passed) in [
-        ("client", "upstream", up, client.fin(UP), upstream.fin(UP)),
-        (
-            "upstream",
-            "client",
-            down,
-            upstream.fin(DOWN),
-            client.fin(DOWN),
-        ),
-    ] {
-        if closed.is_some() && passed.is_none() && leg.sent == leg.got {
-            v.fail(
-                Point::TunnelRelay,
-                format!(
-                    "{from} to {to}: the {from}'s FIN never reached the {to} (RFC 9110 §9.3.6: the tunnel \"MUST attempt to send any outstanding data that came from the closed side to the other side, close both connections\")"
-                ),
-            );
-        }
     }
 }
 
@@ -435,25 +276,6 @@ fn client_marks(cu: &[u8], tail_at: usize, bytes: &[u8], fault: Fault) -> Vec<Ma
             fault,
         }],
         None => Vec::new(),
-    }
-}
-
-/// Marks on the client leg, at offset `base` of `dir` (the other leg's bytes have no place there).
-fn client_marks_at(base: usize, dir: Direction) -> impl Fn(Range<usize>) -> Vec<Mark> {
-    move |range: Range<usize>| {
-        if dir == UP {
-            vec![Mark::Bytes {
-                dir,
-                range: base + range.start..base + range.end,
-                fault: Fault::Lost,
-            }]
-        } else {
-            vec![Mark::Missing {
-                dir,
-                at: base + range.start,
-                len: range.len(),
-            }]
-        }
     }
 }
 

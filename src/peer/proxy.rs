@@ -11,13 +11,16 @@ use std::task::Poll;
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
 
 use crate::reference::head;
-use crate::scenario::proxy::{Ask, ProxyBytes, ProxyScenario};
+use crate::scenario::proxy::forwarded::forwarded_request;
+use crate::scenario::proxy::{Ask, ProxyBytes, ProxyScenario, Version};
 
-use super::{finish_client, read_request, read_to_eof, read_until, write_both};
+use super::{finish_client, read_to_eof, read_until, write_both};
 
 /// The scripted client: the request and its early bytes in one write; once
-/// the answer arrived, the late bytes if it switched; a half-close if the case
-/// says so; then reads until EOF.
+/// the answer arrived, the late bytes if it switched, or its bytes after a
+/// refusal if it did not (an HTTP/1.0 client knows no `101`: for it, a `101` is
+/// no switch); a half-close if the case says so; then reads until EOF. A write
+/// that fails because the proxy closed ends the client: the trace has the rest.
 pub async fn client<IO: AsyncRead + AsyncWrite + Unpin>(
     mut io: IO,
     scenario: &ProxyScenario,
@@ -29,12 +32,18 @@ pub async fn client<IO: AsyncRead + AsyncWrite + Unpin>(
         head::parse_final_response(buf).into()
     })
     .await?;
-    let switched = answer.is_some_and(|(h, _)| h.switches(scenario.ask == Ask::Connect));
-    let late = (switched && !bytes.late.is_empty()).then_some(&bytes.late[..]);
-    finish_client(&mut io, late, scenario.client_fin).await
+    let connect = scenario.ask == Ask::Connect;
+    let knows_101 = connect || scenario.version == Version::Http11;
+    let next = answer.map(|(h, _)| match h.switches(connect) && knows_101 {
+        true => &bytes.late[..],
+        false => &bytes.after_refusal[..],
+    });
+    let next = next.filter(|next| !next.is_empty());
+    finish_client(&mut io, next, scenario.client_fin).await
 }
 
-/// The scripted upstream: reads the request message, waits
+/// The scripted upstream: reads the request message (HTTP/1.1, or HTTP/1.0
+/// passed on as it came: [`forwarded_request`]), waits
 /// [`ProxyScenario::delay`] polls, answers (with its first bytes in the same
 /// write), and half-closes if the case says so; if not, it writes its late
 /// bytes once the first byte after the request (or EOF) reached it, and
@@ -46,7 +55,9 @@ pub async fn upstream<IO: AsyncRead + AsyncWrite + Unpin>(
     bytes: &ProxyBytes,
     answered: Rc<Cell<Option<usize>>>,
 ) -> io::Result<()> {
-    let Some((received, message_len)) = read_request(&mut io).await? else {
+    let mut received = Vec::new();
+    let found = read_until(&mut io, &mut received, |buf| forwarded_request(buf).into()).await?;
+    let Some((_, message_len, _)) = found else {
         return Ok(());
     };
     for _ in 0..scenario.delay {

@@ -214,20 +214,31 @@ where
     C: AsyncRead + AsyncWrite + Unpin,
     U: AsyncRead + AsyncWrite + Unpin,
 {
+    let body = refusal_body(upstream, answer, connect).await?;
+    let close = vec![Header::new("Connection", "close")];
+    server.write_response(&relayed(answer, close), &body);
+    server.close().await
+}
+
+/// Reads the body of a refusal `answer` off the upstream leg, then drops that leg.
+pub async fn refusal_body<U>(
+    upstream: ClientConn<U>,
+    answer: &ResponseHead,
+    connect: bool,
+) -> Result<BytesMut>
+where
+    U: AsyncRead + AsyncWrite + Unpin,
+{
     let mut conn = upstream.into_buffered();
     let mut reader = BodyReader::new(answer.framing(connect)?);
     let mut body = BytesMut::new();
     loop {
         let chunk = reader.read(&mut conn, 64 * 1024).await?;
         if chunk.is_empty() {
-            break;
+            return Ok(body);
         }
         body.extend_from_slice(&chunk);
     }
-    drop(conn);
-    let close = vec![Header::new("Connection", "close")];
-    server.write_response(&relayed(answer, close), &body);
-    server.close().await
 }
 
 /// Answers `status` with no body and `Connection: close`, then closes.

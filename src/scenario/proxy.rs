@@ -9,13 +9,18 @@
 //! upstream reads the request, waits [`ProxyScenario::delay`] polls, and answers
 //! ([`Answer`]: a `101` with the offered token or another one, a refusal, a
 //! `200` with a body), with [`ProxyScenario::first`] bytes in the same write.
-//! After a switch the client sends [`ProxyScenario::late`] bytes; either side
-//! may half-close; cuts split both legs at any byte.
+//! After a switch the client sends [`ProxyScenario::late`] bytes; after any
+//! other answer it sends its [`AfterRefusal`] bytes (raw bytes, a request, or
+//! both), which a proxy must handle as HTTP, never tunnel. The request is
+//! HTTP/1.1 or HTTP/1.0 ([`Version`]: an HTTP/1.0 upgrade must not switch).
+//! Either side may half-close; cuts split both legs at any byte.
 //!
 //! A case is plain data; [`ProxyScenario::bytes`] spells what each scripted
 //! peer writes, and [`proxy_scenario`] draws cases for the properties.
 
 use proptest::prelude::*;
+
+pub mod forwarded;
 
 /// The token the client offers in an upgrade.
 pub const OFFERED: &str = "websocket";
@@ -46,6 +51,31 @@ pub enum Early {
     Pipelined,
 }
 
+/// The HTTP version of the client's request.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
+pub enum Version {
+    /// `HTTP/1.1`.
+    #[default]
+    Http11,
+    /// `HTTP/1.0`: its `Upgrade` must be ignored (RFC 9110 §7.8), and it can
+    /// get no `101` (RFC 9110 §15.2); a `CONNECT` still tunnels on a `2xx`.
+    Http10,
+}
+
+/// What the client writes once it read an answer that did not switch.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
+pub enum AfterRefusal {
+    /// Nothing.
+    #[default]
+    None,
+    /// Raw bytes that are no HTTP request (they start with a NUL).
+    Raw,
+    /// A whole request ([`SMUGGLED`]).
+    Request,
+    /// Raw bytes, then a whole request, in one write.
+    RawThenRequest,
+}
+
 /// How the upstream answers.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Answer {
@@ -59,11 +89,14 @@ pub enum Answer {
     OkWithBody,
 }
 
-/// One proxy case.
+/// One proxy case. [`Default`] is an HTTP/1.1 upgrade that the upstream
+/// accepts, with nothing else happening.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub struct ProxyScenario {
     /// What the client asks for.
     pub ask: Ask,
+    /// The HTTP version of the client's request.
+    pub version: Version,
     /// The request body's length (`Content-Length`; none on `CONNECT`).
     pub body: usize,
     /// What follows the request in the same write.
@@ -78,6 +111,8 @@ pub struct ProxyScenario {
     pub first: usize,
     /// Bytes the client writes once it read a switching answer.
     pub late: usize,
+    /// What the client writes once it read an answer that did not switch.
+    pub after_refusal: AfterRefusal,
     /// Bytes the upstream writes once the first byte after the request (or
     /// the proxy's FIN) reached it, unless it half-closed at once.
     pub upstream_late: usize,
@@ -100,6 +135,8 @@ pub struct ProxyBytes {
     pub early: Vec<u8>,
     /// The client's bytes after a switching answer.
     pub late: Vec<u8>,
+    /// The client's bytes after an answer that did not switch.
+    pub after_refusal: Vec<u8>,
     /// The upstream's answer: its head, and its body unless it switches.
     pub answer: Vec<u8>,
     /// The length of the answer's head.
@@ -126,6 +163,32 @@ fn pattern(lead: &[u8], alphabet: &[u8], n: usize) -> Vec<u8> {
 
 /// The pipelined request of [`Early::Pipelined`].
 pub const PIPELINED: &[u8] = b"GET /next HTTP/1.1\r\nHost: upstream.test\r\n\r\n";
+/// The request the client sends after a refusal ([`AfterRefusal::Request`]).
+pub const SMUGGLED: &[u8] = b"GET /smuggled HTTP/1.1\r\nHost: upstream.test\r\n\r\n";
+/// The raw bytes the client sends after a refusal ([`AfterRefusal::Raw`]).
+pub const AFTER_REFUSAL_RAW: &[u8] = b"\0after-refusal.";
+
+impl Default for ProxyScenario {
+    fn default() -> Self {
+        ProxyScenario {
+            ask: Ask::Upgrade,
+            version: Version::Http11,
+            body: 0,
+            early: Early::None,
+            early_len: 1,
+            answer: Answer::Switch,
+            delay: 0,
+            first: 0,
+            late: 0,
+            after_refusal: AfterRefusal::None,
+            upstream_late: 0,
+            client_fin: false,
+            upstream_fin: false,
+            client_cuts: Vec::new(),
+            upstream_cuts: Vec::new(),
+        }
+    }
+}
 
 impl ProxyScenario {
     /// What each scripted peer writes.
@@ -140,14 +203,18 @@ impl ProxyScenario {
         } else {
             String::new()
         };
+        let v = match self.version {
+            Version::Http11 => "HTTP/1.1",
+            Version::Http10 => "HTTP/1.0",
+        };
         let head = match self.ask {
             Ask::Upgrade => format!(
-                "GET /chat HTTP/1.1\r\nHost: {HOST}\r\nConnection: Upgrade\r\nUpgrade: {OFFERED}\r\n{length}\r\n"
+                "GET /chat {v}\r\nHost: {HOST}\r\nConnection: Upgrade\r\nUpgrade: {OFFERED}\r\n{length}\r\n"
             ),
             Ask::H2c => format!(
-                "GET / HTTP/1.1\r\nHost: {HOST}\r\nConnection: Upgrade, HTTP2-Settings\r\nUpgrade: h2c\r\nHTTP2-Settings: AAMAAABkAARAAAAAAAIAAAAA\r\n{length}\r\n"
+                "GET / {v}\r\nHost: {HOST}\r\nConnection: Upgrade, HTTP2-Settings\r\nUpgrade: h2c\r\nHTTP2-Settings: AAMAAABkAARAAAAAAAIAAAAA\r\n{length}\r\n"
             ),
-            Ask::Connect => format!("CONNECT {HOST}:443 HTTP/1.1\r\nHost: {HOST}:443\r\n\r\n"),
+            Ask::Connect => format!("CONNECT {HOST}:443 {v}\r\nHost: {HOST}:443\r\n\r\n"),
         };
         let mut request = head.into_bytes();
         request.extend(pattern(b"", b"body.", body));
@@ -185,6 +252,7 @@ impl ProxyScenario {
             request,
             early,
             late: pattern(b"", b"LATE-CLIENT.", self.late),
+            after_refusal: self.after_refusal.bytes(),
             answer,
             answer_head,
             status,
@@ -194,12 +262,26 @@ impl ProxyScenario {
         }
     }
 
-    /// Whether the upstream's answer is one a proxy must tunnel after.
+    /// Whether the upstream's answer is one a proxy must tunnel after (never
+    /// an HTTP/1.0 upgrade: its `Upgrade` is ignored, RFC 9110 §7.8).
     pub fn switches(&self) -> bool {
-        matches!(
-            (self.ask, self.answer),
-            (Ask::Upgrade | Ask::Connect, Answer::Switch) | (Ask::Connect, Answer::OkWithBody)
-        )
+        match (self.ask, self.answer) {
+            (Ask::Upgrade, Answer::Switch) => self.version == Version::Http11,
+            (Ask::Connect, Answer::Switch | Answer::OkWithBody) => true,
+            _ => false,
+        }
+    }
+}
+
+impl AfterRefusal {
+    /// The bytes the client writes.
+    pub fn bytes(self) -> Vec<u8> {
+        match self {
+            AfterRefusal::None => Vec::new(),
+            AfterRefusal::Raw => AFTER_REFUSAL_RAW.to_vec(),
+            AfterRefusal::Request => SMUGGLED.to_vec(),
+            AfterRefusal::RawThenRequest => [AFTER_REFUSAL_RAW, SMUGGLED].concat(),
+        }
     }
 }
 
@@ -238,20 +320,28 @@ pub fn proxy_scenario() -> impl Strategy<Value = ProxyScenario> {
         1 => Just(Answer::Refuse(403)),
         1 => Just(Answer::OkWithBody),
     ];
+    let version = prop_oneof![4 => Just(Version::Http11), 1 => Just(Version::Http10)];
+    let after_refusal = prop_oneof![
+        Just(AfterRefusal::None),
+        Just(AfterRefusal::Raw),
+        Just(AfterRefusal::Request),
+        Just(AfterRefusal::RawThenRequest),
+    ];
     let size = || prop_oneof![Just(0usize), 1usize..40];
     let cuts = || prop::collection::vec(0usize..300, 0..4);
     (
         (ask, size(), early, 1usize..40, answer, 0u8..4),
         (size(), size(), size(), any::<bool>(), any::<bool>()),
-        (cuts(), cuts()),
+        (cuts(), cuts(), version, after_refusal),
     )
         .prop_map(
             |(
                 (ask, body, early, early_len, answer, delay),
                 (first, late, upstream_late, client_fin, upstream_fin),
-                (client_cuts, upstream_cuts),
+                (client_cuts, upstream_cuts, version, after_refusal),
             )| ProxyScenario {
                 ask,
+                version,
                 body,
                 early,
                 early_len,
@@ -259,6 +349,7 @@ pub fn proxy_scenario() -> impl Strategy<Value = ProxyScenario> {
                 delay,
                 first,
                 late,
+                after_refusal,
                 upstream_late,
                 client_fin,
                 upstream_fin,
@@ -276,19 +367,13 @@ mod tests {
     #[test]
     fn the_peers_bytes_parse_as_the_case_says() {
         let case = ProxyScenario {
-            ask: Ask::Upgrade,
             body: 5,
             early: Early::Pipelined,
             early_len: 3,
             answer: Answer::Refuse(426),
-            delay: 0,
             first: 4,
-            late: 0,
-            upstream_late: 0,
-            client_fin: false,
-            upstream_fin: false,
-            client_cuts: vec![],
-            upstream_cuts: vec![],
+            after_refusal: AfterRefusal::RawThenRequest,
+            ..ProxyScenario::default()
         };
         let bytes = case.bytes();
         let (_, len) = head::request_message_len(&bytes.request)
@@ -304,5 +389,27 @@ mod tests {
             .flatten()
             .expect("a response");
         assert_eq!((response.status, head_len), (426, bytes.answer_head));
+        assert!(bytes.after_refusal.ends_with(SMUGGLED));
+        assert!(bytes.after_refusal.starts_with(b"\0"));
+    }
+
+    #[test]
+    fn an_http10_upgrade_never_switches_and_a_connect_still_does() {
+        let http10 = ProxyScenario {
+            version: Version::Http10,
+            ..ProxyScenario::default()
+        };
+        assert!(
+            http10
+                .bytes()
+                .request
+                .starts_with(b"GET /chat HTTP/1.0\r\n")
+        );
+        assert!(!http10.switches() && ProxyScenario::default().switches());
+        let connect = ProxyScenario {
+            ask: Ask::Connect,
+            ..http10
+        };
+        assert!(connect.switches());
     }
 }

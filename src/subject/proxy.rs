@@ -17,6 +17,7 @@ use super::{BoxFuture, BoxIo, SubjectError};
 use crate::reference::proxy as reference;
 
 pub mod mutants;
+pub mod version_blind;
 
 /// The way to open the upstream leg, given to a proxy subject.
 pub trait Upstream: Send {

@@ -35,6 +35,12 @@ pub struct Engine {
     pub container: String,
     /// Which endpoint the cases use.
     pub endpoint: EngineEndpoint,
+    /// With `--image`: the image each attach case gets a fresh container of
+    /// ([`fresh_container`]), removed after the case; `container` is then
+    /// the one the exec cases share. A daemon that closes a container's stdin
+    /// when an attach ends (Podman) leaves a shared container unusable after
+    /// one case.
+    pub image: Option<String>,
 }
 
 /// The Engine API endpoint a case's connection is hijacked by.
@@ -66,13 +72,196 @@ impl Engine {
         !matches!(self.endpoint, EngineEndpoint::Attach { tty: true })
     }
 
+    /// Whether the daemon watches this endpoint's stdin for its detach keys:
+    /// an attach to a container with a TTY. moby's `copyEscapable`
+    /// (`container/stream/attach.go`) runs only `if cfg.TTY`, and with no
+    /// `detachKeys` it uses `defaultEscapeSequence = []byte{16, 17} // ctrl-p,
+    /// ctrl-q` (an empty list cannot turn it off): when those two bytes pass,
+    /// the daemon ends the attach, and what the TTY still holds is left for the
+    /// next one.
+    pub fn detaches_on_keys(&self) -> bool {
+        matches!(self.endpoint, EngineEndpoint::Attach { tty: true })
+    }
+
     /// The attach path of the container: every stream, as the Docker CLI asks.
     pub fn attach_path(&self) -> String {
-        format!(
-            "/containers/{}/attach?stream=1&stdin=1&stdout=1&stderr=1",
-            self.container
-        )
+        attach_path(&self.container)
     }
+
+    /// The image a fresh container per case comes from: for an attach with `--image`.
+    pub fn fresh_image(&self) -> Option<&str> {
+        match self.endpoint {
+            EngineEndpoint::Attach { .. } => self.image.as_deref(),
+            EngineEndpoint::Exec => None,
+        }
+    }
+}
+
+/// `payload` without Docker's default detach keys: every ctrl-p (16) becomes
+/// 144, so ctrl-p ctrl-q never passes (see [`Engine::detaches_on_keys`]).
+/// The seeded payload keeps its length and its other bytes; a TTY in raw mode
+/// (`stty raw`) passes every byte value on, so the echo is still exact.
+pub(super) fn without_detach_keys(payload: bytes::Bytes) -> bytes::Bytes {
+    if !payload.contains(&16) {
+        return payload;
+    }
+    payload
+        .iter()
+        .map(|&b| if b == 16 { 144 } else { b })
+        .collect::<Vec<u8>>()
+        .into()
+}
+
+/// The attach path of `container`: every stream, as the Docker CLI asks.
+pub fn attach_path(container: &str) -> String {
+    format!("/containers/{container}/attach?stream=1&stdin=1&stdout=1&stderr=1")
+}
+
+/// What a TTY container runs: raw mode without echo (every byte value passes,
+/// and only `cat` writes back), a marker once that is done, then `cat`.
+const TTY_COMMAND: &str = "stty raw -echo; echo hh-ready; exec cat";
+
+/// Creates and starts a container of `image` that echoes its stdin (`cat`;
+/// with `tty`, in a raw TTY), and gives its ID. A TTY container is ready once
+/// its marker is in its logs: attached before its `stty` ran, the terminal
+/// would still echo and edit lines. A container that could not be started is
+/// removed again.
+pub async fn fresh_container(
+    target: &ServerTarget,
+    image: &str,
+    tty: bool,
+    timeout: Duration,
+) -> Result<String, String> {
+    let cmd = if tty {
+        format!(r#"["sh","-c",{}]"#, json_str(TTY_COMMAND))
+    } else {
+        r#"["cat"]"#.to_string()
+    };
+    let config = format!(
+        r#"{{"Image":{},"Cmd":{cmd},"Tty":{tty},"OpenStdin":true,"StdinOnce":false,"AttachStdin":true,"AttachStdout":true,"AttachStderr":true,"NetworkDisabled":true,"HostConfig":{{"NetworkMode":"none"}},"Labels":{{{}:{}}}}}"#,
+        json_str(image),
+        json_str(RUN_LABEL),
+        json_str(&run_id()),
+    );
+    let answer = engine_call(target, "POST", "/containers/create", Some(&config), timeout).await?;
+    if answer.status != 201 {
+        return Err(format!(
+            "the daemon refused to create a container of {image} ({}): {}",
+            answer.status,
+            String::from_utf8_lossy(&answer.body).trim()
+        ));
+    }
+    let id = serde_json::from_slice::<serde_json::Value>(&answer.body)
+        .ok()
+        .and_then(|v| v.get("Id")?.as_str().map(str::to_string))
+        .ok_or_else(|| "the container create's answer has no Id".to_string())?;
+    let started = async {
+        let path = format!("/containers/{id}/start");
+        let answer = engine_call(target, "POST", &path, None, timeout).await?;
+        if !matches!(answer.status, 204 | 304) {
+            return Err(format!(
+                "the daemon did not start the container of {image} ({}): {}",
+                answer.status,
+                String::from_utf8_lossy(&answer.body).trim()
+            ));
+        }
+        if tty {
+            ready(target, &id, timeout).await?;
+        }
+        Ok(())
+    };
+    match started.await {
+        Ok(()) => Ok(id),
+        Err(e) => {
+            remove_container(target, &id, timeout).await;
+            Err(e)
+        }
+    }
+}
+
+/// Waits until the TTY container's marker is in its logs (bounded by `timeout`).
+async fn ready(target: &ServerTarget, id: &str, timeout: Duration) -> Result<(), String> {
+    let deadline = tokio::time::Instant::now() + timeout;
+    let path = format!("/containers/{id}/logs?stdout=1");
+    while tokio::time::Instant::now() < deadline {
+        let answer = engine_call(target, "GET", &path, None, timeout).await?;
+        if answer.body.windows(8).any(|w| w == b"hh-ready") {
+            return Ok(());
+        }
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    Err(format!(
+        "the TTY container {id} did not run its `stty` within {} ms",
+        timeout.as_millis()
+    ))
+}
+
+/// The label on every container a run creates; its value is the run's [`run_id`].
+pub const RUN_LABEL: &str = "hijack-harness.run";
+
+/// This run's value of [`RUN_LABEL`]: the harness's process ID.
+fn run_id() -> String {
+    std::process::id().to_string()
+}
+
+/// Removes a container the run created (`force`: it may still run). A
+/// failure is logged, not a verdict: the case was judged already. One that
+/// is gone already (`404`) is fine.
+pub async fn remove_container(target: &ServerTarget, id: &str, timeout: Duration) {
+    let path = format!("/containers/{id}?force=1");
+    match engine_call(target, "DELETE", &path, None, timeout).await {
+        Ok(answer) if answer.status < 300 || answer.status == 404 => {}
+        Ok(answer) => tracing::warn!(id, status = answer.status, "a container was not removed"),
+        Err(e) => tracing::warn!(id, error = %e, "a container was not removed"),
+    }
+}
+
+/// Removes every container this run created and has not removed yet: the
+/// end of a run with `--image` (each case's removal runs in the background,
+/// so the next case need not wait for it).
+pub async fn sweep(target: &ServerTarget, timeout: Duration) {
+    let filter = format!(r#"{{"label":["{RUN_LABEL}={}"]}}"#, run_id());
+    let path = format!("/containers/json?all=1&filters={}", percent_encode(&filter));
+    let ids: Vec<String> = match engine_call(target, "GET", &path, None, timeout).await {
+        Ok(answer) if answer.status == 200 => {
+            serde_json::from_slice::<serde_json::Value>(&answer.body)
+                .ok()
+                .and_then(|v| {
+                    v.as_array().map(|list| {
+                        list.iter()
+                            .filter_map(|c| c.get("Id")?.as_str().map(str::to_string))
+                            .collect()
+                    })
+                })
+                .unwrap_or_default()
+        }
+        Ok(answer) => {
+            tracing::warn!(
+                status = answer.status,
+                "the run's containers could not be listed"
+            );
+            Vec::new()
+        }
+        Err(e) => {
+            tracing::warn!(error = %e, "the run's containers could not be listed");
+            Vec::new()
+        }
+    };
+    for id in ids {
+        remove_container(target, &id, timeout).await;
+    }
+}
+
+/// `text` with every byte outside the URL's unreserved set percent-encoded.
+fn percent_encode(text: &str) -> String {
+    text.bytes()
+        .map(|b| match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'.' | b'_' | b'~' => {
+                (b as char).to_string()
+            }
+            _ => format!("%{b:02X}"),
+        })
+        .collect()
 }
 
 /// The exec start's body: attached (not detached), without a TTY.
@@ -329,6 +518,23 @@ mod tests {
         // raw bytes (a TTY stream read as multiplexed) are not stdcopy
         let err = demux_stdout(b"hello world").expect_err("raw");
         assert!(err.contains("not stdcopy"), "{err}");
+    }
+
+    #[test]
+    fn a_tty_attach_never_carries_the_detach_keys() {
+        let tty = Engine {
+            container: "c".into(),
+            endpoint: EngineEndpoint::Attach { tty: true },
+            image: None,
+        };
+        assert!(tty.detaches_on_keys());
+        let raw = Engine {
+            endpoint: EngineEndpoint::Attach { tty: false },
+            ..tty.clone()
+        };
+        assert!(!raw.detaches_on_keys());
+        let payload = bytes::Bytes::from_static(b"a\x10\x11b\x10");
+        assert_eq!(&without_detach_keys(payload)[..], b"a\x90\x11b\x90");
     }
 
     #[test]

@@ -34,6 +34,7 @@ pub mod docker;
 pub mod echo;
 pub mod elsewhere;
 pub mod plan;
+mod prepare;
 mod probe;
 mod request;
 mod script;

@@ -117,8 +117,16 @@ pub(super) fn plan(case: &Case, target: &ServerTarget, exec: Option<&str>) -> Re
         head_len: head_bytes.len(),
         body: body_shape,
     };
-    let early_payload = scenario.client_early();
-    let late_payload = scenario.client_late();
+    let mut early_payload = scenario.client_early();
+    let mut late_payload = scenario.client_late();
+    if target
+        .engine
+        .as_ref()
+        .is_some_and(docker::Engine::detaches_on_keys)
+    {
+        early_payload = docker::without_detach_keys(early_payload);
+        late_payload = docker::without_detach_keys(late_payload);
+    }
     let mut expected_echo = early_payload.to_vec();
     expected_echo.extend_from_slice(&late_payload);
     let mut plan = Plan {

@@ -81,9 +81,16 @@ pub(super) async fn does_not_speak(
     opts: &Options,
 ) -> Option<(Outcome, String)> {
     let case = probe_case(target.protocol);
-    let exec = super::script::exec_for(target, &case, opts).await.ok()?;
-    let plan = plan::plan(&case, target, exec.as_deref()).ok()?;
-    let conversation = converse(target, &plan, &case.scenario, opts).await.ok()?;
+    let prepared = super::prepare::prepare(target, &case, opts).await.ok()?;
+    let plan = plan::plan(&case, &prepared.target, prepared.exec.as_deref()).ok();
+    let conversation = match &plan {
+        Some(plan) => converse(&prepared.target, plan, &case.scenario, opts)
+            .await
+            .ok(),
+        None => None,
+    };
+    prepared.release(opts.timeout);
+    let (plan, conversation) = (plan?, conversation?);
     let s2c = conversation.trace.stream(Direction::ServerToClient);
     let c2s = conversation.trace.stream(Direction::ClientToServer);
     let line = c2s

@@ -35,6 +35,7 @@ use crate::wire::{Direction, Recorder, Side, Trace};
 use super::super::target::Attempt;
 use super::super::{Options, Settled, settle};
 use super::plan;
+use super::prepare::prepare;
 use super::request::Plan;
 use super::sockopt::SocketOptions;
 use super::{ServerTarget, docker, websocket};
@@ -306,30 +307,6 @@ pub(super) async fn converse(
     })
 }
 
-/// The exec ID of a case that does not apply to an exec (none was created).
-const NO_EXEC: &str = "-";
-
-/// For a case against a Docker Engine's exec endpoint, a fresh exec to start
-/// (created only when the case applies); `None` for every other target.
-pub(super) async fn exec_for(
-    target: &ServerTarget,
-    case: &Case,
-    opts: &Options,
-) -> Result<Option<String>, String> {
-    match &target.engine {
-        Some(engine) if engine.endpoint == docker::EngineEndpoint::Exec => {
-            // A case that does not apply gets no exec: the plan says why.
-            if plan::plan(case, target, Some(NO_EXEC)).is_err() {
-                return Ok(Some(NO_EXEC.into()));
-            }
-            docker::create_exec(target, engine, opts.timeout)
-                .await
-                .map(Some)
-        }
-        _ => Ok(None),
-    }
-}
-
 /// Runs one case against a black-box server (or a proxy) once.
 pub async fn server_case(target: &ServerTarget, case: &Case, opts: &Options) -> CaseResult {
     server_run(target, case, opts).await.result
@@ -338,49 +315,50 @@ pub async fn server_case(target: &ServerTarget, case: &Case, opts: &Options) -> 
 /// [`server_case`], saying whether the connection was refused.
 pub(super) async fn server_run(target: &ServerTarget, case: &Case, opts: &Options) -> Attempt {
     let started = Instant::now();
-    let exec = match exec_for(target, case, opts).await {
-        Ok(exec) => exec,
-        Err(note) => {
-            return noted(
-                case,
-                target,
-                Outcome::Error,
-                note,
-                Trace::default(),
-                started,
-            )
-            .into();
+    let mut run = match attempt(target, case, opts, started, false).await {
+        Ok(run) => run,
+        Err((outcome, note)) => {
+            return noted(case, target, outcome, note, Trace::default(), started).into();
         }
     };
-    let plan = match plan::plan(case, target, exec.as_deref()) {
-        Ok(plan) => plan,
-        Err(why) => {
-            return noted(
-                case,
-                target,
-                Outcome::Unsupported,
-                why,
-                Trace::default(),
-                started,
-            )
-            .into();
-        }
-    };
-    let mut run = run_plan(target, case, &plan, opts, started).await;
     if case.id == plan::HTTP10_CASE
         && !run.refused
-        // A Docker exec starts once: the bare request gets an exec of its own.
-        && let Ok(exec) = exec_for(target, case, opts).await
-        && let Ok(mut bare) = plan::plan(case, target, exec.as_deref())
+        && let Ok(alone) = attempt(target, case, opts, Instant::now(), true).await
     {
         // RFC 9110 §7.8 binds the request, whatever follows it: a server that
         // closes a connection holding unread bytes is never seen answering the
-        // request above, so the head alone is asked too.
-        bare.early = bytes::Bytes::new();
-        bare.expected_echo.clear();
-        let alone = run_plan(target, case, &bare, opts, Instant::now()).await;
+        // request above, so the head alone is asked too (with an exec or a
+        // container of its own, as every attempt gets).
         run.result = http10_both(run.result, alone.result);
     }
+    run
+}
+
+/// One attempt at `case`: prepared ([`prepare`]), planned, run and judged,
+/// and what was created for it removed. `bare`: the request head alone,
+/// nothing after it. `Err`: the attempt could not be made (an `error`), or the
+/// case does not apply (`unsupported`), and why.
+async fn attempt(
+    target: &ServerTarget,
+    case: &Case,
+    opts: &Options,
+    started: Instant,
+    bare: bool,
+) -> Result<Attempt, (Outcome, String)> {
+    let prepared = prepare(target, case, opts)
+        .await
+        .map_err(|note| (Outcome::Error, note))?;
+    let run = match plan::plan(case, &prepared.target, prepared.exec.as_deref()) {
+        Ok(mut plan) => {
+            if bare {
+                plan.early = bytes::Bytes::new();
+                plan.expected_echo.clear();
+            }
+            Ok(run_plan(&prepared.target, case, &plan, opts, started).await)
+        }
+        Err(why) => Err((Outcome::Unsupported, why)),
+    };
+    prepared.release(opts.timeout);
     run
 }
 

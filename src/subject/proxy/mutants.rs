@@ -1,12 +1,13 @@
 //! Proxy mutants: the reference proxy ([`crate::reference::proxy`]) with one
 //! deliberate flaw each, every one the shape of a public failure. Each must be
 //! caught by the proxy property with the point, the leg and the bytes in its
-//! diagnosis; [`ProxyFlaw::ClosesBothOnFin`] and [`ProxyFlaw::RefusalAs502`]
-//! must come out non-strict, never fail.
+//! diagnosis; [`ProxyFlaw::ClosesBothOnFin`], [`ProxyFlaw::RefusalAs502`] and
+//! [`ProxyFlaw::ParsesConnectEarlyData`] must come out non-strict, never fail.
 
 use bytes::Bytes;
 use tokio::io::{AsyncWriteExt, copy, split};
 
+use super::version_blind::VersionBlind;
 use super::{ProxySubject, Upstream, open};
 use crate::reference::head::{self, ResponseHead};
 use crate::reference::proxy::{self as reference, Decision, Offer};
@@ -42,11 +43,21 @@ pub enum ProxyFlaw {
     /// (haproxy#1997): the client never learns why; non-strict, as RFC 9110
     /// has no sentence that makes a proxy relay a refusal.
     RefusalAs502,
+    /// Reads every request as HTTP/1.1, so it honours an HTTP/1.0 request's
+    /// `Upgrade`: forwards it as HTTP/1.1 and tunnels the `101` (RFC 9110 §7.8:
+    /// a server "MUST ignore that Upgrade field"; §15.2: no `1xx` to an
+    /// HTTP/1.0 client).
+    HonoursHttp10Upgrade,
+    /// After a refused `CONNECT`, keeps the client leg as HTTP: the bytes sent
+    /// with the `CONNECT` are read as its next request and answered. Non-strict:
+    /// RFC 9110 §9.3.6 leaves their meaning to the HTTP version, though the
+    /// client meant them as tunnel data.
+    ParsesConnectEarlyData,
 }
 
 impl ProxyFlaw {
     /// Every flaw.
-    pub const ALL: [ProxyFlaw; 9] = [
+    pub const ALL: [ProxyFlaw; 11] = [
         ProxyFlaw::TunnelsAfterRefusal,
         ProxyFlaw::ForwardsEarly,
         ProxyFlaw::LosesReadAhead,
@@ -56,6 +67,8 @@ impl ProxyFlaw {
         ProxyFlaw::ClosesBothOnFin,
         ProxyFlaw::SwallowsFin,
         ProxyFlaw::RefusalAs502,
+        ProxyFlaw::HonoursHttp10Upgrade,
+        ProxyFlaw::ParsesConnectEarlyData,
     ];
 }
 
@@ -85,6 +98,10 @@ impl ProxySubject for ProxyMutant {
 /// [`reference::serve`], step by step, with `flaw` at its place.
 async fn serve(client: BoxIo, upstream: Box<dyn Upstream>, flaw: ProxyFlaw) -> Result<()> {
     use ProxyFlaw::*;
+    let client: BoxIo = match flaw {
+        HonoursHttp10Upgrade => Box::new(VersionBlind::new(client)),
+        _ => client,
+    };
     let mut server = ServerConn::new(client, Config::default());
     let Some(request) = server.read_request().await? else {
         return Ok(());
@@ -116,6 +133,14 @@ async fn serve(client: BoxIo, upstream: Box<dyn Upstream>, flaw: ProxyFlaw) -> R
         Decision::Tunnel => tunnel(server, &answer, up, flaw).await,
         Decision::Relay if flaw == RefusalAs502 && answer.status != 101 => {
             reference::answer_and_close(server, 502, "Bad Gateway").await
+        }
+        Decision::Relay if flaw == ParsesConnectEarlyData && connect => {
+            let body = reference::refusal_body(up, &answer, connect).await?;
+            server.write_response(&reference::relayed(&answer, Vec::new()), &body);
+            match server.read_request().await {
+                Ok(Some(_)) => reference::answer_and_close(server, 404, "Not Found").await,
+                _ => server.close().await,
+            }
         }
         Decision::Relay => {
             if flaw == ForwardsConnectEarlyDataOnRefusal && connect {
