@@ -35,7 +35,6 @@ mod run;
 mod session;
 mod upstream;
 
-pub use session::Session;
 pub use upstream::{HarnessUpstream, Slot};
 
 /// A proxy in front of the harness's upstream, for the `tunnel.*` cases.
