@@ -382,3 +382,31 @@ fn through_via_connect_the_connect_case_tells_the_reference_from_its_mutant() {
     );
     assert_eq!(code, 1);
 }
+
+/// `--expect` holds the tunnel cases like any other: the known failure of a
+/// proxy is no change, and the same run without the line is one.
+#[test]
+fn expected_tunnel_failures_are_no_change() {
+    let proxy = Proxy::start(&["--mutant", "ForwardsH2c"]);
+    let dir = std::env::temp_dir().join(format!("hh-tunnel-expect-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).expect("a temporary directory");
+    let file = dir.join("expected.txt");
+    let args = |file: &std::path::Path| {
+        vec![
+            "--cases".to_string(),
+            "tunnel.h2c-*".to_string(),
+            "--name".to_string(),
+            "h2c-proxy".to_string(),
+            "--expect".to_string(),
+            file.display().to_string(),
+        ]
+    };
+    std::fs::write(&file, "tunnel.h2c-not-forwarded h2c-proxy server fail\n").expect("write");
+    let expected = args(&file);
+    let (code, _) = proxy.run(&expected.iter().map(String::as_str).collect::<Vec<_>>());
+    assert_eq!(code, 0, "the expected failure is a change");
+    std::fs::write(&file, "# nothing expected to fail\n").expect("write");
+    let (code, _) = proxy.run(&expected.iter().map(String::as_str).collect::<Vec<_>>());
+    assert_eq!(code, 1, "an unexpected failure is no change");
+    let _ = std::fs::remove_dir_all(&dir);
+}
