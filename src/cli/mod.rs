@@ -225,7 +225,8 @@ pub struct ServeArgs {
     /// With --proxy: serve a proxy mutant (a deliberate flaw, e.g.
     /// TunnelsAfterRefusal, ForwardsEarly, LosesReadAhead, RelaysUnofferedToken,
     /// ForwardsH2c, ForwardsConnectEarlyDataOnRefusal, ClosesBothOnFin,
-    /// SwallowsFin, RefusalAs502) instead of the reference proxy.
+    /// SwallowsFin, RefusalAs502, HonoursHttp10Upgrade, ParsesConnectEarlyData,
+    /// or their kebab-case names: forwards-early) instead of the reference proxy.
     #[arg(long, value_name = "NAME")]
     pub mutant: Option<String>,
     /// With --proxy: forward only upgrades that offer TOKEN (`websocket`,

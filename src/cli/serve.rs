@@ -86,7 +86,7 @@ fn serve_proxy(args: &ServeArgs, endpoint: &Endpoint) -> anyhow::Result<ExitCode
         .with_context(|| format!("--upstream {upstream:?} is not HOST:PORT"))?;
     let flaw = match &args.mutant {
         Some(name) => Some(proxy::flaw_named(name).with_context(|| {
-            let names: Vec<String> = ProxyFlaw::ALL.iter().map(|f| format!("{f:?}")).collect();
+            let names: Vec<&str> = ProxyFlaw::ALL.iter().map(|f| f.name()).collect();
             format!(
                 "--mutant {name}: no such proxy mutant (one of {})",
                 names.join(", ")

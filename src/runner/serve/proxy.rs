@@ -40,13 +40,14 @@ pub struct ProxyOptions {
     pub head_timeout: Duration,
 }
 
-/// The flaw named `name`: its name as in [`ProxyFlaw`] (`TunnelsAfterRefusal`),
-/// or in kebab case (`tunnels-after-refusal`), any case.
+/// The flaw named `name`: its name ([`ProxyFlaw::name`], `tunnels-after-refusal`)
+/// or its variant's (`TunnelsAfterRefusal`), any case.
 pub fn flaw_named(name: &str) -> Option<ProxyFlaw> {
-    let plain = |s: &str| s.replace(['-', '_'], "").to_ascii_lowercase();
-    ProxyFlaw::ALL
-        .into_iter()
-        .find(|f| plain(&format!("{f:?}")) == plain(name))
+    ProxyFlaw::from_name(&name.to_ascii_lowercase()).or_else(|| {
+        ProxyFlaw::ALL
+            .into_iter()
+            .find(|f| format!("{f:?}").eq_ignore_ascii_case(name))
+    })
 }
 
 /// An [`Upstream`] that opens a TCP connection to one address for every request.
@@ -154,4 +155,19 @@ async fn only(mut client: BoxIo, token: &str, timeout: Duration) -> Option<BoxIo
     let draining = async { while matches!(client.read(&mut buf).await, Ok(n) if n > 0) {} };
     let _ = tokio::time::timeout(LINGER, draining).await;
     None
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_mutant_is_named_either_way() {
+        for flaw in ProxyFlaw::ALL {
+            assert_eq!(flaw_named(flaw.name()), Some(flaw));
+            assert_eq!(flaw_named(&format!("{flaw:?}")), Some(flaw));
+        }
+        assert_eq!(flaw_named("FORWARDS-EARLY"), Some(ProxyFlaw::ForwardsEarly));
+        assert_eq!(flaw_named("reference"), None);
+    }
 }
