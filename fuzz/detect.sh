@@ -5,6 +5,8 @@
 #   client_handoff for client flaws) until the first crash;
 # * the WebSocket target that fits each WebSocket mutant (ws_client for the
 #   client flaw, ws_server for the server ones) with HIJACK_WS_MUTANT=<name>;
+# * proxy_handoff once per failing proxy mutant, with HIJACK_PROXY_MUTANT=<name>
+#   (the non-strict ones, which break only SHOULDs, pass the target by design);
 # * hyper_server once per known hyper finding (README, "Findings"), with the
 #   findings filter off for that finding (HIJACK_FINDING=<name>: only its cases
 #   run, so the first crash is that finding);
@@ -13,6 +15,9 @@
 # One that survives the time limit is reported and the script exits 1.
 #
 #   fuzz/detect.sh [--save] [seconds per row, default 60]
+#
+# ONLY=<kind> (mutant, ws-mut, proxy, finding) runs the rows of one kind, and
+# builds only the targets they need.
 #
 # --save copies each mutant's crash input to corpus/<target>/mutant-<name>: the
 # reference must pass it (tests/corpus.rs replays it), and it keeps the bug's
@@ -60,6 +65,19 @@ WS_MUTANTS=(
   "ws-sends-unasked-pong ws_server"
 )
 
+# Every proxy mutant that breaks a MUST (HIJACK_PROXY_MUTANT replaces the
+# reference proxy); tests/corpus.rs checks this list against ProxyFlaw::ALL.
+PROXY_MUTANTS=(
+  "tunnels-after-refusal proxy_handoff"
+  "forwards-early proxy_handoff"
+  "loses-read-ahead proxy_handoff"
+  "relays-unoffered-token proxy_handoff"
+  "forwards-h2c proxy_handoff"
+  "forwards-connect-early-data-on-refusal proxy_handoff"
+  "swallows-fin proxy_handoff"
+  "honours-http10-upgrade proxy_handoff"
+)
+
 # Every known hyper finding (HyperServerOptions::known_finding); tests/corpus.rs
 # checks this list against subject::hyper::KNOWN_FINDINGS.
 FINDINGS=(
@@ -73,7 +91,16 @@ source fuzz/cargo-fuzz.sh
 # No sanitizer: these bugs are wrong bytes, not memory errors, and speed matters.
 # A target dir of its own, so that this build and the sanitizer build of
 # smoke.sh do not overwrite each other's dependencies.
-for target in server_handoff client_handoff ws_server ws_client hyper_server; do
+ONLY="${ONLY:-}"
+case "$ONLY" in
+  "") TARGETS=(server_handoff client_handoff ws_server ws_client proxy_handoff hyper_server) ;;
+  mutant) TARGETS=(server_handoff client_handoff) ;;
+  ws-mut) TARGETS=(ws_server ws_client) ;;
+  proxy) TARGETS=(proxy_handoff) ;;
+  finding) TARGETS=(hyper_server) ;;
+  *) echo "ONLY=$ONLY: one of mutant, ws-mut, proxy, finding" >&2; exit 2 ;;
+esac
+for target in "${TARGETS[@]}"; do
   "${FUZZ[@]}" build -O -s none --target-dir fuzz/target/nosan "$target" >&2 || exit 2
 done
 TRIPLE="$(rustc -vV | sed -n 's/^host: //p')"
@@ -88,6 +115,8 @@ survivors=0
 # the first crash; prints the table row; sets CRASH to the crash input, if any.
 hunt() {
   local kind="$1" name="$2" target="$3" var="$4"
+  CRASH=""
+  [[ -z "$ONLY" || "$ONLY" == "$kind" ]] || return 0
   local dir="$WORK/$kind-$name"
   mkdir -p "$dir/corpus"
   local start end status seconds execs result
@@ -117,22 +146,23 @@ hunt() {
 }
 
 printf '%-8s %-42s %-15s %8s %12s  %s\n' kind name target seconds executions result
-for entry in "${MUTANTS[@]}"; do
-  read -r mutant target <<<"$entry"
-  hunt mutant "$mutant" "$target" HIJACK_MUTANT
-  if [[ $SAVE == 1 && -n "$CRASH" ]]; then
-    mkdir -p "corpus/$target"
-    cp "$CRASH" "corpus/$target/mutant-$mutant"
-  fi
-done
-for entry in "${WS_MUTANTS[@]}"; do
-  read -r mutant target <<<"$entry"
-  hunt ws-mut "$mutant" "$target" HIJACK_WS_MUTANT
-  if [[ $SAVE == 1 && -n "$CRASH" ]]; then
-    mkdir -p "corpus/$target"
-    cp "$CRASH" "corpus/$target/mutant-$mutant"
-  fi
-done
+# hunt_all KIND VAR ENTRY...: hunts each "NAME TARGET" entry with VAR=NAME;
+# with --save, keeps each crash input as corpus/TARGET/mutant-NAME.
+hunt_all() {
+  local kind="$1" var="$2" entry mutant target
+  shift 2
+  for entry in "$@"; do
+    read -r mutant target <<<"$entry"
+    hunt "$kind" "$mutant" "$target" "$var"
+    if [[ $SAVE == 1 && -n "$CRASH" ]]; then
+      mkdir -p "corpus/$target"
+      cp "$CRASH" "corpus/$target/mutant-$mutant"
+    fi
+  done
+}
+hunt_all mutant HIJACK_MUTANT "${MUTANTS[@]}"
+hunt_all ws-mut HIJACK_WS_MUTANT "${WS_MUTANTS[@]}"
+hunt_all proxy HIJACK_PROXY_MUTANT "${PROXY_MUTANTS[@]}"
 for finding in "${FINDINGS[@]}"; do
   hunt finding "$finding" hyper_server HIJACK_FINDING
 done

@@ -44,6 +44,8 @@
 //! `HIJACK_FINDING=<name>` likewise makes [`hyper_server`] hunt one known hyper
 //! finding, with the findings filter off for it and every other case skipped, so
 //! that `fuzz/detect.sh` can time how long the fuzzer takes to find it.
+//! `HIJACK_PROXY_MUTANT=<name>` makes [`proxy::proxy_handoff`] run that proxy
+//! mutant instead of the reference proxy.
 
 use std::sync::OnceLock;
 
@@ -60,6 +62,8 @@ use crate::subject::{ClientSubject, ServerSubject};
 mod bytes;
 mod head;
 mod hyper;
+pub mod proxy;
+mod reader;
 mod scenario;
 pub mod websocket;
 

@@ -435,6 +435,13 @@ fn a_connect_proxy_is_tested_with_the_harness_upstream() {
     ]));
     assert_eq!(code, 0, "{text}");
     assert!(text.contains("connect.tunnel-early-data"), "{text}");
+    // The tunnel cases run too: this proxy refuses a CONNECT to a closed port
+    // by closing, which opens no tunnel, and forwards no upgrade (unsupported).
+    let connect = text
+        .lines()
+        .find(|l| l.starts_with("tunnel.connect-refused-early-data "))
+        .unwrap_or_else(|| panic!("no tunnel case ran: {text}"));
+    assert!(connect.ends_with(" pass"), "{connect}");
 }
 
 #[test]

@@ -29,10 +29,13 @@ use std::panic::{self, AssertUnwindSafe};
 use std::path::{Path, PathBuf};
 
 use hijack_harness::fuzzing::{self, HEAD_SETTINGS};
+use hijack_harness::scenario::proxy::{Ask, Early, ProxyScenario};
 use hijack_harness::scenario::{
     Answer, AnswerWriter, Body, BodyRead, Cut, Fill, FirstWrite, Handshake, Landmark, Payload,
     Protocol, Scenario, ServerApp,
 };
+use hijack_harness::subject::proxy::ReferenceProxy;
+use hijack_harness::subject::proxy::mutants::{ProxyFlaw, ProxyMutant};
 use hijack_harness::subject::reference::{ReferenceClient, ReferenceServer};
 
 fn corpus_dir(target: &str) -> PathBuf {
@@ -108,6 +111,13 @@ fn replay_hyper_client() {
 }
 
 #[test]
+fn replay_proxy_handoff() {
+    replay("proxy_handoff", |data| {
+        fuzzing::proxy::proxy_handoff_with(&ReferenceProxy, data)
+    });
+}
+
+#[test]
 fn replay_differential() {
     replay("differential", fuzzing::differential);
 }
@@ -138,6 +148,40 @@ fn scenario_seeds() -> Vec<(&'static str, String, Vec<u8>)> {
     for (finding, bytes) in hyper_finding_seeds() {
         out.push(("hyper_server", finding_file(finding), bytes));
     }
+    for (name, scenario) in proxy_seeds() {
+        let bytes = fuzzing::proxy::encode(&scenario).expect("a proxy seed within the format");
+        out.push(("proxy_handoff", format!("seed-{name}"), bytes));
+    }
+    out
+}
+
+/// The `proxy_handoff` seeds: every named `tunnel.*` case, and the tunnel's
+/// own shapes (a switch with bytes and FINs both ways, a `CONNECT`, cuts).
+fn proxy_seeds() -> Vec<(String, ProxyScenario)> {
+    let mut out: Vec<_> = hijack_harness::suite::tunnel::all()
+        .into_iter()
+        .map(|case| (case.id.replace('.', "-"), case.scenario))
+        .collect();
+    let switch = ProxyScenario {
+        early: Early::Raw,
+        early_len: 9,
+        first: 6,
+        late: 5,
+        upstream_late: 4,
+        client_fin: true,
+        ..ProxyScenario::default()
+    };
+    out.push(("switch-with-fins".into(), switch.clone()));
+    out.push((
+        "connect-with-cuts".into(),
+        ProxyScenario {
+            ask: Ask::Connect,
+            upstream_fin: true,
+            client_cuts: vec![1, 40],
+            upstream_cuts: vec![3],
+            ..switch
+        },
+    ));
     out
 }
 
@@ -534,6 +578,53 @@ fn detect_script_lists_every_websocket_mutant() {
         .filter(|line| !script.contains(line.as_str()))
         .collect();
     assert!(missing.is_empty(), "fuzz/detect.sh lacks {missing:?}");
+}
+
+/// `fuzz/detect.sh` names every proxy mutant that breaks a MUST, with `proxy_handoff`,
+/// and no non-strict one (those pass the target by design).
+#[test]
+fn detect_script_lists_every_proxy_mutant() {
+    let script = fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("fuzz/detect.sh"))
+        .expect("fuzz/detect.sh");
+    for flaw in ProxyFlaw::ALL {
+        let line = format!("\"{} proxy_handoff\"", flaw.name());
+        assert_eq!(
+            script.contains(&line),
+            !flaw.non_strict(),
+            "fuzz/detect.sh and {line}: listed iff the mutant breaks a MUST"
+        );
+    }
+}
+
+/// Every failing proxy mutant fails its own `mutant-<name>` input (kept by
+/// `fuzz/detect.sh --save`), and every non-strict one passes every proxy input.
+#[test]
+fn proxy_corpus_catches_every_failing_mutant() {
+    let dir = corpus_dir("proxy_handoff");
+    let mut wrong = Vec::new();
+    for flaw in ProxyFlaw::ALL {
+        let run = |data: &[u8]| {
+            panic::catch_unwind(AssertUnwindSafe(|| {
+                fuzzing::proxy::proxy_handoff_with(&ProxyMutant(flaw), data)
+            }))
+            .is_ok()
+        };
+        if flaw.non_strict() {
+            for entry in fs::read_dir(&dir).expect("corpus/proxy_handoff") {
+                let path = entry.expect("an entry").path();
+                if !run(&fs::read(&path).expect("a corpus file")) {
+                    wrong.push(format!("{} fails {}", flaw.name(), path.display()));
+                }
+            }
+            continue;
+        }
+        let own = dir.join(format!("mutant-{}", flaw.name()));
+        let data = fs::read(&own).unwrap_or_else(|e| panic!("{}: {e}", own.display()));
+        if run(&data) {
+            wrong.push(format!("{} passes {}", flaw.name(), own.display()));
+        }
+    }
+    assert!(wrong.is_empty(), "{wrong:#?}");
 }
 
 /// `fuzz/detect.sh` hunts every known hyper finding.

@@ -280,3 +280,60 @@ fn a_labelled_capture_is_the_same_packets_with_comments() {
         );
     }
 }
+
+/// A proxy case's legs are one file with one TCP stream per leg: the client
+/// leg between [`CLIENT`] and [`SERVER`] exactly as a lone trace's file, each
+/// upstream leg between the proxy ([`SERVER`]'s address, a port of its own)
+/// and [`pcap::UPSTREAM`], each reassembling into its own bytes.
+#[test]
+fn the_legs_of_a_proxy_case_are_one_stream_each() {
+    use hijack_harness::check::proxy::run_proxy;
+    use hijack_harness::subject::proxy::ReferenceProxy;
+    let case =
+        hijack_harness::suite::tunnel::find("tunnel.refused-stays-http.426").expect("the 426 case");
+    let run = run_proxy(&ReferenceProxy, &case.scenario);
+    let (client, upstream) = (&run.trace, &run.app.upstream);
+    assert!(!upstream.events.is_empty());
+    let both = pcap::write_streams(&[client, upstream], Vec::new()).expect("a pcap");
+    let alone = pcap::write(client, Vec::new()).expect("a pcap");
+    assert!(
+        both.starts_with(&alone),
+        "the first stream is the lone trace's file"
+    );
+    let mut reader = PcapReader::new(&both[..]).expect("a pcap header");
+    type Ends = ([u8; 4], u16, [u8; 4], u16);
+    let mut streams: BTreeMap<Ends, Vec<u8>> = BTreeMap::new();
+    while let Some(packet) = reader.next_packet() {
+        let packet = packet.expect("a pcap record");
+        let sliced = SlicedPacket::from_ethernet(&packet.data).expect("an Ethernet frame");
+        let (Some(NetSlice::Ipv4(ip)), Some(TransportSlice::Tcp(tcp))) =
+            (sliced.net, sliced.transport)
+        else {
+            panic!("not TCP over IPv4")
+        };
+        let key = (
+            ip.header().source(),
+            tcp.source_port(),
+            ip.header().destination(),
+            tcp.destination_port(),
+        );
+        streams
+            .entry(key)
+            .or_default()
+            .extend_from_slice(tcp.payload());
+    }
+    assert_eq!(
+        streams.len(),
+        4,
+        "two streams, two directions each: {:?}",
+        streams.keys()
+    );
+    let to_upstream = streams
+        .iter()
+        .find(|((_, _, to, port), _)| *to == pcap::UPSTREAM.0 && *port == pcap::UPSTREAM.1)
+        .map(|((from, port, ..), bytes)| (*from, *port, bytes.clone()))
+        .expect("a stream to the upstream");
+    assert_eq!(to_upstream.0, SERVER.0, "the proxy opens the upstream leg");
+    assert_ne!(to_upstream.1, CLIENT.1);
+    assert_eq!(to_upstream.2, upstream.stream(Direction::ClientToServer));
+}

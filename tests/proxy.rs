@@ -6,7 +6,7 @@ use hijack_harness::check::proxy::run_proxy;
 use hijack_harness::oracle::{Level, Point};
 use hijack_harness::properties::Config;
 use hijack_harness::properties::proxy::{check_proxy, report};
-use hijack_harness::scenario::proxy::{Answer, Ask, Early, ProxyScenario};
+use hijack_harness::scenario::proxy::{AfterRefusal, Answer, Ask, Early, ProxyScenario, Version};
 use hijack_harness::subject::proxy::ReferenceProxy;
 use hijack_harness::subject::proxy::mutants::{ProxyFlaw, ProxyMutant};
 
@@ -49,12 +49,19 @@ fn the_reference_proxy_passes_each_shape_strictly() {
             Answer::Refuse(403),
             Answer::OkWithBody,
         ] {
-            let run = run_proxy(&ReferenceProxy, &case(ask, answer));
-            assert!(
-                run.verdict.strict(),
-                "{ask:?} {answer:?}:\n{}",
-                report(&run)
-            );
+            for version in [Version::Http11, Version::Http10] {
+                let scenario = ProxyScenario {
+                    version,
+                    after_refusal: AfterRefusal::RawThenRequest,
+                    ..case(ask, answer)
+                };
+                let run = run_proxy(&ReferenceProxy, &scenario);
+                assert!(
+                    run.verdict.strict(),
+                    "{ask:?} {answer:?} {version:?}:\n{}",
+                    report(&run)
+                );
+            }
         }
     }
 }

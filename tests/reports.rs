@@ -491,6 +491,7 @@ fn hostile() -> RunReport {
             }],
             notes: vec![nasty.into()],
             trace,
+            legs: Vec::new(),
             duration: std::time::Duration::from_millis(3),
             repeats: vec![(Outcome::Fail, 2), (Outcome::Pass, 1)],
         }],
@@ -844,4 +845,71 @@ fn a_flaky_case_is_reported_as_such_in_every_format() {
         "{:?}",
         cmp.changed
     );
+}
+
+/// A proxy case carries its upstream leg beside its client leg: the JSON has
+/// it under `legs` (and follows the schema), the text diagnosis names both
+/// legs, the trace file has both traces under their labels, and the capture
+/// one TCP stream each. The run is the in-process one of a proxy mutant that
+/// tunnels after a refusal, so the case fails and every shape shows it.
+#[test]
+fn a_proxy_case_reports_both_legs() {
+    use hijack_harness::check::proxy::run_proxy;
+    use hijack_harness::results::Leg;
+    use hijack_harness::subject::proxy::mutants::{ProxyFlaw, ProxyMutant};
+    let case = hijack_harness::suite::tunnel::find("tunnel.refused-stays-http.426").unwrap();
+    let run = run_proxy(&ProxyMutant(ProxyFlaw::TunnelsAfterRefusal), &case.scenario);
+    let outcome = Outcome::of(case.level, &run.verdict);
+    assert_eq!(outcome, Outcome::Fail);
+    let mut result = CaseResult::new(
+        &case,
+        "proxy-mutant",
+        Side::Server,
+        outcome,
+        run.verdict.clone(),
+        run.trace.clone(),
+        std::time::Duration::ZERO,
+    );
+    result.legs = Leg::upstream(vec![run.app.upstream.clone()]);
+    let report = RunReport {
+        results: vec![result],
+        ..RunReport::default()
+    };
+
+    let doc: Value = serde_json::from_str(&report::json::render(&report)).unwrap();
+    let errors = schema_errors(&doc);
+    assert!(errors.is_empty(), "{}", errors.join("\n"));
+    let leg = &doc["results"][0]["legs"][0];
+    assert_eq!(leg["label"], "proxy to upstream");
+    assert!(
+        leg["trace"]["events"]
+            .as_array()
+            .is_some_and(|e| !e.is_empty())
+    );
+
+    let text = report::text::render(&report);
+    assert!(text.contains("\n    client to proxy: c>s "), "{text}");
+    assert!(text.contains("\n    proxy to upstream: c>s "), "{text}");
+
+    let dir = tempfile::tempdir().unwrap();
+    report::traces::write_dir(&report, dir.path()).unwrap();
+    let stem = report::traces::file_stem(&report.results[0]);
+    let file = std::fs::read_to_string(dir.path().join(format!("{stem}.txt"))).unwrap();
+    let client = file
+        .find("\ntrace, client to proxy:\n")
+        .expect("the client leg");
+    let upstream = file
+        .find("\ntrace, proxy to upstream:\n")
+        .expect("the upstream leg");
+    assert!(client < upstream, "{file}");
+    let pcap = std::fs::read(dir.path().join(format!("{stem}.pcap"))).unwrap();
+    let lone = hijack_harness::wire::pcap::write(&run.trace, Vec::new()).unwrap();
+    assert!(pcap.len() > lone.len() && pcap.starts_with(&lone));
+
+    // Without its legs, the same result is the one-trace report it always was.
+    let mut plain = report.clone();
+    plain.results[0].legs.clear();
+    let doc: Value = serde_json::from_str(&report::json::render(&plain)).unwrap();
+    assert!(doc["results"][0].get("legs").is_none());
+    assert!(!report::text::render(&plain).contains("proxy to upstream: c>s"));
 }

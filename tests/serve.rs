@@ -510,8 +510,8 @@ fn queued_then_rejected(server: &Server) -> Seen {
     exchange(stream, &request, Duration::from_millis(300))
 }
 
-/// RFC 9110 §7.8: "A server MUST ignore an Upgrade header field that is
-/// received in an HTTP/1.0 request": the request is served as plain HTTP (not
+/// RFC 9110 §7.8: "A server that receives an Upgrade header field in an
+/// HTTP/1.0 request MUST ignore that Upgrade field": the request is served as plain HTTP (not
 /// refused as malformed: HTTP/1.0 is the same major version), and the
 /// connection closes after the answer (RFC 9112 §9.3), before the request
 /// pipelined after it, which is never echoed.

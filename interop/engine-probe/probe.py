@@ -4,10 +4,16 @@ Podman's compatible service): raw HTTP/1.1 over the daemon's Unix socket, in
 plain Python (no code shared with hijack-harness, no Docker SDK).
 
     probe.py --socket PATH --container NAME [--json FILE] [--only GLOB]
+    probe.py --socket PATH --image IMAGE [--json FILE] [--only GLOB]
 
 For the container's attach (raw with a TTY, stdcopy-multiplexed without) and
 for a fresh exec of `cat` per check (multiplexed), it sends the bytes of each
-black-box case category and prints what came back, a line per check:
+black-box case category and prints what came back, a line per check.
+With --image (for a daemon that closes a container's stdin when an attach
+ends: Podman), every attach check gets a fresh container of IMAGE, removed
+after it: `image/attach` (`cat`, no TTY) and `image-tty/attach` (a TTY,
+`stty raw -echo; echo hh-ready; exec cat`, attached once the marker is in its
+logs); the exec checks (`image/exec`) share one container of `cat`. Each line:
 
     ENDPOINT CHECK yes|NO|n/a  observation
 
@@ -43,6 +49,7 @@ def preview(b, n=40):
 class Daemon:
     def __init__(self, path):
         self.path = path
+        self.image = None
 
     def conn(self):
         s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
@@ -68,6 +75,36 @@ class Daemon:
         except ValueError:
             return status, rest.decode(errors="replace")
 
+    def fresh(self, tty):
+        """A started container of self.image echoing its stdin (with `tty`, in a
+        raw TTY, once its `stty` ran): its ID."""
+        cmd = ["sh", "-c", "stty raw -echo; echo hh-ready; exec cat"] if tty else ["cat"]
+        status, made = self.call("POST", "/containers/create", {
+            "Image": self.image, "Cmd": cmd, "Tty": tty, "OpenStdin": True, "StdinOnce": False,
+            "AttachStdin": True, "AttachStdout": True, "AttachStderr": True,
+            "NetworkDisabled": True, "HostConfig": {"NetworkMode": "none"},
+            "Labels": {"hh-probe": "1"}})
+        if status != 201:
+            raise RuntimeError(f"container create: {status} {made}")
+        cid = made["Id"]
+        status, answer = self.call("POST", f"/containers/{cid}/start")
+        if status not in (204, 304):
+            self.remove(cid)
+            raise RuntimeError(f"container start: {status} {answer}")
+        end = time.monotonic() + LONGEST
+        while tty:
+            _, logs = self.call("GET", f"/containers/{cid}/logs?stdout=1")
+            if "hh-ready" in str(logs):
+                break
+            if time.monotonic() > end:
+                self.remove(cid)
+                raise RuntimeError("the TTY container's `stty` did not run")
+            time.sleep(0.01)
+        return cid
+
+    def remove(self, cid):
+        self.call("DELETE", f"/containers/{cid}?force=1")
+
     def new_exec(self, container):
         status, answer = self.call("POST", f"/containers/{container}/exec", {
             "AttachStdin": True, "AttachStdout": True, "AttachStderr": True,
@@ -78,16 +115,22 @@ class Daemon:
 
 
 def read_until_eof(s, limit=LONGEST):
+    return read_for(s, limit)[0]
+
+
+def read_for(s, limit):
+    """What comes within `limit` seconds (or until a read waits out the
+    socket's timeout), and whether the peer closed (EOF)."""
     out, end = b"", time.monotonic() + limit
     while time.monotonic() < end:
         try:
             b = s.recv(65536)
-        except socket.timeout:
+        except (socket.timeout, ConnectionResetError):
             break
         if not b:
-            break
+            return out, True
         out += b
-    return out
+    return out, False
 
 
 def unchunk(raw):
@@ -141,18 +184,20 @@ def demux(raw):
 
 
 class Endpoint:
-    def __init__(self, daemon, container, kind, tty):
+    def __init__(self, daemon, container, kind, tty, label=None):
         self.daemon, self.container, self.kind, self.tty = daemon, container, kind, tty
+        self.label = label
 
     @property
     def name(self):
-        return f"{self.container}/{self.kind}"
+        return self.label or f"{self.container}/{self.kind}"
 
     @property
     def multiplexed(self):
         return self.kind == "exec" or not self.tty
 
-    def request(self, token="tcp", version="HTTP/1.1", upgrade=True, extra=(), body=None):
+    def request(self, token="tcp", version="HTTP/1.1", upgrade=True, extra=(), body=None,
+                connection="Upgrade"):
         """(head bytes, body bytes) of the hijacking request."""
         if self.kind == "exec":
             path = f"/exec/{self.daemon.new_exec(self.container)}/start"
@@ -162,7 +207,7 @@ class Endpoint:
             path = f"/containers/{self.container}/attach?stream=1&stdin=1&stdout=1&stderr=1"
         lines = [f"POST {path} {version}", "Host: localhost"]
         if upgrade:
-            lines += ["Connection: Upgrade", f"Upgrade: {token}"]
+            lines += [f"Connection: {connection}", f"Upgrade: {token}"]
         lines += list(extra)
         return ("\r\n".join(lines) + "\r\n\r\n").encode(), body or b""
 
@@ -323,6 +368,54 @@ def check_http10(ep):
     return r["status"] != 101, obs + ' (RFC 9110 §7.8: "A server MUST ignore an Upgrade header field that is received in an HTTP/1.0 request")'
 
 
+def check_connection_list(ep):
+    head, body = ep.request(connection="keep-alive, Upgrade")
+    sent = payload(300, 23)
+    r = exchange(ep, head + body + sent, want=300)
+    ok, obs = echo_obs(r, sent)
+    return ok and r["status"] == 101, (
+        f"`Connection: keep-alive, Upgrade` (a list, RFC 9110 §7.6.1): {obs}; Upgrade: {r['headers'].get('upgrade')}")
+
+
+def check_detach_in_payload(ep):
+    """Docker's default detach keys, ctrl-p ctrl-q (16, 17), inside one write
+    after the 101: a byte stream must pass them on."""
+    head, body = ep.request()
+    sent = payload(100, 25) + b"\x10\x11" + payload(100, 26)
+    r = exchange(ep, head + body, later=sent, want=len(sent))
+    ok, obs = echo_obs(r, sent, "ctrl-p ctrl-q (16, 17) in the middle of one write")
+    return ok, obs
+
+
+def check_detach_typed(ep):
+    """The same keys typed: `abc`, 16, 17, `def` in four writes 0.2 s apart. Not
+    a conformance check (detaching is the daemon's feature): what happens."""
+    head, body = ep.request()
+    s = ep.daemon.conn()
+    s.sendall(head + body)
+    s.settimeout(SILENCE)
+    got = b""
+    while b"\r\n\r\n" not in got:
+        b = s.recv(65536)
+        if not b:
+            break
+        got += b
+    for part in (b"abc", b"\x10", b"\x11", b"def"):
+        time.sleep(0.2)
+        try:
+            s.sendall(part)
+        except OSError:
+            break
+    more, eof = read_for(s, 2.0)
+    got += more
+    s.close()
+    status, headers, after = split_head(got)
+    out, other, bad = ep.stdout_of(after)
+    return None, (f"`abc`, 16, 17, `def` in four writes: stdout {preview(out)}"
+                  + (f", other streams {preview(other)}" if other else "")
+                  + ("; then the daemon closed" if eof else "; the connection stayed open"))
+
+
 def check_explicit(ep):
     head, body = ep.request(upgrade=False)
     sent = payload(300, 11)
@@ -424,44 +517,99 @@ CHECKS = [
     ("unknown-token", check_unknown_token),
     ("http10-upgrade", check_http10),
     ("explicit-no-upgrade", check_explicit),
+    ("connection-list", check_connection_list),
     ("halfclose.fin-after-data", check_halfclose),
     ("large-1MiB", check_large),
     ("large-early+late", check_large_early),
     ("expect-continue", check_expect_continue),
+    # last: on a shared TTY container a detach leaves bytes in the terminal for the next attach
+    ("detach-keys.in-payload", check_detach_in_payload),
+    ("detach-keys.typed", check_detach_typed),
 ]
 
 
-def refusals(daemon, container):
-    """What the daemon answers for a container it does not have, and for an exec
-    in a stopped container (made here with `create`, removed after)."""
-    rows = []
+def attach_refusal(daemon, container):
+    """An upgrading attach to `container` with a GET /_ping pipelined after it:
+    the answer, its headers, and what became of the connection and the ping."""
     s = daemon.conn()
-    early = b"GET /_ping HTTP/1.1\r\nHost: localhost\r\n\r\n"
-    s.sendall(b"POST /containers/probe-no-such-container/attach?stream=1&stdin=1&stdout=1 HTTP/1.1\r\n"
-              b"Host: localhost\r\nConnection: Upgrade\r\nUpgrade: tcp\r\n\r\n" + early)
-    got = read_until_eof(s, 2.0)
+    s.settimeout(2.0)
+    s.sendall(f"POST /containers/{container}/attach?stream=1&stdin=1&stdout=1&stderr=1 HTTP/1.1\r\n"
+              "Host: localhost\r\nConnection: Upgrade\r\nUpgrade: tcp\r\n\r\n".encode()
+              + b"GET /_ping HTTP/1.1\r\nHost: localhost\r\n\r\n")
+    got, eof = read_for(s, 2.0)
     s.close()
     status, headers, rest = split_head(got)
-    rows.append(("refusal.missing-container", None,
-                 f"answered {headers.get(':line')!r}, Content-Type {headers.get('content-type')}, "
-                 f"body {preview(rest, 120)}; the pipelined GET /_ping after it "
-                 + ("was answered as HTTP" if b"HTTP/1.1 200" in rest else "got no HTTP answer")))
-    status, made = daemon.call("POST", "/containers/create?name=probe-stopped",
-                               {"Image": daemon.image, "Cmd": ["cat"], "OpenStdin": True})
-    if status == 201:
-        st, answer = daemon.call("POST", "/containers/probe-stopped/exec", {
+    length = headers.get("content-length")
+    return (f"answered {headers.get(':line')!r}, Content-Type {headers.get('content-type')}, "
+            f"Content-Length {length}, body {preview(rest, 100)}; the pipelined GET /_ping after it "
+            + ("was answered as HTTP" if b"HTTP/1.1 200" in rest else "got no HTTP answer")
+            + ("; then the daemon closed" if eof else "; the connection stayed open (2 s)"))
+
+
+def refusals(daemon):
+    """What the daemon answers for a container it does not have, for one created
+    and never started, and for one that ran and exited (made here, removed after):
+    the attach, and the exec create."""
+    rows = [("refusal.missing-container", None, attach_refusal(daemon, "probe-no-such-container"))]
+    for state, name in (("created", "probe-created"), ("exited", "probe-exited")):
+        status, made = daemon.call("POST", f"/containers/create?name={name}",
+                                   {"Image": daemon.image, "Cmd": ["cat"], "OpenStdin": True,
+                                    "HostConfig": {"NetworkMode": "none"}})
+        if status != 201:
+            rows.append((f"refusal.{state}-container", None, f"could not create a container: {status} {made}"))
+            continue
+        if state == "exited":
+            daemon.call("POST", f"/containers/{name}/start")
+            daemon.call("POST", f"/containers/{name}/kill")
+            daemon.call("POST", f"/containers/{name}/wait")
+        st, answer = daemon.call("POST", f"/containers/{name}/exec", {
             "AttachStdin": True, "AttachStdout": True, "Cmd": ["cat"]})
-        rows.append(("refusal.exec-in-stopped-container", None, f"exec create answered {st}: {answer}"))
-        daemon.call("DELETE", "/containers/probe-stopped?force=1")
-    else:
-        rows.append(("refusal.exec-in-stopped-container", None, f"could not create a container: {status} {made}"))
+        rows.append((f"refusal.exec-in-{state}-container", None, f"exec create answered {st}: {answer}"))
+        rows.append((f"refusal.attach-to-{state}-container", None, attach_refusal(daemon, name)))
+        daemon.remove(name)
     return rows
+
+
+def run_check(ep, check, fresh):
+    """(conforms, observation) of one check; with `fresh`, on a container of
+    its own (ep.container is then set for the check and removed after)."""
+    cid = None
+    try:
+        if fresh:
+            cid = ep.container = ep.daemon.fresh(ep.tty)
+        return check(ep)
+    except Exception as e:  # noqa: BLE001 - a probe reports, it does not crash
+        return False, f"the check failed: {type(e).__name__}: {e}"
+    finally:
+        if cid:
+            ep.daemon.remove(cid)
+
+
+def endpoints(daemon, args):
+    """(endpoint, fresh per check) for every target asked for; the containers to remove at the end."""
+    eps, made = [], []
+    for container in args.container or []:
+        st, info = daemon.call("GET", f"/containers/{container}/json")
+        if st != 200:
+            raise RuntimeError(f"{container} inspect: {st} {info}")
+        daemon.image = info.get("Image")
+        tty = bool(info["Config"]["Tty"])
+        eps += [(Endpoint(daemon, container, kind, tty), False) for kind in ("attach", "exec")]
+    if args.image:
+        daemon.image = args.image
+        shared = daemon.fresh(False)
+        made.append(shared)
+        eps += [(Endpoint(daemon, None, "attach", False, "image/attach"), True),
+                (Endpoint(daemon, None, "attach", True, "image-tty/attach"), True),
+                (Endpoint(daemon, shared, "exec", False, "image/exec"), False)]
+    return eps, made
 
 
 def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--socket", required=True)
-    ap.add_argument("--container", action="append", required=True)
+    ap.add_argument("--container", action="append")
+    ap.add_argument("--image")
     ap.add_argument("--json")
     ap.add_argument("--only", default="*")
     ap.add_argument("--no-refusals", action="store_true")
@@ -470,28 +618,28 @@ def main():
     st, version = daemon.call("GET", "/version")
     print(f"# daemon: {version.get('Version') if isinstance(version, dict) else version} "
           f"API {version.get('ApiVersion') if isinstance(version, dict) else '?'}")
+    if not args.container and not args.image:
+        ap.error("--container or --image is needed")
     results = []
-    for container in args.container:
-        st, info = daemon.call("GET", f"/containers/{container}/json")
-        if st != 200:
-            print(f"{container} inspect: {st} {info}")
-            return 2
-        daemon.image = info.get("Image")
-        tty = bool(info["Config"]["Tty"])
-        for kind in ("attach", "exec"):
-            ep = Endpoint(daemon, container, kind, tty)
+    try:
+        eps, made = endpoints(daemon, args)
+    except RuntimeError as e:
+        print(e)
+        return 2
+    try:
+        for ep, fresh in eps:
             for name, check in CHECKS:
                 if not fnmatch.fnmatch(name, args.only):
                     continue
-                try:
-                    ok, obs = check(ep)
-                except Exception as e:  # noqa: BLE001 - a probe reports, it does not crash
-                    ok, obs = False, f"the check failed: {type(e).__name__}: {e}"
+                ok, obs = run_check(ep, check, fresh)
                 word = "n/a" if ok is None else ("yes" if ok else "NO")
                 print(f"{ep.name:<16} {name:<32} {word:<3}  {obs}", flush=True)
                 results.append({"target": ep.name, "check": name, "conforms": ok, "observation": obs})
+    finally:
+        for cid in made:
+            daemon.remove(cid)
     if not args.no_refusals:
-        for name, ok, obs in refusals(daemon, args.container[0]):
+        for name, ok, obs in refusals(daemon):
             print(f"{'daemon':<16} {name:<32} {'n/a':<3}  {obs}", flush=True)
             results.append({"target": "daemon", "check": name, "conforms": ok, "observation": obs})
     if args.json:

@@ -36,8 +36,13 @@ Examples:
   hijack-harness run --server 127.0.0.1:8080 --protocol websocket --subprotocol echo \
       --header 'Origin: http://localhost' --header 'Authorization: Bearer TOKEN'
 
-  # A CONNECT proxy: the harness runs the upstream echo server itself.
-  hijack-harness run --proxy 127.0.0.1:3128 --via connect
+  # A CONNECT proxy: the harness runs the upstream echo server itself. Then the
+  # tunnel.* cases: the harness's upstream plays each case's scripted upstream
+  # (refusals, a 101 for another token, a late answer) on the same port, and
+  # both legs (client to proxy, proxy to upstream) are judged and reported.
+  hijack-harness run --proxy 127.0.0.1:3128 --via connect --connect-denied 127.0.0.1:25
+  # A reverse proxy configured for WebSocket, its upstream on 127.0.0.1:9001.
+  hijack-harness run --proxy 127.0.0.1:8000 --via upgrade --protocol websocket --upstream 127.0.0.1:9001
 
   # Your client: the harness serves, and runs the command once per case.
   hijack-harness run --client-cmd './my-client {addr}'
@@ -105,6 +110,13 @@ Examples:
   hijack-harness serve --listen 127.0.0.1:8443 --protocol websocket --tls --ca-out /tmp/hh-ca.pem
   curl --cacert /tmp/hh-ca.pem https://localhost:8443/
 
+  # The reference proxy in front of an upstream, and a run through it (the
+  # harness's upstream on 127.0.0.1:9001): the echo suite and the tunnel.* cases.
+  hijack-harness serve --listen 127.0.0.1:9000 --proxy --upstream 127.0.0.1:9001
+  hijack-harness run --proxy 127.0.0.1:9000 --via upgrade --upstream 127.0.0.1:9001
+  # A proxy mutant, caught by the tunnel.* case that targets it.
+  hijack-harness serve --listen 127.0.0.1:9000 --proxy --upstream 127.0.0.1:9001 --mutant TunnelsAfterRefusal
+
 Bad input is answered, then the connection is closed gracefully (FIN, then the
 client's input is read and dropped for --linger ms, so no reset destroys the
 answer): 400 for a malformed head or chunk size, 431 for a head over 64 KiB or
@@ -133,7 +145,8 @@ pub enum Command {
         #[arg(long = "cases", value_name = "GLOB")]
         cases: Vec<String>,
     },
-    /// Serve the reference echo server on ADDR, for testing clients and proxies by hand.
+    /// Serve the reference echo server on ADDR, for testing clients and proxies
+    /// by hand, or (--proxy) the reference proxy in front of --upstream.
     #[command(after_long_help = SERVE_EXAMPLES)]
     Serve(ServeArgs),
     /// The property-based self-check over the in-memory wire: the reference must
@@ -199,6 +212,28 @@ pub struct ServeArgs {
     /// `hijack-harness list`) whose container the stub plays on every attach.
     #[arg(long, value_name = "ID", default_value = "docker.output.mux.early.300")]
     pub case: String,
+    /// Serve the reference proxy instead of a server: an HTTP/1.1 proxy that
+    /// forwards upgrades and CONNECT to --upstream and tunnels only after the
+    /// upstream switched (--protocol is then unused).
+    #[arg(long)]
+    pub proxy: bool,
+    /// With --proxy: where every request goes, HOST:PORT, whatever its Host.
+    /// A CONNECT is forwarded there too, as to a next hop, whatever its target:
+    /// the upstream answers it.
+    #[arg(long, value_name = "HOST:PORT")]
+    pub upstream: Option<String>,
+    /// With --proxy: serve a proxy mutant (a deliberate flaw, e.g.
+    /// TunnelsAfterRefusal, ForwardsEarly, LosesReadAhead, RelaysUnofferedToken,
+    /// ForwardsH2c, ForwardsConnectEarlyDataOnRefusal, ClosesBothOnFin,
+    /// SwallowsFin, RefusalAs502, HonoursHttp10Upgrade, ParsesConnectEarlyData,
+    /// or their kebab-case names: forwards-early) instead of the reference proxy.
+    #[arg(long, value_name = "NAME")]
+    pub mutant: Option<String>,
+    /// With --proxy: forward only upgrades that offer TOKEN (`websocket`,
+    /// Docker's `tcp`); any other upgrade is answered 400, as by a proxy
+    /// configured for one protocol.
+    #[arg(long, value_name = "TOKEN")]
+    pub only_token: Option<String>,
 }
 
 /// A black-box server protocol.
@@ -297,15 +332,24 @@ pub struct RunArgs {
     /// case unsupported).
     #[arg(long, value_name = "NAME", conflicts_with = "client_cmd")]
     pub subprotocol: Option<String>,
-    /// Test the proxy at ENDPOINT (as --server), with the harness's echo server behind it.
+    /// Test the proxy at ENDPOINT (as --server), with the harness's upstream
+    /// behind it: the echo suite through it, then the `tunnel.*` cases (which
+    /// --cases selects too), whose scripted upstream takes the same port.
     #[arg(long, value_name = "ENDPOINT", conflicts_with = "client_cmd")]
     pub proxy: Option<String>,
     /// How to go through the proxy.
     #[arg(long, value_enum, default_value_t = Via::Connect)]
     pub via: Via,
-    /// Where the harness's upstream echo server listens, HOST:PORT (default: a free loopback port).
+    /// Where the harness's upstream listens, HOST:PORT (default: a free
+    /// loopback port): the echo server of the run's protocol, and, while each
+    /// `tunnel.*` case runs, that case's scripted upstream.
     #[arg(long, value_name = "ADDR")]
     pub upstream: Option<String>,
+    /// With --proxy: a CONNECT target (HOST:PORT) the proxy's policy refuses;
+    /// tunnel.connect-refused-early-data asks for it as well as for a closed
+    /// loopback port of the harness's.
+    #[arg(long, value_name = "HOST:PORT", requires = "proxy")]
+    pub connect_denied: Option<String>,
     /// Test a client: run CMD once per case, with `{addr}` (HOST:PORT or the
     /// socket path), `{host}` (tcp://HOST:PORT or unix:///PATH) and `{ca}` (the
     /// CA file, with --tls) replaced. With --protocol docker: a Docker client.

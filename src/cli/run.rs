@@ -76,21 +76,25 @@ fn trace(
     Ok(ExitCode::from(u8::from(!output.passed)))
 }
 
-fn select(include: &[String], exclude: &[String]) -> anyhow::Result<Vec<Case>> {
+/// The cases of `all` whose IDs `--cases` selects and `--exclude` does not.
+fn select<S>(
+    all: Vec<Case<S>>,
+    include: &[String],
+    exclude: &[String],
+) -> anyhow::Result<Vec<Case<S>>> {
     let include = globs(include)?;
     let exclude = globs(exclude)?;
-    let cases: Vec<Case> = suite::all()
+    Ok(all
         .into_iter()
         .filter(|c| include.as_ref().is_none_or(|g| g.is_match(c.id)))
         .filter(|c| exclude.as_ref().is_none_or(|g| !g.is_match(c.id)))
-        .collect();
-    if cases.is_empty() {
-        bail!("no case matches the --cases/--exclude patterns (see `hijack-harness list`)");
-    }
-    Ok(cases)
+        .collect())
 }
 
-/// `list`: the suite's cases, then the Docker client cases (`docker.*`, run
+const NO_CASE: &str = "no case matches the --cases/--exclude patterns (see `hijack-harness list`)";
+
+/// `list`: the suite's cases, the proxy cases (`tunnel.*`, run with
+/// `--proxy`), then the Docker client cases (`docker.*`, run
 /// with `--client-cmd ... --protocol docker`), which are not scenarios and
 /// live in `hijack_harness::suite::docker`.
 fn list(patterns: &[String]) -> anyhow::Result<ExitCode> {
@@ -109,6 +113,16 @@ fn list(patterns: &[String]) -> anyhow::Result<ExitCode> {
             c.level.as_str().into(),
             sides.into(),
             protocols.join(","),
+            c.title.into(),
+        ]);
+    }
+    for c in suite::tunnel::all().into_iter().filter(|c| selected(c.id)) {
+        let protocols: Vec<&str> = c.protocols.iter().map(|p| p.as_str()).collect();
+        rows.push([
+            c.id.into(),
+            c.level.as_str().into(),
+            "proxy".into(),
+            format!("{} (--proxy)", protocols.join(",")),
             c.title.into(),
         ]);
     }
@@ -147,8 +161,17 @@ fn run(args: RunArgs) -> anyhow::Result<ExitCode> {
     let cases = if args.client_cmd.is_some() && args.protocol == Protocol::Docker {
         Vec::new()
     } else {
-        select(&args.cases, &args.exclude)?
+        select(suite::all(), &args.cases, &args.exclude)?
     };
+    // Through a proxy, the `tunnel.*` cases too.
+    let tunnel = match &args.proxy {
+        Some(_) => select(suite::tunnel::all(), &args.cases, &args.exclude)?,
+        None => Vec::new(),
+    };
+    let docker_client = args.client_cmd.is_some() && args.protocol == Protocol::Docker;
+    if cases.is_empty() && tunnel.is_empty() && !docker_client {
+        bail!(NO_CASE);
+    }
     let started = Instant::now();
     let timeout = Duration::from_millis(args.timeout.max(1));
     let reporter = Reporter::new();
@@ -159,7 +182,8 @@ fn run(args: RunArgs) -> anyhow::Result<ExitCode> {
     if let Some(server) = &args.server {
         server::server_run(&args, server, &cases, timeout, &reporter, &rt, &mut report)?;
     } else if let Some(proxy) = &args.proxy {
-        server::proxy_run(&args, proxy, &cases, timeout, &reporter, &rt, &mut report)?;
+        let selected = (&cases[..], &tunnel[..]);
+        server::proxy_run(&args, proxy, selected, timeout, &reporter, &rt, &mut report)?;
     } else if let Some(command) = &args.client_cmd {
         report.results = client::client_run(&args, command, cases, timeout, &reporter, &rt)?;
     } else {

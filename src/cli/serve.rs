@@ -1,6 +1,7 @@
 //! `hijack-harness serve`: the reference server on a listener (TCP, a Unix
 //! socket, TLS over either) until Ctrl-C, the Docker Engine API stub on its own
-//! (`serve --protocol docker-engine`), and the TLS it was asked for.
+//! (`serve --protocol docker-engine`), the reference proxy and its mutants
+//! (`serve --proxy`), and the TLS it was asked for.
 
 use std::process::ExitCode;
 use std::time::Duration;
@@ -8,7 +9,9 @@ use std::time::Duration;
 use anyhow::{Context as _, bail};
 
 use hijack_harness::runner::docker;
+use hijack_harness::runner::serve::proxy;
 use hijack_harness::runner::{Options, serve};
+use hijack_harness::subject::proxy::mutants::ProxyFlaw;
 use hijack_harness::suite::Proto;
 use hijack_harness::wire::transport::{Address, Endpoint, Listener, ServerTls};
 
@@ -18,6 +21,12 @@ use super::{ServeArgs, ServeProtocol};
 /// Serves until Ctrl-C (or until killed, where there is no signal handler).
 pub(super) fn serve_forever(args: &ServeArgs) -> anyhow::Result<ExitCode> {
     let endpoint = Endpoint::parse(&args.listen).context("--listen")?;
+    if args.proxy {
+        return serve_proxy(args, &endpoint);
+    }
+    if args.upstream.is_some() || args.mutant.is_some() || args.only_token.is_some() {
+        bail!("--upstream, --mutant and --only-token need --proxy");
+    }
     let protocol = match args.protocol {
         ServeProtocol::Echo => Proto::Echo,
         ServeProtocol::Websocket => Proto::WebSocket,
@@ -57,6 +66,57 @@ pub(super) fn serve_forever(args: &ServeArgs) -> anyhow::Result<ExitCode> {
             }
         };
         serve::serve_until(listener, options, stop).await?;
+        if let Some(ca) = made_ca {
+            let _ = std::fs::remove_file(ca);
+        }
+        eprintln!("hijack-harness: stopped");
+        Ok(ExitCode::SUCCESS)
+    })
+}
+
+/// `serve --proxy`: the reference proxy (or `--mutant`'s) in front of
+/// `--upstream`, until Ctrl-C.
+fn serve_proxy(args: &ServeArgs, endpoint: &Endpoint) -> anyhow::Result<ExitCode> {
+    let Some(upstream) = &args.upstream else {
+        bail!("--proxy needs --upstream HOST:PORT: where every request goes");
+    };
+    let upstream = std::net::ToSocketAddrs::to_socket_addrs(upstream)
+        .ok()
+        .and_then(|mut a| a.next())
+        .with_context(|| format!("--upstream {upstream:?} is not HOST:PORT"))?;
+    let flaw = match &args.mutant {
+        Some(name) => Some(proxy::flaw_named(name).with_context(|| {
+            let names: Vec<&str> = ProxyFlaw::ALL.iter().map(|f| f.name()).collect();
+            format!(
+                "--mutant {name}: no such proxy mutant (one of {})",
+                names.join(", ")
+            )
+        })?),
+        None => None,
+    };
+    let options = proxy::ProxyOptions {
+        upstream,
+        flaw,
+        only_token: args.only_token.clone(),
+        head_timeout: Duration::from_millis(args.head_timeout.max(1)),
+    };
+    let (tls, made_ca) = serve_tls(args, endpoint)?;
+    runtime()?.block_on(async move {
+        let listener = Listener::bind(endpoint, tls).await?;
+        let what = match flaw {
+            Some(flaw) => format!("the proxy mutant {flaw:?}"),
+            None => "the reference proxy".to_string(),
+        };
+        eprintln!(
+            "hijack-harness: serving {what} on {} in front of {upstream} (Ctrl-C to stop)",
+            listener.address()
+        );
+        let stop = async {
+            if tokio::signal::ctrl_c().await.is_err() {
+                std::future::pending::<()>().await;
+            }
+        };
+        proxy::serve_proxy(listener, options, stop).await?;
         if let Some(ca) = made_ca {
             let _ = std::fs::remove_file(ca);
         }

@@ -1,6 +1,7 @@
 //! Black-box runs against a server (`run --server`, with `--container` each of
 //! a Docker Engine container's endpoints) and against a proxy (`run --proxy`, in
-//! front of the harness's own upstream echo server).
+//! front of the harness's own upstream: the echo suite, then the `tunnel.*`
+//! cases).
 
 use std::net::{SocketAddr, ToSocketAddrs};
 use std::time::Duration;
@@ -8,10 +9,12 @@ use std::time::Duration;
 use anyhow::{Context as _, bail};
 
 use hijack_harness::results::RunReport;
-use hijack_harness::runner::{black_box, serve};
+use hijack_harness::runner::black_box;
+use hijack_harness::runner::black_box::tunnel::{HarnessUpstream, ProxyTarget};
+use hijack_harness::scenario::proxy::ProxyScenario;
 use hijack_harness::suite::{Case, Proto};
 
-use super::common::{Reporter, black_box_options, runtime};
+use super::common::{Reporter, black_box_options};
 use super::{Protocol, RunArgs, Via};
 
 /// `run --server`: every selected case against the server (or each endpoint of
@@ -98,11 +101,14 @@ fn image_targets(
     .collect()
 }
 
-/// `run --proxy`: every selected case through the proxy, to the harness's upstream.
+/// `run --proxy`: every selected case through the proxy, to the harness's
+/// upstream: the echo suite (`cases`), then the `tunnel.*` cases (`tunnel`),
+/// whose scripted upstream takes the same listener while each runs.
+#[allow(clippy::too_many_arguments)]
 pub(super) fn proxy_run(
     args: &RunArgs,
     proxy: &str,
-    cases: &[Case],
+    (cases, tunnel): (&[Case], &[Case<ProxyScenario>]),
     timeout: Duration,
     reporter: &Reporter,
     rt: &tokio::runtime::Runtime,
@@ -126,22 +132,30 @@ pub(super) fn proxy_run(
     let mut target = super::target::resolve("--proxy", proxy, protocol, args, rt, timeout)?;
     let listener = std::net::TcpListener::bind(upstream)
         .with_context(|| format!("cannot start the upstream echo server on {upstream}"))?;
-    let upstream = listener.local_addr()?;
+    let upstream_server = HarnessUpstream::start(listener, upstream_proto)
+        .context("cannot start the upstream echo server")?;
+    let upstream = upstream_server.address();
     eprintln!(
         "hijack-harness: upstream {} server on {upstream}",
         upstream_proto.as_str()
     );
-    let upstream_server = Upstream::start(listener, upstream_proto)?;
     target.connect_to = Some(upstream);
     target.proxy = true;
     if args.name.is_none() {
         target.name = format!("proxy {}", target.endpoint);
     }
     report.transport = Some(target.transport());
-    report.results = rt.block_on(async {
-        let progress = reporter.phase(cases.len(), "cases", true);
-        black_box::run_server(&target, cases, &opts, progress).await
-    });
+    if !cases.is_empty() {
+        report.results = rt.block_on(async {
+            let progress = reporter.phase(cases.len(), "cases", true);
+            black_box::run_server(&target, cases, &opts, progress).await
+        });
+    }
+    if !tunnel.is_empty() {
+        let proxy = ProxyTarget::new(target, &upstream_server, args.connect_denied.clone());
+        let results = reporter.one_at_a_time(rt, &proxy, tunnel, &opts);
+        report.results.extend(results);
+    }
     upstream_server.stop();
     Ok(())
 }
@@ -152,40 +166,6 @@ fn tcp_address(what: &str, text: &str) -> anyhow::Result<SocketAddr> {
         .with_context(|| format!("{what} {text:?} is not HOST:PORT"))?
         .next()
         .with_context(|| format!("{what} {text:?} resolves to no address"))
-}
-
-/// The harness's own upstream behind a proxy under test, on a thread and a
-/// runtime of its own: a real upstream answers while the client is busy, and
-/// one sharing the client's single-threaded runtime could not (it would run
-/// only when the scripted client waits, which changes what the proxy sees).
-struct Upstream {
-    stop: tokio::sync::oneshot::Sender<()>,
-    thread: std::thread::JoinHandle<()>,
-}
-
-impl Upstream {
-    fn start(listener: std::net::TcpListener, protocol: Proto) -> anyhow::Result<Upstream> {
-        listener.set_nonblocking(true)?;
-        let rt = runtime()?;
-        let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
-        let thread = std::thread::spawn(move || {
-            rt.block_on(async move {
-                let Ok(listener) = tokio::net::TcpListener::from_std(listener) else {
-                    return;
-                };
-                tokio::select! {
-                    _ = serve::serve(listener, protocol) => {}
-                    _ = stopped => {}
-                }
-            });
-        });
-        Ok(Upstream { stop, thread })
-    }
-
-    fn stop(self) {
-        let _ = self.stop.send(());
-        let _ = self.thread.join();
-    }
 }
 
 /// The targets of `--container NAME`: the container's attach (raw or

@@ -40,8 +40,8 @@ pub enum Expect {
     /// untestable ([`Judged::unsupported`]), which is not a fault: the client did
     /// offer the token.
     Refusal,
-    /// An upgrade in an HTTP/1.0 request: RFC 9110 §7.8, "A server MUST ignore an
-    /// Upgrade header field that is received in an HTTP/1.0 request."
+    /// An upgrade in an HTTP/1.0 request: RFC 9110 §7.8, "A server that receives an Upgrade header field
+    /// in an HTTP/1.0 request MUST ignore that Upgrade field."
     Ignored,
 }
 
@@ -210,8 +210,8 @@ pub fn judge_server(obs: &BlackBoxObservation<'_>) -> Judged {
             verdict.fail_must(
                 Point::NoFalseUpgrade,
                 format!(
-                    "{who} answered 101 to an HTTP/1.0 request: RFC 9110 §7.8 says \"A server MUST ignore an \
-                     Upgrade header field that is received in an HTTP/1.0 request\""
+                    "{who} answered 101 to an HTTP/1.0 request: RFC 9110 §7.8 says \"A server that receives an Upgrade header field \
+                     in an HTTP/1.0 request MUST ignore that Upgrade field\""
                 ),
             );
             return judged(verdict);

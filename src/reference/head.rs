@@ -272,8 +272,9 @@ pub fn parse_request(buf: &[u8]) -> Result<Option<(RequestHead, usize)>> {
 /// Parses a request head as an HTTP/1.1 server serves it: HTTP/1.1, or HTTP/1.0,
 /// the same major version (a server refuses only a major version, with 505: RFC
 /// 9110 §15.6.6). An HTTP/1.0 head comes back as the server must act on it:
-/// without its `Upgrade` fields (RFC 9110 §7.8: "A server MUST ignore an Upgrade
-/// header field that is received in an HTTP/1.0 request") and, unless it asks for
+/// without its `Upgrade` fields (RFC 9110 §7.8: "A server that receives an
+/// Upgrade header field in an HTTP/1.0 request MUST ignore that Upgrade field")
+/// and, unless it asks for
 /// `keep-alive`, with `Connection: close` (RFC 9112 §9.3: otherwise "the
 /// connection will close after the current response").
 pub fn parse_served_request(buf: &[u8]) -> Result<Option<(RequestHead, usize)>> {

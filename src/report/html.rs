@@ -1,6 +1,7 @@
 //! The report as one self-contained HTML file: a summary (with how a black-box
 //! run reached its target), a matrix of cases by targets, the mutants, then per
-//! result a ladder diagram of the connection.
+//! result a ladder diagram of the connection (for a proxy case one per leg,
+//! labelled "client to proxy", "proxy to upstream").
 //!
 //! The file has no script and fetches nothing (inline CSS, inline SVG), so it
 //! can be attached to a CI run, mailed, or opened from disk years later. A
@@ -28,6 +29,7 @@ use std::collections::HashMap;
 use std::fmt::Write;
 use std::path::Path;
 
+use crate::results::leg::CLIENT_TO_PROXY;
 use crate::results::{CaseResult, Outcome, RunReport};
 use crate::wire::Side;
 
@@ -370,9 +372,26 @@ fn case(out: &mut String, i: usize, r: &CaseResult) {
         out.push_str("</ul>\n");
     }
     if r.outcome != Outcome::Unsupported {
+        // A proxy case: one ladder per leg, each under its label.
+        if !r.legs.is_empty() {
+            let _ = writeln!(out, "<p class=\"leg\">{CLIENT_TO_PROXY}</p>");
+        }
         out.push_str("<div class=\"ladder\">");
         ladder(out, r);
         out.push_str("</div>\n");
+        for leg in &r.legs {
+            let _ = writeln!(out, "<p class=\"leg\">{}</p>", escape(&leg.label));
+            // The diagnoses' marks point into the client leg: none here.
+            let shown = CaseResult {
+                trace: leg.trace.clone(),
+                violations: Vec::new(),
+                legs: Vec::new(),
+                ..r.clone()
+            };
+            out.push_str("<div class=\"ladder\">");
+            ladder(out, &shown);
+            out.push_str("</div>\n");
+        }
     }
     out.push_str("</details>\n");
 }

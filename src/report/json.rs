@@ -125,6 +125,16 @@ struct JsonResult<'a> {
     #[serde(skip_serializing_if = "Vec::is_empty")]
     repeats: Vec<JsonRepeat>,
     trace: JsonTrace,
+    /// A proxy case's upstream legs (the trace above is its client leg).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    legs: Vec<JsonLeg<'a>>,
+}
+
+/// A further connection of a case: a proxy's upstream leg.
+#[derive(Serialize)]
+struct JsonLeg<'a> {
+    label: &'a str,
+    trace: JsonTrace,
 }
 
 #[derive(Serialize)]
@@ -284,20 +294,30 @@ impl<'a> From<&'a CaseResult> for JsonResult<'a> {
                     runs: *n,
                 })
                 .collect(),
-            trace: JsonTrace {
-                client_to_server: direction(trace, Direction::ClientToServer),
-                server_to_client: direction(trace, Direction::ServerToClient),
-                hijacked: [Side::Client, Side::Server]
-                    .into_iter()
-                    .filter(|s| trace.hijack(*s).is_some())
-                    .map(side)
-                    .collect(),
-                events: r
-                    .outcome
-                    .is_problem()
-                    .then(|| trace.events.iter().map(event).collect()),
-            },
+            trace: json_trace(trace, r.outcome.is_problem()),
+            legs: r
+                .legs
+                .iter()
+                .map(|leg| JsonLeg {
+                    label: &leg.label,
+                    trace: json_trace(&leg.trace, r.outcome.is_problem()),
+                })
+                .collect(),
         }
+    }
+}
+
+/// One trace's summary, with its events when the result is a problem.
+fn json_trace(trace: &Trace, problem: bool) -> JsonTrace {
+    JsonTrace {
+        client_to_server: direction(trace, Direction::ClientToServer),
+        server_to_client: direction(trace, Direction::ServerToClient),
+        hijacked: [Side::Client, Side::Server]
+            .into_iter()
+            .filter(|s| trace.hijack(*s).is_some())
+            .map(side)
+            .collect(),
+        events: problem.then(|| trace.events.iter().map(event).collect()),
     }
 }
 

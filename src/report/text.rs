@@ -15,6 +15,10 @@
 //! 42 results: 40 pass, 2 fail, 0 non-strict, 0 unsupported, 0 error in 0.12 s
 //! ```
 //!
+//! A proxy case's diagnosis ends with one line per leg ("client to proxy",
+//! "proxy to upstream"): what crossed each, so the leg a diagnosis names can
+//! be read against the other.
+//!
 //! The matrix comes first because the question after a run is "which peer
 //! broke which case"; the diagnoses follow in the same order as the rows. A
 //! black-box run starts with how it reached its target (the address, TLS, and
@@ -25,9 +29,10 @@
 
 use std::fmt::Write;
 
+use crate::results::leg::CLIENT_TO_PROXY;
 use crate::results::{Outcome, RunReport};
 use crate::suite::Level;
-use crate::wire::Side;
+use crate::wire::{Direction, Side, Trace};
 
 /// The widest the matrix may be before its columns are numbered instead of named.
 pub const MAX_WIDTH: usize = 140;
@@ -170,6 +175,12 @@ pub fn render(report: &RunReport) -> String {
         for note in &r.notes {
             let _ = writeln!(out, "    note: {note}");
         }
+        if !r.legs.is_empty() {
+            let _ = writeln!(out, "    {CLIENT_TO_PROXY}: {}", leg_summary(&r.trace));
+            for leg in &r.legs {
+                let _ = writeln!(out, "    {}: {}", leg.label, leg_summary(&leg.trace));
+            }
+        }
     }
 
     // A target none of whose cases could run (it does not speak the protocol)
@@ -231,6 +242,23 @@ pub fn render(report: &RunReport) -> String {
         report.duration.as_secs_f64()
     );
     out
+}
+
+/// What crossed one leg of a proxy case, in a line: the bytes each way (`c>s`
+/// towards the proxy on the client leg, towards the upstream on an upstream
+/// leg) and the FINs.
+fn leg_summary(trace: &Trace) -> String {
+    let mut parts = Vec::new();
+    for dir in [Direction::ClientToServer, Direction::ServerToClient] {
+        let segments = trace.segments(dir).count();
+        let bytes: usize = trace.segments(dir).map(|b| b.len()).sum();
+        let plural = if segments == 1 { "" } else { "s" };
+        parts.push(format!("{dir} {bytes} bytes in {segments} segment{plural}"));
+        if trace.fin(dir).is_some() {
+            parts.push(format!("FIN {dir}"));
+        }
+    }
+    parts.join(", ")
 }
 
 fn trim_end(s: &mut String) {

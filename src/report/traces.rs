@@ -1,6 +1,10 @@
 //! One file per problem result, for the person who debugs it: the diagnosis and
 //! the connection as text (and as a pcap, for Wireshark).
 //!
+//! A proxy case's files hold both legs: the text has one trace per leg, under
+//! its label ("client to proxy", "proxy to upstream"), the capture one TCP
+//! stream per leg ([`crate::wire::pcap::write_streams`]).
+//!
 //! File names are `<case-id>--<target>--<side>.txt` (and `.pcap`, or `.pcapng`
 //! over TLS, whose comments label the plaintext), with every
 //! character of the target other than ASCII letters, digits, `.`, `-` and `_`
@@ -11,6 +15,7 @@
 use std::io;
 use std::path::{Path, PathBuf};
 
+use crate::results::leg::CLIENT_TO_PROXY;
 use crate::results::{CaseResult, RunReport, TransportInfo};
 use crate::wire::{Trace, text};
 
@@ -28,8 +33,10 @@ pub fn write_dir(report: &RunReport, dir: &Path) -> io::Result<()> {
         let stem = file_stem(r);
         std::fs::write(dir.join(format!("{stem}.txt")), render(r, transport))?;
         let extension = if label.is_some() { "pcapng" } else { "pcap" };
+        let mut streams = vec![&r.trace];
+        streams.extend(r.legs.iter().map(|leg| &leg.trace));
         pcap(
-            &r.trace,
+            &streams,
             label.as_deref(),
             &dir.join(format!("{stem}.{extension}")),
         )?;
@@ -37,9 +44,10 @@ pub fn write_dir(report: &RunReport, dir: &Path) -> io::Result<()> {
     Ok(())
 }
 
-/// The capture of one trace, for Wireshark's "Follow TCP Stream".
-fn pcap(trace: &Trace, label: Option<&str>, path: &Path) -> io::Result<()> {
-    crate::wire::pcap::write_file_labelled(trace, label, path).map_err(|e| match e {
+/// The capture of a result's connections (its trace, then its legs: one TCP
+/// stream each), for Wireshark's "Follow TCP Stream".
+fn pcap(streams: &[&Trace], label: Option<&str>, path: &Path) -> io::Result<()> {
+    crate::wire::pcap::write_file_streams(streams, label, path).map_err(|e| match e {
         crate::wire::pcap::PcapExportError::Io(io) => io,
         other => io::Error::other(other),
     })
@@ -105,8 +113,18 @@ pub fn render(r: &CaseResult, transport: Option<&TransportInfo>) -> String {
     for note in &r.notes {
         out.push_str(&format!("note: {note}\n"));
     }
-    out.push_str("\ntrace:\n");
+    if r.legs.is_empty() {
+        out.push_str("\ntrace:\n");
+        out.push_str(&text::render(&r.trace));
+        return out;
+    }
+    // A proxy case: each leg under its label, the client's first.
+    out.push_str(&format!("\ntrace, {CLIENT_TO_PROXY}:\n"));
     out.push_str(&text::render(&r.trace));
+    for leg in &r.legs {
+        out.push_str(&format!("\ntrace, {}:\n", leg.label));
+        out.push_str(&text::render(&leg.trace));
+    }
     out
 }
 

@@ -12,9 +12,11 @@ use crate::oracle::{Verdict, Violation};
 use crate::suite::{Case, Level};
 use crate::wire::{Side, Trace};
 
+pub mod leg;
 pub mod run;
 pub mod transport;
 
+pub use leg::Leg;
 pub use run::Run;
 pub use transport::TransportInfo;
 
@@ -161,8 +163,11 @@ pub struct CaseResult {
     pub violations: Vec<Violation>,
     /// Context (errors, timeouts, how the run ended).
     pub notes: Vec<String>,
-    /// What crossed the wire (capped).
+    /// What crossed the wire (capped): for a proxy, the client leg.
     pub trace: Trace,
+    /// The case's further connections, for a proxy its upstream legs ([`Leg`]);
+    /// empty for a server or a client.
+    pub legs: Vec<Leg>,
     /// How long the case took.
     pub duration: Duration,
     /// With `--repeat N`: how many repetitions had each outcome, in the order the
@@ -236,6 +241,7 @@ impl CaseResult {
             violations: verdict.violations,
             notes: verdict.notes,
             trace,
+            legs: Vec::new(),
             duration,
             repeats: Vec::new(),
         }

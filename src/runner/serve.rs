@@ -30,6 +30,8 @@ use crate::wire::transport::{Accepted, Listener, TransportError};
 
 use crate::websocket::{self, DECODE_LIMIT, Frame, OpCode};
 
+pub mod proxy;
+
 const READ_SIZE: usize = 16 * 1024;
 
 /// How `serve` serves.

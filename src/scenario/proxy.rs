@@ -101,7 +101,8 @@ pub struct ProxyScenario {
     pub body: usize,
     /// What follows the request in the same write.
     pub early: Early,
-    /// How many raw early bytes (after the pipelined request, if any).
+    /// How many raw early bytes (after the pipelined request, if any; at
+    /// least one when there are early bytes).
     pub early_len: usize,
     /// The upstream's answer.
     pub answer: Answer,
@@ -175,7 +176,7 @@ impl Default for ProxyScenario {
             version: Version::Http11,
             body: 0,
             early: Early::None,
-            early_len: 1,
+            early_len: 0,
             answer: Answer::Switch,
             delay: 0,
             first: 0,

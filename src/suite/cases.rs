@@ -499,8 +499,8 @@ pub fn docker_raw_stream() -> Case {
 
 // --- Black-box harness cases (runner14): append-only, kept together. ---
 
-/// RFC 9110 §7.8: "A server MUST ignore an Upgrade header field that is received
-/// in an HTTP/1.0 request." The black-box client sends its upgrade (with the
+/// RFC 9110 §7.8: "A server that receives an Upgrade header field
+/// in an HTTP/1.0 request MUST ignore that Upgrade field." The black-box client sends its upgrade (with the
 /// target's own token) as HTTP/1.0, and the pipelined request after it: no 101,
 /// and the next request is never echoed raw. It also sends the head alone, on a
 /// connection of its own: a server that closes a connection holding unread bytes

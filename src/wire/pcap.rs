@@ -17,6 +17,13 @@
 //! trace always gives the same file, byte for byte. The hijack and application
 //! events have no packet (pcap has no comments); read them in the text trace.
 //!
+//! A run with several connections (a proxy case: the client leg, then each
+//! upstream leg) is one file with one TCP stream per connection
+//! ([`write_streams`]): the first from [`CLIENT`] to [`SERVER`] as above, each
+//! further one from [`SERVER`] (the proxy, on port `49152 + n`) to [`UPSTREAM`].
+//! The streams follow one another in the file, each after the last packet of
+//! the one before: the traces do not record how the legs interleaved in time.
+//!
 //! A trace whose segments need a label (plaintext that travelled in TLS
 //! records) is written by [`write_labelled`] as pcapng instead, the format
 //! with comments: the label is the file's comment and every data packet's,
@@ -51,6 +58,8 @@ use super::trace::{Direction, Event, Trace};
 pub const CLIENT: ([u8; 4], u16) = ([192, 0, 2, 1], 49152);
 /// The server's synthetic address and port (TEST-NET-1, RFC 5737).
 pub const SERVER: ([u8; 4], u16) = ([192, 0, 2, 2], 80);
+/// The upstream's synthetic address and port behind a proxy (TEST-NET-1, RFC 5737).
+pub const UPSTREAM: ([u8; 4], u16) = ([192, 0, 2, 3], 80);
 /// The client's initial sequence number.
 pub const CLIENT_ISN: u32 = 1_000;
 /// The server's initial sequence number.
@@ -62,9 +71,6 @@ pub const MAX_PAYLOAD: usize = 65_535 - 20 - 20;
 pub const EPOCH: u64 = 1_700_000_000;
 /// The snapshot length written in the file header: more than the largest frame.
 const SNAPLEN: u32 = 0x0004_0000;
-/// Locally administered MAC addresses (the `02` bit), fixed.
-const CLIENT_MAC: [u8; 6] = [0x02, 0, 0, 0, 0, 0x01];
-const SERVER_MAC: [u8; 6] = [0x02, 0, 0, 0, 0, 0x02];
 const WINDOW: u16 = 65_535;
 const TTL: u8 = 64;
 
@@ -146,10 +152,17 @@ impl<W: Write> Sink<W> {
 
 struct Builder<W: Write> {
     out: Sink<W>,
+    /// The connection's two ends: the one that opened it, and the other.
+    ends: [([u8; 4], u16); 2],
     client: End,
     server: End,
     event: usize,
     packet_in_event: u64,
+}
+
+/// A locally administered MAC address (the `02` bit) for `ip`, fixed.
+fn mac(ip: [u8; 4]) -> [u8; 6] {
+    [0x02, 0, 0, 0, 0, ip[3]]
 }
 
 impl<W: Write> Builder<W> {
@@ -168,10 +181,12 @@ impl<W: Write> Builder<W> {
         flags: Flags,
         payload: &[u8],
     ) -> Result<(), PcapExportError> {
-        let (from, to, mac_from, mac_to) = match dir {
-            Direction::ClientToServer => (CLIENT, SERVER, CLIENT_MAC, SERVER_MAC),
-            Direction::ServerToClient => (SERVER, CLIENT, SERVER_MAC, CLIENT_MAC),
+        let [client, server] = self.ends;
+        let (from, to) = match dir {
+            Direction::ClientToServer => (client, server),
+            Direction::ServerToClient => (server, client),
         };
+        let (mac_from, mac_to) = (mac(from.0), mac(to.0));
         let (seq, ack) = match dir {
             Direction::ClientToServer => (self.client.next, self.server.next),
             Direction::ServerToClient => (self.server.next, self.client.next),
@@ -230,6 +245,13 @@ fn reverse(dir: Direction) -> Direction {
 ///
 /// Returns `out` when done, so a caller writing into a `Vec<u8>` gets its bytes back.
 pub fn write<W: Write>(trace: &Trace, out: W) -> Result<W, PcapExportError> {
+    write_streams(&[trace], out)
+}
+
+/// Writes `streams` to `out` as a classic pcap file: one TCP stream each, the
+/// first from [`CLIENT`] to [`SERVER`], the others from [`SERVER`] to
+/// [`UPSTREAM`] (a proxy's upstream legs).
+pub fn write_streams<W: Write>(streams: &[&Trace], out: W) -> Result<W, PcapExportError> {
     let header = PcapHeader {
         snaplen: SNAPLEN,
         datalink: DataLink::ETHERNET,
@@ -237,7 +259,7 @@ pub fn write<W: Write>(trace: &Trace, out: W) -> Result<W, PcapExportError> {
         endianness: Endianness::Little,
         ..PcapHeader::default()
     };
-    packets(trace, Sink::Pcap(PcapWriter::with_header(out, header)?))
+    packets(streams, Sink::Pcap(PcapWriter::with_header(out, header)?))
 }
 
 /// Writes `trace` to `out` as pcapng, the same packets as [`write()`], with
@@ -245,6 +267,15 @@ pub fn write<W: Write>(trace: &Trace, out: W) -> Result<W, PcapExportError> {
 /// carries data (what those bytes were on the real wire: "plaintext carried
 /// in TLS records").
 pub fn write_labelled<W: Write>(trace: &Trace, label: &str, out: W) -> Result<W, PcapExportError> {
+    write_streams_labelled(&[trace], label, out)
+}
+
+/// [`write_streams`] as pcapng, with `label` as in [`write_labelled`].
+pub fn write_streams_labelled<W: Write>(
+    streams: &[&Trace],
+    label: &str,
+    out: W,
+) -> Result<W, PcapExportError> {
     let section = SectionHeaderBlock {
         endianness: Endianness::Little,
         options: vec![SectionHeaderOption::Comment(Cow::Owned(label.to_string()))],
@@ -258,18 +289,36 @@ pub fn write_labelled<W: Write>(trace: &Trace, label: &str, out: W) -> Result<W,
         options: vec![InterfaceDescriptionOption::IfTsResol(9)],
     };
     writer.write_block(&interface.into_block())?;
-    packets(trace, Sink::PcapNg(writer, label.to_string()))
+    packets(streams, Sink::PcapNg(writer, label.to_string()))
 }
 
-/// Writes the packets of `trace` into `out`.
-fn packets<W: Write>(trace: &Trace, out: Sink<W>) -> Result<W, PcapExportError> {
+/// Writes the packets of every stream into `out`, one after the other.
+fn packets<W: Write>(streams: &[&Trace], out: Sink<W>) -> Result<W, PcapExportError> {
     let mut b = Builder {
         out,
+        ends: [CLIENT, SERVER],
         client: End { next: CLIENT_ISN },
         server: End { next: SERVER_ISN },
         event: 0,
         packet_in_event: 0,
     };
+    for (n, trace) in streams.iter().enumerate() {
+        if n > 0 {
+            let port = CLIENT.1.wrapping_add(n as u16);
+            b.ends = [(SERVER.0, port), UPSTREAM];
+            b.client = End { next: CLIENT_ISN };
+            b.server = End { next: SERVER_ISN };
+            b.event += 1;
+        }
+        stream(&mut b, trace)?;
+    }
+    Ok(b.out.into_writer())
+}
+
+/// Writes one TCP stream: the handshake, then the packets of `trace`.
+fn stream<W: Write>(b: &mut Builder<W>, trace: &Trace) -> Result<(), PcapExportError> {
+    let first = b.event;
+    b.packet_in_event = 0;
     // The three-way handshake, before event 0.
     b.packet(
         Direction::ClientToServer,
@@ -290,7 +339,7 @@ fn packets<W: Write>(trace: &Trace, out: Sink<W>) -> Result<W, PcapExportError> 
     )?;
     b.ack(Direction::ClientToServer)?;
     for (index, event) in trace.events.iter().enumerate() {
-        b.event = index + 1;
+        b.event = first + index + 1;
         b.packet_in_event = 0;
         match event {
             Event::Segment { dir, bytes, .. } => {
@@ -331,7 +380,8 @@ fn packets<W: Write>(trace: &Trace, out: Sink<W>) -> Result<W, PcapExportError> 
             Event::Hijack { .. } | Event::AppShutdown { .. } | Event::AppEnd { .. } => {}
         }
     }
-    Ok(b.out.into_writer())
+    b.event = first + trace.events.len();
+    Ok(())
 }
 
 /// Writes `trace` as a pcap file at `path`.
@@ -346,12 +396,22 @@ pub fn write_file_labelled(
     label: Option<&str>,
     path: &std::path::Path,
 ) -> Result<(), PcapExportError> {
+    write_file_streams(&[trace], label, path)
+}
+
+/// Writes `streams` as one pcap file at `path` ([`write_streams`]); as pcapng
+/// with `label` when one is given.
+pub fn write_file_streams(
+    streams: &[&Trace],
+    label: Option<&str>,
+    path: &std::path::Path,
+) -> Result<(), PcapExportError> {
     let file = std::io::BufWriter::new(std::fs::File::create(path)?);
     let mut file = match label {
-        None => write(trace, file)?,
-        Some(label) => write_labelled(trace, label, file)?,
+        None => write_streams(streams, file)?,
+        Some(label) => write_streams_labelled(streams, label, file)?,
     };
     file.flush()?;
-    tracing::debug!(path = %path.display(), events = trace.events.len(), "pcap written");
+    tracing::debug!(path = %path.display(), streams = streams.len(), "pcap written");
     Ok(())
 }

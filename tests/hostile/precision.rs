@@ -252,7 +252,7 @@ fn a_101_to_a_bare_http10_upgrade_fails_also_when_trailing_bytes_close() {
     assert!(
         text.contains(
             "to the bare HTTP/1.0 upgrade request (its head alone, nothing after it), the server answered 101 \
-             to an HTTP/1.0 request: RFC 9110 §7.8 says \"A server MUST ignore an Upgrade header field"
+             to an HTTP/1.0 request: RFC 9110 §7.8 says \"A server that receives an Upgrade header field in an HTTP/1.0 request MUST ignore that Upgrade field"
         ),
         "{text}"
     );

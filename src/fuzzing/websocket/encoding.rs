@@ -17,6 +17,8 @@
 
 use arbitrary::{Arbitrary, Unstructured};
 
+use crate::fuzzing::reader::Reader;
+
 use crate::scenario::websocket::{
     Control, ControlSpec, Kind, MAX_CONTROL, MAX_MESSAGE, MessageScenario, MessageSpec,
 };
@@ -31,30 +33,9 @@ const MAX_CUTS: usize = 32;
 #[error("websocket scenario cannot be encoded: {0}")]
 pub struct EncodeError(&'static str);
 
-struct Reader<'a> {
-    data: &'a [u8],
-    at: usize,
-}
-
-impl Reader<'_> {
-    fn byte(&mut self) -> u8 {
-        let b = self.data.get(self.at).copied().unwrap_or(0);
-        self.at += 1;
-        b
-    }
-
-    fn le<const N: usize>(&mut self) -> [u8; N] {
-        std::array::from_fn(|_| self.byte())
-    }
-
-    fn count(&mut self, max: usize) -> usize {
-        usize::from(self.byte()) % max
-    }
-}
-
 /// The scenario `data` describes (any bytes describe one).
 pub fn decode(data: &[u8]) -> MessageScenario {
-    let mut r = Reader { data, at: 0 };
+    let mut r = Reader::new(data);
     let seed = u64::from_le_bytes(r.le());
     let flags = r.byte();
     let early = r.byte();

@@ -39,6 +39,7 @@ mod probe;
 mod request;
 mod script;
 mod sockopt;
+pub mod tunnel;
 pub mod websocket;
 
 pub use client_cmd::{ClientTarget, client_case};

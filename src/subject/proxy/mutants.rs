@@ -72,6 +72,42 @@ impl ProxyFlaw {
     ];
 }
 
+impl ProxyFlaw {
+    /// Its name on the command line and in `fuzz/detect.sh` (kebab case).
+    pub fn name(self) -> &'static str {
+        match self {
+            ProxyFlaw::TunnelsAfterRefusal => "tunnels-after-refusal",
+            ProxyFlaw::ForwardsEarly => "forwards-early",
+            ProxyFlaw::LosesReadAhead => "loses-read-ahead",
+            ProxyFlaw::RelaysUnofferedToken => "relays-unoffered-token",
+            ProxyFlaw::ForwardsH2c => "forwards-h2c",
+            ProxyFlaw::ForwardsConnectEarlyDataOnRefusal => {
+                "forwards-connect-early-data-on-refusal"
+            }
+            ProxyFlaw::ClosesBothOnFin => "closes-both-on-fin",
+            ProxyFlaw::SwallowsFin => "swallows-fin",
+            ProxyFlaw::RefusalAs502 => "refusal-as-502",
+            ProxyFlaw::HonoursHttp10Upgrade => "honours-http10-upgrade",
+            ProxyFlaw::ParsesConnectEarlyData => "parses-connect-early-data",
+        }
+    }
+
+    /// The flaw called `name`.
+    pub fn from_name(name: &str) -> Option<ProxyFlaw> {
+        ProxyFlaw::ALL.into_iter().find(|f| f.name() == name)
+    }
+
+    /// Whether it breaks only SHOULDs: the properties and the fuzzer must pass it.
+    pub fn non_strict(self) -> bool {
+        matches!(
+            self,
+            ProxyFlaw::ClosesBothOnFin
+                | ProxyFlaw::RefusalAs502
+                | ProxyFlaw::ParsesConnectEarlyData
+        )
+    }
+}
+
 /// The reference proxy with one flaw.
 #[derive(Debug, Clone, Copy)]
 pub struct ProxyMutant(pub ProxyFlaw);
