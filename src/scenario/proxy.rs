@@ -162,6 +162,13 @@ fn pattern(lead: &[u8], alphabet: &[u8], n: usize) -> Vec<u8> {
         .collect()
 }
 
+/// The WebSocket fields of an upgrade request: RFC 6455 §1.3's sample nonce.
+const WEBSOCKET_KEY: &str =
+    "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n";
+
+/// The accept of [`WEBSOCKET_KEY`] (RFC 6455 §1.3), in a switching answer.
+const WEBSOCKET_ACCEPT: &str = "Sec-WebSocket-Accept: s3pPLMBiTxaQ9kYGzzhZRbK+xOo=\r\n";
+
 /// The pipelined request of [`Early::Pipelined`].
 pub const PIPELINED: &[u8] = b"GET /next HTTP/1.1\r\nHost: upstream.test\r\n\r\n";
 /// The request the client sends after a refusal ([`AfterRefusal::Request`]).
@@ -209,8 +216,11 @@ impl ProxyScenario {
             Version::Http10 => "HTTP/1.0",
         };
         let head = match self.ask {
+            // A whole WebSocket handshake (RFC 6455 §1.3's sample key): a proxy
+            // that checks it (HAProxy answers a keyless one with its own 400)
+            // must pass the request on for the case to ask anything.
             Ask::Upgrade => format!(
-                "GET /chat {v}\r\nHost: {HOST}\r\nConnection: Upgrade\r\nUpgrade: {OFFERED}\r\n{length}\r\n"
+                "GET /chat {v}\r\nHost: {HOST}\r\nConnection: Upgrade\r\nUpgrade: {OFFERED}\r\n{WEBSOCKET_KEY}{length}\r\n"
             ),
             Ask::H2c => format!(
                 "GET / {v}\r\nHost: {HOST}\r\nConnection: Upgrade, HTTP2-Settings\r\nUpgrade: h2c\r\nHTTP2-Settings: AAMAAABkAARAAAAAAAIAAAAA\r\n{length}\r\n"
@@ -233,6 +243,10 @@ impl ProxyScenario {
         };
         let (answer, answer_head, status) = match (self.answer, self.ask) {
             (Answer::Switch, Ask::Connect) => head_only("200 Connection Established", ""),
+            (Answer::Switch, Ask::Upgrade) => head_only(
+                "101 Switching Protocols",
+                &format!("Connection: Upgrade\r\nUpgrade: {asked}\r\n{WEBSOCKET_ACCEPT}"),
+            ),
             (Answer::Switch, _) => head_only(
                 "101 Switching Protocols",
                 &format!("Connection: Upgrade\r\nUpgrade: {asked}\r\n"),
