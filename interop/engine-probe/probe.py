@@ -365,7 +365,7 @@ def check_http10(ep):
     obs = f"answered {r['line']!r} to an HTTP/1.0 request with `Upgrade: tcp`"
     if r["status"] in (101, 200):
         obs += f"; {len(r['stdout'])} bytes echoed"
-    return r["status"] != 101, obs + ' (RFC 9110 §7.8: "A server MUST ignore an Upgrade header field that is received in an HTTP/1.0 request")'
+    return r["status"] != 101, obs + ' (RFC 9110 §7.8: "A server that receives an Upgrade header field in an HTTP/1.0 request MUST ignore that Upgrade field")'
 
 
 def check_connection_list(ep):

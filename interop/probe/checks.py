@@ -11,7 +11,7 @@ import ws
 from wire import Conn, describe, pattern, preview
 
 UNKNOWN_TOKEN = "probe-unknown-token"
-HTTP10_RULE = 'RFC 9110 §7.8: "A server MUST ignore an Upgrade header field that is received in an HTTP/1.0 request"'
+HTTP10_RULE = 'RFC 9110 §7.8: "A server that receives an Upgrade header field in an HTTP/1.0 request MUST ignore that Upgrade field"'
 UNKNOWN_RULE = "a token the peer cannot speak: switching is its choice to make, refusing is usual"
 DOCKER_PATH = "/containers/probe/attach?stream=1&stdin=1&stdout=1"
 

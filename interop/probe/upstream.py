@@ -81,8 +81,9 @@ class Upstream:
                 f"{name}: {', '.join(headers.get(name, ['(none)']))}"
                 for name in ("connection", "upgrade", "content-length", "transfer-encoding", "expect"))
             if text.split("\r\n", 1)[0].endswith("HTTP/1.0"):
-                # RFC 9110 §7.8: "A server MUST ignore an Upgrade header field that is
-                # received in an HTTP/1.0 request": served as plain HTTP, i.e. refused.
+                # RFC 9110 §7.8: "A server that receives an Upgrade header field in an
+                # HTTP/1.0 request MUST ignore that Upgrade field": served as plain HTTP,
+                # i.e. refused.
                 conn.sendall(b"HTTP/1.1 426 Upgrade Required\r\nContent-Length: 0\r\nConnection: close\r\n\r\n")
                 record["note"] = "an HTTP/1.0 request: Upgrade ignored, 426"
                 return
