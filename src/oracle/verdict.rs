@@ -112,6 +112,15 @@ pub struct Verdict {
 }
 
 impl Verdict {
+    /// A verdict with no violation and this one note: a case that was not
+    /// judged (not run, unsupported, an error), and why.
+    pub fn noted(note: impl Into<String>) -> Verdict {
+        Verdict {
+            violations: Vec::new(),
+            notes: vec![note.into()],
+        }
+    }
+
     /// Whether the run conforms: no violation, or only violations of sentences
     /// that are SHOULDs by themselves (a missed SHOULD of a protocol's own rules
     /// passes, `non-strict`). A violation at the case's level fails here: the

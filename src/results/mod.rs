@@ -266,10 +266,7 @@ impl CaseResult {
             .position(|r| r.outcome.is_problem())
             .unwrap_or(0);
         let Some(mut kept) = runs.into_iter().nth(shown) else {
-            let none = Verdict {
-                violations: Vec::new(),
-                notes: vec!["no run was made".into()],
-            };
+            let none = Verdict::noted("no run was made");
             let mut empty = CaseResult::new(
                 CaseInfo::default(),
                 "",

@@ -175,10 +175,7 @@ pub async fn client_case(target: &ClientTarget, case: &Case, opts: &Options) -> 
             started.elapsed(),
         )
     };
-    let note = |text: String| Verdict {
-        violations: Vec::new(),
-        notes: vec![text],
-    };
+    let note = |text: String| Verdict::noted(text);
     if let Err(why) = client_plan(case) {
         return result(Outcome::Unsupported, note(why), Trace::default());
     }

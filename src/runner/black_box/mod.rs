@@ -196,10 +196,7 @@ pub async fn run_server(
                 &target.name,
                 crate::wire::Side::Server,
                 outcome,
-                crate::oracle::Verdict {
-                    violations: Vec::new(),
-                    notes: vec![why.clone()],
-                },
+                crate::oracle::Verdict::noted(why.clone()),
                 Trace::default(),
                 Duration::ZERO,
             );

@@ -201,10 +201,7 @@ pub(super) fn noted(
     trace: Trace,
     started: Instant,
 ) -> CaseResult {
-    let verdict = Verdict {
-        violations: Vec::new(),
-        notes: vec![note],
-    };
+    let verdict = Verdict::noted(note);
     CaseResult::new(
         case,
         &target.name,

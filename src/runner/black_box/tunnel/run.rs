@@ -297,10 +297,7 @@ fn noted(
     note: String,
     trace: Trace,
 ) -> CaseResult {
-    let verdict = Verdict {
-        violations: Vec::new(),
-        notes: vec![note],
-    };
+    let verdict = Verdict::noted(note);
     CaseResult::new(
         case,
         &target.server.name,
