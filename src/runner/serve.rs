@@ -100,23 +100,7 @@ pub async fn serve_until(
     let serving = Arc::new(Semaphore::new(options.max_connections.max(1)));
     let refusing = Arc::new(Semaphore::new(options.max_connections.max(1)));
     let mut tasks = JoinSet::new();
-    let mut stop = std::pin::pin!(stop);
-    loop {
-        let accepted = tokio::select! {
-            () = &mut stop => break,
-            Some(_) = tasks.join_next(), if !tasks.is_empty() => continue,
-            accepted = listener.accept() => accepted,
-        };
-        let accepted = match accepted {
-            Ok(accepted) => accepted,
-            Err(e) => {
-                // Out of file descriptors, or a peer that left during accept:
-                // the server goes on after a breath, as Go's does.
-                tracing::warn!(error = %e, "accept failed");
-                tokio::time::sleep(Duration::from_millis(50)).await;
-                continue;
-            }
-        };
+    accept_until(&listener, stop, &mut tasks, |accepted, tasks| {
         let options = options.clone();
         if let Ok(permit) = serving.clone().try_acquire_owned() {
             tasks.spawn(async move {
@@ -134,12 +118,41 @@ pub async fn serve_until(
                 "far over capacity: closed unanswered"
             );
         }
-    }
+    })
+    .await;
     drop(listener);
     let grace = options.linger;
     let _ = tokio::time::timeout(grace, async { while tasks.join_next().await.is_some() {} }).await;
     tasks.shutdown().await;
     Ok(())
+}
+
+/// Accepts connections on `listener` until `stop` completes, handing each to
+/// `accept` (which spawns its task on `tasks`) and reaping finished tasks as
+/// it goes. A failed accept (out of file descriptors, or a peer that left
+/// during accept) is logged, and accepting goes on after a breath, as Go's
+/// server does.
+pub(crate) async fn accept_until(
+    listener: &Listener,
+    stop: impl Future<Output = ()>,
+    tasks: &mut JoinSet<()>,
+    mut accept: impl FnMut(Accepted, &mut JoinSet<()>),
+) {
+    let mut stop = std::pin::pin!(stop);
+    loop {
+        let accepted = tokio::select! {
+            () = &mut stop => break,
+            Some(_) = tasks.join_next(), if !tasks.is_empty() => continue,
+            accepted = listener.accept() => accepted,
+        };
+        match accepted {
+            Ok(accepted) => accept(accepted, tasks),
+            Err(e) => {
+                tracing::warn!(error = %e, "accept failed");
+                tokio::time::sleep(Duration::from_millis(50)).await;
+            }
+        }
+    }
 }
 
 /// Serves one accepted connection to its end.

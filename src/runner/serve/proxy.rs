@@ -77,21 +77,7 @@ pub async fn serve_proxy(
     };
     let options = Arc::new(options);
     let mut tasks = JoinSet::new();
-    let mut stop = std::pin::pin!(stop);
-    loop {
-        let accepted = tokio::select! {
-            () = &mut stop => break,
-            Some(_) = tasks.join_next(), if !tasks.is_empty() => continue,
-            accepted = listener.accept() => accepted,
-        };
-        let accepted = match accepted {
-            Ok(accepted) => accepted,
-            Err(e) => {
-                tracing::warn!(error = %e, "accept failed");
-                tokio::time::sleep(Duration::from_millis(50)).await;
-                continue;
-            }
-        };
+    super::accept_until(&listener, stop, &mut tasks, |accepted, tasks| {
         let (subject, options) = (subject.clone(), options.clone());
         tasks.spawn(async move {
             let Ok(client) = accepted.establish(options.head_timeout).await else {
@@ -109,7 +95,8 @@ pub async fn serve_proxy(
                 tracing::debug!(error = %e, "proxy connection ended with an error");
             }
         });
-    }
+    })
+    .await;
     tasks.shutdown().await;
     Ok(())
 }
