@@ -42,6 +42,8 @@
 //!   undelivered", but only after it "MUST attempt to send any outstanding data
 //!   that came from the closed side" (`proxy/tunnel.rs`).
 
+use bytes::Bytes;
+
 use super::describe::{count, preview};
 use super::{Fault, Level, Mark, Observation, Point, Protocol, Verdict};
 use crate::reference::head::{self, RequestHead, ResponseHead};
@@ -92,13 +94,13 @@ pub fn judge(obs: &Observation<'_, Proxy>) -> Verdict {
 struct Streams<'a> {
     obs: Observation<'a, Proxy>,
     /// Client to proxy.
-    cu: Vec<u8>,
+    cu: Bytes,
     /// Proxy to client.
-    cd: Vec<u8>,
+    cd: Bytes,
     /// Proxy to upstream.
-    uu: Vec<u8>,
+    uu: Bytes,
     /// Upstream to proxy.
-    ud: Vec<u8>,
+    ud: Bytes,
     connect: bool,
     /// The final response the client got, and where its head ends.
     response: Option<(ResponseHead, usize)>,

@@ -73,8 +73,8 @@ pub(super) struct Wire<'a> {
     trace: &'a Trace,
     peer_dir: Direction,
     subject_dir: Direction,
-    peer_stream: Vec<u8>,
-    subject_stream: Vec<u8>,
+    peer_stream: Bytes,
+    subject_stream: Bytes,
 }
 
 impl Wire<'_> {

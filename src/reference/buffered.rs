@@ -89,6 +89,12 @@ impl<IO> BufferedConn<IO> {
         self.write_buf.put_slice(data);
     }
 
+    /// Lets `write` append to the write buffer directly (a head encoded in
+    /// place); nothing reaches the transport until a flush.
+    pub fn buffer_with(&mut self, write: impl FnOnce(&mut BytesMut)) {
+        write(&mut self.write_buf);
+    }
+
     /// The bytes read but not yet consumed.
     pub fn read_ahead(&self) -> &[u8] {
         &self.read_buf
@@ -149,12 +155,31 @@ impl<IO: AsyncRead + AsyncWrite + Unpin> BufferedConn<IO> {
     /// Reads once from the transport, at most `read_chunk` bytes; returns how many (0 at EOF).
     pub async fn fill(&mut self) -> Result<usize> {
         let chunk = self.config.read_chunk;
-        self.read_buf.reserve(chunk);
+        self.make_room(chunk);
         let n = self
             .io
             .read_buf(&mut (&mut self.read_buf).limit(chunk))
             .await?;
         Ok(n)
+    }
+
+    /// Makes room for `chunk` more bytes in the read buffer.
+    ///
+    /// Not `BytesMut::reserve`: when the allocation must grow, it grows it with
+    /// `realloc`, which copies the whole old allocation, so a 70 kB read
+    /// chunk's buffer holding a 200-byte head was copied in full to make room
+    /// for the next read. Room at the front is taken back first (a move of the
+    /// unread bytes, no allocation); otherwise a new buffer gets only the
+    /// unread bytes, and at least doubles them so that a head read a byte at a
+    /// time is still copied O(n) times in all, not O(n²).
+    fn make_room(&mut self, chunk: usize) {
+        if self.read_buf.try_reclaim(chunk) {
+            return;
+        }
+        let unread = self.read_buf.len();
+        let mut fresh = BytesMut::with_capacity((unread + chunk).max(2 * unread));
+        fresh.extend_from_slice(&self.read_buf);
+        self.read_buf = fresh;
     }
 
     /// Reads until `parse` finds a complete head at the start of the buffer, and consumes it.

@@ -6,6 +6,9 @@
 //! peers and the oracle all call these functions, so they cannot disagree about it.
 //! Heads are parsed with `httparse`; framing follows RFC 9112 §6.
 
+use std::fmt::Write as _;
+use std::mem::MaybeUninit;
+
 use bytes::{BufMut, Bytes, BytesMut};
 
 use super::error::{Error, Result};
@@ -198,7 +201,7 @@ impl ResponseHead {
 
     /// Whether this is an interim (`1xx` other than `101`) response.
     pub fn is_interim(&self) -> bool {
-        (100..200).contains(&self.status) && self.status != 101
+        is_interim(self.status)
     }
 
     /// How the response body is delimited, given whether it answers a `CONNECT`.
@@ -215,9 +218,24 @@ impl ResponseHead {
     /// The head as it goes on the wire.
     pub fn to_bytes(&self) -> Bytes {
         let mut out = BytesMut::with_capacity(self.encoded_len());
-        out.put_slice(format!("HTTP/1.1 {} {}\r\n", self.status, self.reason).as_bytes());
-        write_headers(&mut out, &self.headers);
+        self.write_to(&mut out, None);
         out.freeze()
+    }
+
+    /// Appends the head as it goes on the wire to `out`, with `extra` after
+    /// its own fields: what [`ResponseHead::to_bytes`] makes, and the field a
+    /// library adds (`Content-Length`), without a copy of the head.
+    pub fn write_to(&self, out: &mut BytesMut, extra: Option<&Header>) {
+        out.reserve(self.encoded_len() + extra.map_or(0, |h| headers_len(std::slice::from_ref(h))));
+        // Writing into a `BytesMut` cannot fail.
+        let _ = write!(out, "HTTP/1.1 {} {}\r\n", self.status, self.reason);
+        for h in &self.headers {
+            write_field(out, h);
+        }
+        if let Some(h) = extra {
+            write_field(out, h);
+        }
+        out.put_slice(b"\r\n");
     }
 
     /// The length of [`ResponseHead::to_bytes`], without writing it.
@@ -238,11 +256,15 @@ fn headers_len(headers: &[Header]) -> usize {
 
 fn write_headers(out: &mut BytesMut, headers: &[Header]) {
     for h in headers {
-        out.put_slice(h.name.as_bytes());
-        out.put_slice(b": ");
-        out.put_slice(h.value.as_bytes());
-        out.put_slice(b"\r\n");
+        write_field(out, h);
     }
+    out.put_slice(b"\r\n");
+}
+
+fn write_field(out: &mut BytesMut, h: &Header) {
+    out.put_slice(h.name.as_bytes());
+    out.put_slice(b": ");
+    out.put_slice(h.value.as_bytes());
     out.put_slice(b"\r\n");
 }
 
@@ -282,9 +304,12 @@ pub fn parse_served_request(buf: &[u8]) -> Result<Option<(RequestHead, usize)>> 
 }
 
 fn parse_request_of(buf: &[u8], http10: bool) -> Result<Option<(RequestHead, usize)>> {
-    let mut headers = [httparse::EMPTY_HEADER; MAX_HEADERS];
-    let mut req = httparse::Request::new(&mut headers);
-    match req.parse(buf).map_err(malformed("request head"))? {
+    let mut headers = [const { MaybeUninit::uninit() }; MAX_HEADERS];
+    let mut req = httparse::Request::new(&mut []);
+    match req
+        .parse_with_uninit_headers(buf, &mut headers)
+        .map_err(malformed("request head"))?
+    {
         httparse::Status::Partial => Ok(None),
         httparse::Status::Complete(len) => {
             let version = req.version;
@@ -313,17 +338,50 @@ fn parse_request_of(buf: &[u8], http10: bool) -> Result<Option<(RequestHead, usi
 
 /// Parses a response head at the start of `buf`: `Some((head, length))` once it is complete.
 pub fn parse_response(buf: &[u8]) -> Result<Option<(ResponseHead, usize)>> {
-    let mut headers = [httparse::EMPTY_HEADER; MAX_HEADERS];
-    let mut res = httparse::Response::new(&mut headers);
-    match res.parse(buf).map_err(malformed("response head"))? {
+    with_response(buf, |res| ResponseHead {
+        status: res.code.unwrap_or_default(),
+        reason: res.reason.unwrap_or_default().to_owned(),
+        headers: collect(res.headers),
+    })
+}
+
+/// Whether `status` is an interim response: `1xx`, except `101`, which ends the head.
+fn is_interim(status: u16) -> bool {
+    (100..200).contains(&status) && status != 101
+}
+
+/// Parses a response head at the start of `buf` with `httparse` and, once it
+/// is complete, makes what the caller wants of it: `Some((made, length))`.
+/// The header array is left uninitialised (it is 100 entries: zeroing it
+/// cost more than parsing a short head).
+fn with_response<T>(
+    buf: &[u8],
+    make: impl FnOnce(&httparse::Response<'_, '_>) -> T,
+) -> Result<Option<(T, usize)>> {
+    let mut headers = [const { MaybeUninit::uninit() }; MAX_HEADERS];
+    let mut res = httparse::Response::new(&mut []);
+    match httparse::ParserConfig::default()
+        .parse_response_with_uninit_headers(&mut res, buf, &mut headers)
+        .map_err(malformed("response head"))?
+    {
         httparse::Status::Partial => Ok(None),
-        httparse::Status::Complete(len) => {
-            let head = ResponseHead {
-                status: res.code.unwrap_or_default(),
-                reason: res.reason.unwrap_or_default().to_owned(),
-                headers: collect(res.headers),
-            };
-            Ok(Some((head, len)))
+        httparse::Status::Complete(len) => Ok(Some((make(&res), len))),
+    }
+}
+
+/// The status of the final response in `buf` and the offset just past its
+/// head, interim responses skipped: [`parse_final_response`] without building
+/// the head, for a peer that only needs to know what was answered.
+pub fn final_response_status(buf: &[u8]) -> Result<Option<(u16, usize)>> {
+    let mut at = 0;
+    loop {
+        let Some((status, len)) = with_response(&buf[at..], |res| res.code.unwrap_or_default())?
+        else {
+            return Ok(None);
+        };
+        at += len;
+        if !is_interim(status) {
+            return Ok(Some((status, at)));
         }
     }
 }

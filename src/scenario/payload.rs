@@ -4,7 +4,10 @@
 //! [`Fill`]; its bytes are the first `len` bytes of a stream fixed by the fill and
 //! the [`Role`] the payload plays, so every payload of a run differs from the
 //! others, and a byte that shows up in the wrong place can be traced back to where
-//! it came from. The streams are cached per thread.
+//! it came from. The streams are cached for the process.
+
+use std::collections::HashMap;
+use std::hash::{BuildHasherDefault, Hasher};
 
 use bytes::Bytes;
 
@@ -20,14 +23,75 @@ pub enum Fill {
     HttpLike,
 }
 
-/// How many materialized payloads each thread keeps.
-const PAYLOAD_CACHE_SIZE: usize = 256;
+/// How many bytes of payload streams the process keeps: every stream a run
+/// asks for stays until the total passes this, so a property's or a fuzzer's
+/// payloads are generated about once each (256 seeds, a few roles, most of
+/// them short), while a long run with many 70 kB streams stays bounded.
+const PAYLOAD_CACHE_BYTES: usize = 64 << 20;
 
-thread_local! {
-    /// A direct-mapped cache of payload streams, by [`stream_key`]: at most
-    /// `PAYLOAD_CACHE_SIZE` streams of at most `MAX_PAYLOAD` bytes per thread.
-    static PAYLOAD_CACHE: std::cell::RefCell<Vec<Option<(u32, Bytes)>>> =
-        const { std::cell::RefCell::new(Vec::new()) };
+/// The cache of payload streams, by [`stream_key`]: one slot per stream, so two
+/// streams never evict each other (the direct-mapped cache this replaced missed
+/// on most lookups: about 1,800 streams shared 256 slots, BENCHMARKS.md).
+/// Shared by every thread: a lookup holds the lock for a hash and a clone of
+/// `Bytes`; a stream is generated outside it.
+static PAYLOAD_CACHE: std::sync::Mutex<StreamCache> = std::sync::Mutex::new(StreamCache {
+    streams: None,
+    bytes: 0,
+});
+
+/// The payload streams kept, and their total length.
+struct StreamCache {
+    streams: Option<HashMap<u32, Bytes, BuildHasherDefault<KeyHasher>>>,
+    bytes: usize,
+}
+
+impl StreamCache {
+    /// The stream of `key`, if one of at least `len` bytes is kept.
+    fn get(&self, key: u32, len: usize) -> Option<Bytes> {
+        let stream = self.streams.as_ref()?.get(&key)?;
+        (stream.len() >= len).then(|| stream.slice(..len))
+    }
+
+    /// Keeps `stream` as the stream of `key`, first letting go of others
+    /// (in no particular order) until it fits the budget.
+    fn put(&mut self, key: u32, stream: Bytes) {
+        let streams = self.streams.get_or_insert_with(HashMap::default);
+        if let Some(old) = streams.remove(&key) {
+            self.bytes -= old.len();
+        }
+        while self.bytes + stream.len() > PAYLOAD_CACHE_BYTES {
+            let Some(&victim) = streams.keys().next() else {
+                break;
+            };
+            if let Some(old) = streams.remove(&victim) {
+                self.bytes -= old.len();
+            }
+        }
+        self.bytes += stream.len();
+        streams.insert(key, stream);
+    }
+}
+
+/// A hasher for stream keys: they are small distinct integers, so one
+/// multiplication spreads them well enough (SipHash would cost more than the
+/// lookup it serves).
+#[derive(Default)]
+struct KeyHasher(u64);
+
+impl Hasher for KeyHasher {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+
+    fn write(&mut self, bytes: &[u8]) {
+        for &b in bytes {
+            self.0 = (self.0 ^ u64::from(b)).wrapping_mul(0x100_0000_01B3);
+        }
+    }
+
+    fn write_u32(&mut self, key: u32) {
+        self.0 = u64::from(key).wrapping_mul(0x9E37_79B9_7F4A_7C15);
+    }
 }
 
 /// The stream a payload is a prefix of: its fill and role, as one number.
@@ -78,41 +142,35 @@ impl Payload {
     /// The bytes, for the payload in `role`.
     ///
     /// One run asks for the same payload several times (the peer sends it, the
-    /// oracle compares against it, the cut points are measured on it), so the last
-    /// few are kept per thread: a clone of `Bytes` is a reference count, while
-    /// generating 70 kB again is not.
+    /// oracle compares against it, the cut points are measured on it), and runs
+    /// draw from 256 seeds, so streams are kept ([`PAYLOAD_CACHE`]): a clone of
+    /// `Bytes` is a reference count, while generating 70 kB again is not.
     pub fn bytes(&self, role: Role) -> Bytes {
         // A payload of length n is the first n bytes of a stream fixed by its fill
-        // and role, so the cache keeps streams, not payloads: a lookup is one slot,
-        // a hit is a zero-copy slice, and the same seed at another length hits too
+        // and role, so the cache keeps streams, not payloads: a hit is a zero-copy slice, and the same seed at another length hits too
         // (a fuzzer varies lengths far more often than seeds).
         let len = self.len.min(MAX_PAYLOAD);
         if len == 0 {
             return Bytes::new();
         }
         let key = stream_key(self.fill, role);
-        let slot = (key.wrapping_mul(0x9E37_79B1) >> 24) as usize % PAYLOAD_CACHE_SIZE;
-        PAYLOAD_CACHE.with(|cache| {
-            let mut cache = cache.borrow_mut();
-            if cache.is_empty() {
-                cache.resize(PAYLOAD_CACHE_SIZE, None);
-            }
-            if let Some((k, stream)) = &cache[slot]
-                && *k == key
-                && stream.len() >= len
-            {
-                return stream.slice(..len);
-            }
-            // The next power of two: a growing length regenerates O(log n) times.
-            let stream = generate(
-                self.fill,
-                role,
-                len.max(64).next_power_of_two().min(MAX_PAYLOAD),
-            );
-            let out = stream.slice(..len);
-            cache[slot] = Some((key, stream));
-            out
-        })
+        let cache = || {
+            PAYLOAD_CACHE
+                .lock()
+                .unwrap_or_else(|poisoned| poisoned.into_inner())
+        };
+        if let Some(hit) = cache().get(key, len) {
+            return hit;
+        }
+        // The next power of two: a growing length regenerates O(log n) times.
+        let stream = generate(
+            self.fill,
+            role,
+            len.max(64).next_power_of_two().min(MAX_PAYLOAD),
+        );
+        let out = stream.slice(..len);
+        cache().put(key, stream);
+        out
     }
 }
 

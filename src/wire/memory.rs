@@ -413,9 +413,13 @@ impl AsyncRead for Endpoint {
         let dir = self.incoming();
         // A spurious `Pending` only where the read could have gone on: a reader
         // that really waits must leave the connection quiet, or it never ends.
-        let readable = self.shared.lock().pipe(dir).readable();
-        if readable && self.spurious_pending(cx) {
-            return Poll::Pending;
+        // (Without that fault, no second look under the lock: reads are the
+        // wire's most frequent call.)
+        if self.shared.faults.pending_every.is_some() {
+            let readable = self.shared.lock().pipe(dir).readable();
+            if readable && self.spurious_pending(cx) {
+                return Poll::Pending;
+            }
         }
         self.shared.lock().pipe(dir).poll_read(cx, buf)
     }

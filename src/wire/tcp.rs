@@ -547,7 +547,7 @@ mod tests {
         server.read_exact(&mut buf).await.expect("read");
         assert_eq!(
             recorder.snapshot().stream(Direction::ClientToServer),
-            b"0123"
+            &b"0123"[..]
         );
         assert_eq!(capture.dropped(), 6);
     }

@@ -123,13 +123,21 @@ pub struct Trace {
 }
 
 impl Trace {
-    /// All bytes that travelled in `dir`, concatenated.
-    pub fn stream(&self, dir: Direction) -> Vec<u8> {
+    /// All bytes that travelled in `dir`, concatenated: the segment itself when
+    /// there is only one (a reference count, not a copy of up to 70 kB).
+    pub fn stream(&self, dir: Direction) -> Bytes {
+        let mut segments = self.segments(dir);
+        let Some(first) = segments.next() else {
+            return Bytes::new();
+        };
+        let Some(second) = segments.next() else {
+            return first.clone();
+        };
         let mut out = Vec::with_capacity(self.segments(dir).map(Bytes::len).sum());
-        for bytes in self.segments(dir) {
+        for bytes in [first, second].into_iter().chain(segments) {
             out.extend_from_slice(bytes);
         }
-        out
+        out.into()
     }
 
     /// The segments that travelled in `dir`, in order.
