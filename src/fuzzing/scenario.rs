@@ -3,17 +3,17 @@
 
 use arbitrary::{Arbitrary, Unstructured};
 
-use super::bytes::{EncodeError, Reader, Writer, pick, unpick};
+use super::bytes::{EncodeError, Reader, Weights, Writer};
 use crate::scenario::{
     Answer, AnswerWriter, Body, BodyRead, ClientScript, Cut, Fill, FirstWrite, Handshake, Landmark,
     MAX_PAYLOAD, Payload, Protocol, Scenario, ServerApp, ServerScript,
 };
 
-const PAYLOAD_CLASSES: [u32; 6] = [30, 40, 20, 8, 2, 4];
-const FILL: [u32; 2] = [9, 1];
+const PAYLOAD_CLASSES: Weights<6> = Weights::new([30, 40, 20, 8, 2, 4]);
+const FILL: Weights<2> = Weights::new([9, 1]);
 
 fn read_payload(r: &mut Reader<'_, '_>) -> arbitrary::Result<Payload> {
-    let len = match pick(r.byte()?, &PAYLOAD_CLASSES) {
+    let len = match PAYLOAD_CLASSES.pick(r.byte()?) {
         0 => 0,
         1 => 1 + usize::from(r.byte()? % 32),
         2 => 33 + usize::from(r.u16()?) % 568,
@@ -21,7 +21,7 @@ fn read_payload(r: &mut Reader<'_, '_>) -> arbitrary::Result<Payload> {
         4 => 65_000 + usize::from(r.u16()?) % 5001,
         _ => r.u32()? as usize % (MAX_PAYLOAD + 1),
     };
-    let fill = match pick(r.byte()?, &FILL) {
+    let fill = match FILL.pick(r.byte()?) {
         0 => Fill::Noise(r.byte()?),
         _ => Fill::HttpLike,
     };
@@ -31,35 +31,35 @@ fn read_payload(r: &mut Reader<'_, '_>) -> arbitrary::Result<Payload> {
 fn write_payload(w: &mut Writer, p: &Payload) -> Result<(), EncodeError> {
     let len = p.len;
     match len {
-        0 => w.byte(unpick(0, &PAYLOAD_CLASSES)),
+        0 => w.byte(PAYLOAD_CLASSES.unpick(0)),
         1..=32 => {
-            w.byte(unpick(1, &PAYLOAD_CLASSES));
+            w.byte(PAYLOAD_CLASSES.unpick(1));
             w.byte((len - 1) as u8);
         }
         33..=600 => {
-            w.byte(unpick(2, &PAYLOAD_CLASSES));
+            w.byte(PAYLOAD_CLASSES.unpick(2));
             w.u16((len - 33) as u16);
         }
         4000..=4200 => {
-            w.byte(unpick(3, &PAYLOAD_CLASSES));
+            w.byte(PAYLOAD_CLASSES.unpick(3));
             w.byte((len - 4000) as u8);
         }
         65_000..=MAX_PAYLOAD => {
-            w.byte(unpick(4, &PAYLOAD_CLASSES));
+            w.byte(PAYLOAD_CLASSES.unpick(4));
             w.u16((len - 65_000) as u16);
         }
         _ if len <= MAX_PAYLOAD => {
-            w.byte(unpick(5, &PAYLOAD_CLASSES));
+            w.byte(PAYLOAD_CLASSES.unpick(5));
             w.u32(len as u32);
         }
         _ => return Err(EncodeError("a payload longer than MAX_PAYLOAD")),
     }
     match p.fill {
         Fill::Noise(seed) => {
-            w.byte(unpick(0, &FILL));
+            w.byte(FILL.unpick(0));
             w.byte(seed);
         }
-        Fill::HttpLike => w.byte(unpick(1, &FILL)),
+        Fill::HttpLike => w.byte(FILL.unpick(1)),
     }
     Ok(())
 }
@@ -180,14 +180,14 @@ fn write_headers(w: &mut Writer, headers: &[(String, String)]) -> Result<(), Enc
     Ok(())
 }
 
-const CUT_KINDS: [u32; 2] = [3, 2];
+const CUT_KINDS: Weights<2> = Weights::new([3, 2]);
 const LANDMARKS: [Landmark; 3] = [Landmark::HeadEnd, Landmark::MessageEnd, Landmark::EarlyEnd];
 
 fn read_cuts(r: &mut Reader<'_, '_>, max: u8) -> arbitrary::Result<Vec<Cut>> {
     let count = r.byte()? % (max + 1);
     let mut out = Vec::with_capacity(usize::from(count));
     for _ in 0..count {
-        out.push(match pick(r.byte()?, &CUT_KINDS) {
+        out.push(match CUT_KINDS.pick(r.byte()?) {
             0 => {
                 let landmark = LANDMARKS[usize::from(r.byte()? % 3)];
                 Cut::At(landmark, (r.byte()? % 9) as i8 - 4)
@@ -209,12 +209,12 @@ fn write_cuts(w: &mut Writer, cuts: &[Cut], max: u8) -> Result<(), EncodeError> 
                 if !(-4..=4).contains(&delta) {
                     return Err(EncodeError("a cut moved by more than 4 bytes"));
                 }
-                w.byte(unpick(0, &CUT_KINDS));
+                w.byte(CUT_KINDS.unpick(0));
                 w.byte(LANDMARKS.iter().position(|&l| l == landmark).unwrap_or(0) as u8);
                 w.byte((delta + 4) as u8);
             }
             Cut::Offset(n) => {
-                w.byte(unpick(1, &CUT_KINDS));
+                w.byte(CUT_KINDS.unpick(1));
                 w.u32(n);
             }
         }
@@ -222,12 +222,12 @@ fn write_cuts(w: &mut Writer, cuts: &[Cut], max: u8) -> Result<(), EncodeError> 
     Ok(())
 }
 
-const HANDSHAKES: [u32; 3] = [6, 2, 1];
+const HANDSHAKES: Weights<3> = Weights::new([6, 2, 1]);
 const PROTOCOLS: [Protocol; 3] = [Protocol::Echo, Protocol::WebSocket, Protocol::Tcp];
-const BODIES: [u32; 4] = [6, 2, 1, 1];
-const ANSWERS: [u32; 2] = [9, 1];
+const BODIES: Weights<4> = Weights::new([6, 2, 1, 1]);
+const ANSWERS: Weights<2> = Weights::new([9, 1]);
 const REFUSALS: [u16; 4] = [200, 400, 403, 426];
-const APPS: [u32; 2] = [3, 1];
+const APPS: Weights<2> = Weights::new([3, 1]);
 const FIRST_WRITES: [FirstWrite; 3] = [
     FirstWrite::AfterHijack,
     FirstWrite::WithHead,
@@ -235,8 +235,8 @@ const FIRST_WRITES: [FirstWrite; 3] = [
 ];
 /// A byte at or above this sends `100 Continue` unasked (15% of bytes, like proptest).
 const INTERIM_FROM: u8 = 218;
-const BODY_READS: [u32; 3] = [2, 1, 1];
-const WRITERS: [u32; 2] = [3, 1];
+const BODY_READS: Weights<3> = Weights::new([2, 1, 1]);
+const WRITERS: Weights<2> = Weights::new([3, 1]);
 /// The flag byte's bits.
 const WAITS_FOR_CONTINUE: u8 = 1;
 const OPTIMISTIC: u8 = 2;
@@ -246,12 +246,12 @@ const OPTIMISTIC: u8 = 2;
 /// which are the choices that were implied then: the whole body read, the library
 /// answering, a client that neither waits nor writes early).
 fn read_choices(r: &mut Reader<'_, '_>) -> arbitrary::Result<(BodyRead, AnswerWriter, u8)> {
-    let body_read = match pick(r.byte()?, &BODY_READS) {
+    let body_read = match BODY_READS.pick(r.byte()?) {
         0 => BodyRead::All,
         1 => BodyRead::Part(1 + r.u16()? % 300),
         _ => BodyRead::Nothing,
     };
-    let writer = match pick(r.byte()?, &WRITERS) {
+    let writer = match WRITERS.pick(r.byte()?) {
         0 => AnswerWriter::Library,
         _ => AnswerWriter::Application,
     };
@@ -264,17 +264,17 @@ fn read_choices(r: &mut Reader<'_, '_>) -> arbitrary::Result<(BodyRead, AnswerWr
 fn write_choices(w: &mut Writer, s: &Scenario) -> Result<(), EncodeError> {
     let mut tail = Writer::default();
     match s.server.body_read {
-        BodyRead::All => tail.byte(unpick(0, &BODY_READS)),
+        BodyRead::All => tail.byte(BODY_READS.unpick(0)),
         BodyRead::Part(n) if (1..=300).contains(&n) => {
-            tail.byte(unpick(1, &BODY_READS));
+            tail.byte(BODY_READS.unpick(1));
             tail.u16(n - 1);
         }
         BodyRead::Part(_) => return Err(EncodeError("a body part outside 1..=300 bytes")),
-        BodyRead::Nothing => tail.byte(unpick(2, &BODY_READS)),
+        BodyRead::Nothing => tail.byte(BODY_READS.unpick(2)),
     }
     tail.byte(match s.server.writer {
-        AnswerWriter::Library => unpick(0, &WRITERS),
-        AnswerWriter::Application => unpick(1, &WRITERS),
+        AnswerWriter::Library => WRITERS.unpick(0),
+        AnswerWriter::Application => WRITERS.unpick(1),
     });
     let mut flags = 0;
     if s.client.waits_for_continue {
@@ -292,12 +292,12 @@ fn write_choices(w: &mut Writer, s: &Scenario) -> Result<(), EncodeError> {
 impl<'a> Arbitrary<'a> for Scenario {
     fn arbitrary(u: &mut Unstructured<'a>) -> arbitrary::Result<Self> {
         let r = &mut Reader::new(u);
-        let handshake = match pick(r.byte()?, &HANDSHAKES) {
+        let handshake = match HANDSHAKES.pick(r.byte()?) {
             0 => Handshake::Upgrade(PROTOCOLS[usize::from(r.byte()? % 3)]),
             1 => Handshake::Connect,
             _ => Handshake::Explicit,
         };
-        let body = match pick(r.byte()?, &BODIES) {
+        let body = match BODIES.pick(r.byte()?) {
             0 => Body::None,
             1 => Body::Length(read_small_payload(r)?),
             2 => Body::Chunked(Vec::new()),
@@ -310,7 +310,7 @@ impl<'a> Arbitrary<'a> for Scenario {
                 Body::Chunked(chunks)
             }
         };
-        let answer = match pick(r.byte()?, &ANSWERS) {
+        let answer = match ANSWERS.pick(r.byte()?) {
             0 => Answer::Accept,
             _ => match r.byte()? % 5 {
                 4 => Answer::Refuse(200 + r.u16()? % 400),
@@ -332,7 +332,7 @@ impl<'a> Arbitrary<'a> for Scenario {
         let mut server = ServerScript {
             first: read_payload(r)?,
             first_write: FIRST_WRITES[usize::from(r.byte()? % 3)],
-            app: match pick(r.byte()?, &APPS) {
+            app: match APPS.pick(r.byte()?) {
                 0 => ServerApp::Echo,
                 _ => ServerApp::CloseWriteFirst,
             },
@@ -374,24 +374,24 @@ pub fn encode(scenario: &Scenario) -> Result<Vec<u8>, EncodeError> {
     let w = &mut Writer::default();
     match s.handshake {
         Handshake::Upgrade(p) => {
-            w.byte(unpick(0, &HANDSHAKES));
+            w.byte(HANDSHAKES.unpick(0));
             w.byte(PROTOCOLS.iter().position(|&x| x == p).unwrap_or(0) as u8);
         }
-        Handshake::Connect => w.byte(unpick(1, &HANDSHAKES)),
-        Handshake::Explicit => w.byte(unpick(2, &HANDSHAKES)),
+        Handshake::Connect => w.byte(HANDSHAKES.unpick(1)),
+        Handshake::Explicit => w.byte(HANDSHAKES.unpick(2)),
     }
     match &s.body {
-        Body::None => w.byte(unpick(0, &BODIES)),
+        Body::None => w.byte(BODIES.unpick(0)),
         Body::Length(p) => {
-            w.byte(unpick(1, &BODIES));
+            w.byte(BODIES.unpick(1));
             write_small_payload(w, p)?;
         }
-        Body::Chunked(chunks) if chunks.is_empty() => w.byte(unpick(2, &BODIES)),
+        Body::Chunked(chunks) if chunks.is_empty() => w.byte(BODIES.unpick(2)),
         Body::Chunked(chunks) => {
             if chunks.len() > 3 {
                 return Err(EncodeError("more than 3 body chunks"));
             }
-            w.byte(unpick(3, &BODIES));
+            w.byte(BODIES.unpick(3));
             w.byte((chunks.len() - 1) as u8);
             for c in chunks {
                 write_small_payload(w, c)?;
@@ -399,9 +399,9 @@ pub fn encode(scenario: &Scenario) -> Result<Vec<u8>, EncodeError> {
         }
     }
     match s.answer {
-        Answer::Accept => w.byte(unpick(0, &ANSWERS)),
+        Answer::Accept => w.byte(ANSWERS.unpick(0)),
         Answer::Refuse(status) => {
-            w.byte(unpick(1, &ANSWERS));
+            w.byte(ANSWERS.unpick(1));
             match REFUSALS.iter().position(|&x| x == status) {
                 Some(i) => w.byte(i as u8),
                 None if (200..600).contains(&status) => {
@@ -428,8 +428,8 @@ pub fn encode(scenario: &Scenario) -> Result<Vec<u8>, EncodeError> {
             .unwrap_or(0) as u8,
     );
     w.byte(match s.server.app {
-        ServerApp::Echo => unpick(0, &APPS),
-        ServerApp::CloseWriteFirst => unpick(1, &APPS),
+        ServerApp::Echo => APPS.unpick(0),
+        ServerApp::CloseWriteFirst => APPS.unpick(1),
     });
     write_read_chunk(w, s.server.read_chunk)?;
     write_cuts(w, &s.client_cuts, 4)?;
@@ -477,22 +477,88 @@ mod tests {
         assert_eq!(s.client.read_chunk, 4096);
     }
 
+    /// Every field at its longest: what [`Reader`] holds must cover it, or the
+    /// decoder would read held bytes again instead of zeros.
     #[test]
-    fn pick_and_unpick_agree() {
-        for weights in [
-            &PAYLOAD_CLASSES[..],
-            &FILL,
-            &CUT_KINDS,
-            &HANDSHAKES,
-            &BODIES,
-            &ANSWERS,
-            &APPS,
-            &BODY_READS,
-            &WRITERS,
-        ] {
-            for i in 0..weights.len() {
-                assert_eq!(pick(unpick(i, weights), weights), i);
+    fn the_longest_scenario_fits_what_the_reader_holds() {
+        let w = &mut Writer::default();
+        w.byte(HANDSHAKES.unpick(0));
+        w.byte(0);
+        w.byte(BODIES.unpick(3));
+        w.byte(2); // three chunks
+        for _ in 0..3 {
+            w.u16(300);
+            w.byte(1);
+        }
+        w.byte(ANSWERS.unpick(1));
+        w.byte(4); // a status of its own
+        w.u16(99);
+        for _ in 0..2 {
+            w.byte(3); // three headers
+            for _ in 0..3 {
+                w.byte(11); // a 12-byte name
+                w.0.extend([1; 12]);
+                w.byte(40); // a 40-byte value
+                w.0.extend([33; 40]);
             }
         }
+        w.byte(1);
+        w.byte(INTERIM_FROM);
+        let long_payload = |w: &mut Writer| {
+            w.byte(PAYLOAD_CLASSES.unpick(5));
+            w.u32(1000);
+            w.byte(FILL.unpick(0));
+            w.byte(7);
+        };
+        long_payload(w);
+        long_payload(w);
+        w.byte(1);
+        w.byte(7); // a read size of its own
+        w.u32(5000);
+        long_payload(w);
+        w.byte(2);
+        w.byte(APPS.unpick(1));
+        w.byte(7);
+        w.u32(5000);
+        for max in [4, 2] {
+            w.byte(max);
+            for _ in 0..max {
+                w.byte(CUT_KINDS.unpick(1));
+                w.u32(10);
+            }
+        }
+        w.byte(BODY_READS.unpick(1));
+        w.u16(5);
+        w.byte(WRITERS.unpick(1));
+        w.byte(3);
+        let longest = w.0.len();
+        assert_eq!(longest, 416);
+        assert!(longest <= super::super::bytes::HELD);
+        // With more input than that, the decoder reads exactly those bytes.
+        w.0.extend([0xff; 200]);
+        let mut u = Unstructured::new(&w.0);
+        let s = Scenario::arbitrary(&mut u).expect("decoding never fails");
+        assert_eq!(w.0.len() - u.len(), longest);
+        assert_eq!(s.client_cuts.len(), 4);
+        assert_eq!(s.request_headers.len(), 3);
+    }
+
+    #[test]
+    fn pick_and_unpick_agree() {
+        fn agree<const N: usize>(weights: &Weights<N>) {
+            for i in 0..N {
+                assert_eq!(weights.pick(weights.unpick(i)), i);
+            }
+            weights.check_table();
+        }
+        agree(&PAYLOAD_CLASSES);
+        agree(&FILL);
+        agree(&CUT_KINDS);
+        agree(&HANDSHAKES);
+        agree(&BODIES);
+        agree(&ANSWERS);
+        agree(&APPS);
+        agree(&BODY_READS);
+        agree(&WRITERS);
     }
 }
