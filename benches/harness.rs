@@ -180,14 +180,15 @@ fn main() {
 ///
 /// `HIJACK_BENCH_WS_CASES` sets the cases per round (default 4000: soketto's
 /// filter rejects a few percent of cases and proptest gives up after 1024
-/// rejects), `HIJACK_BENCH_ROUNDS` the rounds, as above.
+/// rejects), `HIJACK_BENCH_ROUNDS` the rounds, as above;
+/// `HIJACK_BENCH_WS_ONLY=TEXT` runs only the libraries whose name contains `TEXT`.
 mod websocket {
     use std::time::Instant;
 
     use hijack_harness::check::websocket::{run_client, run_server};
     use hijack_harness::oracle::websocket::WebSocket;
-    use hijack_harness::properties::websocket::{check_client, check_server};
-    use hijack_harness::properties::{Config, Counterexample, Stats, check_drawn};
+    use hijack_harness::properties::websocket::{check_client, check_drawn, check_server};
+    use hijack_harness::properties::{Config, Counterexample, Stats};
     use hijack_harness::scenario::websocket::ws_scenario;
     use hijack_harness::subject::websocket::actix::{ActixServer, AwcClient};
     use hijack_harness::subject::websocket::soketto::{
@@ -280,7 +281,11 @@ mod websocket {
             "\n# WebSocket library properties, cases per second, one thread, {cases} cases a \
              round, {rounds} interleaved rounds"
         );
-        let subjects = subjects();
+        let only = std::env::var("HIJACK_BENCH_WS_ONLY").ok();
+        let subjects: Vec<_> = subjects()
+            .into_iter()
+            .filter(|(name, _)| only.as_ref().is_none_or(|o| name.contains(o.as_str())))
+            .collect();
         let started = Instant::now();
         let mut samples: Vec<Vec<f64>> = vec![Vec::new(); subjects.len()];
         for round in 0..rounds {

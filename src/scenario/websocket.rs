@@ -87,7 +87,9 @@ pub struct ControlSpec {
 pub struct MessageSpec {
     /// Text or binary.
     pub kind: Kind,
-    /// Its length: bytes for binary, characters for text.
+    /// Its length in bytes, for text as for binary: the frame-length boundaries
+    /// (§5.2: 125, 126, 65535, 65536) are in bytes, and a text of that many
+    /// characters would be up to four times longer and never on a boundary.
     pub len: usize,
     /// Where its payload is split into fragments (each taken modulo the payload
     /// length plus one, then sorted): `n` splits make `n + 1` frames, empty ones included.
@@ -297,27 +299,48 @@ fn noise(seed: u64, len: usize) -> Bytes {
     let mut out = Vec::with_capacity(len + 8);
     while out.len() < len {
         state = state.wrapping_add(0x9E37_79B9_7F4A_7C15);
-        let mut z = state;
-        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-        out.extend_from_slice(&(z ^ (z >> 31)).to_le_bytes());
+        out.extend_from_slice(&splitmix(state).to_le_bytes());
     }
     out.truncate(len);
     out.into()
 }
 
-/// `chars` characters of 1 to 4 UTF-8 bytes each, from `seed`: a fragment split
-/// then often falls inside a character, which RFC 6455 allows (§5.6: only the
-/// whole message must be valid UTF-8).
-fn text(seed: u64, chars: usize) -> Bytes {
-    let mut out = Vec::with_capacity(chars * 4);
-    for b in noise(seed, chars).iter() {
-        // Four bytes written, the unused ones taken back: a fixed-size copy, not a
-        // `memcpy` call per character.
-        let (bytes, len) = &TEXT_ALPHABET[usize::from(b % 8)];
-        out.extend_from_slice(bytes);
-        out.truncate(out.len() - (4 - len));
+/// SplitMix64's output function: eight bytes of noise from one state.
+fn splitmix(state: u64) -> u64 {
+    let mut z = state;
+    z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+    z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+    z ^ (z >> 31)
+}
+
+/// `len` bytes of UTF-8 text from `seed`, characters of 1 to 4 bytes each (an
+/// ASCII one where a wider one would not fit): a fragment split then often falls
+/// inside a character, which RFC 6455 allows (§5.6: only the whole message must
+/// be valid UTF-8).
+fn text(seed: u64, len: usize) -> Bytes {
+    // Each character's four table bytes are written at `at`, which then moves by
+    // its width: a fixed-size copy and no capacity check per character (pushing
+    // `char`s was a fifth of a WebSocket property case's instructions). The four
+    // spare bytes at the end take the last character's unused ones.
+    let mut out = vec![0u8; len + 4];
+    let mut at = 0;
+    let mut state = seed;
+    'fill: while at < len {
+        state = state.wrapping_add(0x9E37_79B9_7F4A_7C15);
+        for b in splitmix(state).to_le_bytes() {
+            let left = len - at;
+            if left == 0 {
+                break 'fill;
+            }
+            let (bytes, width) = match &TEXT_ALPHABET[usize::from(b % 8)] {
+                (_, width) if *width > left => &TEXT_ALPHABET[usize::from(b % 4)],
+                fits => fits,
+            };
+            out[at..at + 4].copy_from_slice(bytes);
+            at += width;
+        }
     }
+    out.truncate(len);
     out.into()
 }
 
@@ -434,12 +457,46 @@ mod tests {
             let mut buf = [0u8; 4];
             assert_eq!(c.encode_utf8(&mut buf).as_bytes(), &bytes[..*len], "{c}");
         }
-        // The same text as pushing the characters one by one.
-        let pushed: String = noise(7, 500)
-            .iter()
-            .map(|b| TEXT_CHARS[usize::from(b % 8)])
-            .collect();
-        assert_eq!(&text(7, 500)[..], pushed.as_bytes());
+        // The same text as pushing the characters one by one, an ASCII one where
+        // a wider one would not fit, at every length up to 40 and a long one.
+        for len in (0..=40).chain([500, 4099]) {
+            let mut pushed = String::new();
+            for b in noise(7, len).iter() {
+                let left = len - pushed.len();
+                if left == 0 {
+                    break;
+                }
+                let c = TEXT_CHARS[usize::from(b % 8)];
+                pushed.push(if c.len_utf8() > left {
+                    TEXT_CHARS[usize::from(b % 4)]
+                } else {
+                    c
+                });
+            }
+            assert_eq!(&text(7, len)[..], pushed.as_bytes(), "{len}");
+            assert_eq!(text(7, len).len(), len);
+        }
+        // Wide characters stay common: about half the bytes are inside one.
+        let long = text(7, 10_000);
+        let inside = long.iter().filter(|&&b| b & 0xc0 == 0x80).count();
+        assert!((3_500..6_000).contains(&inside), "{inside}");
+    }
+
+    #[test]
+    fn the_named_text_case_splits_inside_a_character() {
+        let (_, s) = named::all()
+            .into_iter()
+            .find(|(name, _)| *name == "text-split-inside-a-character")
+            .expect("the named case");
+        let spec = &s.messages[0];
+        let payload = spec.payload(s.seed, 0);
+        let fragments = spec.fragments(&payload);
+        assert!(
+            fragments[1..]
+                .iter()
+                .any(|f| f.first().is_some_and(|b| b & 0xc0 == 0x80)),
+            "{payload:?} {fragments:?}"
+        );
     }
 
     #[test]

@@ -73,17 +73,36 @@ pub fn drive<F: Future>(
 }
 
 /// Runs two futures concurrently on the driver's waker; ready when both are.
+///
+/// Each is polled first, and after that only when it was woken (each gets a
+/// waker of its own that also wakes the driver), the way an executor polls its
+/// tasks: a poll that nothing asked for cannot make progress, and in some
+/// libraries it is not free (tungstenite zeroes its 128 KiB read buffer before
+/// every read, a `Pending` one included). In one round `a` is polled before `b`,
+/// so `b` still sees in the same round whatever `a` just did.
 pub async fn join<A: Future, B: Future>(a: A, b: B) -> (A::Output, B::Output) {
     let (mut a, mut b) = (Box::pin(a), Box::pin(b));
     let (mut out_a, mut out_b) = (None, None);
+    let mut branches: Option<(Waker, [Branch; 2])> = None;
     std::future::poll_fn(move |cx| {
+        // On the first poll, or under a new driver waker, every branch is due.
+        if branches
+            .as_ref()
+            .is_some_and(|(parent, _)| !parent.will_wake(cx.waker()))
+        {
+            branches = None;
+        }
+        let (_, [wake_a, wake_b]) =
+            branches.get_or_insert_with(|| (cx.waker().clone(), Branch::pair(cx.waker())));
         if out_a.is_none()
-            && let Poll::Ready(v) = a.as_mut().poll(cx)
+            && wake_a.due()
+            && let Poll::Ready(v) = a.as_mut().poll(&mut Context::from_waker(&wake_a.waker))
         {
             out_a = Some(v);
         }
         if out_b.is_none()
-            && let Poll::Ready(v) = b.as_mut().poll(cx)
+            && wake_b.due()
+            && let Poll::Ready(v) = b.as_mut().poll(&mut Context::from_waker(&wake_b.waker))
         {
             out_b = Some(v);
         }
@@ -97,4 +116,95 @@ pub async fn join<A: Future, B: Future>(a: A, b: B) -> (A::Output, B::Output) {
         }
     })
     .await
+}
+
+/// One future of a [`join`]: whether it was woken since its last poll, and its waker.
+struct Branch {
+    woken: Arc<BranchFlag>,
+    waker: Waker,
+}
+
+/// A branch's wake-up: raises its flag and wakes the driver.
+struct BranchFlag {
+    woken: AtomicBool,
+    parent: Waker,
+}
+
+impl Wake for BranchFlag {
+    fn wake(self: Arc<Self>) {
+        self.wake_by_ref();
+    }
+
+    fn wake_by_ref(self: &Arc<Self>) {
+        self.woken.store(true, Ordering::Release);
+        self.parent.wake_by_ref();
+    }
+}
+
+impl Branch {
+    /// Two branches under `parent`, both due for their first poll.
+    fn pair(parent: &Waker) -> [Branch; 2] {
+        [(); 2].map(|()| {
+            let woken = Arc::new(BranchFlag {
+                woken: AtomicBool::new(true),
+                parent: parent.clone(),
+            });
+            Branch {
+                waker: Waker::from(woken.clone()),
+                woken,
+            }
+        })
+    }
+
+    /// Whether the branch was woken since its last poll (the flag is lowered).
+    fn due(&self) -> bool {
+        self.woken.woken.swap(false, Ordering::AcqRel)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::cell::Cell;
+
+    use super::*;
+    use crate::wire::memory::{Cuts, pair};
+    use crate::wire::trace::Recorder;
+
+    /// Pending forever without asking to be woken, counting its polls.
+    async fn never_woken(polls: &Cell<u32>) {
+        std::future::poll_fn(|_| {
+            polls.set(polls.get() + 1);
+            Poll::<()>::Pending
+        })
+        .await
+    }
+
+    /// Wakes itself `n` times, then is done.
+    async fn yields(n: u32) {
+        let mut left = n;
+        std::future::poll_fn(|cx| {
+            if left == 0 {
+                return Poll::Ready(());
+            }
+            left -= 1;
+            cx.waker().wake_by_ref();
+            Poll::Pending
+        })
+        .await
+    }
+
+    #[test]
+    fn join_polls_only_the_woken_future() {
+        let (_client, _server, wire) = pair(&Cuts::default(), Recorder::new());
+        let polls = Cell::new(0);
+        let (out, ending) = drive(join(never_woken(&polls), yields(5)), &wire, 100);
+        assert!(out.is_none());
+        assert_eq!(ending, Ending::Quiet);
+        // Polled once at the start; the other's five wake-ups are not its own.
+        assert_eq!(polls.get(), 1);
+        // In the other order too.
+        let polls = Cell::new(0);
+        let (_, ending) = drive(join(yields(5), never_woken(&polls)), &wire, 100);
+        assert_eq!((ending, polls.get()), (Ending::Quiet, 1));
+    }
 }
