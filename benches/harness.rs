@@ -187,8 +187,8 @@ mod websocket {
 
     use hijack_harness::check::websocket::{run_client, run_server};
     use hijack_harness::oracle::websocket::WebSocket;
-    use hijack_harness::properties::websocket::{check_client, check_drawn, check_server};
-    use hijack_harness::properties::{Config, Counterexample, Stats};
+    use hijack_harness::properties::websocket::{check_client, check_server};
+    use hijack_harness::properties::{Config, Counterexample, Stats, check_drawn};
     use hijack_harness::scenario::websocket::ws_scenario;
     use hijack_harness::subject::websocket::actix::{ActixServer, AwcClient};
     use hijack_harness::subject::websocket::soketto::{

@@ -90,7 +90,15 @@ pub const FAILURE_MARK: &str = "hijack-harness: oracle verdict failed";
 /// fresh zeroed pages: 30% of the time, measured with `perf`. Raising the trim
 /// and mmap thresholds (what `MALLOC_TRIM_THRESHOLD_` would do) removes that cost
 /// without touching what the harness does. A no-op on other C libraries.
+///
+/// The property checks call it too ([`crate::properties::check_drawn`]); it
+/// sets the tunables once per process, however often it is called.
 pub fn init() {
+    static ONCE: std::sync::Once = std::sync::Once::new();
+    ONCE.call_once(keep_freed_memory);
+}
+
+fn keep_freed_memory() {
     #[cfg(all(target_os = "linux", target_env = "gnu"))]
     {
         const M_TRIM_THRESHOLD: std::ffi::c_int = -1;

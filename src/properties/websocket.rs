@@ -4,12 +4,6 @@
 //! A missed SHOULD (the verdict `non-strict`: a server refusing or losing frames
 //! a client sent before the `101`) passes the property; [`Stats::non_strict`]
 //! counts those cases, so a report can say how often a library does it.
-//!
-//! Every check here first keeps freed memory in the process
-//! ([`fuzzing::init`](crate::fuzzing::init)): a case allocates and frees payload
-//! and library buffers of up to a few hundred KB, and glibc's default trimming
-//! gave them back to the kernel after each case, so the next case paid page faults
-//! on fresh pages (a third of a case's wall time, measured with `perf`).
 
 use std::fmt;
 
@@ -19,7 +13,6 @@ use crate::oracle::websocket::WebSocket;
 use crate::scenario::websocket::{MessageScenario, ws_scenario};
 use crate::subject::websocket::{MessageClientSubject, MessageServerSubject};
 
-use proptest::strategy::Strategy;
 
 use super::{Config, Counterexample, Stats};
 
@@ -29,23 +22,12 @@ impl fmt::Display for Counterexample<WebSocket> {
     }
 }
 
-/// [`super::check_drawn`] for WebSocket runs (a library's options drawn with
-/// the case, a known finding filtered out), with freed memory kept in the process.
-pub fn check_drawn<S: Strategy>(
-    config: &Config,
-    strategy: S,
-    run: impl Fn(&S::Value) -> Run<WebSocket>,
-) -> Result<Stats, Box<Counterexample<WebSocket>>> {
-    crate::fuzzing::init();
-    super::check_drawn(config, strategy, run)
-}
-
 /// Checks any one-scenario WebSocket run: the property holds when no run breaks a MUST.
 pub fn check_with(
     config: &Config,
     run: impl Fn(&MessageScenario) -> Run<WebSocket>,
 ) -> Result<Stats, Box<Counterexample<WebSocket>>> {
-    check_drawn(config, ws_scenario(), run)
+    super::check_drawn(config, ws_scenario(), run)
 }
 
 /// Checks a WebSocket server subject against generated cases.
