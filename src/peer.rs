@@ -110,7 +110,7 @@ pub async fn client<IO: AsyncRead + AsyncWrite + Unpin>(
         let (head, body) = messages.request.split_at(messages.request_head_len);
         io.write_all(head).await?;
         read_until(&mut io, &mut received, |buf| {
-            head::parse_response(buf).into()
+            head::response_status(buf).into()
         })
         .await?;
         write_both(&mut io, body, &messages.early).await?;
@@ -118,11 +118,11 @@ pub async fn client<IO: AsyncRead + AsyncWrite + Unpin>(
         write_both(&mut io, &messages.request, &messages.early).await?;
     }
     let answer = read_until(&mut io, &mut received, |buf| {
-        head::parse_final_response(buf).into()
+        head::final_response_status(buf).into()
     })
     .await?;
-    let switched = answer
-        .is_some_and(|(head, _)| scenario.accepted() && head.status == scenario.answer_status());
+    let switched =
+        answer.is_some_and(|(status, _)| scenario.accepted() && status == scenario.answer_status());
     finish_client(
         &mut io,
         switched.then_some(&messages.late),

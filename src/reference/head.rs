@@ -159,6 +159,11 @@ impl RequestHead {
     }
 }
 
+/// Whether `status` is an interim one (`1xx` other than `101`).
+fn is_interim(status: u16) -> bool {
+    (100..200).contains(&status) && status != 101
+}
+
 /// Whether a final `status` hands the connection over by itself: `101` to an
 /// upgrade request, or a `2xx` to `CONNECT` (RFC 9110 §7.8, §9.3.6).
 pub fn switches_protocols(status: u16, request_is_connect: bool) -> bool {
@@ -198,7 +203,7 @@ impl ResponseHead {
 
     /// Whether this is an interim (`1xx` other than `101`) response.
     pub fn is_interim(&self) -> bool {
-        (100..200).contains(&self.status) && self.status != 101
+        is_interim(self.status)
     }
 
     /// How the response body is delimited, given whether it answers a `CONNECT`.
@@ -214,9 +219,29 @@ impl ResponseHead {
 
     /// The head as it goes on the wire.
     pub fn to_bytes(&self) -> Bytes {
-        let mut out = BytesMut::with_capacity(self.encoded_len());
-        out.put_slice(format!("HTTP/1.1 {} {}\r\n", self.status, self.reason).as_bytes());
-        write_headers(&mut out, &self.headers);
+        self.to_bytes_with_length(None)
+    }
+
+    /// The head as it goes on the wire, with a `Content-Length: <length>` field
+    /// after its own fields when `length` is given: the bytes of
+    /// [`ResponseHead::to_bytes`] for the head with that field pushed, without
+    /// building (cloning) that head.
+    pub fn to_bytes_with_length(&self, length: Option<usize>) -> Bytes {
+        let mut digits = [0; 20];
+        let length = length.map(|n| decimal(n, &mut digits));
+        let extra = length.map_or(0, |v| b"Content-Length: \r\n".len() + v.len());
+        let mut out = BytesMut::with_capacity(self.encoded_len() + extra);
+        let mut status = [0; 20];
+        out.put_slice(b"HTTP/1.1 ");
+        out.put_slice(decimal(self.status.into(), &mut status));
+        out.put_u8(b' ');
+        out.put_slice(self.reason.as_bytes());
+        out.put_slice(b"\r\n");
+        write_fields(&mut out, &self.headers);
+        if let Some(value) = length {
+            write_field(&mut out, b"Content-Length", value);
+        }
+        out.put_slice(b"\r\n");
         out.freeze()
     }
 
@@ -237,13 +262,34 @@ fn headers_len(headers: &[Header]) -> usize {
 }
 
 fn write_headers(out: &mut BytesMut, headers: &[Header]) {
-    for h in headers {
-        out.put_slice(h.name.as_bytes());
-        out.put_slice(b": ");
-        out.put_slice(h.value.as_bytes());
-        out.put_slice(b"\r\n");
-    }
+    write_fields(out, headers);
     out.put_slice(b"\r\n");
+}
+
+fn write_fields(out: &mut BytesMut, headers: &[Header]) {
+    for h in headers {
+        write_field(out, h.name.as_bytes(), h.value.as_bytes());
+    }
+}
+
+fn write_field(out: &mut BytesMut, name: &[u8], value: &[u8]) {
+    out.put_slice(name);
+    out.put_slice(b": ");
+    out.put_slice(value);
+    out.put_slice(b"\r\n");
+}
+
+/// `n` in decimal (as `format!("{n}")` writes it), in the end of `digits`.
+fn decimal(mut n: usize, digits: &mut [u8; 20]) -> &[u8] {
+    let mut at = digits.len();
+    loop {
+        at -= 1;
+        digits[at] = b'0' + (n % 10) as u8;
+        n /= 10;
+        if n == 0 {
+            return &digits[at..];
+        }
+    }
 }
 
 fn collect(headers: &[httparse::Header<'_>]) -> Vec<Header> {
@@ -313,32 +359,60 @@ fn parse_request_of(buf: &[u8], http10: bool) -> Result<Option<(RequestHead, usi
 
 /// Parses a response head at the start of `buf`: `Some((head, length))` once it is complete.
 pub fn parse_response(buf: &[u8]) -> Result<Option<(ResponseHead, usize)>> {
+    parse_response_with(buf, |res| ResponseHead {
+        status: res.code.unwrap_or_default(),
+        reason: res.reason.unwrap_or_default().to_owned(),
+        headers: collect(res.headers),
+    })
+}
+
+/// The status of the response head in `buf` and where the head ends, as
+/// [`parse_response`] finds them, without building the head: for a reader
+/// that only needs the status.
+pub fn response_status(buf: &[u8]) -> Result<Option<(u16, usize)>> {
+    parse_response_with(buf, |res| res.code.unwrap_or_default())
+}
+
+fn parse_response_with<T>(
+    buf: &[u8],
+    found: impl FnOnce(&httparse::Response<'_, '_>) -> T,
+) -> Result<Option<(T, usize)>> {
     let mut headers = [httparse::EMPTY_HEADER; MAX_HEADERS];
     let mut res = httparse::Response::new(&mut headers);
     match res.parse(buf).map_err(malformed("response head"))? {
         httparse::Status::Partial => Ok(None),
-        httparse::Status::Complete(len) => {
-            let head = ResponseHead {
-                status: res.code.unwrap_or_default(),
-                reason: res.reason.unwrap_or_default().to_owned(),
-                headers: collect(res.headers),
-            };
-            Ok(Some((head, len)))
-        }
+        httparse::Status::Complete(len) => Ok(Some((found(&res), len))),
     }
 }
 
 /// Parses the final response head in `buf`, skipping interim (`1xx`, not `101`)
 /// responses before it: `Some((head, end))`, where `end` is the offset just past it.
 pub fn parse_final_response(buf: &[u8]) -> Result<Option<(ResponseHead, usize)>> {
+    final_of(buf, parse_response, |head| head.status)
+}
+
+/// The status of the final response in `buf` and where its head ends, as
+/// [`parse_final_response`] finds them, without building the heads: for the
+/// scripted clients, which only need the status.
+pub fn final_response_status(buf: &[u8]) -> Result<Option<(u16, usize)>> {
+    final_of(buf, response_status, |&status| status)
+}
+
+/// The first response in `buf` (read with `parse`) that is not interim, and
+/// the offset just past it.
+fn final_of<T>(
+    buf: &[u8],
+    parse: impl Fn(&[u8]) -> Result<Option<(T, usize)>>,
+    status: impl Fn(&T) -> u16,
+) -> Result<Option<(T, usize)>> {
     let mut at = 0;
     loop {
-        let Some((head, len)) = parse_response(&buf[at..])? else {
+        let Some((found, len)) = parse(&buf[at..])? else {
             return Ok(None);
         };
         at += len;
-        if !head.is_interim() {
-            return Ok(Some((head, at)));
+        if !is_interim(status(&found)) {
+            return Ok(Some((found, at)));
         }
     }
 }
@@ -522,6 +596,60 @@ mod tests {
             headers,
         };
         assert_eq!(head.encoded_len(), head.to_bytes().len());
+    }
+
+    #[test]
+    fn a_head_is_written_as_formatted_with_or_without_its_length() {
+        for status in [0, 7, 99, 100, 101, 999, u16::MAX] {
+            let head = ResponseHead {
+                status,
+                reason: "Reason".into(),
+                headers: vec![Header::new("Upgrade", "echo")],
+            };
+            let expected = format!("HTTP/1.1 {status} Reason\r\nUpgrade: echo\r\n\r\n");
+            assert_eq!(head.to_bytes(), expected.as_bytes());
+            for length in [0, 9, 10, 65_536, usize::MAX] {
+                let mut pushed = head.clone();
+                let value = format!("{length}");
+                pushed.headers.push(Header::new("Content-Length", value));
+                let expected = format!(
+                    "HTTP/1.1 {status} Reason\r\nUpgrade: echo\r\nContent-Length: {length}\r\n\r\n"
+                );
+                assert_eq!(pushed.to_bytes(), expected.as_bytes());
+                let with = head.to_bytes_with_length(Some(length));
+                assert_eq!(
+                    with,
+                    expected.as_bytes(),
+                    "status {status}, length {length}"
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn the_final_status_is_the_final_heads() {
+        let inputs: [&[u8]; 8] = [
+            b"",
+            b"HTTP/1.1 100 Continue\r\n\r\n",
+            b"HTTP/1.1 100 Continue\r\n\r\nHTTP/1.1 101 Switching\r\nUpgrade: echo\r\n\r\nab",
+            b"HTTP/1.1 103 Early\r\nLink: x\r\n\r\nHTTP/1.1 400 Bad\r\n\r\n",
+            b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok",
+            b"HTTP/1.1 102 P\r\n\r\nHTTP/1.1 20",
+            b"HTTP/1.1 100 Continue\r\n\r\nnot a head\r\n\r\n",
+            b"HTTP/1.1 2000 Nope\r\n\r\n",
+        ];
+        for input in inputs {
+            let whole = parse_final_response(input).map(|f| f.map(|(h, end)| (h.status, end)));
+            let status = final_response_status(input);
+            assert_eq!(format!("{status:?}"), format!("{whole:?}"), "{input:?}");
+            let first = parse_response(input).map(|f| f.map(|(h, end)| (h.status, end)));
+            let status = response_status(input);
+            assert_eq!(format!("{status:?}"), format!("{first:?}"), "{input:?}");
+        }
+        assert_eq!(
+            final_response_status(inputs[2]).ok().flatten(),
+            Some((101, 66))
+        );
     }
 
     #[test]

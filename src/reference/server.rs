@@ -191,16 +191,13 @@ impl<IO: AsyncRead + AsyncWrite + Unpin> ServerConn<IO> {
     /// (RFC 9110 §7.8: the server "MUST send a 100 (Continue) response before
     /// sending a 101 (Switching Protocols) response").
     pub fn write_response(&mut self, head: &ResponseHead, body: &[u8]) {
-        let mut head = head.clone();
         let switches = head.switches(self.connect);
         if switches && self.expect == Continue::Due {
             self.write_continue();
         }
-        if !switches && head::header_value(&head.headers, "content-length").is_none() {
-            head.headers
-                .push(Header::new("Content-Length", body.len().to_string()));
-        }
-        self.conn.buffer_write(&head.to_bytes());
+        let length = (!switches && head::header_value(&head.headers, "content-length").is_none())
+            .then_some(body.len());
+        self.conn.buffer_write(&head.to_bytes_with_length(length));
         if !switches {
             self.conn.buffer_write(body);
         }
