@@ -9,6 +9,8 @@
 //! which makes the lengths the cuts are resolved against the lengths of the bytes
 //! that are actually sent.
 
+use std::sync::Arc;
+
 use bytes::{BufMut, Bytes, BytesMut};
 
 use super::{
@@ -36,8 +38,9 @@ pub struct Messages {
     pub early: Bytes,
     /// The client's bytes once the answer arrived (only when accepted).
     pub late: Bytes,
-    /// The final response head the server's handler gives.
-    pub response_head: ResponseHead,
+    /// The final response head the server's handler gives (shared: the
+    /// handler's answers hand out this one instead of a copy each).
+    pub response_head: Arc<ResponseHead>,
     /// What the scripted server writes before any new-protocol byte: interim
     /// response, final head, and (for a refusal) its body.
     pub response: Bytes,
@@ -75,7 +78,7 @@ impl Messages {
             body,
             early: scenario.client_early(),
             late: scenario.client_late(),
-            response_head,
+            response_head: Arc::new(response_head),
             response,
             response_head_end,
             first: scenario.server_first(),
