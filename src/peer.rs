@@ -17,8 +17,12 @@ pub mod websocket;
 const MAX_HEAD_SEARCH: usize = 1 << 20;
 const READ_SIZE: usize = 16 * 1024;
 
-/// Writes `a` then `b` in one write, as one segment unless the wire cuts it.
+/// Writes `a` then `b` in one write, as one segment unless the wire cuts it
+/// (joined in a new buffer only when both have bytes).
 async fn write_both<IO: AsyncWrite + Unpin>(io: &mut IO, a: &[u8], b: &[u8]) -> io::Result<()> {
+    if a.is_empty() || b.is_empty() {
+        return io.write_all(if b.is_empty() { a } else { b }).await;
+    }
     let mut both = Vec::with_capacity(a.len() + b.len());
     both.extend_from_slice(a);
     both.extend_from_slice(b);
