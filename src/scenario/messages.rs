@@ -103,7 +103,9 @@ impl Messages {
 impl Scenario {
     /// The request head the client sends.
     pub fn request_head(&self) -> RequestHead {
-        let mut headers = vec![Header::new("Host", "example.test")];
+        // Host, Connection, Upgrade, the framing field, Expect: sized once.
+        let mut headers = Vec::with_capacity(5 + self.request_headers.len());
+        headers.push(Header::new("Host", "example.test"));
         let (method, target) = match self.handshake {
             Handshake::Upgrade(protocol) => {
                 headers.push(Header::new("Connection", "Upgrade"));
@@ -217,7 +219,8 @@ impl Scenario {
 
     /// The final response head the server's handler gives.
     pub fn response_head(&self) -> ResponseHead {
-        let mut headers = Vec::new();
+        // Connection and Upgrade, or Content-Type, or Content-Length: sized once.
+        let mut headers = Vec::with_capacity(2 + self.response_headers.len());
         let (status, reason) = match (self.answer, self.handshake) {
             (Answer::Refuse(status), _) => (status, reason_phrase(status)),
             (Answer::Accept, Handshake::Upgrade(protocol)) => {
