@@ -17,8 +17,12 @@ pub mod websocket;
 const MAX_HEAD_SEARCH: usize = 1 << 20;
 const READ_SIZE: usize = 16 * 1024;
 
-/// Writes `a` then `b` in one write, as one segment unless the wire cuts it.
+/// Writes `a` then `b` in one write, as one segment unless the wire cuts it
+/// (joined in a new buffer only when both have bytes).
 async fn write_both<IO: AsyncWrite + Unpin>(io: &mut IO, a: &[u8], b: &[u8]) -> io::Result<()> {
+    if a.is_empty() || b.is_empty() {
+        return io.write_all(if b.is_empty() { a } else { b }).await;
+    }
     let mut both = Vec::with_capacity(a.len() + b.len());
     both.extend_from_slice(a);
     both.extend_from_slice(b);
@@ -125,7 +129,7 @@ pub async fn client<IO: AsyncRead + AsyncWrite + Unpin>(
         let (head, body) = messages.request.split_at(messages.request_head_len);
         io.write_all(head).await?;
         read_until(&mut io, &mut received, |buf| {
-            head::parse_response(buf).into()
+            head::response_status(buf).into()
         })
         .await?;
         write_both(&mut io, body, &messages.early).await?;

@@ -29,15 +29,18 @@ pub async fn client<IO: AsyncRead + AsyncWrite + Unpin>(
     write_both(&mut io, &bytes.request, &bytes.early).await?;
     let mut received = Vec::new();
     let answer = read_until(&mut io, &mut received, |buf| {
-        head::parse_final_response(buf).into()
+        head::final_response_status(buf).into()
     })
     .await?;
     let connect = scenario.ask == Ask::Connect;
     let knows_101 = connect || scenario.version == Version::Http11;
-    let next = answer.map(|(h, _)| match h.switches(connect) && knows_101 {
-        true => &bytes.late[..],
-        false => &bytes.after_refusal[..],
-    });
+    let next =
+        answer.map(
+            |(status, _)| match head::switches_protocols(status, connect) && knows_101 {
+                true => &bytes.late[..],
+                false => &bytes.after_refusal[..],
+            },
+        );
     let next = next.filter(|next| !next.is_empty());
     finish_client(&mut io, next, scenario.client_fin).await
 }

@@ -13,7 +13,6 @@ use crate::oracle::websocket::WebSocket;
 use crate::scenario::websocket::{MessageScenario, ws_scenario};
 use crate::subject::websocket::{MessageClientSubject, MessageServerSubject};
 
-
 use super::{Config, Counterexample, Stats};
 
 impl fmt::Display for Counterexample<WebSocket> {

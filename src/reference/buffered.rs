@@ -89,12 +89,6 @@ impl<IO> BufferedConn<IO> {
         self.write_buf.put_slice(data);
     }
 
-    /// Lets `write` append to the write buffer directly (a head encoded in
-    /// place); nothing reaches the transport until a flush.
-    pub fn buffer_with(&mut self, write: impl FnOnce(&mut BytesMut)) {
-        write(&mut self.write_buf);
-    }
-
     /// The bytes read but not yet consumed.
     pub fn read_ahead(&self) -> &[u8] {
         &self.read_buf

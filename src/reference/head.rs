@@ -6,7 +6,6 @@
 //! peers and the oracle all call these functions, so they cannot disagree about it.
 //! Heads are parsed with `httparse`; framing follows RFC 9112 §6.
 
-use std::fmt::Write as _;
 use std::mem::MaybeUninit;
 
 use bytes::{BufMut, Bytes, BytesMut};
@@ -162,6 +161,11 @@ impl RequestHead {
     }
 }
 
+/// Whether `status` is an interim one (`1xx` other than `101`).
+fn is_interim(status: u16) -> bool {
+    (100..200).contains(&status) && status != 101
+}
+
 /// Whether a final `status` hands the connection over by itself: `101` to an
 /// upgrade request, or a `2xx` to `CONNECT` (RFC 9110 §7.8, §9.3.6).
 pub fn switches_protocols(status: u16, request_is_connect: bool) -> bool {
@@ -217,25 +221,30 @@ impl ResponseHead {
 
     /// The head as it goes on the wire.
     pub fn to_bytes(&self) -> Bytes {
-        let mut out = BytesMut::with_capacity(self.encoded_len());
-        self.write_to(&mut out, None);
-        out.freeze()
+        self.to_bytes_with_length(None)
     }
 
-    /// Appends the head as it goes on the wire to `out`, with `extra` after
-    /// its own fields: what [`ResponseHead::to_bytes`] makes, and the field a
-    /// library adds (`Content-Length`), without a copy of the head.
-    pub fn write_to(&self, out: &mut BytesMut, extra: Option<&Header>) {
-        out.reserve(self.encoded_len() + extra.map_or(0, |h| headers_len(std::slice::from_ref(h))));
-        // Writing into a `BytesMut` cannot fail.
-        let _ = write!(out, "HTTP/1.1 {} {}\r\n", self.status, self.reason);
-        for h in &self.headers {
-            write_field(out, h);
-        }
-        if let Some(h) = extra {
-            write_field(out, h);
+    /// The head as it goes on the wire, with a `Content-Length: <length>` field
+    /// after its own fields when `length` is given: the bytes of
+    /// [`ResponseHead::to_bytes`] for the head with that field pushed, without
+    /// building (cloning) that head.
+    pub fn to_bytes_with_length(&self, length: Option<usize>) -> Bytes {
+        let mut digits = [0; 20];
+        let length = length.map(|n| decimal(n, &mut digits));
+        let extra = length.map_or(0, |v| b"Content-Length: \r\n".len() + v.len());
+        let mut out = BytesMut::with_capacity(self.encoded_len() + extra);
+        let mut status = [0; 20];
+        out.put_slice(b"HTTP/1.1 ");
+        out.put_slice(decimal(self.status.into(), &mut status));
+        out.put_u8(b' ');
+        out.put_slice(self.reason.as_bytes());
+        out.put_slice(b"\r\n");
+        write_fields(&mut out, &self.headers);
+        if let Some(value) = length {
+            write_field(&mut out, b"Content-Length", value);
         }
         out.put_slice(b"\r\n");
+        out.freeze()
     }
 
     /// The length of [`ResponseHead::to_bytes`], without writing it.
@@ -255,17 +264,34 @@ fn headers_len(headers: &[Header]) -> usize {
 }
 
 fn write_headers(out: &mut BytesMut, headers: &[Header]) {
-    for h in headers {
-        write_field(out, h);
-    }
+    write_fields(out, headers);
     out.put_slice(b"\r\n");
 }
 
-fn write_field(out: &mut BytesMut, h: &Header) {
-    out.put_slice(h.name.as_bytes());
+fn write_fields(out: &mut BytesMut, headers: &[Header]) {
+    for h in headers {
+        write_field(out, h.name.as_bytes(), h.value.as_bytes());
+    }
+}
+
+fn write_field(out: &mut BytesMut, name: &[u8], value: &[u8]) {
+    out.put_slice(name);
     out.put_slice(b": ");
-    out.put_slice(h.value.as_bytes());
+    out.put_slice(value);
     out.put_slice(b"\r\n");
+}
+
+/// `n` in decimal (as `format!("{n}")` writes it), in the end of `digits`.
+fn decimal(mut n: usize, digits: &mut [u8; 20]) -> &[u8] {
+    let mut at = digits.len();
+    loop {
+        at -= 1;
+        digits[at] = b'0' + (n % 10) as u8;
+        n /= 10;
+        if n == 0 {
+            return &digits[at..];
+        }
+    }
 }
 
 fn collect(headers: &[httparse::Header<'_>]) -> Vec<Header> {
@@ -338,26 +364,26 @@ fn parse_request_of(buf: &[u8], http10: bool) -> Result<Option<(RequestHead, usi
 
 /// Parses a response head at the start of `buf`: `Some((head, length))` once it is complete.
 pub fn parse_response(buf: &[u8]) -> Result<Option<(ResponseHead, usize)>> {
-    with_response(buf, |res| ResponseHead {
+    parse_response_with(buf, |res| ResponseHead {
         status: res.code.unwrap_or_default(),
         reason: res.reason.unwrap_or_default().to_owned(),
         headers: collect(res.headers),
     })
 }
 
-/// Whether `status` is an interim response: `1xx`, except `101`, which ends the head.
-fn is_interim(status: u16) -> bool {
-    (100..200).contains(&status) && status != 101
+/// The status of the response head in `buf` and where the head ends, as
+/// [`parse_response`] finds them, without building the head: for a reader
+/// that only needs the status.
+pub fn response_status(buf: &[u8]) -> Result<Option<(u16, usize)>> {
+    parse_response_with(buf, |res| res.code.unwrap_or_default())
 }
 
-/// Parses a response head at the start of `buf` with `httparse` and, once it
-/// is complete, makes what the caller wants of it: `Some((made, length))`.
-/// The header array is left uninitialised (it is 100 entries: zeroing it
-/// cost more than parsing a short head).
-fn with_response<T>(
+fn parse_response_with<T>(
     buf: &[u8],
-    make: impl FnOnce(&httparse::Response<'_, '_>) -> T,
+    found: impl FnOnce(&httparse::Response<'_, '_>) -> T,
 ) -> Result<Option<(T, usize)>> {
+    // The header array is left uninitialised: it has 100 entries, and zeroing
+    // it cost more than parsing a short head.
     let mut headers = [const { MaybeUninit::uninit() }; MAX_HEADERS];
     let mut res = httparse::Response::new(&mut []);
     match httparse::ParserConfig::default()
@@ -365,38 +391,38 @@ fn with_response<T>(
         .map_err(malformed("response head"))?
     {
         httparse::Status::Partial => Ok(None),
-        httparse::Status::Complete(len) => Ok(Some((make(&res), len))),
-    }
-}
-
-/// The status of the final response in `buf` and the offset just past its
-/// head, interim responses skipped: [`parse_final_response`] without building
-/// the head, for a peer that only needs to know what was answered.
-pub fn final_response_status(buf: &[u8]) -> Result<Option<(u16, usize)>> {
-    let mut at = 0;
-    loop {
-        let Some((status, len)) = with_response(&buf[at..], |res| res.code.unwrap_or_default())?
-        else {
-            return Ok(None);
-        };
-        at += len;
-        if !is_interim(status) {
-            return Ok(Some((status, at)));
-        }
+        httparse::Status::Complete(len) => Ok(Some((found(&res), len))),
     }
 }
 
 /// Parses the final response head in `buf`, skipping interim (`1xx`, not `101`)
 /// responses before it: `Some((head, end))`, where `end` is the offset just past it.
 pub fn parse_final_response(buf: &[u8]) -> Result<Option<(ResponseHead, usize)>> {
+    final_of(buf, parse_response, |head| head.status)
+}
+
+/// The status of the final response in `buf` and where its head ends, as
+/// [`parse_final_response`] finds them, without building the heads: for the
+/// scripted clients, which only need the status.
+pub fn final_response_status(buf: &[u8]) -> Result<Option<(u16, usize)>> {
+    final_of(buf, response_status, |&status| status)
+}
+
+/// The first response in `buf` (read with `parse`) that is not interim, and
+/// the offset just past it.
+fn final_of<T>(
+    buf: &[u8],
+    parse: impl Fn(&[u8]) -> Result<Option<(T, usize)>>,
+    status: impl Fn(&T) -> u16,
+) -> Result<Option<(T, usize)>> {
     let mut at = 0;
     loop {
-        let Some((head, len)) = parse_response(&buf[at..])? else {
+        let Some((found, len)) = parse(&buf[at..])? else {
             return Ok(None);
         };
         at += len;
-        if !head.is_interim() {
-            return Ok(Some((head, at)));
+        if !is_interim(status(&found)) {
+            return Ok(Some((found, at)));
         }
     }
 }
@@ -580,6 +606,60 @@ mod tests {
             headers,
         };
         assert_eq!(head.encoded_len(), head.to_bytes().len());
+    }
+
+    #[test]
+    fn a_head_is_written_as_formatted_with_or_without_its_length() {
+        for status in [0, 7, 99, 100, 101, 999, u16::MAX] {
+            let head = ResponseHead {
+                status,
+                reason: "Reason".into(),
+                headers: vec![Header::new("Upgrade", "echo")],
+            };
+            let expected = format!("HTTP/1.1 {status} Reason\r\nUpgrade: echo\r\n\r\n");
+            assert_eq!(head.to_bytes(), expected.as_bytes());
+            for length in [0, 9, 10, 65_536, usize::MAX] {
+                let mut pushed = head.clone();
+                let value = format!("{length}");
+                pushed.headers.push(Header::new("Content-Length", value));
+                let expected = format!(
+                    "HTTP/1.1 {status} Reason\r\nUpgrade: echo\r\nContent-Length: {length}\r\n\r\n"
+                );
+                assert_eq!(pushed.to_bytes(), expected.as_bytes());
+                let with = head.to_bytes_with_length(Some(length));
+                assert_eq!(
+                    with,
+                    expected.as_bytes(),
+                    "status {status}, length {length}"
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn the_final_status_is_the_final_heads() {
+        let inputs: [&[u8]; 8] = [
+            b"",
+            b"HTTP/1.1 100 Continue\r\n\r\n",
+            b"HTTP/1.1 100 Continue\r\n\r\nHTTP/1.1 101 Switching\r\nUpgrade: echo\r\n\r\nab",
+            b"HTTP/1.1 103 Early\r\nLink: x\r\n\r\nHTTP/1.1 400 Bad\r\n\r\n",
+            b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok",
+            b"HTTP/1.1 102 P\r\n\r\nHTTP/1.1 20",
+            b"HTTP/1.1 100 Continue\r\n\r\nnot a head\r\n\r\n",
+            b"HTTP/1.1 2000 Nope\r\n\r\n",
+        ];
+        for input in inputs {
+            let whole = parse_final_response(input).map(|f| f.map(|(h, end)| (h.status, end)));
+            let status = final_response_status(input);
+            assert_eq!(format!("{status:?}"), format!("{whole:?}"), "{input:?}");
+            let first = parse_response(input).map(|f| f.map(|(h, end)| (h.status, end)));
+            let status = response_status(input);
+            assert_eq!(format!("{status:?}"), format!("{first:?}"), "{input:?}");
+        }
+        assert_eq!(
+            final_response_status(inputs[2]).ok().flatten(),
+            Some((101, 66))
+        );
     }
 
     #[test]

@@ -196,9 +196,8 @@ impl<IO: AsyncRead + AsyncWrite + Unpin> ServerConn<IO> {
             self.write_continue();
         }
         let length = (!switches && head::header_value(&head.headers, "content-length").is_none())
-            .then(|| Header::new("Content-Length", body.len().to_string()));
-        self.conn
-            .buffer_with(|out| head.write_to(out, length.as_ref()));
+            .then_some(body.len());
+        self.conn.buffer_write(&head.to_bytes_with_length(length));
         if !switches {
             self.conn.buffer_write(body);
         }

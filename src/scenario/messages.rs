@@ -9,6 +9,8 @@
 //! which makes the lengths the cuts are resolved against the lengths of the bytes
 //! that are actually sent.
 
+use std::sync::Arc;
+
 use bytes::{BufMut, Bytes, BytesMut};
 
 use super::{
@@ -36,8 +38,9 @@ pub struct Messages {
     pub early: Bytes,
     /// The client's bytes once the answer arrived (only when accepted).
     pub late: Bytes,
-    /// The final response head the server's handler gives.
-    pub response_head: ResponseHead,
+    /// The final response head the server's handler gives (shared: the
+    /// handler's answers hand out this one instead of a copy each).
+    pub response_head: Arc<ResponseHead>,
     /// What the scripted server writes before any new-protocol byte: interim
     /// response, final head, and (for a refusal) its body.
     pub response: Bytes,
@@ -75,7 +78,7 @@ impl Messages {
             body,
             early: scenario.client_early(),
             late: scenario.client_late(),
-            response_head,
+            response_head: Arc::new(response_head),
             response,
             response_head_end,
             first: scenario.server_first(),
@@ -100,7 +103,9 @@ impl Messages {
 impl Scenario {
     /// The request head the client sends.
     pub fn request_head(&self) -> RequestHead {
-        let mut headers = vec![Header::new("Host", "example.test")];
+        // Host, Connection, Upgrade, the framing field, Expect: sized once.
+        let mut headers = Vec::with_capacity(5 + self.request_headers.len());
+        headers.push(Header::new("Host", "example.test"));
         let (method, target) = match self.handshake {
             Handshake::Upgrade(protocol) => {
                 headers.push(Header::new("Connection", "Upgrade"));
@@ -214,7 +219,8 @@ impl Scenario {
 
     /// The final response head the server's handler gives.
     pub fn response_head(&self) -> ResponseHead {
-        let mut headers = Vec::new();
+        // Connection and Upgrade, or Content-Type, or Content-Length: sized once.
+        let mut headers = Vec::with_capacity(2 + self.response_headers.len());
         let (status, reason) = match (self.answer, self.handshake) {
             (Answer::Refuse(status), _) => (status, reason_phrase(status)),
             (Answer::Accept, Handshake::Upgrade(protocol)) => {

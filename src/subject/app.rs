@@ -84,8 +84,9 @@ pub enum HandOver {
 pub struct Reply {
     /// Send `100 Continue` first.
     pub send_continue: bool,
-    /// The final response head.
-    pub head: ResponseHead,
+    /// The final response head (shared with the run's
+    /// [`Messages`](crate::scenario::Messages), not copied for each answer).
+    pub head: Arc<ResponseHead>,
     /// Its body (empty when it hands over).
     pub body: Bytes,
     /// Whether it hands over.
@@ -166,11 +167,11 @@ impl ServerHandler {
         if !first_request {
             return Reply {
                 send_continue: false,
-                head: ResponseHead {
+                head: Arc::new(ResponseHead {
                     status: 200,
                     reason: "OK".into(),
                     headers: vec![Header::new("Content-Length", "4")],
-                },
+                }),
                 body: Bytes::from_static(b"next"),
                 hand_over: HandOver::No,
                 first: Bytes::new(),
