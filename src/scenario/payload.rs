@@ -34,18 +34,26 @@ const PAYLOAD_CACHE_BYTES: usize = 64 << 20;
 /// on most lookups: about 1,800 streams shared 256 slots, BENCHMARKS.md).
 /// Shared by every thread: a lookup holds the lock for a hash and a clone of
 /// `Bytes`; a stream is generated outside it.
-static PAYLOAD_CACHE: std::sync::Mutex<StreamCache> = std::sync::Mutex::new(StreamCache {
-    streams: None,
-    bytes: 0,
-});
+static PAYLOAD_CACHE: std::sync::Mutex<StreamCache> =
+    std::sync::Mutex::new(StreamCache::new(PAYLOAD_CACHE_BYTES));
 
 /// The payload streams kept, and their total length.
 struct StreamCache {
     streams: Option<HashMap<u32, Bytes, BuildHasherDefault<KeyHasher>>>,
     bytes: usize,
+    budget: usize,
 }
 
 impl StreamCache {
+    /// An empty cache that keeps at most `budget` bytes.
+    const fn new(budget: usize) -> Self {
+        StreamCache {
+            streams: None,
+            bytes: 0,
+            budget,
+        }
+    }
+
     /// The stream of `key`, if one of at least `len` bytes is kept.
     fn get(&self, key: u32, len: usize) -> Option<Bytes> {
         let stream = self.streams.as_ref()?.get(&key)?;
@@ -59,7 +67,7 @@ impl StreamCache {
         if let Some(old) = streams.remove(&key) {
             self.bytes -= old.len();
         }
-        while self.bytes + stream.len() > PAYLOAD_CACHE_BYTES {
+        while self.bytes + stream.len() > self.budget {
             let Some(&victim) = streams.keys().next() else {
                 break;
             };
@@ -269,6 +277,24 @@ mod tests {
                 }
             }
         }
+    }
+
+    #[test]
+    fn the_stream_cache_stays_within_its_budget_and_returns_the_kept_bytes() {
+        let mut cache = StreamCache::new(1000);
+        for key in 0..10u32 {
+            let stream = generate(Fill::Noise(key as u8), Role::Early, 300);
+            cache.put(key, stream.clone());
+            assert!(cache.bytes <= 1000, "{} bytes kept", cache.bytes);
+            assert_eq!(cache.get(key, 200), Some(stream.slice(..200)));
+            assert_eq!(cache.get(key, 301), None, "a longer stream than kept");
+        }
+        let kept: usize = cache.streams.iter().flatten().map(|(_, s)| s.len()).sum();
+        assert_eq!(kept, cache.bytes);
+        // A stream replaced by a longer one is counted once.
+        cache.put(3, generate(Fill::Noise(3), Role::Early, 600));
+        let kept: usize = cache.streams.iter().flatten().map(|(_, s)| s.len()).sum();
+        assert_eq!((kept, cache.bytes <= 1000), (cache.bytes, true));
     }
 
     #[test]
