@@ -19,6 +19,14 @@ async function main() {
   if (tty) stream.pipe(process.stdout);
   else docker.modem.demuxStream(stream, process.stdout, process.stderr);
   process.stdin.pipe(stream);
+  // A terminal that hangs up makes the next read of stdin fail with EIO: that is
+  // the end of input (as EOF is for a pipe), so end the attach stream (FIN).
+  // Unhandled, Node throws it and dies before the container's output arrives
+  // (seen once in CI on docker.output.tty.split-every-byte, exit status 134).
+  process.stdin.on('error', (e) => {
+    if (e.code !== 'EIO') throw e;
+    stream.end();
+  });
   stream.on('end', () => process.exit(0));
 }
 main().catch((e) => { console.error(`dockerode: ${e.message}`); process.exit(1); });
