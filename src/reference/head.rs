@@ -6,6 +6,7 @@
 //! peers and the oracle all call these functions, so they cannot disagree about it.
 //! Heads are parsed with `httparse`; framing follows RFC 9112 §6.
 
+use std::fmt::Write as _;
 use std::mem::MaybeUninit;
 
 use bytes::{BufMut, Bytes, BytesMut};
@@ -229,19 +230,15 @@ impl ResponseHead {
     /// [`ResponseHead::to_bytes`] for the head with that field pushed, without
     /// building (cloning) that head.
     pub fn to_bytes_with_length(&self, length: Option<usize>) -> Bytes {
-        let mut digits = [0; 20];
-        let length = length.map(|n| decimal(n, &mut digits));
-        let extra = length.map_or(0, |v| b"Content-Length: \r\n".len() + v.len());
+        let extra = length.map_or(0, |_| b"Content-Length: 18446744073709551615\r\n".len());
         let mut out = BytesMut::with_capacity(self.encoded_len() + extra);
-        let mut status = [0; 20];
-        out.put_slice(b"HTTP/1.1 ");
-        out.put_slice(decimal(self.status.into(), &mut status));
-        out.put_u8(b' ');
+        // `write!` into a `BytesMut` formats in place (no `String`) and cannot fail.
+        let _ = write!(out, "HTTP/1.1 {} ", self.status);
         out.put_slice(self.reason.as_bytes());
         out.put_slice(b"\r\n");
         write_fields(&mut out, &self.headers);
-        if let Some(value) = length {
-            write_field(&mut out, b"Content-Length", value);
+        if let Some(length) = length {
+            let _ = write!(out, "Content-Length: {length}\r\n");
         }
         out.put_slice(b"\r\n");
         out.freeze()
@@ -270,27 +267,10 @@ fn write_headers(out: &mut BytesMut, headers: &[Header]) {
 
 fn write_fields(out: &mut BytesMut, headers: &[Header]) {
     for h in headers {
-        write_field(out, h.name.as_bytes(), h.value.as_bytes());
-    }
-}
-
-fn write_field(out: &mut BytesMut, name: &[u8], value: &[u8]) {
-    out.put_slice(name);
-    out.put_slice(b": ");
-    out.put_slice(value);
-    out.put_slice(b"\r\n");
-}
-
-/// `n` in decimal (as `format!("{n}")` writes it), in the end of `digits`.
-fn decimal(mut n: usize, digits: &mut [u8; 20]) -> &[u8] {
-    let mut at = digits.len();
-    loop {
-        at -= 1;
-        digits[at] = b'0' + (n % 10) as u8;
-        n /= 10;
-        if n == 0 {
-            return &digits[at..];
-        }
+        out.put_slice(h.name.as_bytes());
+        out.put_slice(b": ");
+        out.put_slice(h.value.as_bytes());
+        out.put_slice(b"\r\n");
     }
 }
 
