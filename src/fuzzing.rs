@@ -82,39 +82,9 @@ pub const MUTANT_VAR: &str = "HIJACK_MUTANT";
 pub const FAILURE_MARK: &str = "hijack-harness: oracle verdict failed";
 
 /// Once per fuzzing process, before the first input: keeps freed memory in the
-/// process.
-///
-/// A run allocates a few read buffers of up to 70 KB (a library's read size) and
-/// frees them at the end. glibc returns the top of the heap to the kernel as soon
-/// as more than 128 KB is free, so every run paid `brk` calls and page faults on
-/// fresh zeroed pages: 30% of the time, measured with `perf`. Raising the trim
-/// and mmap thresholds (what `MALLOC_TRIM_THRESHOLD_` would do) removes that cost
-/// without touching what the harness does. A no-op on other C libraries.
-///
-/// The property checks call it too ([`crate::properties::check_drawn`]); it
-/// sets the tunables once per process, however often it is called.
+/// process ([`crate::heap::keep_freed_memory`]).
 pub fn init() {
-    static ONCE: std::sync::Once = std::sync::Once::new();
-    ONCE.call_once(keep_freed_memory);
-}
-
-fn keep_freed_memory() {
-    #[cfg(all(target_os = "linux", target_env = "gnu"))]
-    {
-        const M_TRIM_THRESHOLD: std::ffi::c_int = -1;
-        const M_TOP_PAD: std::ffi::c_int = -2;
-        const M_MMAP_THRESHOLD: std::ffi::c_int = -3;
-        unsafe extern "C" {
-            fn mallopt(param: std::ffi::c_int, value: std::ffi::c_int) -> std::ffi::c_int;
-        }
-        // SAFETY: mallopt only changes glibc's allocator tunables; it is called
-        // before the fuzz loop starts, and any value is memory-safe.
-        unsafe {
-            mallopt(M_TRIM_THRESHOLD, 1 << 30);
-            mallopt(M_TOP_PAD, 16 << 20);
-            mallopt(M_MMAP_THRESHOLD, 32 << 20);
-        }
-    }
+    crate::heap::keep_freed_memory();
 }
 
 fn fail(run: &Run) -> ! {

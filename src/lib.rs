@@ -80,6 +80,8 @@ pub mod wire;
 #[doc(hidden)]
 pub mod fuzzing;
 #[doc(hidden)]
+pub mod heap;
+#[doc(hidden)]
 pub mod inspect;
 #[doc(hidden)]
 pub mod peer;

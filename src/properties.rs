@@ -231,7 +231,7 @@ fn check(config: &Config, run: impl Fn(&Scenario) -> Run) -> Result<Stats, Box<C
 /// that misses a SHOULD passes, and is counted ([`Stats::non_strict`]).
 ///
 /// Every check first keeps freed memory in the process
-/// ([`fuzzing::init`](crate::fuzzing::init), once per process): a case
+/// ([`crate::heap::keep_freed_memory`], once per process): a case
 /// allocates and frees read buffers and payloads of up to a few hundred KB,
 /// and glibc's default trimming gave them back to the kernel after each case,
 /// so the next case paid page faults on fresh pages (a third of a WebSocket
@@ -241,7 +241,7 @@ pub fn check_drawn<P: Protocol, S: Strategy>(
     strategy: S,
     run: impl Fn(&S::Value) -> Run<P>,
 ) -> Result<Stats, Box<Counterexample<P>>> {
-    crate::fuzzing::init();
+    crate::heap::keep_freed_memory();
     let mut runner = runner(config);
     let started = Instant::now();
     let non_strict = Cell::new(0u32);

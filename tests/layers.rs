@@ -27,7 +27,7 @@ use std::path::{Path, PathBuf};
 ///
 /// | floor | modules | what they are |
 /// |-------|---------|---------------|
-/// | 0 | `reference`, `websocket` | codecs and helpers: HTTP heads, the hand-over, RFC 6455 frames |
+/// | 0 | `reference`, `websocket`, `heap` | codecs and helpers: HTTP heads, the hand-over, RFC 6455 frames; the allocator's thresholds |
 /// | 1 | `scenario` | one generated case: what each side sends, where the wire cuts |
 /// | 2 | `suite` | the named conformance cases, built of scenarios |
 /// | 3 | `wire` | transports, traces and their text form |
@@ -44,6 +44,7 @@ const FLOORS: &[(&str, u8)] = &[
     ("reference", 0),
     ("websocket", 0),
     ("stdcopy", 0),
+    ("heap", 0),
     ("scenario", 1),
     ("suite", 2),
     ("wire", 3),
