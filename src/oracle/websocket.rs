@@ -73,7 +73,10 @@ pub(super) struct Wire<'a> {
     trace: &'a Trace,
     peer_dir: Direction,
     subject_dir: Direction,
-    peer_stream: Bytes,
+    /// How many bytes the peer's segments carried (its stream itself is never
+    /// needed: the oracle knows what the peer sent from [`PeerFrames`], and
+    /// joining the segments was a copy of every payload).
+    peer_len: usize,
     subject_stream: Bytes,
 }
 
@@ -140,7 +143,7 @@ pub fn judge(obs: &Observation<'_, WebSocket>) -> Verdict {
         trace: obs.trace,
         peer_dir,
         subject_dir,
-        peer_stream: obs.trace.stream(peer_dir),
+        peer_len: obs.trace.segments(peer_dir).map(Bytes::len).sum(),
         subject_stream: obs.trace.stream(subject_dir),
     };
     let Some(subject_head_end) = handshake(obs, &wire, &mut verdict) else {
@@ -301,7 +304,7 @@ fn early_frames(obs: &Observation<'_, WebSocket>) -> usize {
 /// ranges in the peer's stream.
 fn sent_messages(obs: &Observation<'_, WebSocket>, wire: &Wire<'_>) -> Vec<Tracked> {
     let base = obs.sent.head_len;
-    let on_wire = wire.peer_stream.len().saturating_sub(base);
+    let on_wire = wire.peer_len.saturating_sub(base);
     let mut out: Vec<Tracked> = obs
         .sent
         .messages
@@ -426,7 +429,7 @@ fn close(obs: &Observation<'_, WebSocket>, wire: &Wire<'_>, verdict: &mut Verdic
             .sent
             .frames
             .last()
-            .is_some_and(|f| base + f.range.end <= wire.peer_stream.len());
+            .is_some_and(|f| base + f.range.end <= wire.peer_len);
     let received = &obs.app.received;
     let Some(at) = received.iter().position(|d| *d == Delivery::Close) else {
         return;
@@ -476,7 +479,7 @@ fn close(obs: &Observation<'_, WebSocket>, wire: &Wire<'_>, verdict: &mut Verdic
 /// the wire: if it never is, those frames were never sent, and nothing above can
 /// notice that they were not delivered.
 fn liveness(obs: &Observation<'_, WebSocket>, wire: &Wire<'_>, verdict: &mut Verdict) {
-    let sent = wire.peer_stream.len().saturating_sub(obs.sent.head_len);
+    let sent = wire.peer_len.saturating_sub(obs.sent.head_len);
     let all = obs.sent.bytes.len();
     if sent < all {
         verdict.add(

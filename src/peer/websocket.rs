@@ -166,7 +166,9 @@ pub async fn server<IO: AsyncRead + AsyncWrite + Unpin>(
     mut io: IO,
     frames: &PeerFrames,
 ) -> io::Result<()> {
-    let mut received = Vec::new();
+    // Room for the client's echo of every message (about the size of the frames
+    // sent) and a read more, so the buffer is not copied as it grows.
+    let mut received = Vec::with_capacity(frames.bytes.len() + READ_SIZE);
     let (request, head_end) = loop {
         match head::parse_request(&received) {
             Ok(Some(found)) => break found,

@@ -158,6 +158,16 @@ impl MessageScenario {
     pub fn peer_frames(&self, masked: bool) -> PeerFrames {
         let mut masks = Masks::new(self.seed);
         let mut out = PeerFrames::default();
+        // Room for every frame at its largest header (14 bytes), so the stream is
+        // never copied as it grows (it reaches a few hundred KB).
+        let frames = |m: &MessageSpec| m.splits.len() + 1 + m.controls.len();
+        out.bytes.reserve(
+            self.messages
+                .iter()
+                .map(|m| m.len.min(MAX_MESSAGE) + m.controls.len() * MAX_CONTROL + 14 * frames(m))
+                .sum::<usize>()
+                + 16,
+        );
         let mut push = |frame: Frame, message: Option<usize>, out: &mut PeerFrames| {
             let frame = if masked {
                 frame.masked(masks.next_mask())
@@ -317,31 +327,74 @@ fn splitmix(state: u64) -> u64 {
 /// ASCII one where a wider one would not fit): a fragment split then often falls
 /// inside a character, which RFC 6455 allows (§5.6: only the whole message must
 /// be valid UTF-8).
+///
+/// Each random byte picks one character of [`TEXT_ALPHABET`] (its low three bits).
+/// While eight bytes or more are left, any two characters fit, so two bytes are
+/// taken at a time through [`TEXT_PAIRS`]: one fixed eight-byte copy, then the
+/// unused bytes taken back (one character at a time, with a table lookup and a
+/// copy each, was a tenth of a WebSocket property case's wall time). The last few
+/// bytes go one character at a time, where the width check matters. The same
+/// text as pushing the characters one by one (a unit test compares them).
 fn text(seed: u64, len: usize) -> Bytes {
-    // Each character's four table bytes are written at `at`, which then moves by
-    // its width: a fixed-size copy and no capacity check per character (pushing
-    // `char`s was a fifth of a WebSocket property case's instructions). The four
-    // spare bytes at the end take the last character's unused ones.
-    let mut out = vec![0u8; len + 4];
+    // Written at `at` into a buffer with room for a whole pair past `len`.
+    let mut out = vec![0u8; len + 8];
     let mut at = 0;
     let mut state = seed;
-    'fill: while at < len {
+    loop {
         state = state.wrapping_add(0x9E37_79B9_7F4A_7C15);
-        for b in splitmix(state).to_le_bytes() {
+        let random = splitmix(state);
+        let mut k = 0;
+        while k < 8 && len - at >= 8 {
+            let pair = (random >> (8 * k)) & 7 | ((random >> (8 * k + 8)) & 7) << 3;
+            let (bytes, width) = &TEXT_PAIRS[pair as usize];
+            out[at..at + 8].copy_from_slice(bytes);
+            at += usize::from(*width);
+            k += 2;
+        }
+        while k < 8 {
             let left = len - at;
             if left == 0 {
-                break 'fill;
+                out.truncate(len);
+                return out.into();
             }
+            let b = (random >> (8 * k)) as u8;
             let (bytes, width) = match &TEXT_ALPHABET[usize::from(b % 8)] {
                 (_, width) if *width > left => &TEXT_ALPHABET[usize::from(b % 4)],
                 fits => fits,
             };
             out[at..at + 4].copy_from_slice(bytes);
             at += width;
+            k += 1;
         }
     }
-    out.truncate(len);
-    out.into()
+}
+
+/// Every two characters of [`TEXT_ALPHABET`] back to back, indexed by the first
+/// one's index plus eight times the second's: their bytes (zero after them) and
+/// their width together.
+const TEXT_PAIRS: [([u8; 8], u8); 64] = text_pairs();
+
+const fn text_pairs() -> [([u8; 8], u8); 64] {
+    let mut out = [([0u8; 8], 0u8); 64];
+    let mut i = 0;
+    while i < 64 {
+        let (first, first_width) = TEXT_ALPHABET[i & 7];
+        let (second, second_width) = TEXT_ALPHABET[i >> 3];
+        let mut bytes = [0u8; 8];
+        let mut k = 0;
+        while k < first_width {
+            bytes[k] = first[k];
+            k += 1;
+        }
+        k = 0;
+        while k < second_width {
+            bytes[first_width + k] = second[k];
+            k += 1;
+        }
+        out[i] = (bytes, (first_width + second_width) as u8);
+        i += 1;
+    }
+    out
 }
 
 /// The characters of generated text (a table of their UTF-8 below: pushing
@@ -439,7 +492,7 @@ mod tests {
                 let data: Vec<_> = messages(&frames)
                     .unwrap()
                     .into_iter()
-                    .filter_map(|m| Some((Kind::of(m.opcode)?, Bytes::from(m.payload))))
+                    .filter_map(|m| Some((Kind::of(m.opcode)?, m.payload)))
                     .collect();
                 assert_eq!(data, peer.messages);
                 for (kind, payload) in &data {
@@ -458,10 +511,17 @@ mod tests {
             assert_eq!(c.encode_utf8(&mut buf).as_bytes(), &bytes[..*len], "{c}");
         }
         // The same text as pushing the characters one by one, an ASCII one where
-        // a wider one would not fit, at every length up to 40 and a long one.
-        for len in (0..=40).chain([500, 4099]) {
+        // a wider one would not fit, at every length up to 100 (every phase of the
+        // eight-byte fast path's end) and long ones, for several seeds.
+        // (Two four-byte characters where exactly seven bytes are left is one pair
+        // in 64 at one phase in eight: 64 seeds meet it.)
+        for (seed, len) in (0..64u64)
+            .chain([u64::MAX, 0x1234_5678_9abc_def0])
+            .flat_map(|seed| (0..=100).chain([500, 4099]).map(move |len| (seed, len)))
+            .chain([(7, 65_536)])
+        {
             let mut pushed = String::new();
-            for b in noise(7, len).iter() {
+            for b in noise(seed, len).iter() {
                 let left = len - pushed.len();
                 if left == 0 {
                     break;
@@ -473,8 +533,8 @@ mod tests {
                     c
                 });
             }
-            assert_eq!(&text(7, len)[..], pushed.as_bytes(), "{len}");
-            assert_eq!(text(7, len).len(), len);
+            assert_eq!(&text(seed, len)[..], pushed.as_bytes(), "{seed} {len}");
+            assert_eq!(text(seed, len).len(), len);
         }
         // Wide characters stay common: about half the bytes are inside one.
         let long = text(7, 10_000);

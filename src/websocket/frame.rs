@@ -305,14 +305,24 @@ pub fn whole(buf: &[u8], limit: usize) -> Result<Option<Header>, DecodeError> {
 /// `Ok(None)` while the frame is incomplete. A payload longer than `limit` is an
 /// error as soon as its length is read.
 pub fn decode(buf: &[u8], limit: usize) -> Result<Option<(Frame, usize)>, DecodeError> {
+    decode_with(buf, limit, |raw| Bytes::copy_from_slice(&buf[raw]))
+}
+
+/// [`decode`], with `unmasked` making the payload of an unmasked frame from its
+/// range in `buf` (a copy, or a slice of a shared buffer).
+fn decode_with(
+    buf: &[u8],
+    limit: usize,
+    unmasked: impl FnOnce(Range<usize>) -> Bytes,
+) -> Result<Option<(Frame, usize)>, DecodeError> {
     let Some(h) = whole(buf, limit)? else {
         return Ok(None);
     };
-    let raw = &buf[h.header_len..h.frame_len()];
+    let raw = h.header_len..h.frame_len();
     let payload = match h.mask {
-        None => Bytes::copy_from_slice(raw),
+        None => unmasked(raw),
         Some(mask) => {
-            let mut payload = raw.to_vec();
+            let mut payload = buf[raw].to_vec();
             apply_mask(&mut payload, mask);
             payload.into()
         }
@@ -349,10 +359,26 @@ pub enum Tail {
 
 /// Decodes every whole frame in `stream`, in order, and says how the stream ended.
 pub fn decode_all(stream: &[u8], limit: usize) -> (Vec<Located>, Tail) {
+    decode_frames(stream, limit, None)
+}
+
+/// [`decode_all`] of a shared buffer: the payloads of unmasked frames are slices
+/// of `stream`, not copies (the oracle decodes a whole side of every run).
+pub fn decode_all_shared(stream: &Bytes, limit: usize) -> (Vec<Located>, Tail) {
+    decode_frames(stream, limit, Some(stream))
+}
+
+fn decode_frames(stream: &[u8], limit: usize, shared: Option<&Bytes>) -> (Vec<Located>, Tail) {
     let mut frames = Vec::new();
     let mut at = 0;
     while at < stream.len() {
-        match decode(&stream[at..], limit) {
+        let decoded = match shared {
+            Some(shared) => decode_with(&stream[at..], limit, |raw| {
+                shared.slice(at + raw.start..at + raw.end)
+            }),
+            None => decode(&stream[at..], limit),
+        };
+        match decoded {
             Ok(Some((frame, used))) => {
                 frames.push(Located {
                     frame,
@@ -461,5 +487,39 @@ mod tests {
         assert_eq!(frames[0].range, 0..a.len());
         assert_eq!(frames[1].range, a.len()..a.len() + b.len());
         assert_eq!(tail, Tail::Truncated(a.len() + b.len()));
+    }
+
+    #[test]
+    fn decode_all_shared_is_decode_all_with_unmasked_payloads_sliced_from_the_stream() {
+        let frames = [
+            Frame::new(OpCode::Text, &b"hello"[..]),
+            Frame::new(OpCode::Binary, vec![7u8; 300]).masked([1, 2, 3, 4]),
+            Frame::new(OpCode::Binary, vec![9u8; 70_000]).with_fin(false),
+            Frame::new(OpCode::Continuation, &b""[..]),
+            Frame::close(1000, "bye"),
+        ];
+        let mut bytes = Vec::new();
+        for frame in &frames {
+            frame.encode_into(&mut bytes);
+        }
+        let whole = Bytes::from(bytes);
+        // Every prefix: clean, truncated in a header or in a payload; and an invalid tail.
+        let mut invalid = whole.to_vec();
+        invalid.push(0x83);
+        let cases = (0..=whole.len())
+            .step_by(97)
+            .chain([whole.len()])
+            .map(|n| whole.slice(..n))
+            .chain([Bytes::from(invalid)]);
+        for stream in cases {
+            let shared = decode_all_shared(&stream, LIMIT);
+            assert_eq!(shared, decode_all(&stream, LIMIT), "{}", stream.len());
+            let range = stream.as_ptr_range();
+            for located in &shared.0 {
+                let payload = &located.frame.payload;
+                let inside = range.contains(&payload.as_ptr()) || payload.is_empty();
+                assert_eq!(inside, located.frame.mask.is_none(), "{:?}", located.range);
+            }
+        }
     }
 }

@@ -13,6 +13,8 @@
 
 use std::ops::Range;
 
+use bytes::{Bytes, BytesMut};
+
 use super::frame::{Located, OpCode, Tail, decode_all};
 
 /// One message: a data message (text or binary, possibly fragmented) or a control frame.
@@ -20,8 +22,8 @@ use super::frame::{Located, OpCode, Tail, decode_all};
 pub struct Message {
     /// `Text` or `Binary` for data, `Close`, `Ping` or `Pong` for control.
     pub opcode: OpCode,
-    /// The payloads of its frames, joined.
-    pub payload: Vec<u8>,
+    /// The payloads of its frames, joined (a single frame's payload is shared, not copied).
+    pub payload: Bytes,
     /// The byte range of each of its frames in the stream, in order.
     pub frames: Vec<Range<usize>>,
 }
@@ -45,7 +47,9 @@ pub enum MessageError {
 /// Builds messages from frames one at a time.
 #[derive(Debug, Default)]
 pub struct Reassembler {
-    open: Option<Message>,
+    /// The open message, and its payload joined so far once a continuation came
+    /// (until then the first frame's payload is the message's, shared).
+    open: Option<(Message, Option<BytesMut>)>,
 }
 
 impl Reassembler {
@@ -61,18 +65,19 @@ impl Reassembler {
         if frame.opcode.is_control() {
             return Ok(Some(Message {
                 opcode: frame.opcode,
-                payload: frame.payload.to_vec(),
+                payload: frame.payload.clone(),
                 frames: vec![range],
             }));
         }
-        let message = match (frame.opcode, self.open.take()) {
+        let (mut message, mut joined) = match (frame.opcode, self.open.take()) {
             (OpCode::Continuation, None) => {
                 return Err(MessageError::StrayContinuation(range.start));
             }
-            (OpCode::Continuation, Some(mut open)) => {
-                open.payload.extend_from_slice(&frame.payload);
+            (OpCode::Continuation, Some((mut open, joined))) => {
+                let mut joined = joined.unwrap_or_else(|| BytesMut::from(&open.payload[..]));
+                joined.extend_from_slice(&frame.payload);
                 open.frames.push(range);
-                open
+                (open, Some(joined))
             }
             (opcode, Some(_)) => {
                 return Err(MessageError::Interrupted {
@@ -80,23 +85,24 @@ impl Reassembler {
                     at: range.start,
                 });
             }
-            (opcode, None) => Message {
-                opcode,
-                payload: frame.payload.to_vec(),
-                frames: vec![range],
-            },
+            (opcode, None) => (
+                Message {
+                    opcode,
+                    payload: frame.payload.clone(),
+                    frames: vec![range],
+                },
+                None,
+            ),
         };
         if frame.fin {
+            if let Some(joined) = joined.take() {
+                message.payload = joined.freeze();
+            }
             Ok(Some(message))
         } else {
-            self.open = Some(message);
+            self.open = Some((message, joined));
             Ok(None)
         }
-    }
-
-    /// The fragmented message still waiting for its last frame, if any.
-    pub fn open(&self) -> Option<&Message> {
-        self.open.as_ref()
     }
 }
 
@@ -163,7 +169,7 @@ mod tests {
         ]);
         let (frames, _) = decode_all(&wire, 1024);
         let got = messages(&frames).unwrap();
-        let kinds: Vec<_> = got.iter().map(|m| (m.opcode, m.payload.clone())).collect();
+        let kinds: Vec<_> = got.iter().map(|m| (m.opcode, m.payload.to_vec())).collect();
         assert_eq!(
             kinds,
             vec![
@@ -176,6 +182,24 @@ mod tests {
             got[1].frames,
             vec![frames[0].range.clone(), frames[2].range.clone()]
         );
+    }
+
+    #[test]
+    fn many_fragments_join_in_order_and_a_single_frame_is_shared() {
+        let wire = stream(&[
+            Frame::new(OpCode::Binary, &b"a"[..]).with_fin(false),
+            Frame::new(OpCode::Continuation, &b"bc"[..]).with_fin(false),
+            Frame::new(OpCode::Pong, &b""[..]),
+            Frame::new(OpCode::Continuation, &b""[..]).with_fin(false),
+            Frame::new(OpCode::Continuation, &b"d"[..]),
+            Frame::new(OpCode::Text, &b"whole"[..]),
+        ]);
+        let (frames, _) = decode_all(&wire, 1024);
+        let got = messages(&frames).unwrap();
+        assert_eq!(got.len(), 3);
+        assert_eq!(&got[1].payload[..], b"abcd");
+        assert_eq!(got[1].frames.len(), 4);
+        assert_eq!(got[2].payload.as_ptr(), frames[5].frame.payload.as_ptr());
     }
 
     #[test]

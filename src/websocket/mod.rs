@@ -17,6 +17,8 @@ pub mod frame;
 pub mod handshake;
 pub mod message;
 
-pub use frame::{DecodeError, Frame, Located, OpCode, Tail, decode, decode_all, whole};
+pub use frame::{
+    DecodeError, Frame, Located, OpCode, Tail, decode, decode_all, decode_all_shared, whole,
+};
 pub use handshake::{Masks, accept, key_from_seed, valid_key};
 pub use message::{DECODE_LIMIT, Message, MessageError, Reassembler, messages, unframe};

@@ -9,7 +9,7 @@ use bytes::Bytes;
 use crate::oracle::{Fault, Mark};
 use crate::scenario::websocket::Kind;
 use crate::subject::websocket::Delivery;
-use crate::websocket::{Located, OpCode, Reassembler, Tail, decode_all};
+use crate::websocket::{Located, OpCode, Reassembler, Tail, decode_all_shared};
 use crate::wire::Side;
 
 use super::align::{Difference, align};
@@ -28,8 +28,10 @@ pub(super) fn writes(
     verdict: &mut Verdict,
 ) {
     let dir = wire.subject_dir;
-    let stream = &wire.subject_stream[head_end.min(wire.subject_stream.len())..];
-    let (frames, tail) = decode_all(stream, DECODE_LIMIT);
+    let stream = wire
+        .subject_stream
+        .slice(head_end.min(wire.subject_stream.len())..);
+    let (frames, tail) = decode_all_shared(&stream, DECODE_LIMIT);
     let frames: Vec<Located> = frames
         .into_iter()
         .map(|mut f| {
@@ -66,7 +68,7 @@ pub(super) fn writes(
         .sent
         .frames
         .iter()
-        .filter(|f| f.opcode == OpCode::Ping && base + f.range.end <= wire.peer_stream.len())
+        .filter(|f| f.opcode == OpCode::Ping && base + f.range.end <= wire.peer_len)
         .zip(&obs.sent.pings)
         .map(|(_, p)| p)
         .collect();
@@ -175,7 +177,7 @@ pub(super) fn writes(
                 let kind = Kind::of(opcode).unwrap_or(Kind::Binary);
                 written.push(Tracked {
                     kind,
-                    payload: message.payload.into(),
+                    payload: message.payload,
                     frames: message.frames,
                     early: false,
                 });

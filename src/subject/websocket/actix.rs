@@ -48,6 +48,7 @@ use actix_ws::{AggregatedMessage, AggregatedMessageStream, CloseCode, CloseReaso
 use awc::BoxedSocket;
 use awc::ws::{Codec, Frame, Message};
 use bytes::{Bytes, BytesMut};
+use bytestring::ByteString;
 use futures::{SinkExt, StreamExt};
 use tokio::sync::oneshot;
 
@@ -55,8 +56,8 @@ use crate::scenario::websocket::{Kind, PATH};
 use crate::subject::{BoxIo, SubjectError};
 
 use super::{
-    Incoming, LocalBoxFuture, MessageApp, MessageClientSubject, MessageServerSubject, Socket,
-    library, text,
+    Incoming, LocalBoxFuture, MessageApp, MessageClientSubject, MessageServerSubject, Socket, Utf8,
+    library,
 };
 
 /// The largest frame and message either side accepts (actix's default is 64 KiB,
@@ -104,6 +105,13 @@ fn in_actix<T: 'static>(
     })
 }
 
+/// A text the application echoes, as actix's text type: the delivered bytes,
+/// not a copy (see [`Utf8`]).
+fn byte_string(payload: Bytes) -> ByteString {
+    // SAFETY: `Utf8` holds valid UTF-8 (its constructor checks it).
+    unsafe { ByteString::from_bytes_unchecked(Utf8::new(payload).into_bytes()) }
+}
+
 // ---------------------------------------------------------------------------
 // server
 
@@ -132,7 +140,7 @@ impl Socket for ActixWsSocket {
         Box::pin(async move {
             let session = self.session.as_mut().ok_or("the session is closed")?;
             match kind {
-                Kind::Text => session.text(text(&payload)).await,
+                Kind::Text => session.text(byte_string(payload)).await,
                 Kind::Binary => session.binary(payload).await,
             }
             .map_err(|e| e.to_string())
@@ -267,7 +275,7 @@ impl Socket for AwcSocket {
     fn send(&mut self, kind: Kind, payload: Bytes) -> LocalBoxFuture<'_, Result<(), String>> {
         Box::pin(async move {
             let message = match kind {
-                Kind::Text => Message::Text(text(&payload).into()),
+                Kind::Text => Message::Text(byte_string(payload)),
                 Kind::Binary => Message::Binary(payload),
             };
             self.framed.send(message).await.map_err(|e| e.to_string())

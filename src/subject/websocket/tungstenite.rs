@@ -29,14 +29,14 @@ use tokio_tungstenite::tungstenite::client::IntoClientRequest;
 use tokio_tungstenite::tungstenite::handshake::server::{Request, Response};
 use tokio_tungstenite::tungstenite::http::HeaderValue;
 use tokio_tungstenite::tungstenite::protocol::WebSocketConfig;
-use tokio_tungstenite::tungstenite::{Error, Message};
+use tokio_tungstenite::tungstenite::{Error, Message, Utf8Bytes};
 
 use crate::scenario::websocket::Kind;
 use crate::subject::{BoxIo, SubjectError};
 
 use super::{
-    Incoming, LocalBoxFuture, MessageApp, MessageClientSubject, MessageServerSubject, Socket,
-    library, text,
+    Incoming, LocalBoxFuture, MessageApp, MessageClientSubject, MessageServerSubject, Socket, Utf8,
+    library,
 };
 
 /// The `WebSocketConfig` fields that touch buffering; `None` keeps tungstenite's default.
@@ -104,7 +104,10 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Socket for TungsteniteSocket<S> {
     fn send(&mut self, kind: Kind, payload: Bytes) -> LocalBoxFuture<'_, Result<(), String>> {
         Box::pin(async move {
             let message = match kind {
-                Kind::Text => Message::text(text(&payload)),
+                // SAFETY: `Utf8` holds valid UTF-8 (its constructor checks it).
+                Kind::Text => Message::Text(unsafe {
+                    Utf8Bytes::from_bytes_unchecked(Utf8::new(payload).into_bytes())
+                }),
                 Kind::Binary => Message::Binary(payload),
             };
             // `SinkExt::send` flushes.
