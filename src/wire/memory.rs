@@ -168,16 +168,17 @@ impl Pipe {
             Some((at, _)) => &data[..data.len().min(at.saturating_sub(self.written))],
             None => data,
         };
-        if self.held.capacity() - self.held.len() < data.len() {
-            // Room for all the cuts say is still to come: once a segment is split
-            // off, `held` shares its buffer, and growing it meant a new one at
-            // nearly every write (BENCHMARKS.md, issue 26, fourth pass).
-            let to_come = self
-                .cuts
-                .back()
-                .map_or(0, |&last| last.saturating_sub(self.written));
-            self.held
-                .reserve(data.len().max(to_come.min(HELD_ROOM_MAX)));
+        // Room for all the cuts say is still to come: once a segment is split
+        // off, `held` shares its buffer, and growing it meant a new one at
+        // nearly every write (BENCHMARKS.md, issue 26, fourth pass).
+        let to_come = self
+            .cuts
+            .back()
+            .map_or(0, |&last| last.saturating_sub(self.written))
+            .min(HELD_ROOM_MAX);
+        let wanted = data.len().max(to_come);
+        if self.held.capacity() - self.held.len() < wanted {
+            self.held.reserve(wanted);
         }
         self.held.extend_from_slice(data);
         self.written += data.len();
