@@ -9,7 +9,7 @@
 
 use crate::oracle::{Observation, Protocol};
 use crate::peer;
-use crate::scenario::{Scenario, Sizes};
+use crate::scenario::{Prepared, Scenario, Sizes};
 use crate::subject::{AppRecord, ClientApp, ClientSubject, ServerHandler, ServerSubject, Support};
 use crate::wire::driver::{self, Ending};
 use std::future::Future;
@@ -95,7 +95,7 @@ pub fn run_server_with_faults(
         return Run::unsupported(scenario, Side::Server, subject.name(), why);
     }
     let recorder = Recorder::new();
-    let handler = ServerHandler::new(scenario.clone(), recorder.clone());
+    let handler = ServerHandler::prepared(Prepared::of(scenario), recorder.clone());
     let messages = handler.messages();
     let cuts = cuts_of(scenario, &messages.sizes());
     Exchange::new(
@@ -123,7 +123,7 @@ pub fn run_client_with_faults(
         return Run::unsupported(scenario, Side::Client, subject.name(), why);
     }
     let recorder = Recorder::new();
-    let app = ClientApp::new(scenario.clone(), recorder.clone());
+    let app = ClientApp::prepared(Prepared::of(scenario), recorder.clone());
     let messages = app.messages();
     let cuts = cuts_of(scenario, &messages.sizes());
     Exchange::new(

@@ -14,6 +14,7 @@
 mod choices;
 mod messages;
 mod payload;
+mod prepared;
 pub mod proxy;
 mod strategy;
 pub mod summary;
@@ -22,6 +23,7 @@ pub mod websocket;
 pub use choices::{AnswerWriter, BodyRead};
 pub use messages::Messages;
 pub use payload::{Fill, Payload, Role};
+pub(crate) use prepared::Prepared;
 pub use strategy::{body_read, extra_headers, payload, payload_len, read_chunk, scenario};
 
 /// The largest payload a scenario carries (over 64 KiB, the largest common read buffer).

@@ -9,7 +9,8 @@ use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
 use crate::reference::RequestBody;
 use crate::reference::head::{Header, RequestHead, ResponseHead};
 use crate::scenario::{
-    AnswerWriter, BodyRead, FirstWrite, Handshake, Messages, RAW_STREAM, Scenario, ServerApp,
+    AnswerWriter, BodyRead, FirstWrite, Handshake, Messages, Prepared, RAW_STREAM, Scenario,
+    ServerApp,
 };
 use crate::wire::{Event, Recorder, Side};
 
@@ -41,17 +42,16 @@ pub struct AppRecord {
 
 #[derive(Debug)]
 struct Shared {
-    scenario: Scenario,
-    messages: Messages,
+    /// The scenario and its messages, shared with other runs of it ([`Prepared::of`]).
+    prepared: Arc<Prepared>,
     record: Mutex<AppRecord>,
     recorder: Recorder,
 }
 
 impl Shared {
-    fn new(scenario: Scenario, recorder: Recorder) -> Self {
+    fn new(prepared: Arc<Prepared>, recorder: Recorder) -> Self {
         Shared {
-            messages: Messages::new(&scenario),
-            scenario,
+            prepared,
             record: Mutex::default(),
             recorder,
         }
@@ -107,23 +107,30 @@ impl ServerHandler {
     /// A handler for `scenario`, logging into `recorder`.
     pub fn new(scenario: Scenario, recorder: Recorder) -> Self {
         ServerHandler {
-            shared: Arc::new(Shared::new(scenario, recorder)),
+            shared: Arc::new(Shared::new(Arc::new(Prepared::new(scenario)), recorder)),
+        }
+    }
+
+    /// A handler for a scenario prepared already ([`Prepared::of`]), logging into `recorder`.
+    pub(crate) fn prepared(prepared: Arc<Prepared>, recorder: Recorder) -> Self {
+        ServerHandler {
+            shared: Arc::new(Shared::new(prepared, recorder)),
         }
     }
 
     /// The scenario.
     pub fn scenario(&self) -> &Scenario {
-        &self.shared.scenario
+        &self.shared.prepared.scenario
     }
 
     /// The scenario's messages, built once for the whole run.
     pub fn messages(&self) -> &Messages {
-        &self.shared.messages
+        &self.shared.prepared.messages
     }
 
     /// The read size the scenario gives the server library, for libraries that take one.
     pub fn read_chunk(&self) -> usize {
-        self.shared.scenario.server.read_chunk
+        self.shared.prepared.scenario.server.read_chunk
     }
 
     /// What the application did so far.
@@ -145,7 +152,7 @@ impl ServerHandler {
     /// it read to `reply`; the rest is the library's to discard.
     pub fn body_to_read(&self) -> BodyRead {
         if self.shared.record().requests.is_empty() {
-            self.shared.scenario.server.body_read
+            self.shared.prepared.scenario.server.body_read
         } else {
             BodyRead::All
         }
@@ -156,7 +163,7 @@ impl ServerHandler {
     /// answer; any later one (a pipelined request after a refusal) gets `200 OK`
     /// with body `next`.
     pub fn reply(&self, head: &RequestHead, body: &[u8]) -> Reply {
-        let scenario = &self.shared.scenario;
+        let scenario = &self.shared.prepared.scenario;
         let first_request = {
             let mut record = self.shared.record();
             record
@@ -188,7 +195,7 @@ impl ServerHandler {
             (true, _, Handshake::Explicit) => HandOver::Explicit,
             (true, _, _) => HandOver::Switch,
         };
-        let head = self.shared.messages.response_head.clone();
+        let head = self.shared.prepared.messages.response_head.clone();
         let body = if hand_over == HandOver::No {
             Bytes::from_static(crate::scenario::REFUSAL_BODY)
         } else {
@@ -200,7 +207,7 @@ impl ServerHandler {
             head,
             body,
             hand_over,
-            first: self.shared.messages.first.clone(),
+            first: self.shared.prepared.messages.first.clone(),
             first_write: scenario.server.first_write,
         }
     }
@@ -213,12 +220,12 @@ impl ServerHandler {
     /// a [`HandOver::BeforeAnswer`] it writes the answer ([`Reply::head`]) before
     /// that, itself, on the stream it took.
     pub async fn run<S: AsyncRead + AsyncWrite + Unpin>(&self, mut stream: S, first_written: bool) {
-        let first = self.shared.messages.first.clone();
-        let scenario = &self.shared.scenario;
+        let first = self.shared.prepared.messages.first.clone();
+        let scenario = &self.shared.prepared.scenario;
         let app = scenario.server.app;
         let mut session = Session::start(&self.shared, Side::Server);
         if scenario.accepted() && scenario.server.writer == AnswerWriter::Application {
-            let head = self.shared.messages.response_head.to_bytes();
+            let head = self.shared.prepared.messages.response_head.to_bytes();
             if let Err(e) = session.write_answer(&mut stream, &head).await {
                 session.finish(Err(e));
                 return;
@@ -248,23 +255,30 @@ impl ClientApp {
     /// A client application for `scenario`, logging into `recorder`.
     pub fn new(scenario: Scenario, recorder: Recorder) -> Self {
         ClientApp {
-            shared: Arc::new(Shared::new(scenario, recorder)),
+            shared: Arc::new(Shared::new(Arc::new(Prepared::new(scenario)), recorder)),
+        }
+    }
+
+    /// An application for a scenario prepared already ([`Prepared::of`]), logging into `recorder`.
+    pub(crate) fn prepared(prepared: Arc<Prepared>, recorder: Recorder) -> Self {
+        ClientApp {
+            shared: Arc::new(Shared::new(prepared, recorder)),
         }
     }
 
     /// The scenario.
     pub fn scenario(&self) -> &Scenario {
-        &self.shared.scenario
+        &self.shared.prepared.scenario
     }
 
     /// The scenario's messages, built once for the whole run.
     pub fn messages(&self) -> &Messages {
-        &self.shared.messages
+        &self.shared.prepared.messages
     }
 
     /// The read size the scenario gives the client library.
     pub fn read_chunk(&self) -> usize {
-        self.shared.scenario.client.read_chunk
+        self.shared.prepared.scenario.client.read_chunk
     }
 
     /// What the application did so far.
@@ -281,7 +295,7 @@ impl ClientApp {
 
     /// The request to send.
     pub fn request(&self) -> (RequestHead, RequestBody) {
-        let messages = &self.shared.messages;
+        let messages = &self.shared.prepared.messages;
         (messages.request_head.clone(), messages.request_body.clone())
     }
 
@@ -291,10 +305,10 @@ impl ClientApp {
     /// a subject calls it when its library takes them; a library that cannot write
     /// before the answer declares such a scenario unsupported.
     pub fn optimistic(&self) -> Bytes {
-        if !self.shared.scenario.client.optimistic {
+        if !self.shared.prepared.scenario.client.optimistic {
             return Bytes::new();
         }
-        let early = self.shared.messages.early.clone();
+        let early = self.shared.prepared.messages.early.clone();
         let mut record = self.shared.record();
         record.written.extend_from_slice(&early);
         record.written_before_hijack = early.len();
@@ -310,7 +324,7 @@ impl ClientApp {
     /// not switch protocols: Docker's older attach API answers `200 OK` with
     /// `Content-Type: application/vnd.docker.raw-stream`, and its client hijacks then.
     pub fn explicit_hijack(&self, head: &ResponseHead) -> bool {
-        self.shared.scenario.handshake == Handshake::Explicit
+        self.shared.prepared.scenario.handshake == Handshake::Explicit
             && head.status == 200
             && crate::reference::head::header_value(&head.headers, "content-type")
                 .is_some_and(|v| v.eq_ignore_ascii_case(RAW_STREAM))
@@ -340,7 +354,7 @@ impl<'a> Session<'a> {
         // A conforming run reads and writes at most the new-protocol payloads: with
         // room for them up front, a 200 KB stream is not copied again at every
         // doubling of its buffer.
-        let m = &shared.messages;
+        let m = &shared.prepared.messages;
         let expected = m.early.len() + m.late.len() + m.first.len();
         record.read.reserve(expected);
         record.written.reserve(expected);
@@ -435,9 +449,9 @@ impl<'a> Session<'a> {
         &mut self,
         stream: &mut S,
     ) -> std::io::Result<()> {
-        let late = self.shared.messages.late.clone();
+        let late = self.shared.prepared.messages.late.clone();
         self.write(stream, &late).await?;
-        if self.shared.scenario.client.half_close {
+        if self.shared.prepared.scenario.client.half_close {
             self.shutdown(stream).await?;
         }
         self.drain(stream).await

@@ -87,6 +87,12 @@ pub fn faults() -> impl proptest::strategy::Strategy<Value = Faults> {
     )
 }
 
+/// The least room `held` has each time it grows ([`Pipe::new`]).
+const HELD_ROOM_MIN: usize = 4096;
+
+/// The most room [`Pipe::write`] makes ahead of the bytes it is given.
+const HELD_ROOM_MAX: usize = 1 << 20;
+
 /// One direction of the wire.
 #[derive(Debug)]
 struct Pipe {
@@ -126,7 +132,10 @@ impl Pipe {
         Pipe {
             dir,
             ready: VecDeque::new(),
-            held: BytesMut::new(),
+            // Every buffer `held` grows into is at least this big (`BytesMut`
+            // keeps the first capacity as the least), so small writes after a
+            // segment was split off fit into what is left of it.
+            held: BytesMut::with_capacity(HELD_ROOM_MIN),
             written: 0,
             cuts: cuts.into_iter().filter(|&cut| cut > 0).collect(),
             segments_sent: 0,
@@ -159,6 +168,18 @@ impl Pipe {
             Some((at, _)) => &data[..data.len().min(at.saturating_sub(self.written))],
             None => data,
         };
+        // Room for all the cuts say is still to come: once a segment is split
+        // off, `held` shares its buffer, and growing it meant a new one at
+        // nearly every write (BENCHMARKS.md, issue 26, fourth pass).
+        let to_come = self
+            .cuts
+            .back()
+            .map_or(0, |&last| last.saturating_sub(self.written))
+            .min(HELD_ROOM_MAX);
+        let wanted = data.len().max(to_come);
+        if self.held.capacity() - self.held.len() < wanted {
+            self.held.reserve(wanted);
+        }
         self.held.extend_from_slice(data);
         self.written += data.len();
         while let Some(&cut) = self.cuts.front() {
@@ -516,6 +537,30 @@ mod tests {
     }
 
     use super::super::trace::Trace;
+
+    #[test]
+    fn the_segments_of_a_direction_share_one_buffer_while_cuts_are_ahead() {
+        let recorder = Recorder::new();
+        // The last write is more than the least room `held` is given.
+        let last = vec![b'x'; 2 * HELD_ROOM_MIN];
+        let end = 10 + last.len();
+        let mut pipe = Pipe::new(Direction::ClientToServer, vec![4, 10, end]);
+        for write in [&b"abcdef"[..], b"ghij", &last] {
+            assert_eq!(pipe.write(write, &recorder), write.len());
+        }
+        let trace = recorder.take();
+        let segments: Vec<Bytes> = trace.segments(Direction::ClientToServer).cloned().collect();
+        assert_eq!(segments.concat(), [&b"abcdefghij"[..], &last].concat());
+        assert_eq!(segments.len(), 3);
+        // Each segment starts where the one before it ends: the held bytes were
+        // not moved to a new buffer at each write.
+        for pair in segments.windows(2) {
+            assert_eq!(
+                pair[0].as_ptr().wrapping_add(pair[0].len()),
+                pair[1].as_ptr()
+            );
+        }
+    }
 
     #[test]
     fn writes_coalesce_without_cuts() {

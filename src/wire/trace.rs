@@ -192,6 +192,9 @@ impl Trace {
     }
 }
 
+/// The events [`Recorder::new`] makes room for.
+const EVENTS_A_RUN: usize = 32;
+
 /// A shared, append-only handle on a [`Trace`], given to the wire and to the
 /// applications so that all of them log into one ordered history.
 ///
@@ -209,9 +212,18 @@ struct RecorderState {
 }
 
 impl Recorder {
-    /// A recorder with an empty trace.
+    /// A recorder with an empty trace, with room for the events of a typical
+    /// in-memory run (a few segments each way, the FINs, the hijack and the
+    /// application's end): the log is not regrown event by event.
     pub fn new() -> Self {
-        Self::default()
+        Recorder {
+            inner: Arc::new(Mutex::new(RecorderState {
+                trace: Trace {
+                    events: Vec::with_capacity(EVENTS_A_RUN),
+                },
+                sealed: false,
+            })),
+        }
     }
 
     /// Appends `event` unless the recorder is sealed.
