@@ -116,12 +116,20 @@ fn a_101_that_breaks_a_must_fails_every_case_that_sees_it() {
 /// Serves the probe's request right, then one request losing its read-ahead
 /// (read through a buffer, echoed from the socket), then stops listening: a
 /// server that crashed on the first repetition of the first case.
+///
+/// It stops listening as soon as it has that request, before it answers: a
+/// listener dropped only after the connection ends races the harness's next
+/// connect, which the kernel may complete first (a second repetition that
+/// connects and is then reset), and the test would count repetitions by timing.
 fn dies_after_one_case() -> std::net::SocketAddr {
     let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind loopback");
     let addr = listener.local_addr().expect("address");
     std::thread::spawn(move || {
         let mut requests = 0;
-        for mut stream in listener.incoming().flatten() {
+        loop {
+            let Ok((mut stream, _)) = listener.accept() else {
+                continue;
+            };
             // The preflight connects and closes without a byte.
             let mut first = [0u8; 1];
             if !matches!(stream.peek(&mut first), Ok(1)) {
@@ -133,11 +141,14 @@ fn dies_after_one_case() -> std::net::SocketAddr {
             } else {
                 let _ = super::read_head(&mut stream);
             }
+            if requests == 2 {
+                drop(listener); // from here connections are refused
+                let _ = stream.write_all(super::SWITCH_ECHO);
+                super::echo_rest(stream);
+                return;
+            }
             let _ = stream.write_all(super::SWITCH_ECHO);
             super::echo_rest(stream);
-            if requests == 2 {
-                break; // the listener goes with the thread: connections are refused
-            }
         }
     });
     addr
