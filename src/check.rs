@@ -16,7 +16,7 @@ use std::future::Future;
 use std::sync::{Arc, Mutex};
 
 use crate::wire::memory::{self, Cuts, Endpoint, Faults, WireHandle};
-use crate::wire::{Recorder, Side};
+use crate::wire::{Direction, Recorder, Side};
 
 pub use crate::results::Run;
 
@@ -34,9 +34,8 @@ pub fn cuts(scenario: &Scenario) -> Cuts {
 /// [`cuts`] for a scenario whose message sizes are known.
 pub fn cuts_of(scenario: &Scenario, sizes: &Sizes) -> Cuts {
     let early = sizes.request + sizes.early;
-    let c2s_total = early + sizes.late;
     let first = sizes.response + sizes.first;
-    let s2c_total = first + sizes.early + sizes.late;
+    let [c2s_total, s2c_total] = totals(sizes);
     Cuts {
         client_to_server: Scenario::resolve_cuts(
             &scenario.client_cuts,
@@ -53,6 +52,23 @@ pub fn cuts_of(scenario: &Scenario, sizes: &Sizes) -> Cuts {
             s2c_total,
         ),
     }
+}
+
+/// How many bytes each direction carries when both sides do what the scenario
+/// says (client to server, then server to client): the ends of [`cuts_of`]'s streams.
+fn totals(sizes: &Sizes) -> [usize; 2] {
+    let after = sizes.early + sizes.late;
+    [sizes.request + after, sizes.response + sizes.first + after]
+}
+
+/// [`cuts_of`], and room made in `recorder` for the bytes each direction
+/// should carry ([`Recorder::reserve`]): the in-memory wire's buffers are then
+/// allocated once, not regrown (and copied) write by write.
+fn wire_of(scenario: &Scenario, sizes: &Sizes, recorder: &Recorder) -> Cuts {
+    let [c2s, s2c] = totals(sizes);
+    recorder.reserve(Direction::ClientToServer, c2s);
+    recorder.reserve(Direction::ServerToClient, s2c);
+    cuts_of(scenario, sizes)
 }
 
 /// Runs `scenario` against a server subject, with the scripted client on the other end.
@@ -97,7 +113,7 @@ pub fn run_server_with_faults(
     let recorder = Recorder::new();
     let handler = ServerHandler::prepared(Prepared::of(scenario), recorder.clone());
     let messages = handler.messages();
-    let cuts = cuts_of(scenario, &messages.sizes());
+    let cuts = wire_of(scenario, &messages.sizes(), &recorder);
     Exchange::new(
         scenario,
         messages,
@@ -125,7 +141,7 @@ pub fn run_client_with_faults(
     let recorder = Recorder::new();
     let app = ClientApp::prepared(Prepared::of(scenario), recorder.clone());
     let messages = app.messages();
-    let cuts = cuts_of(scenario, &messages.sizes());
+    let cuts = wire_of(scenario, &messages.sizes(), &recorder);
     Exchange::new(
         scenario,
         messages,
@@ -303,5 +319,28 @@ pub fn judged<P: Protocol>(
         subject_error,
         unsupported: None,
         verdict,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::subject::reference::ReferenceServer;
+    use crate::suite::cases;
+
+    /// A run's trace lends the oracle each direction as the one buffer the
+    /// wire kept, not a concatenation: with the head cut in three, the client's
+    /// stream starts where its first segment does.
+    #[test]
+    fn a_run_lends_each_direction_of_its_trace_as_one_buffer() {
+        let run = run_server(&ReferenceServer::default(), &cases::head_split().scenario);
+        assert!(run.passed(), "{run}");
+        for dir in [Direction::ClientToServer, Direction::ServerToClient] {
+            let segments: Vec<&[u8]> = run.trace.segments(dir).map(|s| &s[..]).collect();
+            let stream = run.trace.stream(dir);
+            assert_eq!(stream, segments.concat());
+            assert_eq!(stream.as_ptr(), segments[0].as_ptr(), "{dir} copied");
+        }
+        assert!(run.trace.segments(Direction::ClientToServer).count() >= 3);
     }
 }

@@ -99,7 +99,7 @@ fn judge_server(obs: &Observation<'_>, verdict: &mut Verdict) {
     let message_len = obs.sent.request.len();
     let sent_after = &c2s[message_len.min(c2s.len())..];
 
-    let head = match head::parse_final_response(&s2c) {
+    let head = match head::final_response_summary(&s2c) {
         Err(e) => {
             verdict.fail(
                 Point::Handshake,
@@ -147,8 +147,8 @@ fn judge_server(obs: &Observation<'_>, verdict: &mut Verdict) {
         return;
     }
 
-    check_switching_head(verdict, &response);
-    check_continue(verdict, obs, &response, &s2c[..head_end]);
+    check_switching_head(verdict, response);
+    check_continue(verdict, obs, response.status, &s2c[..head_end]);
     let expected_status = scenario.answer_status();
     if response.status != expected_status {
         verdict.fail(

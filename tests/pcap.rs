@@ -126,22 +126,20 @@ fn every_suite_trace_reassembles_into_the_traced_bytes() {
 #[test]
 fn resets_and_oversized_segments() {
     let big: Bytes = (0..200_000u32).map(|i| (i % 251) as u8).collect();
-    let trace = Trace {
-        events: vec![
-            Event::Segment {
-                dir: Direction::ClientToServer,
-                index: 0,
-                bytes: big,
-            },
-            Event::Fin {
-                dir: Direction::ClientToServer,
-                how: Closing::Shutdown,
-            },
-            Event::Reset {
-                dir: Direction::ServerToClient,
-            },
-        ],
-    };
+    let trace = Trace::from(vec![
+        Event::Segment {
+            dir: Direction::ClientToServer,
+            index: 0,
+            bytes: big,
+        },
+        Event::Fin {
+            dir: Direction::ClientToServer,
+            how: Closing::Shutdown,
+        },
+        Event::Reset {
+            dir: Direction::ServerToClient,
+        },
+    ]);
     let file = check_roundtrip("synthetic", &trace);
     let (c2s, s2c) = reassemble(&file);
     assert_eq!((c2s.rst, s2c.rst), (0, 1));

@@ -166,13 +166,11 @@ mod tests {
 
     #[test]
     fn carets_point_at_the_marked_bytes() {
-        let trace = Trace {
-            events: vec![Event::Segment {
-                dir: Direction::ClientToServer,
-                index: 0,
-                bytes: Bytes::from_static(b"GET / HTTP/1.1\r\n\r\nab"),
-            }],
-        };
+        let trace = Trace::from(vec![Event::Segment {
+            dir: Direction::ClientToServer,
+            index: 0,
+            bytes: Bytes::from_static(b"GET / HTTP/1.1\r\n\r\nab"),
+        }]);
         let mut out = String::new();
         render_mark(
             &mut out,

@@ -6,14 +6,14 @@ use super::Observation;
 use super::describe::count;
 use super::verdict::Verdict;
 use crate::invariant::Point;
-use crate::reference::head::{self, ResponseHead};
+use crate::reference::head::{self, HeadSummary};
 use crate::scenario::BodyRead;
 
 /// RFC 9110 §15.2.2: "The server MUST generate an Upgrade header field in the
 /// response that indicates which protocol(s) will be in effect after this
 /// response." A 101 without one switches to nothing the client can name.
-pub(super) fn check_switching_head(verdict: &mut Verdict, response: &ResponseHead) {
-    if response.status == 101 && head::header_value(&response.headers, "upgrade").is_none() {
+pub(super) fn check_switching_head(verdict: &mut Verdict, response: HeadSummary) {
+    if response.status == 101 && !response.upgrade {
         verdict.fail_must(
             Point::Handshake,
             "the server answered 101 without an Upgrade header: RFC 9110 §15.2.2 requires one \
@@ -56,11 +56,11 @@ pub(super) fn no_answer(obs: &Observation<'_>, arrived: &[u8]) -> String {
 pub(super) fn check_continue(
     verdict: &mut Verdict,
     obs: &Observation<'_>,
-    response: &ResponseHead,
+    status: u16,
     heads: &[u8],
 ) {
     let scenario = obs.scenario;
-    if response.status != 101 || !scenario.expect_continue || !scenario.body.has_content() {
+    if status != 101 || !scenario.expect_continue || !scenario.body.has_content() {
         return;
     }
     let mut at = 0;

@@ -388,6 +388,43 @@ pub fn final_response_status(buf: &[u8]) -> Result<Option<(u16, usize)>> {
     final_of(buf, response_status, |&status| status)
 }
 
+/// What a judge reads of a final response head: its status, and whether it
+/// has an `Upgrade` field (of any value), as [`ResponseHead::summary`] says
+/// of the parsed head.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct HeadSummary {
+    /// The status code.
+    pub status: u16,
+    /// Whether an `Upgrade` field is present.
+    pub upgrade: bool,
+}
+
+impl ResponseHead {
+    /// The head's [`HeadSummary`].
+    pub fn summary(&self) -> HeadSummary {
+        HeadSummary {
+            status: self.status,
+            upgrade: header_value(&self.headers, "upgrade").is_some(),
+        }
+    }
+}
+
+/// The [`HeadSummary`] of the final response in `buf` and where its head
+/// ends, as [`parse_final_response`] finds them, without building the heads
+/// (a string per field): for the oracle, which reads no more of a passing run.
+pub fn final_response_summary(buf: &[u8]) -> Result<Option<(HeadSummary, usize)>> {
+    let summary = |buf: &[u8]| {
+        parse_response_with(buf, |res| HeadSummary {
+            status: res.code.unwrap_or_default(),
+            upgrade: res
+                .headers
+                .iter()
+                .any(|h| h.name.eq_ignore_ascii_case("upgrade")),
+        })
+    };
+    final_of(buf, summary, |found| found.status)
+}
+
 /// The first response in `buf` (read with `parse`) that is not interim, and
 /// the offset just past it.
 fn final_of<T>(
@@ -568,6 +605,30 @@ pub fn encode_chunked(chunks: &[Bytes]) -> Bytes {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_summary_of_the_final_response_is_that_of_its_parsed_head() {
+        let heads: [&[u8]; 5] = [
+            b"HTTP/1.1 101 Switching Protocols\r\nConnection: Upgrade\r\nUpgrade: echo\r\n\r\nab",
+            b"HTTP/1.1 100 Continue\r\n\r\nHTTP/1.1 101 OK\r\nupgrade: \r\n\r\n",
+            b"HTTP/1.1 101 Switching Protocols\r\nConnection: Upgrade\r\n\r\n",
+            b"HTTP/1.1 100 Continue\r\n\r\nHTTP/1.1 426 Upgrade Required\r\nX-Upgrade: no\r\n\r\n",
+            b"HTTP/1.1 100 Continue\r\n\r\nHTTP/1.1 101",
+        ];
+        let mut upgrades = 0;
+        for buf in heads {
+            let parsed = parse_final_response(buf)
+                .unwrap()
+                .map(|(head, end)| (head.summary(), end));
+            assert_eq!(final_response_summary(buf).unwrap(), parsed);
+            upgrades += usize::from(parsed.is_some_and(|(s, _)| s.upgrade));
+        }
+        assert_eq!(
+            upgrades, 2,
+            "two of the complete heads have an Upgrade field"
+        );
+        assert!(final_response_summary(b"HTTP/1.1 abc\r\n\r\n").is_err());
+    }
 
     #[test]
     fn encoded_len_is_the_written_length() {

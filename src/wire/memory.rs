@@ -25,7 +25,6 @@ use std::pin::Pin;
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::task::{Context, Poll, Waker};
 
-use bytes::{Buf, Bytes, BytesMut};
 use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
 
 use super::trace::{Closing, Direction, Event, Recorder, Side};
@@ -87,23 +86,28 @@ pub fn faults() -> impl proptest::strategy::Strategy<Value = Faults> {
     )
 }
 
-/// The least room `held` has each time it grows ([`Pipe::new`]).
+/// The least room a direction's buffer has each time it grows.
 const HELD_ROOM_MIN: usize = 4096;
 
 /// The most room [`Pipe::write`] makes ahead of the bytes it is given.
 const HELD_ROOM_MAX: usize = 1 << 20;
 
-/// One direction of the wire.
+/// One direction of the wire. Its bytes are kept by the recorder, in one buffer
+/// per direction ([`Recorder::write`]); the pipe knows them by stream offset.
 #[derive(Debug)]
 struct Pipe {
     dir: Direction,
-    /// Segments the reader may take, oldest first. The front one may be partly read.
-    ready: VecDeque<Bytes>,
-    /// Written, not yet sent: waiting for a cut point or for quiet.
-    held: BytesMut,
-    /// Bytes written so far (the stream offset of the end of `held`).
+    /// Where the segments the reader may take end (stream offsets), oldest
+    /// first. The front one may be partly read.
+    ready: VecDeque<usize>,
+    /// Where the reader is (the stream offset of the next byte it reads).
+    read_at: usize,
+    /// Where the held bytes start: written, not yet sent, waiting for a cut
+    /// point or for quiet (the end of the last segment sent).
+    held_from: usize,
+    /// Bytes written so far (the stream offset of the end of the held bytes).
     written: usize,
-    /// Cut points still ahead of `written - held.len()`, ascending.
+    /// Cut points still ahead of `held_from`, ascending.
     cuts: VecDeque<usize>,
     segments_sent: usize,
     /// The writer has closed; a FIN follows the held bytes.
@@ -132,10 +136,8 @@ impl Pipe {
         Pipe {
             dir,
             ready: VecDeque::new(),
-            // Every buffer `held` grows into is at least this big (`BytesMut`
-            // keeps the first capacity as the least), so small writes after a
-            // segment was split off fit into what is left of it.
-            held: BytesMut::with_capacity(HELD_ROOM_MIN),
+            read_at: 0,
+            held_from: 0,
             written: 0,
             cuts: cuts.into_iter().filter(|&cut| cut > 0).collect(),
             segments_sent: 0,
@@ -148,17 +150,15 @@ impl Pipe {
         }
     }
 
-    fn send(&mut self, bytes: Bytes, recorder: &Recorder) {
-        if bytes.is_empty() {
+    /// Sends the held bytes up to stream offset `end` as one segment.
+    fn send(&mut self, end: usize, recorder: &Recorder) {
+        if end <= self.held_from {
             return;
         }
-        recorder.record(Event::Segment {
-            dir: self.dir,
-            index: self.segments_sent,
-            bytes: bytes.clone(),
-        });
+        recorder.send(self.dir, self.segments_sent, self.held_from..end);
         self.segments_sent += 1;
-        self.ready.push_back(bytes);
+        self.held_from = end;
+        self.ready.push_back(end);
         self.wake_reader();
     }
 
@@ -168,31 +168,21 @@ impl Pipe {
             Some((at, _)) => &data[..data.len().min(at.saturating_sub(self.written))],
             None => data,
         };
-        // Room for all the cuts say is still to come: once a segment is split
-        // off, `held` shares its buffer, and growing it meant a new one at
-        // nearly every write (BENCHMARKS.md, issue 26, fourth pass).
+        // When the buffer grows, room for all the cuts say is still to come,
+        // so that it is not regrown write by write.
         let to_come = self
             .cuts
             .back()
             .map_or(0, |&last| last.saturating_sub(self.written))
             .min(HELD_ROOM_MAX);
-        let wanted = data.len().max(to_come);
-        if self.held.capacity() - self.held.len() < wanted {
-            self.held.reserve(wanted);
-        }
-        self.held.extend_from_slice(data);
+        recorder.write(self.dir, data, to_come.max(HELD_ROOM_MIN));
         self.written += data.len();
         while let Some(&cut) = self.cuts.front() {
             if cut > self.written {
                 break;
             }
             self.cuts.pop_front();
-            let held_start = self.written - self.held.len();
-            let take = cut.saturating_sub(held_start);
-            if take > 0 {
-                let segment = self.held.split_to(take).freeze();
-                self.send(segment, recorder);
-            }
+            self.send(cut, recorder);
         }
         if let Some((at, fault)) = self.cut_off
             && self.written >= at
@@ -207,8 +197,7 @@ impl Pipe {
         match fault {
             Fault::Fin => self.close(Closing::Shutdown, recorder),
             Fault::Reset if !self.reset_sent => {
-                let segment = self.held.split().freeze();
-                self.send(segment, recorder);
+                self.send(self.written, recorder);
                 self.reset_sent = true;
                 self.closed.get_or_insert(Closing::Dropped);
                 self.fin_sent = true;
@@ -222,9 +211,8 @@ impl Pipe {
     /// Sends what is held; returns whether anything moved.
     fn release(&mut self, recorder: &Recorder) -> bool {
         let mut moved = false;
-        if !self.held.is_empty() {
-            let segment = self.held.split().freeze();
-            self.send(segment, recorder);
+        if self.written > self.held_from {
+            self.send(self.written, recorder);
             moved = true;
         }
         if let Some(how) = self.closed
@@ -256,12 +244,26 @@ impl Pipe {
         !self.ready.is_empty() || self.fin_sent || self.reset_sent
     }
 
-    fn poll_read(&mut self, cx: &mut Context<'_>, buf: &mut ReadBuf<'_>) -> Poll<io::Result<()>> {
-        if let Some(front) = self.ready.front_mut() {
-            let n = front.len().min(buf.remaining());
-            buf.put_slice(&front[..n]);
-            front.advance(n);
-            if front.is_empty() {
+    fn poll_read(
+        &mut self,
+        cx: &mut Context<'_>,
+        buf: &mut ReadBuf<'_>,
+        recorder: &Recorder,
+    ) -> Poll<io::Result<()>> {
+        if let Some(&end) = self.ready.front() {
+            let want = (end - self.read_at).min(buf.remaining());
+            let range = self.read_at..self.read_at + want;
+            // After the trace was taken, a teardown's read may get fewer.
+            let n = recorder.read(self.dir, range, |bytes| {
+                buf.put_slice(bytes);
+                bytes.len()
+            });
+            self.read_at += if n == 0 && want > 0 {
+                end - self.read_at
+            } else {
+                n
+            };
+            if self.read_at == end {
                 self.ready.pop_front();
             }
             return Poll::Ready(Ok(()));
@@ -442,7 +444,10 @@ impl AsyncRead for Endpoint {
                 return Poll::Pending;
             }
         }
-        self.shared.lock().pipe(dir).poll_read(cx, buf)
+        self.shared
+            .lock()
+            .pipe(dir)
+            .poll_read(cx, buf, &self.shared.recorder)
     }
 }
 
@@ -516,6 +521,7 @@ impl Drop for Endpoint {
 mod tests {
     use super::*;
     use crate::wire::driver::{Ending, drive};
+    use bytes::Bytes;
     use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
     fn run_pair(cuts: Cuts, writes: Vec<&'static [u8]>) -> Trace {

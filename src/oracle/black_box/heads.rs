@@ -42,7 +42,7 @@ pub fn check(verdict: &mut Verdict, request: &[u8], heads: &[u8]) {
     let Some(last) = responses.last() else {
         return;
     };
-    super::super::check_switching_head(verdict, last);
+    super::super::check_switching_head(verdict, last.summary());
     if last.status == 101 && !head::has_token(&last.headers, "connection", "upgrade") {
         verdict.fail_must(
             Point::Handshake,

@@ -68,7 +68,7 @@ fn run(case: &Case<Attach>, stdin: &[u8], fin: bool) -> (Trace, Handover) {
         refused: false,
         mismatch: None,
     };
-    (Trace { events }, handover)
+    (Trace::from(events), handover)
 }
 
 fn verdict(
@@ -201,7 +201,7 @@ fn refused_run(case: &Case<Attach>, after_request: &[u8]) -> (Trace, Handover) {
         refused: true,
         mismatch: None,
     };
-    (Trace { events }, handover)
+    (Trace::from(events), handover)
 }
 
 #[test]

@@ -27,12 +27,10 @@ fn judge_server_wire(after_head: Vec<u8>, sent: Vec<(Kind, Bytes)>) -> Verdict {
         index: 0,
         bytes: bytes.into(),
     };
-    let trace = Trace {
-        events: vec![
-            segment(Direction::ClientToServer, c2s),
-            segment(Direction::ServerToClient, s2c),
-        ],
-    };
+    let trace = Trace::from(vec![
+        segment(Direction::ClientToServer, c2s),
+        segment(Direction::ServerToClient, s2c),
+    ]);
     let app = MessageRecord {
         hijacked: true,
         received: peer
