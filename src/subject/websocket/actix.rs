@@ -2,8 +2,11 @@
 //!
 //! * **Server**: an actix-web `App` whose `GET /ws` handler calls
 //!   `actix_ws::handle(&req, body)`, served by actix-http's HTTP/1 service
-//!   (`HttpService::build().h1(..)`, the service `HttpServer` runs per
-//!   connection) on the harness's transport. actix-http does not hand the socket
+//!   (`HttpService::build().h1(..)`, the service `HttpServer` runs) on the
+//!   harness's transport. Like `HttpServer`, which builds the service once per
+//!   worker and calls it for every connection the worker accepts, the harness
+//!   builds it once per thread and calls it for each case's connection (a
+//!   dispatcher, a request and a session of its own). actix-http does not hand the socket
 //!   over: after the `101` its dispatcher keeps the connection and streams the
 //!   bytes after the request head into the request's `Payload` (the upgrade
 //!   request's body decoder reads until EOF), which actix-ws parses into frames;
@@ -31,6 +34,7 @@
 
 use std::cell::RefCell;
 use std::future::Future;
+use std::mem::ManuallyDrop;
 use std::pin::Pin;
 use std::rc::Rc;
 use std::task::{Context, Poll};
@@ -38,7 +42,9 @@ use std::time::Duration;
 
 use actix_codec::Framed;
 use actix_http::HttpService;
+use actix_http::error::DispatchError;
 use actix_http::ws::Item;
+use actix_service::boxed::{RcService, rc_service};
 use actix_service::{Service, ServiceFactory, fn_service, map_config};
 use actix_tls::connect::{ConnectError, ConnectInfo, Connection};
 use actix_web::dev::AppConfig;
@@ -180,37 +186,73 @@ impl MessageServerSubject for ActixServer {
     }
 }
 
-async fn serve(io: BoxIo, app: MessageApp) -> Result<(), SubjectError> {
-    // The handler passes the session and stream to the application half below:
-    // a real server would `spawn_local` the application; joining both halves on
-    // one future keeps the run deterministic.
-    let (tx, rx) = oneshot::channel::<Handed>();
-    let tx = Rc::new(RefCell::new(Some(tx)));
+/// One connection of the thread's HTTP service, as `HttpServer` serves each
+/// connection a worker accepts.
+type Accepted = (BoxIo, Option<std::net::SocketAddr>);
+
+/// The thread's actix-web service (see [`service`]).
+type Served = RcService<Accepted, (), DispatchError>;
+
+thread_local! {
+    /// The `App` and HTTP/1 service, built once per thread and given every
+    /// connection after that, the way `HttpServer` builds them once per worker:
+    /// building and dropping them per case was about 7 % of an actix-ws case's
+    /// instructions (BENCHMARKS.md, issue 26, fifth pass). Each connection still
+    /// gets a dispatcher, a request and a WebSocket session of its own.
+    ///
+    /// Never dropped: at thread exit actix's own thread-locals (the pool its
+    /// request heads go back to) may be gone before this one, and dropping the
+    /// service's pooled requests then panics, which aborts the process. One
+    /// service per thread is left to the process instead.
+    static SERVICE: RefCell<Option<ManuallyDrop<Served>>> = const { RefCell::new(None) };
+
+    /// Where the `GET /ws` handler hands the session and stream of the
+    /// connection being served: set by [`serve`] before the connection starts.
+    /// One connection at a time runs on a thread (the lockstep driver).
+    static HANDOFF: RefCell<Option<oneshot::Sender<Handed>>> = const { RefCell::new(None) };
+}
+
+/// The thread's service, built the first time (inside [`in_actix`]: actix-http's
+/// date service spawns a local task).
+async fn service() -> Result<Served, SubjectError> {
+    if let Some(service) = SERVICE.with(|s| s.borrow().as_deref().cloned()) {
+        return Ok(service);
+    }
     let web_app = App::new().route(
         PATH,
-        web::get().to(move |req: HttpRequest, body: web::Payload| {
-            let tx = tx.clone();
-            async move {
-                let (response, session, stream) = actix_ws::handle(&req, body)?;
-                let stream = stream
-                    .max_frame_size(MAX_SIZE)
-                    .aggregate_continuations()
-                    .max_continuation_size(MAX_SIZE);
-                if let Some(tx) = tx.borrow_mut().take() {
-                    // The receiver only goes away with the whole connection.
-                    let _ = tx.send((session, stream));
-                }
-                Ok::<_, actix_web::Error>(response)
+        web::get().to(|req: HttpRequest, body: web::Payload| async move {
+            let (response, session, stream) = actix_ws::handle(&req, body)?;
+            let stream = stream
+                .max_frame_size(MAX_SIZE)
+                .aggregate_continuations()
+                .max_continuation_size(MAX_SIZE);
+            if let Some(tx) = HANDOFF.with(|slot| slot.borrow_mut().take()) {
+                // The receiver only goes away with the whole connection.
+                let _ = tx.send((session, stream));
             }
+            Ok::<_, actix_web::Error>(response)
         }),
     );
     let factory = HttpService::build()
         .client_request_timeout(Duration::ZERO)
         .h1(map_config(web_app, |_| AppConfig::default()));
-    let service = factory
-        .new_service(())
-        .await
-        .map_err(|e| library(format!("{e:?}")))?;
+    let service = rc_service(
+        factory
+            .new_service(())
+            .await
+            .map_err(|e| library(format!("{e:?}")))?,
+    );
+    SERVICE.with(|s| *s.borrow_mut() = Some(ManuallyDrop::new(service.clone())));
+    Ok(service)
+}
+
+async fn serve(io: BoxIo, app: MessageApp) -> Result<(), SubjectError> {
+    // The handler passes the session and stream to the application half below:
+    // a real server would `spawn_local` the application; joining both halves on
+    // one future keeps the run deterministic.
+    let (tx, rx) = oneshot::channel::<Handed>();
+    let service = service().await?;
+    HANDOFF.with(|slot| *slot.borrow_mut() = Some(tx));
     let connection = async { service.call((io, None)).await.map_err(library) };
     let application = async {
         if let Ok((session, stream)) = rx.await {
@@ -222,6 +264,8 @@ async fn serve(io: BoxIo, app: MessageApp) -> Result<(), SubjectError> {
         }
     };
     let (served, ()) = tokio::join!(connection, application);
+    // A connection that never reached the handler leaves nothing for the next.
+    HANDOFF.with(|slot| slot.borrow_mut().take());
     served
 }
 
@@ -387,4 +431,48 @@ async fn connect(io: BoxIo, app: MessageApp) -> Result<(), SubjectError> {
     };
     app.run(socket).await;
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::check::Run;
+    use crate::check::websocket::run_server;
+    use crate::oracle::websocket::WebSocket;
+    use crate::scenario::websocket::named;
+    use crate::wire::Direction;
+
+    /// What must not depend on the cases the thread's service served before:
+    /// everything but the `101`'s head (actix writes the time in its `date`).
+    fn outcome(run: &Run<WebSocket>) -> impl PartialEq + std::fmt::Debug + use<> {
+        let stream = run.trace.stream(Direction::ServerToClient);
+        let after_head = stream
+            .windows(4)
+            .position(|w| w == b"\r\n\r\n")
+            .map_or(stream.clone(), |at| stream.slice(at + 4..));
+        (
+            run.verdict.clone(),
+            run.app.clone(),
+            run.ending,
+            run.subject_error.clone(),
+            after_head,
+        )
+    }
+
+    #[test]
+    fn each_connection_of_the_threads_service_runs_as_on_a_fresh_thread() {
+        let cases: Vec<_> = named::all().into_iter().map(|(_, s)| s).collect();
+        // One thread's service for every case, in turn.
+        let shared: Vec<_> = cases
+            .iter()
+            .map(|s| outcome(&run_server(&ActixServer, s)))
+            .collect();
+        for (s, shared) in cases.iter().zip(shared) {
+            let s = s.clone();
+            let fresh = std::thread::spawn(move || outcome(&run_server(&ActixServer, &s)))
+                .join()
+                .expect("the fresh thread");
+            assert_eq!(shared, fresh);
+        }
+    }
 }

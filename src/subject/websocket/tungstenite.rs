@@ -168,12 +168,34 @@ pub struct TungsteniteClient {
     pub options: TungsteniteOptions,
 }
 
+/// tungstenite's client request type.
+type ClientRequest = tokio_tungstenite::tungstenite::handshake::client::Request;
+
+thread_local! {
+    /// The request tungstenite builds from [`MessageApp::url`] (the same for every
+    /// case), kept per thread with its URL and cloned with the case's key put in:
+    /// parsing the URL and building the request each case was about 3 % of a
+    /// tungstenite client case (BENCHMARKS.md, issue 26, fifth pass).
+    static REQUEST: std::cell::RefCell<Option<(String, ClientRequest)>> =
+        const { std::cell::RefCell::new(None) };
+}
+
 /// The client request tungstenite sends: [`MessageApp::url`], with the case's key
 /// instead of a random one, so the trace is a function of the case.
-pub fn client_request(
-    app: &MessageApp,
-) -> Result<tokio_tungstenite::tungstenite::handshake::client::Request, SubjectError> {
-    let mut request = app.url().into_client_request().map_err(library)?;
+pub fn client_request(app: &MessageApp) -> Result<ClientRequest, SubjectError> {
+    let url = app.url();
+    let built = REQUEST.with(|r| match &*r.borrow() {
+        Some((built_for, request)) if *built_for == url => Some(request.clone()),
+        _ => None,
+    });
+    let mut request = match built {
+        Some(request) => request,
+        None => {
+            let request = url.as_str().into_client_request().map_err(library)?;
+            REQUEST.with(|r| *r.borrow_mut() = Some((url, request.clone())));
+            request
+        }
+    };
     let key = HeaderValue::from_str(&app.key()).map_err(library)?;
     request.headers_mut().insert("sec-websocket-key", key);
     Ok(request)
@@ -199,5 +221,40 @@ impl MessageClientSubject for TungsteniteClient {
             app.run(TungsteniteSocket(stream)).await;
             Ok(())
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::scenario::websocket::MessageScenario;
+    use crate::wire::{Recorder, Side};
+
+    fn headers(request: &ClientRequest) -> Vec<(String, Vec<u8>)> {
+        request
+            .headers()
+            .iter()
+            .map(|(name, value)| (name.to_string(), value.as_bytes().to_vec()))
+            .collect()
+    }
+
+    #[test]
+    fn each_case_sends_the_request_tungstenite_builds_with_its_own_key() {
+        // The first builds the thread's request, the others clone it; the third
+        // comes back to the first key.
+        for seed in [1, 2, 1] {
+            let scenario = MessageScenario {
+                seed,
+                ..MessageScenario::basic()
+            };
+            let app = MessageApp::new(scenario, Side::Client, Recorder::new());
+            let request = client_request(&app).expect("a request");
+            let mut fresh = app.url().into_client_request().expect("a request");
+            let key = HeaderValue::from_str(&app.key()).expect("a key");
+            fresh.headers_mut().insert("sec-websocket-key", key);
+            assert_eq!(request.uri(), fresh.uri());
+            assert_eq!(request.method(), fresh.method());
+            assert_eq!(headers(&request), headers(&fresh), "seed {seed}");
+        }
     }
 }
