@@ -4,28 +4,33 @@
 use std::future::Future;
 use std::io;
 use std::pin::{Pin, pin};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::task::{Context, Poll, Waker};
 
+use bytes::{Buf, Bytes};
 use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
 
 use crate::reference::head::{self, MAX_HEADERS};
-use crate::reference::{BufferedConn, Config, Error};
+use crate::reference::{BoxIo, BufferedConn, Config, Error};
 
 /// How many bytes of a `head` input are settings; the rest is the stream.
 pub const HEAD_SETTINGS: usize = 8;
 
 /// A transport that delivers `data` in segments whose sizes cycle through `sizes`,
 /// then EOF; writes are accepted and dropped. Always ready, so a future over it
-/// completes in one poll.
+/// completes in one poll. It owns its bytes and shares its count, so that the
+/// reader runs over a [`BoxIo`], the stream type whose reader the fuzz build keeps
+/// under coverage (`reference/src/instances.rs`).
 #[derive(Debug)]
-struct Segments<'a> {
-    data: &'a [u8],
+struct Segments {
+    data: Bytes,
     sizes: [usize; 4],
     next: usize,
-    delivered: usize,
+    delivered: Arc<AtomicUsize>,
 }
 
-impl AsyncRead for Segments<'_> {
+impl AsyncRead for Segments {
     fn poll_read(
         mut self: Pin<&mut Self>,
         _cx: &mut Context<'_>,
@@ -36,13 +41,13 @@ impl AsyncRead for Segments<'_> {
         this.next += 1;
         let n = segment.min(buf.remaining()).min(this.data.len());
         buf.put_slice(&this.data[..n]);
-        this.data = &this.data[n..];
-        this.delivered += n;
+        this.data.advance(n);
+        this.delivered.fetch_add(n, Ordering::Relaxed);
         Poll::Ready(Ok(()))
     }
 }
 
-impl AsyncWrite for Segments<'_> {
+impl AsyncWrite for Segments {
     fn poll_write(self: Pin<&mut Self>, _: &mut Context<'_>, b: &[u8]) -> Poll<io::Result<usize>> {
         Poll::Ready(Ok(b.len()))
     }
@@ -129,14 +134,15 @@ pub fn head(data: &[u8]) {
         head_timeout: None,
         ..Config::default()
     };
-    let mut io = Segments {
-        data: stream,
+    let delivered = Arc::new(AtomicUsize::new(0));
+    let io: BoxIo = Box::new(Segments {
+        data: Bytes::copy_from_slice(stream),
         sizes,
         next: 0,
-        delivered: 0,
-    };
+        delivered: Arc::clone(&delivered),
+    });
     let (outcome, read_ahead) = {
-        let mut conn = BufferedConn::new(&mut io, config);
+        let mut conn = BufferedConn::new(io, config);
         let outcome = if response {
             poll_ready(conn.read_head("a response head", head::parse_response))
                 .map(|r| r.map(|h| h.is_some()))
@@ -146,7 +152,7 @@ pub fn head(data: &[u8]) {
         };
         (outcome, conn.read_ahead().len())
     };
-    let delivered = io.delivered;
+    let delivered = delivered.load(Ordering::Relaxed);
     let consumed = delivered - read_ahead;
     let direct = direct_parse(response, stream);
     let context = || {

@@ -79,7 +79,11 @@ impl ProxySubject for ReferenceProxy {
         upstream: Box<dyn Upstream>,
     ) -> BoxFuture<'static, Result<(), SubjectError>> {
         Box::pin(async move {
-            reference::serve(client, |authority| open(upstream, authority))
+            // Boxed, so that the fuzz build runs the copy of `serve` compiled
+            // (and instrumented) in the reference crate.
+            let connect: reference::Connect =
+                Box::new(move |authority| Box::pin(open(upstream, authority)));
+            reference::serve(client, connect)
                 .await
                 .map_err(|e| SubjectError::Library(e.to_string()))
         })

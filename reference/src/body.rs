@@ -25,6 +25,7 @@ use tokio::io::{AsyncRead, AsyncWrite};
 use super::buffered::BufferedConn;
 use super::error::{Error, Result};
 use super::head::{self, Framing};
+use super::shared::Shared;
 
 /// Where a request body stands.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -74,39 +75,41 @@ impl BodyReader {
 
     /// Reads the next payload bytes: at least one and at most `max` (taken as at
     /// least 1), or none once the body has ended.
-    pub async fn read<IO: AsyncRead + AsyncWrite + Unpin>(
+    pub fn read<IO: AsyncRead + AsyncWrite + Unpin>(
         &mut self,
         conn: &mut BufferedConn<IO>,
         max: usize,
-    ) -> Result<Bytes> {
-        loop {
-            match self.state {
-                State::Done => return Ok(Bytes::new()),
-                State::Length(left) | State::ChunkData(left) => {
-                    if conn.read_ahead().is_empty() {
-                        conn.fill_or_eof("inside a body").await?;
+    ) -> impl Future<Output = Result<Bytes>> {
+        Shared::new(async move {
+            loop {
+                match self.state {
+                    State::Done => return Ok(Bytes::new()),
+                    State::Length(left) | State::ChunkData(left) => {
+                        if conn.read_ahead().is_empty() {
+                            conn.fill_or_eof("inside a body").await?;
+                        }
+                        let available = conn.read_ahead().len();
+                        let n = usize::try_from(left)
+                            .unwrap_or(usize::MAX)
+                            .min(max.max(1))
+                            .min(available);
+                        let data = conn.take_read_ahead(n);
+                        self.consumed += n as u64;
+                        let left = left - n as u64;
+                        self.state = match (self.state, left) {
+                            (State::Length(_), 0) => State::Done,
+                            (State::Length(_), _) => State::Length(left),
+                            (_, 0) => State::ChunkEnd,
+                            _ => State::ChunkData(left),
+                        };
+                        return Ok(data);
                     }
-                    let available = conn.read_ahead().len();
-                    let n = usize::try_from(left)
-                        .unwrap_or(usize::MAX)
-                        .min(max.max(1))
-                        .min(available);
-                    let data = conn.take_read_ahead(n);
-                    self.consumed += n as u64;
-                    let left = left - n as u64;
-                    self.state = match (self.state, left) {
-                        (State::Length(_), 0) => State::Done,
-                        (State::Length(_), _) => State::Length(left),
-                        (_, 0) => State::ChunkEnd,
-                        _ => State::ChunkData(left),
-                    };
-                    return Ok(data);
-                }
-                State::ChunkSize | State::ChunkEnd | State::Trailers => {
-                    self.step_framing(conn).await?
+                    State::ChunkSize | State::ChunkEnd | State::Trailers => {
+                        self.step_framing(conn).await?
+                    }
                 }
             }
-        }
+        })
     }
 
     /// Consumes the chunk framing the body is at: a size line, a chunk's CRLF, or
@@ -153,41 +156,43 @@ impl BodyReader {
     /// of the connection (payload and framing); past that it fails with
     /// [`Error::UnreadBodyTooLarge`]. A `Content-Length` body whose rest is over
     /// the limit fails at once, without reading.
-    pub async fn discard<IO: AsyncRead + AsyncWrite + Unpin>(
+    pub fn discard<IO: AsyncRead + AsyncWrite + Unpin>(
         &mut self,
         conn: &mut BufferedConn<IO>,
         limit: usize,
-    ) -> Result<()> {
-        let too_large = Error::UnreadBodyTooLarge { limit };
-        if let State::Length(left) = self.state
-            && left > limit as u64
-        {
-            return Err(too_large);
-        }
-        let budget_end = self.consumed + limit as u64;
-        while !self.is_done() {
-            let left = budget_end.saturating_sub(self.consumed);
-            if left == 0 {
+    ) -> impl Future<Output = Result<()>> {
+        Shared::new(async move {
+            let too_large = Error::UnreadBodyTooLarge { limit };
+            if let State::Length(left) = self.state
+                && left > limit as u64
+            {
                 return Err(too_large);
             }
-            self.read(conn, usize::try_from(left).unwrap_or(usize::MAX))
-                .await?;
-            if self.consumed > budget_end {
-                return Err(too_large);
+            let budget_end = self.consumed + limit as u64;
+            while !self.is_done() {
+                let left = budget_end.saturating_sub(self.consumed);
+                if left == 0 {
+                    return Err(too_large);
+                }
+                self.read(conn, usize::try_from(left).unwrap_or(usize::MAX))
+                    .await?;
+                if self.consumed > budget_end {
+                    return Err(too_large);
+                }
             }
-        }
-        tracing::trace!(
-            consumed = self.consumed,
-            "the rest of the request body discarded"
-        );
-        Ok(())
+            tracing::trace!(
+                consumed = self.consumed,
+                "the rest of the request body discarded"
+            );
+            Ok(())
+        })
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::reference::Config;
+    use crate::Config;
     use std::io::Cursor;
 
     fn over(wire: &[u8], config: Config) -> BufferedConn<Cursor<Vec<u8>>> {

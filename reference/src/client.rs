@@ -17,6 +17,7 @@ use super::buffered::{BufferedConn, Config};
 use super::error::{Error, Result};
 use super::head::{self, RequestHead, ResponseHead};
 use super::hijacked::Hijacked;
+use super::shared::Shared;
 
 /// How a request body is sent.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -49,16 +50,24 @@ impl<IO: AsyncRead + AsyncWrite + Unpin> ClientConn<IO> {
     }
 
     /// Writes and flushes a request.
-    pub async fn send(&mut self, head: &RequestHead, body: &RequestBody) -> Result<()> {
-        self.connect = head.is_connect();
-        self.response = None;
-        self.conn.buffer_write(&head.to_bytes());
-        match body {
-            RequestBody::Empty => {}
-            RequestBody::Length(bytes) => self.conn.buffer_write(bytes),
-            RequestBody::Chunked(chunks) => self.conn.buffer_write(&head::encode_chunked(chunks)),
-        }
-        self.conn.flush().await
+    pub fn send(
+        &mut self,
+        head: &RequestHead,
+        body: &RequestBody,
+    ) -> impl Future<Output = Result<()>> {
+        Shared::new(async move {
+            self.connect = head.is_connect();
+            self.response = None;
+            self.conn.buffer_write(&head.to_bytes());
+            match body {
+                RequestBody::Empty => {}
+                RequestBody::Length(bytes) => self.conn.buffer_write(bytes),
+                RequestBody::Chunked(chunks) => {
+                    self.conn.buffer_write(&head::encode_chunked(chunks))
+                }
+            }
+            self.conn.flush().await
+        })
     }
 
     /// Writes and flushes the application's own bytes after the request, before
@@ -66,24 +75,28 @@ impl<IO: AsyncRead + AsyncWrite + Unpin> ClientConn<IO> {
     /// (draft-ietf-httpbis-optimistic-upgrade). They are the new protocol's first
     /// bytes if the answer switches; if it does not, the server reads them as the
     /// next request, so a client that sent them does not use the connection again.
-    pub async fn write_early(&mut self, data: &[u8]) -> Result<()> {
-        self.conn.buffer_write(data);
-        self.conn.flush().await
+    pub fn write_early(&mut self, data: &[u8]) -> impl Future<Output = Result<()>> {
+        Shared::new(async move {
+            self.conn.buffer_write(data);
+            self.conn.flush().await
+        })
     }
 
     /// Reads the final response head, skipping interim (`1xx`, not `101`) responses.
-    pub async fn read_response(&mut self) -> Result<ResponseHead> {
-        loop {
-            let head = self
-                .conn
-                .read_head("before the end of the response head", head::parse_response)
-                .await?
-                .ok_or(Error::UnexpectedEof("before the response"))?;
-            if !head.is_interim() {
-                self.response = Some(head.status);
-                return Ok(head);
+    pub fn read_response(&mut self) -> impl Future<Output = Result<ResponseHead>> {
+        Shared::new(async move {
+            loop {
+                let head = self
+                    .conn
+                    .read_head("before the end of the response head", head::parse_response)
+                    .await?
+                    .ok_or(Error::UnexpectedEof("before the response"))?;
+                if !head.is_interim() {
+                    self.response = Some(head.status);
+                    return Ok(head);
+                }
             }
-        }
+        })
     }
 
     /// Hands the connection over after a response that switched protocols.

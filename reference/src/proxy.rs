@@ -32,12 +32,15 @@
 
 use std::future::Future;
 use std::io;
+use std::pin::Pin;
 
 use bytes::BytesMut;
 use tokio::io::{AsyncRead, AsyncWrite, AsyncWriteExt};
 use tracing::debug;
 
 use super::head::{self, Header, RequestHead, ResponseHead};
+use super::io::BoxIo;
+use super::shared::Shared;
 use super::{BodyReader, ClientConn, Config, RequestBody, Result, ServerConn};
 
 /// Header fields that belong to one connection (RFC 9110 §7.6.1), never forwarded as received.
@@ -136,124 +139,139 @@ pub fn decide(offer: &Offer, answer: &ResponseHead) -> Decision {
     }
 }
 
+/// How the harness hands [`serve`] its `connect`: boxed, so that the proxy's
+/// code for it is compiled in this crate (see [`crate::instances`]).
+pub type Connect =
+    Box<dyn FnOnce(String) -> Pin<Box<dyn Future<Output = io::Result<BoxIo>> + Send>> + Send>;
+
 /// Serves one client connection: reads the request, opens the upstream leg
 /// with `connect` (given the `Host` or the `CONNECT` target), forwards the
 /// request, and tunnels, relays or answers `502` as [`decide`] says.
-pub async fn serve<C, U, F, Fut>(client: C, connect: F) -> Result<()>
+pub fn serve<C, U, F, Fut>(client: C, connect: F) -> impl Future<Output = Result<()>>
 where
     C: AsyncRead + AsyncWrite + Unpin,
     U: AsyncRead + AsyncWrite + Unpin,
     F: FnOnce(String) -> Fut,
     Fut: Future<Output = io::Result<U>>,
 {
-    let mut server = ServerConn::new(client, Config::default());
-    let Some(request) = server.read_request().await? else {
-        return Ok(());
-    };
-    let offer = offer(&request.head);
-    let authority = match &offer {
-        Offer::Connect(target) => target.clone(),
-        Offer::Upgrade(_) => head::header_value(&request.head.headers, "host")
-            .unwrap_or_default()
-            .to_string(),
-    };
-    let upstream = match connect(authority).await {
-        Ok(upstream) => upstream,
-        Err(e) => {
-            debug!("proxy: the upstream is unreachable: {e}");
-            return answer_and_close(server, 502, "Bad Gateway").await;
+    Shared::new(async move {
+        let mut server = ServerConn::new(client, Config::default());
+        let Some(request) = server.read_request().await? else {
+            return Ok(());
+        };
+        let offer = offer(&request.head);
+        let authority = match &offer {
+            Offer::Connect(target) => target.clone(),
+            Offer::Upgrade(_) => head::header_value(&request.head.headers, "host")
+                .unwrap_or_default()
+                .to_string(),
+        };
+        let upstream = match connect(authority).await {
+            Ok(upstream) => upstream,
+            Err(e) => {
+                debug!("proxy: the upstream is unreachable: {e}");
+                return answer_and_close(server, 502, "Bad Gateway").await;
+            }
+        };
+        let mut upstream = ClientConn::new(upstream, Config::default());
+        let body = match request.body.len() {
+            0 => RequestBody::Empty,
+            _ => RequestBody::Length(request.body.clone()),
+        };
+        let head = forwarded(&request.head, &offer, request.body.len());
+        upstream.send(&head, &body).await?;
+        let answer = upstream.read_response().await?;
+        debug!("proxy: upstream answered {}", answer.status);
+        match decide(&offer, &answer) {
+            Decision::Tunnel => tunnel(server, &answer, upstream).await,
+            Decision::Relay => {
+                let connect = matches!(offer, Offer::Connect(_));
+                relay(server, &answer, upstream, connect).await
+            }
+            Decision::BadGateway => answer_and_close(server, 502, "Bad Gateway").await,
         }
-    };
-    let mut upstream = ClientConn::new(upstream, Config::default());
-    let body = match request.body.len() {
-        0 => RequestBody::Empty,
-        _ => RequestBody::Length(request.body.clone()),
-    };
-    let head = forwarded(&request.head, &offer, request.body.len());
-    upstream.send(&head, &body).await?;
-    let answer = upstream.read_response().await?;
-    debug!("proxy: upstream answered {}", answer.status);
-    match decide(&offer, &answer) {
-        Decision::Tunnel => tunnel(server, &answer, upstream).await,
-        Decision::Relay => {
-            let connect = matches!(offer, Offer::Connect(_));
-            relay(server, &answer, upstream, connect).await
-        }
-        Decision::BadGateway => answer_and_close(server, 502, "Bad Gateway").await,
-    }
+    })
 }
 
 /// Relays a switching `answer` and splices the legs, read-ahead first (rules 2 to 4).
-pub async fn tunnel<C, U>(
+pub fn tunnel<C, U>(
     mut server: ServerConn<C>,
     answer: &ResponseHead,
     upstream: ClientConn<U>,
-) -> Result<()>
+) -> impl Future<Output = Result<()>>
 where
     C: AsyncRead + AsyncWrite + Unpin,
     U: AsyncRead + AsyncWrite + Unpin,
 {
-    server.write_response(&relayed(answer, Vec::new()), &[]);
-    let mut client = server.hijack().await?;
-    let mut upstream = upstream.hijack()?;
-    // The answer goes out now, not with the first tunnelled byte.
-    client.flush().await?;
-    tokio::io::copy_bidirectional(&mut client, &mut upstream).await?;
-    Ok(())
+    Shared::new(async move {
+        server.write_response(&relayed(answer, Vec::new()), &[]);
+        let mut client = server.hijack().await?;
+        let mut upstream = upstream.hijack()?;
+        // The answer goes out now, not with the first tunnelled byte.
+        client.flush().await?;
+        tokio::io::copy_bidirectional(&mut client, &mut upstream).await?;
+        Ok(())
+    })
 }
 
 /// Relays a refusal as HTTP with `Connection: close`, then closes both legs:
 /// the client's held bytes are dropped, never forwarded (rule 2).
-pub async fn relay<C, U>(
+pub fn relay<C, U>(
     mut server: ServerConn<C>,
     answer: &ResponseHead,
     upstream: ClientConn<U>,
     connect: bool,
-) -> Result<()>
+) -> impl Future<Output = Result<()>>
 where
     C: AsyncRead + AsyncWrite + Unpin,
     U: AsyncRead + AsyncWrite + Unpin,
 {
-    let body = refusal_body(upstream, answer, connect).await?;
-    let close = vec![Header::new("Connection", "close")];
-    server.write_response(&relayed(answer, close), &body);
-    server.close().await
+    Shared::new(async move {
+        let body = refusal_body(upstream, answer, connect).await?;
+        let close = vec![Header::new("Connection", "close")];
+        server.write_response(&relayed(answer, close), &body);
+        server.close().await
+    })
 }
 
 /// Reads the body of a refusal `answer` off the upstream leg, then drops that leg.
-pub async fn refusal_body<U>(
+pub fn refusal_body<U>(
     upstream: ClientConn<U>,
     answer: &ResponseHead,
     connect: bool,
-) -> Result<BytesMut>
+) -> impl Future<Output = Result<BytesMut>>
 where
     U: AsyncRead + AsyncWrite + Unpin,
 {
-    let mut conn = upstream.into_buffered();
-    let mut reader = BodyReader::new(answer.framing(connect)?);
-    let mut body = BytesMut::new();
-    loop {
-        let chunk = reader.read(&mut conn, 64 * 1024).await?;
-        if chunk.is_empty() {
-            return Ok(body);
+    Shared::new(async move {
+        let mut conn = upstream.into_buffered();
+        let mut reader = BodyReader::new(answer.framing(connect)?);
+        let mut body = BytesMut::new();
+        loop {
+            let chunk = reader.read(&mut conn, 64 * 1024).await?;
+            if chunk.is_empty() {
+                return Ok(body);
+            }
+            body.extend_from_slice(&chunk);
         }
-        body.extend_from_slice(&chunk);
-    }
+    })
 }
 
 /// Answers `status` with no body and `Connection: close`, then closes.
-pub async fn answer_and_close<C: AsyncRead + AsyncWrite + Unpin>(
+pub fn answer_and_close<C: AsyncRead + AsyncWrite + Unpin>(
     mut server: ServerConn<C>,
     status: u16,
     reason: &str,
-) -> Result<()> {
-    let head = ResponseHead {
-        status,
-        reason: reason.into(),
-        headers: vec![Header::new("Connection", "close")],
-    };
-    server.write_response(&head, &[]);
-    server.close().await
+) -> impl Future<Output = Result<()>> {
+    Shared::new(async move {
+        let head = ResponseHead {
+            status,
+            reason: reason.into(),
+            headers: vec![Header::new("Connection", "close")],
+        };
+        server.write_response(&head, &[]);
+        server.close().await
+    })
 }
 
 /// `answer` as relayed to the client: its end-to-end fields, and `extra`; a

@@ -18,6 +18,7 @@ use super::buffered::{BufferedConn, Config};
 use super::error::{Error, Result};
 use super::head::{self, Header, RequestHead, ResponseHead};
 use super::hijacked::Hijacked;
+use super::shared::Shared;
 
 /// A request, read whole: its head and its decoded body.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -88,43 +89,47 @@ impl<IO: AsyncRead + AsyncWrite + Unpin> ServerConn<IO> {
     }
 
     /// Reads the next request, head and body. `None` when the client closed between requests.
-    pub async fn read_request(&mut self) -> Result<Option<Request>> {
-        let Some(head) = self.read_request_head().await? else {
-            return Ok(None);
-        };
-        // A body is part of the request message even when the request asks to
-        // upgrade: the new protocol starts after it (kubernetes#117722 left an
-        // empty chunked body's `0\r\n\r\n` in the stream).
-        let body = self.read_request_body().await?;
-        Ok(Some(Request { head, body }))
+    pub fn read_request(&mut self) -> impl Future<Output = Result<Option<Request>>> {
+        Shared::new(async move {
+            let Some(head) = self.read_request_head().await? else {
+                return Ok(None);
+            };
+            // A body is part of the request message even when the request asks to
+            // upgrade: the new protocol starts after it (kubernetes#117722 left an
+            // empty chunked body's `0\r\n\r\n` in the stream).
+            let body = self.read_request_body().await?;
+            Ok(Some(Request { head, body }))
+        })
     }
 
     /// Reads the next request head only; its body is then read with
     /// [`ServerConn::read_body_chunk`] or [`ServerConn::read_request_body`], as
     /// much of it as the application wants. What it leaves unread is discarded
     /// before the next request or the hand-over, never handed to anyone.
-    pub async fn read_request_head(&mut self) -> Result<Option<RequestHead>> {
-        // The rest of the previous request's body, if its handler left some.
-        self.body.discard(&mut self.conn, self.max_discard).await?;
-        self.answered = None;
-        let head = self
-            .conn
-            .read_head(
-                "before the end of the request head",
-                head::parse_served_request,
-            )
-            .await?;
-        let Some(head) = head else {
-            return Ok(None);
-        };
-        self.connect = head.is_connect();
-        self.body = BodyReader::new(head.framing()?);
-        self.expect = if head::has_token(&head.headers, "expect", "100-continue") {
-            Continue::Due
-        } else {
-            Continue::NotAsked
-        };
-        Ok(Some(head))
+    pub fn read_request_head(&mut self) -> impl Future<Output = Result<Option<RequestHead>>> {
+        Shared::new(async move {
+            // The rest of the previous request's body, if its handler left some.
+            self.body.discard(&mut self.conn, self.max_discard).await?;
+            self.answered = None;
+            let head = self
+                .conn
+                .read_head(
+                    "before the end of the request head",
+                    head::parse_served_request,
+                )
+                .await?;
+            let Some(head) = head else {
+                return Ok(None);
+            };
+            self.connect = head.is_connect();
+            self.body = BodyReader::new(head.framing()?);
+            self.expect = if head::has_token(&head.headers, "expect", "100-continue") {
+                Continue::Due
+            } else {
+                Continue::NotAsked
+            };
+            Ok(Some(head))
+        })
     }
 
     /// Reads the next bytes of the request body: at least one and at most `max`,
@@ -134,21 +139,25 @@ impl<IO: AsyncRead + AsyncWrite + Unpin> ServerConn<IO> {
     /// `100 Continue` goes out first (RFC 9110 §10.1.1: a server "MUST NOT wait
     /// for the content before sending the 100 (Continue) response"): a client that
     /// waits for it before sending the body would otherwise wait forever.
-    pub async fn read_body_chunk(&mut self, max: usize) -> Result<Bytes> {
-        self.send_continue_if_due().await?;
-        self.body.read(&mut self.conn, max).await
+    pub fn read_body_chunk(&mut self, max: usize) -> impl Future<Output = Result<Bytes>> {
+        Shared::new(async move {
+            self.send_continue_if_due().await?;
+            self.body.read(&mut self.conn, max).await
+        })
     }
 
     /// Reads the rest of the request body.
-    pub async fn read_request_body(&mut self) -> Result<Bytes> {
-        let mut body = BytesMut::new();
-        loop {
-            let chunk = self.read_body_chunk(64 * 1024).await?;
-            if chunk.is_empty() {
-                return Ok(body.freeze());
+    pub fn read_request_body(&mut self) -> impl Future<Output = Result<Bytes>> {
+        Shared::new(async move {
+            let mut body = BytesMut::new();
+            loop {
+                let chunk = self.read_body_chunk(64 * 1024).await?;
+                if chunk.is_empty() {
+                    return Ok(body.freeze());
+                }
+                body.extend_from_slice(&chunk);
             }
-            body.extend_from_slice(&chunk);
-        }
+        })
     }
 
     /// Whether the request body has been read (or discarded) to its end.
@@ -209,8 +218,8 @@ impl<IO: AsyncRead + AsyncWrite + Unpin> ServerConn<IO> {
     }
 
     /// Sends everything buffered.
-    pub async fn flush(&mut self) -> Result<()> {
-        self.conn.flush().await
+    pub fn flush(&mut self) -> impl Future<Output = Result<()>> {
+        Shared::new(async move { self.conn.flush().await })
     }
 
     /// Answers a request that could not be read with the matching status (`400`,
@@ -218,19 +227,21 @@ impl<IO: AsyncRead + AsyncWrite + Unpin> ServerConn<IO> {
     /// [`ServerConn::close`]): a client that sent a broken or endless head
     /// learns why, and the server keeps nothing of it. Errors that are not the
     /// client's (i/o) get no answer.
-    pub async fn reject(&mut self, error: &Error) -> Result<()> {
-        if let Some((status, reason)) = error.status() {
-            let head = ResponseHead {
-                status,
-                reason: reason.into(),
-                headers: vec![
-                    Header::new("Content-Length", "0"),
-                    Header::new("Connection", "close"),
-                ],
-            };
-            self.conn.buffer_write(&head.to_bytes());
-        }
-        self.close().await
+    pub fn reject(&mut self, error: &Error) -> impl Future<Output = Result<()>> {
+        Shared::new(async move {
+            if let Some((status, reason)) = error.status() {
+                let head = ResponseHead {
+                    status,
+                    reason: reason.into(),
+                    headers: vec![
+                        Header::new("Content-Length", "0"),
+                        Header::new("Connection", "close"),
+                    ],
+                };
+                self.conn.buffer_write(&head.to_bytes());
+            }
+            self.close().await
+        })
     }
 
     /// Closes the connection gracefully, as Go's `closeWriteAndWait` does:
@@ -238,12 +249,14 @@ impl<IO: AsyncRead + AsyncWrite + Unpin> ServerConn<IO> {
     /// drops the client's input until its FIN or the linger passes, so that the
     /// final close does not reset a connection whose last answer the client
     /// has not read yet.
-    pub async fn close(&mut self) -> Result<()> {
-        self.conn.flush().await?;
-        use tokio::io::AsyncWriteExt;
-        self.conn.get_mut().shutdown().await?;
-        self.conn.discard_input(self.linger).await;
-        Ok(())
+    pub fn close(&mut self) -> impl Future<Output = Result<()>> {
+        Shared::new(async move {
+            self.conn.flush().await?;
+            use tokio::io::AsyncWriteExt;
+            self.conn.get_mut().shutdown().await?;
+            self.conn.discard_input(self.linger).await;
+            Ok(())
+        })
     }
 
     /// Hands the connection over after a response that switched protocols.
@@ -253,18 +266,22 @@ impl<IO: AsyncRead + AsyncWrite + Unpin> ServerConn<IO> {
     /// the hand-over is refused with [`Error::UnreadBodyTooLarge`]), because the
     /// new protocol starts after the body and body bytes must never reach it.
     /// The stream carries the read-ahead and any unflushed writes; see [`Hijacked`].
-    pub async fn hijack(mut self) -> Result<Hijacked<IO>> {
-        head::check_switched(self.answered, self.connect)?;
-        self.end_request().await?;
-        Ok(self.conn.into_hijacked())
+    pub fn hijack(mut self) -> impl Future<Output = Result<Hijacked<IO>>> {
+        Shared::new(async move {
+            head::check_switched(self.answered, self.connect)?;
+            self.end_request().await?;
+            Ok(self.conn.into_hijacked())
+        })
     }
 
     /// Hands the connection over whatever the answer was, or before any answer
     /// (Go's `Hijacker.Hijack`): the application writes the response itself.
     /// The unread body is dropped first, as by [`ServerConn::hijack`].
-    pub async fn hijack_explicit(mut self) -> Result<Hijacked<IO>> {
-        self.end_request().await?;
-        Ok(self.conn.into_hijacked())
+    pub fn hijack_explicit(mut self) -> impl Future<Output = Result<Hijacked<IO>>> {
+        Shared::new(async move {
+            self.end_request().await?;
+            Ok(self.conn.into_hijacked())
+        })
     }
 
     /// Reads the request message to its end before the connection changes hands.

@@ -14,6 +14,7 @@ use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
 use super::error::{Error, Result};
 use super::head;
 use super::hijacked::Hijacked;
+use super::shared::Shared;
 
 /// Finds a complete head at the start of a buffer: the head and its length.
 pub type HeadParser<H> = fn(&[u8]) -> Result<Option<(H, usize)>>;
@@ -147,14 +148,16 @@ impl<IO> BufferedConn<IO> {
 
 impl<IO: AsyncRead + AsyncWrite + Unpin> BufferedConn<IO> {
     /// Reads once from the transport, at most `read_chunk` bytes; returns how many (0 at EOF).
-    pub async fn fill(&mut self) -> Result<usize> {
-        let chunk = self.config.read_chunk;
-        self.make_room(chunk);
-        let n = self
-            .io
-            .read_buf(&mut (&mut self.read_buf).limit(chunk))
-            .await?;
-        Ok(n)
+    pub fn fill(&mut self) -> impl Future<Output = Result<usize>> {
+        Shared::new(async move {
+            let chunk = self.config.read_chunk;
+            self.make_room(chunk);
+            let n = self
+                .io
+                .read_buf(&mut (&mut self.read_buf).limit(chunk))
+                .await?;
+            Ok(n)
+        })
     }
 
     /// Makes room for `chunk` more bytes in the read buffer.
@@ -180,17 +183,19 @@ impl<IO: AsyncRead + AsyncWrite + Unpin> BufferedConn<IO> {
     ///
     /// Returns `None` when the peer closes before sending a single byte (a clean end
     /// between messages).
-    pub async fn read_head<H>(
+    pub fn read_head<H>(
         &mut self,
         what: &'static str,
         parse: HeadParser<H>,
-    ) -> Result<Option<H>> {
-        match self.config.head_timeout {
-            None => self.read_head_untimed(what, parse).await,
-            Some(limit) => tokio::time::timeout(limit, self.read_head_untimed(what, parse))
-                .await
-                .map_err(|_| Error::HeadTimeout(limit))?,
-        }
+    ) -> impl Future<Output = Result<Option<H>>> {
+        Shared::new(async move {
+            match self.config.head_timeout {
+                None => self.read_head_untimed(what, parse).await,
+                Some(limit) => tokio::time::timeout(limit, self.read_head_untimed(what, parse))
+                    .await
+                    .map_err(|_| Error::HeadTimeout(limit))?,
+            }
+        })
     }
 
     async fn read_head_untimed<H>(
@@ -226,11 +231,13 @@ impl<IO: AsyncRead + AsyncWrite + Unpin> BufferedConn<IO> {
     }
 
     /// Reads once more, or fails with [`Error::UnexpectedEof`] (`what` says where).
-    pub async fn fill_or_eof(&mut self, what: &'static str) -> Result<()> {
-        if self.fill().await? == 0 {
-            return Err(Error::UnexpectedEof(what));
-        }
-        Ok(())
+    pub fn fill_or_eof(&mut self, what: &'static str) -> impl Future<Output = Result<()>> {
+        Shared::new(async move {
+            if self.fill().await? == 0 {
+                return Err(Error::UnexpectedEof(what));
+            }
+            Ok(())
+        })
     }
 
     /// Reads and drops the peer's input so that closing the socket afterwards
@@ -239,43 +246,50 @@ impl<IO: AsyncRead + AsyncWrite + Unpin> BufferedConn<IO> {
     /// the client"). With `linger`, until the peer's EOF or for at most that
     /// long (needs a tokio timer); without, only what has already arrived, at
     /// most 256 KiB, never waiting.
-    pub async fn discard_input(&mut self, linger: Option<std::time::Duration>) {
-        self.read_buf.clear();
-        let mut scratch = [0u8; 4096];
-        match linger {
-            Some(limit) => {
-                let deadline = tokio::time::Instant::now() + limit;
-                while let Ok(Ok(1..)) =
-                    tokio::time::timeout_at(deadline, self.io.read(&mut scratch)).await
-                {
+    pub fn discard_input(
+        &mut self,
+        linger: Option<std::time::Duration>,
+    ) -> impl Future<Output = ()> {
+        Shared::new(async move {
+            self.read_buf.clear();
+            let mut scratch = [0u8; 4096];
+            match linger {
+                Some(limit) => {
+                    let deadline = tokio::time::Instant::now() + limit;
+                    while let Ok(Ok(1..)) =
+                        tokio::time::timeout_at(deadline, self.io.read(&mut scratch)).await
+                    {
+                    }
                 }
-            }
-            None => {
-                for _ in 0..64 {
-                    let mut buf = tokio::io::ReadBuf::new(&mut scratch);
-                    let got = std::future::poll_fn(|cx| {
-                        match std::pin::Pin::new(&mut self.io).poll_read(cx, &mut buf) {
-                            std::task::Poll::Ready(Ok(())) => {
-                                std::task::Poll::Ready(!buf.filled().is_empty())
+                None => {
+                    for _ in 0..64 {
+                        let mut buf = tokio::io::ReadBuf::new(&mut scratch);
+                        let got = std::future::poll_fn(|cx| {
+                            match std::pin::Pin::new(&mut self.io).poll_read(cx, &mut buf) {
+                                std::task::Poll::Ready(Ok(())) => {
+                                    std::task::Poll::Ready(!buf.filled().is_empty())
+                                }
+                                _ => std::task::Poll::Ready(false),
                             }
-                            _ => std::task::Poll::Ready(false),
+                        })
+                        .await;
+                        if !got {
+                            return;
                         }
-                    })
-                    .await;
-                    if !got {
-                        return;
                     }
                 }
             }
-        }
+        })
     }
 
     /// Writes the write buffer to the transport and flushes it.
-    pub async fn flush(&mut self) -> Result<()> {
-        self.io.write_all(&self.write_buf).await?;
-        self.write_buf.clear();
-        self.io.flush().await?;
-        Ok(())
+    pub fn flush(&mut self) -> impl Future<Output = Result<()>> {
+        Shared::new(async move {
+            self.io.write_all(&self.write_buf).await?;
+            self.write_buf.clear();
+            self.io.flush().await?;
+            Ok(())
+        })
     }
 }
 
