@@ -71,9 +71,18 @@ fn disagreeing_repetitions_are_flaky_with_their_counts() {
 /// "data and EOF in one wake-up" that makes nginx end a tunnel at once.
 /// (A read timeout, not non-blocking mode: that flag is shared with the clone
 /// the other thread writes through.)
+///
+/// How long to wait sits between two clocks of the harness's scripted client:
+/// in `halfclose.*` it sends its FIN right after its last bytes, and on a loaded
+/// machine "right after" was once more than the 1 ms this waited before (the
+/// stub then echoed what it should have lost); in the other cases it waits at
+/// least 25 ms (`MIN_ECHO_WAIT`) for an echo before its FIN, so a wait that long
+/// loses every case's bytes.
+const FIN_WAIT: Duration = Duration::from_millis(8);
+
 fn fin_pending(stream: &TcpStream) -> bool {
     let mut probe = [0u8; 1];
-    let _ = stream.set_read_timeout(Some(Duration::from_millis(1)));
+    let _ = stream.set_read_timeout(Some(FIN_WAIT));
     let eof = matches!(stream.peek(&mut probe), Ok(0));
     let _ = stream.set_read_timeout(None);
     eof
