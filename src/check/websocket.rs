@@ -7,7 +7,7 @@ use crate::peer::websocket as peer;
 use crate::scenario::websocket::{MessageScenario, PeerFrames};
 use crate::subject::websocket::{MessageApp, MessageClientSubject, MessageServerSubject};
 use crate::wire::memory::Cuts;
-use crate::wire::{Recorder, Side};
+use crate::wire::{Direction, Recorder, Side};
 
 use super::{Exchange, Run};
 
@@ -35,13 +35,44 @@ fn peer_plan(scenario: &MessageScenario, subject_side: Side) -> (PeerFrames, Cut
     (PeerFrames { head_len, ..frames }, cuts)
 }
 
+/// What a subject writes besides the frames it echoes, at most: its
+/// handshake head and the headers of its greeting and its close.
+const SUBJECT_EXTRA: usize = 1024;
+
+/// Makes room in `recorder` for every byte each direction should carry
+/// ([`Recorder::reserve`]), so that the in-memory wire's buffers are allocated
+/// once instead of regrown, with a copy of the stream so far each time (most
+/// of a WebSocket case's `realloc`s). The peer writes its head and `frames`;
+/// the subject echoes every data message (a client's frames four bytes longer,
+/// for the mask), answers every ping and sends a greeting of `greeting` bytes.
+/// A subject that writes more only makes its buffer grow.
+fn reserve_wire(recorder: &Recorder, subject_side: Side, frames: &PeerFrames, greeting: usize) {
+    let peer = frames.head_len + frames.bytes.len();
+    let subject = frames.bytes.len() + 4 * frames.frames.len() + greeting + SUBJECT_EXTRA;
+    let (peer_dir, subject_dir) = match subject_side {
+        Side::Server => (Direction::ClientToServer, Direction::ServerToClient),
+        Side::Client => (Direction::ServerToClient, Direction::ClientToServer),
+    };
+    recorder.reserve(peer_dir, peer);
+    recorder.reserve(subject_dir, subject);
+}
+
 /// Runs `scenario` against a WebSocket server subject, the scripted client on the other end.
 pub fn run_server(
     subject: &dyn MessageServerSubject,
     scenario: &MessageScenario,
 ) -> Run<WebSocket> {
-    let recorder = Recorder::new();
+    run_server_recorded(subject, scenario, Recorder::new())
+}
+
+/// [`run_server`], recording into `recorder`.
+fn run_server_recorded(
+    subject: &dyn MessageServerSubject,
+    scenario: &MessageScenario,
+    recorder: Recorder,
+) -> Run<WebSocket> {
     let (frames, cuts) = peer_plan(scenario, Side::Server);
+    reserve_wire(&recorder, Side::Server, &frames, scenario.greeting.into());
     let app = MessageApp::new(scenario.clone(), Side::Server, recorder.clone());
     let key = scenario.key();
     Exchange::new(
@@ -63,8 +94,17 @@ pub fn run_client(
     subject: &dyn MessageClientSubject,
     scenario: &MessageScenario,
 ) -> Run<WebSocket> {
-    let recorder = Recorder::new();
+    run_client_recorded(subject, scenario, Recorder::new())
+}
+
+/// [`run_client`], recording into `recorder`.
+fn run_client_recorded(
+    subject: &dyn MessageClientSubject,
+    scenario: &MessageScenario,
+    recorder: Recorder,
+) -> Run<WebSocket> {
     let (frames, cuts) = peer_plan(scenario, Side::Client);
+    reserve_wire(&recorder, Side::Client, &frames, scenario.greeting.into());
     let app = MessageApp::new(scenario.clone(), Side::Client, recorder.clone());
     Exchange::new(
         scenario,
@@ -78,4 +118,38 @@ pub fn run_client(
         |client_end| subject.connect(Box::new(client_end), app.clone()),
         || app.take_record(),
     )
+}
+
+#[cfg(test)]
+mod tests {
+    use proptest::strategy::{Strategy, ValueTree};
+    use proptest::test_runner::TestRunner;
+
+    use super::*;
+    use crate::scenario::websocket::ws_scenario;
+    use crate::subject::websocket::tungstenite::{TungsteniteClient, TungsteniteServer};
+
+    /// Every byte of a run fits in the room [`reserve_wire`] made: neither
+    /// direction's buffer grows, for drawn cases against a server and a client
+    /// subject (messages up to hundreds of KB, pings, fragments, early frames).
+    #[test]
+    fn a_websocket_run_allocates_each_direction_of_its_wire_once() {
+        let mut runner = TestRunner::deterministic();
+        for _ in 0..64 {
+            let scenario = ws_scenario()
+                .new_tree(&mut runner)
+                .expect("a scenario")
+                .current();
+            let recorder = Recorder::new();
+            let run =
+                run_client_recorded(&TungsteniteClient::default(), &scenario, recorder.clone());
+            assert!(run.passed(), "{run}");
+            assert_eq!(recorder.regrown(), [0, 0], "client subject, {scenario:?}");
+            let recorder = Recorder::new();
+            let run =
+                run_server_recorded(&TungsteniteServer::default(), &scenario, recorder.clone());
+            assert!(run.passed(), "{run}");
+            assert_eq!(recorder.regrown(), [0, 0], "server subject, {scenario:?}");
+        }
+    }
 }

@@ -293,6 +293,9 @@ struct RecorderState {
     /// their bytes yet: the event's position, and the range of its direction's
     /// log. They get slices of the log when the trace is taken or copied.
     lent: Vec<(usize, Range<usize>)>,
+    /// How many times [`Recorder::write`] had to grow each direction's buffer.
+    #[cfg(test)]
+    regrown: [usize; 2],
 }
 
 /// The bytes of one direction, from its first: `taken` (frozen when the trace
@@ -383,12 +386,24 @@ impl Recorder {
     /// still carries a teardown's bytes), first making room for at least
     /// `room` bytes when `data` does not fit: the in-memory wire's buffer.
     pub fn write(&self, dir: Direction, data: &[u8], room: usize) {
-        let mut state = self.lock();
+        let mut guard = self.lock();
+        let state = &mut *guard;
         let open = &mut state.logs[dir.slot()].open;
         if open.capacity() - open.len() < data.len() {
             open.reserve(room.max(data.len()));
+            #[cfg(test)]
+            {
+                state.regrown[dir.slot()] += 1;
+            }
         }
         open.extend_from_slice(data);
+    }
+
+    /// How many times [`Recorder::write`] grew each direction's buffer (by
+    /// [`Direction::slot`]): none when the run reserved enough up front.
+    #[cfg(test)]
+    pub(crate) fn regrown(&self) -> [usize; 2] {
+        self.lock().regrown
     }
 
     /// Makes room for `bytes` more bytes written in `dir` with
