@@ -126,17 +126,15 @@ pub async fn client<IO: AsyncRead + AsyncWrite + Unpin>(
 ) -> io::Result<()> {
     let mut received = Vec::new();
     if scenario.client.waits_for_continue {
-        let (head, rest) = messages
-            .request_and_early
-            .split_at(messages.request_head_len);
+        let (head, body) = messages.request.split_at(messages.request_head_len);
         io.write_all(head).await?;
         read_until(&mut io, &mut received, |buf| {
             head::response_status(buf).into()
         })
         .await?;
-        io.write_all(rest).await?;
+        write_both(&mut io, body, &messages.early).await?;
     } else {
-        io.write_all(&messages.request_and_early).await?;
+        write_both(&mut io, &messages.request, &messages.early).await?;
     }
     let answer = read_until(&mut io, &mut received, |buf| {
         head::final_response_status(buf).into()
@@ -180,7 +178,7 @@ pub async fn server<IO: AsyncRead + AsyncWrite + Unpin>(
     let Some((mut received, message_len)) = read_request(&mut io).await? else {
         return io.shutdown().await;
     };
-    io.write_all(&messages.response_and_first).await?;
+    write_both(&mut io, &messages.response, &messages.first).await?;
     if scenario.accepted() {
         let leftover = received.split_off(message_len);
         io.write_all(&leftover).await?;

@@ -36,10 +36,6 @@ pub struct Messages {
     pub body: Bytes,
     /// The client's bytes after the request, before the answer.
     pub early: Bytes,
-    /// [`Messages::request`] followed by [`Messages::early`], in one buffer
-    /// (`request` is a slice of it): what the scripted client writes in one
-    /// write, without joining them again in every run.
-    pub request_and_early: Bytes,
     /// The client's bytes once the answer arrived (only when accepted).
     pub late: Bytes,
     /// The final response head the server's handler gives (shared: the
@@ -52,10 +48,6 @@ pub struct Messages {
     pub response_head_end: usize,
     /// The server application's first bytes.
     pub first: Bytes,
-    /// [`Messages::response`] followed by [`Messages::first`], in one buffer
-    /// (`response` is a slice of it): what the scripted server writes in one
-    /// write.
-    pub response_and_first: Bytes,
 }
 
 impl Messages {
@@ -63,10 +55,8 @@ impl Messages {
     pub fn new(scenario: &Scenario) -> Self {
         let request_head = scenario.request_head();
         let request_body = scenario.request_body();
-        let early = scenario.client_early();
-        let (request_and_early, request_head_len) =
-            Scenario::request_message_of(&request_head, &request_body, &early);
-        let request = request_and_early.slice(..request_and_early.len() - early.len());
+        let (request, request_head_len) =
+            Scenario::request_message_of(&request_head, &request_body);
         let body = match &request_body {
             RequestBody::Empty => Bytes::new(),
             RequestBody::Length(bytes) => bytes.clone(),
@@ -79,24 +69,19 @@ impl Messages {
             }
         };
         let response_head = scenario.response_head();
-        let first = scenario.server_first();
-        let (response_and_first, response_head_end) =
-            scenario.response_message_of(&response_head, &first);
-        let response = response_and_first.slice(..response_and_first.len() - first.len());
+        let (response, response_head_end) = scenario.response_message_of(&response_head);
         Messages {
             request_head,
             request_body,
             request,
             request_head_len,
             body,
-            early,
-            request_and_early,
+            early: scenario.client_early(),
             late: scenario.client_late(),
             response_head: Arc::new(response_head),
             response,
             response_head_end,
-            first,
-            response_and_first,
+            first: scenario.server_first(),
         }
     }
 
@@ -181,24 +166,20 @@ impl Scenario {
     /// The whole request message (head and framed body), as the scripted client
     /// writes it, and the length of its head.
     pub fn request_message(&self) -> (Bytes, usize) {
-        Self::request_message_of(&self.request_head(), &self.request_body(), b"")
+        Self::request_message_of(&self.request_head(), &self.request_body())
     }
 
-    /// The request message followed by `tail`, in one buffer, and the length
-    /// of its head.
-    fn request_message_of(head: &RequestHead, body: &RequestBody, tail: &[u8]) -> (Bytes, usize) {
+    fn request_message_of(head: &RequestHead, body: &RequestBody) -> (Bytes, usize) {
         let head = head.to_bytes();
         let head_len = head.len();
         let framed = match body {
-            RequestBody::Empty if tail.is_empty() => return (head, head_len),
-            RequestBody::Empty => Bytes::new(),
+            RequestBody::Empty => return (head, head_len),
             RequestBody::Length(bytes) => bytes.clone(),
             RequestBody::Chunked(chunks) => encode_chunked(chunks),
         };
-        let mut out = Vec::with_capacity(head_len + framed.len() + tail.len());
+        let mut out = Vec::with_capacity(head_len + framed.len());
         out.extend_from_slice(&head);
         out.extend_from_slice(&framed);
-        out.extend_from_slice(tail);
         (out.into(), head_len)
     }
 
@@ -275,12 +256,10 @@ impl Scenario {
     /// response, final head, and (for a refusal) its body. The second value is the
     /// length up to the end of the final head.
     pub fn response_message(&self) -> (Bytes, usize) {
-        self.response_message_of(&self.response_head(), b"")
+        self.response_message_of(&self.response_head())
     }
 
-    /// The response message followed by `tail`, in one buffer, and the length
-    /// up to the end of its final head.
-    fn response_message_of(&self, head: &ResponseHead, tail: &[u8]) -> (Bytes, usize) {
+    fn response_message_of(&self, head: &ResponseHead) -> (Bytes, usize) {
         const CONTINUE: &[u8] = b"HTTP/1.1 100 Continue\r\n\r\n";
         let head = head.to_bytes();
         let interim = if self.interim_continue { CONTINUE } else { b"" };
@@ -289,12 +268,11 @@ impl Scenario {
         } else {
             REFUSAL_BODY
         };
-        let mut out = Vec::with_capacity(interim.len() + head.len() + body.len() + tail.len());
+        let mut out = Vec::with_capacity(interim.len() + head.len() + body.len());
         out.extend_from_slice(interim);
         out.extend_from_slice(&head);
         let head_end = out.len();
         out.extend_from_slice(body);
-        out.extend_from_slice(tail);
         (out.into(), head_end)
     }
 }
@@ -327,35 +305,6 @@ mod tests {
         assert!(framed.starts_with(b"3\r\n"));
         assert!(framed.ends_with(b"0\r\n\r\n"));
         assert_eq!(messages.sizes().request, messages.request.len());
-    }
-
-    #[test]
-    fn the_joined_writes_are_the_messages_one_after_the_other() {
-        for (answer, early, first) in [
-            (Answer::Accept, 7, 5),
-            (Answer::Accept, 0, 0),
-            (Answer::Refuse(403), 7, 5),
-        ] {
-            let mut scenario = Scenario::basic();
-            scenario.answer = answer;
-            scenario.body = Body::Length(Payload::noise(40, 9));
-            scenario.client.early = Payload::noise(early, 4);
-            scenario.server.first = Payload::noise(first, 5);
-            let messages = Messages::new(&scenario);
-            let joined = |a: &Bytes, b: &Bytes| [a.as_ref(), b.as_ref()].concat();
-            assert_eq!(
-                messages.request_and_early,
-                joined(&messages.request, &messages.early),
-                "{answer:?}"
-            );
-            assert_eq!(
-                messages.response_and_first,
-                joined(&messages.response, &messages.first),
-                "{answer:?}"
-            );
-            assert_eq!(messages.request, scenario.request_message().0);
-            assert_eq!(messages.response, scenario.response_message().0);
-        }
     }
 
     #[test]
