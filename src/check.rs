@@ -111,7 +111,9 @@ pub fn run_server_with_faults(
         return Run::unsupported(scenario, Side::Server, subject.name(), why);
     }
     let recorder = Recorder::new();
-    let handler = ServerHandler::prepared(Prepared::of(scenario), recorder.clone());
+    let prepared = Prepared::of(scenario);
+    let shared = Arc::clone(&prepared.scenario);
+    let handler = ServerHandler::prepared(prepared, recorder.clone());
     let messages = handler.messages();
     let cuts = wire_of(scenario, &messages.sizes(), &recorder);
     Exchange::new(
@@ -122,6 +124,7 @@ pub fn run_server_with_faults(
         recorder,
     )
     .with_faults(faults)
+    .with_shared(shared)
     .run(
         |client_end| peer::client(client_end, scenario, messages),
         |server_end| subject.serve(Box::new(server_end), handler.clone()),
@@ -139,7 +142,9 @@ pub fn run_client_with_faults(
         return Run::unsupported(scenario, Side::Client, subject.name(), why);
     }
     let recorder = Recorder::new();
-    let app = ClientApp::prepared(Prepared::of(scenario), recorder.clone());
+    let prepared = Prepared::of(scenario);
+    let shared = Arc::clone(&prepared.scenario);
+    let app = ClientApp::prepared(prepared, recorder.clone());
     let messages = app.messages();
     let cuts = wire_of(scenario, &messages.sizes(), &recorder);
     Exchange::new(
@@ -150,6 +155,7 @@ pub fn run_client_with_faults(
         recorder,
     )
     .with_faults(faults)
+    .with_shared(shared)
     .run(
         |server_end| peer::server(server_end, scenario, messages),
         |client_end| subject.connect(Box::new(client_end), app.clone()),
@@ -172,6 +178,9 @@ pub(crate) struct Exchange<'a, P: Protocol> {
     pub subject: (Side, String),
     /// The recorder the wire and the application write to.
     pub recorder: Recorder,
+    /// The case, shared already, for the run's record; without it the run
+    /// keeps a copy of `scenario`.
+    pub shared: Option<Arc<P::Scenario>>,
 }
 
 impl<'a, P: Protocol> Exchange<'a, P> {
@@ -191,12 +200,22 @@ impl<'a, P: Protocol> Exchange<'a, P> {
             faults: Faults::default(),
             subject,
             recorder,
+            shared: None,
         }
     }
 
     /// The same run over a wire that injects `faults`.
     pub(crate) fn with_faults(self, faults: Faults) -> Self {
         Exchange { faults, ..self }
+    }
+
+    /// The same run, whose record shares `shared` (equal to the scenario)
+    /// instead of copying the scenario.
+    pub(crate) fn with_shared(self, shared: Arc<P::Scenario>) -> Self {
+        Exchange {
+            shared: Some(shared),
+            ..self
+        }
     }
 }
 
@@ -261,13 +280,10 @@ impl<P: Protocol> Exchange<'_, P> {
             ending,
             subject_error: outcome.error(),
         };
-        judged::<P>(
-            self.scenario,
-            self.sent,
-            self.subject,
-            &self.recorder,
-            finished,
-        )
+        let scenario = self
+            .shared
+            .unwrap_or_else(|| Arc::new(self.scenario.clone()));
+        judged_shared::<P>(scenario, self.sent, self.subject, &self.recorder, finished)
     }
 }
 
@@ -290,6 +306,23 @@ pub struct Finished<R = AppRecord> {
 pub fn judged<P: Protocol>(
     scenario: &P::Scenario,
     sent: &P::Sent,
+    subject: (Side, String),
+    recorder: &Recorder,
+    finished: Finished<P::Record>,
+) -> Run<P> {
+    judged_shared(
+        Arc::new(scenario.clone()),
+        sent,
+        subject,
+        recorder,
+        finished,
+    )
+}
+
+/// [`judged`], for a scenario already shared: the run's record keeps it.
+pub fn judged_shared<P: Protocol>(
+    scenario: Arc<P::Scenario>,
+    sent: &P::Sent,
     (side, subject): (Side, String),
     recorder: &Recorder,
     finished: Finished<P::Record>,
@@ -301,7 +334,7 @@ pub fn judged<P: Protocol>(
     } = finished;
     let trace = recorder.take();
     let verdict = P::judge(&Observation {
-        scenario,
+        scenario: &scenario,
         sent,
         subject: side,
         trace: &trace,
@@ -310,7 +343,7 @@ pub fn judged<P: Protocol>(
         subject_error: subject_error.as_deref(),
     });
     Run {
-        scenario: scenario.clone(),
+        scenario,
         side,
         subject,
         trace,
@@ -342,5 +375,36 @@ mod tests {
             assert_eq!(stream.as_ptr(), segments[0].as_ptr(), "{dir} copied");
         }
         assert!(run.trace.segments(Direction::ClientToServer).count() >= 3);
+    }
+
+    /// A run's record keeps the scenario its handler was prepared from, not a
+    /// copy; two runs of one scenario (a differential) share it, and a run
+    /// judged without it (`judged`) still records an equal scenario.
+    #[test]
+    fn runs_share_the_prepared_scenario() {
+        use crate::subject::reference::ReferenceClient;
+        let scenario = cases::head_split().scenario;
+        let server = run_server(&ReferenceServer::default(), &scenario);
+        let again = run_server(&ReferenceServer::default(), &scenario);
+        assert_eq!(*server.scenario, scenario);
+        assert!(Arc::ptr_eq(&server.scenario, &again.scenario), "copied");
+        assert!(Arc::ptr_eq(
+            &server.scenario,
+            &Prepared::of(&scenario).scenario
+        ));
+        let client = run_client(&ReferenceClient::default(), &scenario);
+        assert!(Arc::ptr_eq(&server.scenario, &client.scenario), "copied");
+        let copied = judged::<crate::oracle::Hijack>(
+            &scenario,
+            &Prepared::of(&scenario).messages,
+            (Side::Server, "x".into()),
+            &Recorder::new(),
+            Finished {
+                app: AppRecord::default(),
+                ending: Ending::Completed,
+                subject_error: None,
+            },
+        );
+        assert_eq!(*copied.scenario, scenario);
     }
 }

@@ -94,7 +94,7 @@ fn every_mutant_counterexample_replays_from_its_hex() {
         assert_eq!(replay_hex(&report), hex, "the report prints the hex");
         assert_eq!(
             scenario_from_hex(&hex).expect("valid hex"),
-            run.scenario,
+            *run.scenario,
             "{}: the hex decodes to the shrunk scenario",
             mutant.name()
         );

@@ -4,6 +4,7 @@
 //! run is a `Run<WebSocket>`, a raw hand-over a `Run` (of [`Hijack`]).
 
 use std::fmt;
+use std::sync::Arc;
 
 use crate::oracle::{Hijack, Protocol, Verdict};
 use crate::wire::driver::Ending;
@@ -12,8 +13,10 @@ use crate::wire::{Side, Trace};
 /// Everything one run produced.
 #[derive(Debug)]
 pub struct Run<P: Protocol = Hijack> {
-    /// The case.
-    pub scenario: P::Scenario,
+    /// The case. Shared: an in-memory run of an HTTP scenario keeps the one
+    /// its handler and messages were built from (`scenario::Prepared`), so a
+    /// run costs no copy of it. Read it through the `Arc` as the case itself.
+    pub scenario: Arc<P::Scenario>,
     /// Which side was the subject.
     pub side: Side,
     /// The subject's name.
@@ -36,7 +39,7 @@ pub struct Run<P: Protocol = Hijack> {
 impl<P: Protocol> Clone for Run<P> {
     fn clone(&self) -> Self {
         Run {
-            scenario: self.scenario.clone(),
+            scenario: Arc::clone(&self.scenario),
             side: self.side,
             subject: self.subject.clone(),
             trace: self.trace.clone(),
@@ -59,7 +62,7 @@ impl<P: Protocol> Run<P> {
     /// A run that never started: the subject declined the case (`why`).
     pub fn unsupported(scenario: &P::Scenario, side: Side, subject: String, why: String) -> Self {
         Run {
-            scenario: scenario.clone(),
+            scenario: Arc::new(scenario.clone()),
             side,
             subject,
             trace: Trace::default(),

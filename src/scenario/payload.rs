@@ -60,6 +60,11 @@ impl StreamCache {
         (stream.len() >= len).then(|| stream.slice(..len))
     }
 
+    /// The stream of `key`, whatever its length, if one is kept.
+    fn kept(&self, key: u32) -> Option<Bytes> {
+        self.streams.as_ref()?.get(&key).cloned()
+    }
+
     /// Keeps `stream` as the stream of `key`, first letting go of others
     /// (in no particular order) until it fits the budget.
     fn put(&mut self, key: u32, stream: Bytes) {
@@ -167,14 +172,20 @@ impl Payload {
                 .lock()
                 .unwrap_or_else(|poisoned| poisoned.into_inner())
         };
-        if let Some(hit) = cache().get(key, len) {
-            return hit;
-        }
-        // The next power of two: a growing length regenerates O(log n) times.
+        let kept = {
+            let cache = cache();
+            if let Some(hit) = cache.get(key, len) {
+                return hit;
+            }
+            cache.kept(key)
+        };
+        // The next power of two: a growing length grows the stream O(log n)
+        // times, each time from the shorter one kept.
         let stream = generate(
             self.fill,
             role,
             len.max(64).next_power_of_two().min(MAX_PAYLOAD),
+            &kept.unwrap_or_default(),
         );
         let out = stream.slice(..len);
         cache().put(key, stream);
@@ -205,8 +216,14 @@ impl Role {
 /// Noise is not written over zeroes: each block is made on the stack and
 /// appended, so the buffer is written once (zeroing a 70 kB stream first was a
 /// pass of its own over it).
-fn generate(fill: Fill, role: Role, len: usize) -> Bytes {
-    let mut out = Vec::with_capacity(len.next_multiple_of(64));
+///
+/// `before` is a prefix of the same stream (a shorter one kept, or nothing):
+/// its whole words are copied, and the noise goes on from its last word, which
+/// is the generator's state after it (xorshift's state is the word it
+/// outputs). Copying is a small part of generating the bytes again.
+fn generate(fill: Fill, role: Role, len: usize, before: &[u8]) -> Bytes {
+    // Room for the last whole block, wherever the copied words leave off.
+    let mut out = Vec::with_capacity(len.next_multiple_of(64) + before.len() % 64);
     match fill {
         Fill::HttpLike => {
             let pattern = b"GET / HTTP/1.1\r\nHost: smuggled\r\n\r\n";
@@ -217,6 +234,11 @@ fn generate(fill: Fill, role: Role, len: usize) -> Bytes {
         Fill::Noise(seed) => {
             // xorshift32, four bytes a step: cheap, and distinct per (seed, role).
             let mut x = (u32::from(seed) << 16 | role.salt()) ^ 0x9E37_79B9;
+            let words = before.len().min(len) / 4;
+            if let Some(last) = before[..words * 4].last_chunk::<4>() {
+                out.extend_from_slice(&before[..words * 4]);
+                x = u32::from_le_bytes(*last);
+            }
             let mut block = [[0u8; 4]; 16];
             while out.len() < len {
                 for word in &mut block {
@@ -283,11 +305,29 @@ mod tests {
         }
     }
 
+    /// A stream grown from a shorter one kept is the stream generated whole,
+    /// whatever the kept length (a whole number of words or not).
+    #[test]
+    fn a_stream_grown_from_a_kept_prefix_is_the_whole_stream() {
+        for fill in [Fill::Noise(0), Fill::Noise(201), Fill::HttpLike] {
+            for role in [Role::Early, Role::Body(2)] {
+                let whole = generate(fill, role, 5000, &[]);
+                let p = Payload { len: 5000, fill };
+                assert_eq!(whole.to_vec(), uncached(&p, role));
+                for kept in [0, 3, 4, 64, 101, 256, 4096, 5000, 6000] {
+                    let before = generate(fill, role, kept, &[]);
+                    let grown = generate(fill, role, 5000, &before);
+                    assert_eq!(grown, whole, "{fill:?} {role:?} from {kept}");
+                }
+            }
+        }
+    }
+
     #[test]
     fn the_stream_cache_stays_within_its_budget_and_returns_the_kept_bytes() {
         let mut cache = StreamCache::new(1000);
         for key in 0..10u32 {
-            let stream = generate(Fill::Noise(key as u8), Role::Early, 300);
+            let stream = generate(Fill::Noise(key as u8), Role::Early, 300, &[]);
             cache.put(key, stream.clone());
             assert!(cache.bytes <= 1000, "{} bytes kept", cache.bytes);
             assert_eq!(cache.get(key, 200), Some(stream.slice(..200)));
@@ -296,7 +336,7 @@ mod tests {
         let kept: usize = cache.streams.iter().flatten().map(|(_, s)| s.len()).sum();
         assert_eq!(kept, cache.bytes);
         // A stream replaced by a longer one is counted once.
-        cache.put(3, generate(Fill::Noise(3), Role::Early, 600));
+        cache.put(3, generate(Fill::Noise(3), Role::Early, 600, &[]));
         let kept: usize = cache.streams.iter().flatten().map(|(_, s)| s.len()).sum();
         assert_eq!((kept, cache.bytes <= 1000), (cache.bytes, true));
     }

@@ -9,6 +9,10 @@
 //! built on each thread and hands it out again while the scenario is equal.
 //! Messages are a function of the scenario alone (payloads are fixed by their
 //! fill and role), so a shared one is the one a fresh build would give.
+//!
+//! The scenario itself is behind its own `Arc`, which the run's record
+//! ([`crate::results::Run::scenario`]) shares: a run keeps the case without
+//! cloning it (a vector of header strings) and dropping the clone.
 
 use std::cell::RefCell;
 use std::sync::Arc;
@@ -18,8 +22,8 @@ use super::{Messages, Scenario};
 /// A scenario and the messages it puts on the wire.
 #[derive(Debug)]
 pub struct Prepared {
-    /// The case.
-    pub scenario: Scenario,
+    /// The case, shared with the records of its runs.
+    pub scenario: Arc<Scenario>,
     /// Everything both sides of it send.
     pub messages: Messages,
 }
@@ -34,7 +38,7 @@ impl Prepared {
     pub fn new(scenario: Scenario) -> Self {
         Prepared {
             messages: Messages::new(&scenario),
-            scenario,
+            scenario: Arc::new(scenario),
         }
     }
 
@@ -44,7 +48,7 @@ impl Prepared {
         LAST.with(|last| {
             let mut last = last.borrow_mut();
             if let Some(kept) = last.as_ref()
-                && kept.scenario == *scenario
+                && *kept.scenario == *scenario
             {
                 return Arc::clone(kept);
             }
@@ -78,7 +82,7 @@ mod tests {
             !Arc::ptr_eq(&first, &theirs),
             "another scenario shares messages"
         );
-        assert_eq!(theirs.scenario, other);
+        assert_eq!(*theirs.scenario, other);
         assert_eq!(theirs.messages.body.len(), 301);
         // What is shared is what a fresh build gives.
         let fresh = Messages::new(&other);

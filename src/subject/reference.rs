@@ -57,8 +57,40 @@ impl ServerSubject for ReferenceServer {
 
 async fn serve(io: BoxIo, handler: ServerHandler, flaw: Option<Flaw>) -> Result<(), SubjectError> {
     let mut conn = ServerConn::new(io, config(handler.read_chunk()));
+    // Answering and handing over are two steps, so that this future (boxed
+    // for each run) is the larger of the two, not their sum: what answering
+    // keeps (the request, the reply) ends before the hand-over starts.
+    let Some(answered) = answer(&mut conn, &handler, flaw).await? else {
+        return Ok(());
+    };
+    let Answered {
+        hand_over,
+        discards_body,
+        first_written,
+    } = answered;
+    let stream = hijack(conn, hand_over, discards_body).await?;
+    run_application(&handler, stream, first_written, flaw).await
+}
+
+/// A request answered with a hand-over to come.
+struct Answered {
+    /// How.
+    hand_over: HandOver,
+    /// Whether the library drops the unread body first.
+    discards_body: bool,
+    /// Whether the library already wrote the application's first bytes.
+    first_written: bool,
+}
+
+/// Reads and answers requests until one is answered with a hand-over
+/// (`Some`), or the client closes between requests (`None`).
+async fn answer(
+    conn: &mut ServerConn<BoxIo>,
+    handler: &ServerHandler,
+    flaw: Option<Flaw>,
+) -> Result<Option<Answered>, SubjectError> {
     loop {
-        let request = match read_request(&mut conn, &handler, flaw).await {
+        let request = match read_request(conn, handler, flaw).await {
             Ok(request) => request,
             Err(e) => {
                 // Tell the client why before closing; the error still ends the run.
@@ -67,7 +99,7 @@ async fn serve(io: BoxIo, handler: ServerHandler, flaw: Option<Flaw>) -> Result<
             }
         };
         let Some(request) = request else {
-            return Ok(());
+            return Ok(None);
         };
         // The flaws that hand the rest of the body to the new protocol.
         let discards_body = match flaw {
@@ -91,8 +123,11 @@ async fn serve(io: BoxIo, handler: ServerHandler, flaw: Option<Flaw>) -> Result<
         };
         if hand_over == HandOver::BeforeAnswer {
             // Go's `Hijack()` in the handler: the application writes the answer.
-            let stream = hijack(conn, hand_over, discards_body).await?;
-            return run_application(&handler, stream, false, flaw).await;
+            return Ok(Some(Answered {
+                hand_over,
+                discards_body,
+                first_written: false,
+            }));
         }
         conn.write_response(&reply.head, &reply.body);
         if hand_over == HandOver::No {
@@ -118,10 +153,13 @@ async fn serve(io: BoxIo, handler: ServerHandler, flaw: Option<Flaw>) -> Result<
             }
         };
         if flaw == Some(Flaw::LosesBackgroundByte) {
-            flaws::background_read_one_byte(&mut conn);
+            flaws::background_read_one_byte(conn);
         }
-        let stream = hijack(conn, hand_over, discards_body).await?;
-        return run_application(&handler, stream, first_written, flaw).await;
+        return Ok(Some(Answered {
+            hand_over,
+            discards_body,
+            first_written,
+        }));
     }
 }
 
@@ -242,5 +280,23 @@ fn library(e: reference::Error) -> SubjectError {
     match e {
         reference::Error::Io(io) => SubjectError::Io(io),
         other => SubjectError::Library(other.to_string()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::scenario::Scenario;
+    use crate::wire::Recorder;
+
+    /// The future a run boxes is small enough for glibc's per-thread cache
+    /// (at most 1,032 bytes): answering and handing over are two steps, not
+    /// one future holding both.
+    #[test]
+    fn the_served_future_fits_a_small_block() {
+        let (_client, server) = tokio::io::duplex(16);
+        let handler = ServerHandler::new(Scenario::basic(), Recorder::new());
+        let size = std::mem::size_of_val(&serve(Box::new(server), handler, None));
+        assert!(size <= 1032, "a future of {size} bytes");
     }
 }

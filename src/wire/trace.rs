@@ -265,8 +265,13 @@ impl Trace {
     }
 }
 
-/// The events [`Recorder::new`] makes room for.
-const EVENTS_A_RUN: usize = 32;
+/// The events [`Recorder::new`] makes room for: a run of the suite logs 3
+/// to 12 (its snapshots), a handful more 25. Kept under 1 KiB of events
+/// (48 bytes each): glibc serves a block that small from its per-thread
+/// cache, while a larger one (32 events, 1,536 bytes, before) took the
+/// general path, sorting and merging free chunks, about 1,200 instructions
+/// a run (BENCHMARKS.md, issue 26, sixth pass).
+const EVENTS_A_RUN: usize = 20;
 
 /// A shared, append-only handle on a [`Trace`], given to the wire and to the
 /// applications so that all of them log into one ordered history.
@@ -492,6 +497,18 @@ mod tests {
                 _ => std::ptr::null(),
             }
         }
+    }
+
+    /// A new recorder's room for events is one block small enough for
+    /// glibc's per-thread cache (at most 1,032 bytes asked for, and under the
+    /// 1,024-byte chunks that make `malloc` merge free ones first).
+    #[test]
+    fn a_recorder_makes_room_for_its_events_in_a_small_block() {
+        let trace = Recorder::new().take();
+        let room = trace.events.capacity();
+        assert!(room >= 16, "room for {room} events, fewer than a usual run");
+        let bytes = room * std::mem::size_of::<Event>();
+        assert!(bytes + 8 < 1024, "{bytes} bytes of events");
     }
 
     #[test]
