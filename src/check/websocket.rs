@@ -49,11 +49,8 @@ const SUBJECT_EXTRA: usize = 1024;
 fn reserve_wire(recorder: &Recorder, subject_side: Side, frames: &PeerFrames, greeting: usize) {
     let peer = frames.head_len + frames.bytes.len();
     let subject = frames.bytes.len() + 4 * frames.frames.len() + greeting + SUBJECT_EXTRA;
-    let (peer_dir, subject_dir) = match subject_side {
-        Side::Server => (Direction::ClientToServer, Direction::ServerToClient),
-        Side::Client => (Direction::ServerToClient, Direction::ClientToServer),
-    };
-    recorder.reserve(peer_dir, peer);
+    let subject_dir = Direction::written_by(subject_side);
+    recorder.reserve(subject_dir.reverse(), peer);
     recorder.reserve(subject_dir, subject);
 }
 

@@ -234,13 +234,6 @@ impl<W: Write> Builder<W> {
     }
 }
 
-fn reverse(dir: Direction) -> Direction {
-    match dir {
-        Direction::ClientToServer => Direction::ServerToClient,
-        Direction::ServerToClient => Direction::ClientToServer,
-    }
-}
-
 /// Writes `trace` to `out` as a classic pcap file (Ethernet link type).
 ///
 /// Returns `out` when done, so a caller writing into a `Vec<u8>` gets its bytes back.
@@ -354,7 +347,7 @@ fn stream<W: Write>(b: &mut Builder<W>, trace: &Trace) -> Result<(), PcapExportE
                         chunk,
                     )?;
                 }
-                b.ack(reverse(*dir))?;
+                b.ack(dir.reverse())?;
             }
             Event::Fin { dir, .. } => {
                 b.packet(
@@ -366,7 +359,7 @@ fn stream<W: Write>(b: &mut Builder<W>, trace: &Trace) -> Result<(), PcapExportE
                     },
                     &[],
                 )?;
-                b.ack(reverse(*dir))?;
+                b.ack(dir.reverse())?;
             }
             Event::Reset { dir } => b.packet(
                 *dir,

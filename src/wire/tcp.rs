@@ -133,10 +133,7 @@ impl<S> Recording<S> {
     }
 
     fn incoming(&self) -> Direction {
-        match self.outgoing {
-            Direction::ClientToServer => Direction::ServerToClient,
-            Direction::ServerToClient => Direction::ClientToServer,
-        }
+        self.outgoing.reverse()
     }
 
     fn log_error(&self, e: &io::Error) {

@@ -43,6 +43,14 @@ impl Direction {
             Side::Server => Direction::ServerToClient,
         }
     }
+
+    /// The other direction: the one this direction's sender reads.
+    pub fn reverse(self) -> Direction {
+        match self {
+            Direction::ClientToServer => Direction::ServerToClient,
+            Direction::ServerToClient => Direction::ClientToServer,
+        }
+    }
 }
 
 impl fmt::Display for Direction {
@@ -496,6 +504,18 @@ mod tests {
                 Event::Segment { bytes, .. } => bytes.as_ptr(),
                 _ => std::ptr::null(),
             }
+        }
+    }
+
+    /// The reverse of the direction a side writes in is the one the other
+    /// side writes in, and reversing twice is the identity.
+    #[test]
+    fn a_reversed_direction_is_the_other_sides() {
+        for (side, other) in [(Side::Client, Side::Server), (Side::Server, Side::Client)] {
+            let dir = Direction::written_by(side);
+            assert_eq!(dir.reverse(), Direction::written_by(other));
+            assert_eq!(dir.reverse().sender(), other);
+            assert_eq!(dir.reverse().reverse(), dir);
         }
     }
 
