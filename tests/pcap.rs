@@ -26,11 +26,14 @@ struct Reassembled {
 }
 
 /// Reads a pcap the way a capture tool would, checking that every packet's
-/// sequence number continues where the previous one of its direction ended
-/// and that every ACK acknowledges exactly what the other side had sent.
+/// sequence number continues where the previous one of its direction ended,
+/// that every ACK acknowledges exactly what the other side had sent, and that
+/// a pure ACK comes from the receiver of the packet before it (an ACK from the
+/// sender itself would carry the same numbers, so only its direction tells).
 fn reassemble(file: &[u8]) -> (Reassembled, Reassembled) {
     let mut reader = PcapReader::new(file).expect("a pcap header");
     let mut next: BTreeMap<u16, u32> = BTreeMap::new();
+    let mut last_sender = None;
     let (mut c2s, mut s2c) = (Reassembled::default(), Reassembled::default());
     while let Some(packet) = reader.next_packet() {
         let packet = packet.expect("a pcap record");
@@ -66,6 +69,16 @@ fn reassemble(file: &[u8]) -> (Reassembled, Reassembled) {
             );
         }
         let payload = tcp.payload();
+        let pure_ack = tcp.ack() && payload.is_empty() && !(tcp.syn() || tcp.fin() || tcp.rst());
+        if pure_ack {
+            assert_eq!(
+                last_sender,
+                Some(to.1),
+                "a pure ACK from port {} does not answer the packet before it",
+                from.1
+            );
+        }
+        last_sender = Some(from.1);
         side.bytes.extend_from_slice(payload);
         side.syn += usize::from(tcp.syn());
         side.fin += usize::from(tcp.fin());
