@@ -606,6 +606,28 @@ mod tests {
         }
     }
 
+    /// The recorder's segments are ranges of the pipes' buffers; a wire
+    /// dropped before the trace is taken leaves it those buffers.
+    #[test]
+    fn a_wire_dropped_before_its_trace_is_taken_leaves_it_the_bytes() {
+        let recorder = Recorder::new();
+        let (mut client, server, wire) = pair(&Cuts::default(), recorder.clone());
+        let (_, ending) = drive(
+            async {
+                client.write_all(b"hello").await.unwrap();
+                client.shutdown().await.unwrap();
+            },
+            &wire,
+            100,
+        );
+        assert_eq!(ending, Ending::Completed);
+        drop((client, server, wire));
+        let trace = recorder.take();
+        assert_eq!(trace.stream(Direction::ClientToServer), &b"hello"[..]);
+        let segments: Vec<_> = trace.segments(Direction::ClientToServer).collect();
+        assert_eq!(segments, [&Bytes::from_static(b"hello")]);
+    }
+
     #[test]
     fn writes_coalesce_without_cuts() {
         let trace = run_pair(Cuts::default(), vec![b"hello", b" world"]);
