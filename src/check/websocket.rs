@@ -15,10 +15,7 @@ use super::{Exchange, Run};
 fn peer_plan(scenario: &MessageScenario, subject_side: Side) -> (PeerFrames, Cuts) {
     // A client masks every frame it sends, a server none (RFC 6455 §5.1).
     let (head_len, frames) = match subject_side {
-        Side::Server => (
-            peer::request_head(&scenario.key()).len(),
-            scenario.peer_frames(true),
-        ),
+        Side::Server => (peer::request_head_len(), scenario.peer_frames(true)),
         Side::Client => (peer::response_head_len(), scenario.peer_frames(false)),
     };
     let at = scenario.resolve_cuts(head_len, frames.bytes.len());

@@ -48,6 +48,15 @@ pub fn response_head(key: &str) -> Vec<u8> {
     .into_bytes()
 }
 
+/// The length of [`request_head`] for any key the scenarios draw (base64 of
+/// 16 bytes, always 24 characters), for resolving cuts: computed once, not
+/// formatted again each case beside the head the scripted client sends.
+pub fn request_head_len() -> usize {
+    static LEN: std::sync::LazyLock<usize> =
+        std::sync::LazyLock::new(|| request_head("AAAAAAAAAAAAAAAAAAAAAA==").len());
+    *LEN
+}
+
 /// The length of [`response_head`] for any valid key (the accept value is always
 /// 28 characters), for resolving cuts before the key is known. Computed once: a
 /// head with its SHA-1 each case was most of a percent of a client case.
@@ -226,6 +235,16 @@ mod tests {
     use crate::wire::Recorder;
     use crate::wire::driver::{Ending, drive, join};
     use crate::wire::memory::{Cuts, pair};
+
+    /// The heads' lengths computed once are those of every drawn key's heads.
+    #[test]
+    fn the_heads_have_one_length_for_every_drawn_key() {
+        for seed in (0..200u64).chain([u64::MAX]) {
+            let key = crate::websocket::key_from_seed(seed);
+            assert_eq!(request_head(&key).len(), request_head_len(), "{key}");
+            assert_eq!(response_head(&key).len(), response_head_len(), "{key}");
+        }
+    }
 
     #[test]
     fn the_scripted_server_reads_a_long_stream_to_its_close_in_the_room_it_has() {
