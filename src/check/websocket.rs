@@ -15,10 +15,7 @@ use super::{Exchange, Run};
 fn peer_plan(scenario: &MessageScenario, subject_side: Side) -> (PeerFrames, Cuts) {
     // A client masks every frame it sends, a server none (RFC 6455 §5.1).
     let (head_len, frames) = match subject_side {
-        Side::Server => (
-            peer::request_head(&scenario.key()).len(),
-            scenario.peer_frames(true),
-        ),
+        Side::Server => (peer::request_head_len(), scenario.peer_frames(true)),
         Side::Client => (peer::response_head_len(), scenario.peer_frames(false)),
     };
     let at = scenario.resolve_cuts(head_len, frames.bytes.len());
@@ -35,20 +32,17 @@ fn peer_plan(scenario: &MessageScenario, subject_side: Side) -> (PeerFrames, Cut
     (PeerFrames { head_len, ..frames }, cuts)
 }
 
-/// What a subject writes besides the frames it echoes, at most: its
-/// handshake head and the headers of its greeting and its close.
-const SUBJECT_EXTRA: usize = 1024;
-
 /// Makes room in `recorder` for every byte each direction should carry
 /// ([`Recorder::reserve`]), so that the in-memory wire's buffers are allocated
 /// once instead of regrown, with a copy of the stream so far each time (most
 /// of a WebSocket case's `realloc`s). The peer writes its head and `frames`;
 /// the subject echoes every data message (a client's frames four bytes longer,
-/// for the mask), answers every ping and sends a greeting of `greeting` bytes.
+/// for the mask), answers every ping and sends a greeting of `greeting` bytes
+/// ([`peer::SUBJECT_EXTRA`] for the rest).
 /// A subject that writes more only makes its buffer grow.
 fn reserve_wire(recorder: &Recorder, subject_side: Side, frames: &PeerFrames, greeting: usize) {
     let peer = frames.head_len + frames.bytes.len();
-    let subject = frames.bytes.len() + 4 * frames.frames.len() + greeting + SUBJECT_EXTRA;
+    let subject = frames.bytes.len() + 4 * frames.frames.len() + greeting + peer::SUBJECT_EXTRA;
     let subject_dir = Direction::written_by(subject_side);
     recorder.reserve(subject_dir.reverse(), peer);
     recorder.reserve(subject_dir, subject);

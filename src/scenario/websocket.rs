@@ -161,6 +161,18 @@ impl MessageScenario {
         // Room for every frame at its largest header (14 bytes), so the stream is
         // never copied as it grows (it reaches a few hundred KB).
         let frames = |m: &MessageSpec| m.splits.len() + 1 + m.controls.len();
+        // And room for every frame, message and ping they describe: the
+        // lists are not regrown push by push (a few allocations a case).
+        out.frames
+            .reserve(self.messages.iter().map(frames).sum::<usize>() + usize::from(self.close));
+        out.messages.reserve(self.messages.len());
+        out.pings.reserve(
+            self.messages
+                .iter()
+                .flat_map(|m| &m.controls)
+                .filter(|c| c.kind == Control::Ping)
+                .count(),
+        );
         out.bytes.reserve(
             self.messages
                 .iter()
@@ -303,12 +315,22 @@ pub struct PeerFrames {
     pub early_end: usize,
 }
 
+/// SplitMix64's step: what is added to the state before each eight bytes.
+const SPLITMIX_STEP: u64 = 0x9E37_79B9_7F4A_7C15;
+
 /// SplitMix64-style noise: `len` bytes from `seed`.
+///
+/// Eight bytes pushed a step, room checked each time: the loop stays scalar.
+/// Four steps into one 32-byte block pushed at once was 10 % fewer
+/// instructions, but the compiler then ran SplitMix on vector lanes, whose
+/// 64-bit multiplies SSE2 has to build from three each; writing into a zeroed
+/// buffer instead paid more for the zeroing than it saved (BENCHMARKS.md,
+/// issue 26, seventh pass).
 fn noise(seed: u64, len: usize) -> Bytes {
     let mut state = seed;
     let mut out = Vec::with_capacity(len + 8);
     while out.len() < len {
-        state = state.wrapping_add(0x9E37_79B9_7F4A_7C15);
+        state = state.wrapping_add(SPLITMIX_STEP);
         out.extend_from_slice(&splitmix(state).to_le_bytes());
     }
     out.truncate(len);
@@ -332,7 +354,11 @@ fn splitmix(state: u64) -> u64 {
 /// While eight bytes or more are left, any two characters fit, so two bytes are
 /// taken at a time through [`TEXT_PAIRS`]: one fixed eight-byte copy, then the
 /// unused bytes taken back (one character at a time, with a table lookup and a
-/// copy each, was a tenth of a WebSocket property case's wall time). The last few
+/// copy each, was a tenth of a WebSocket property case's wall time). While 32
+/// bytes or more are left, all four pairs of a random word fit: they are
+/// written into one 32-byte window, their indices taken out of the word at
+/// once ([`pair_indices`]), which is a third fewer instructions than checking
+/// the room pair by pair (BENCHMARKS.md, issue 26, seventh pass). The last few
 /// bytes go one character at a time, where the width check matters. The same
 /// text as pushing the characters one by one (a unit test compares them).
 fn text(seed: u64, len: usize) -> Bytes {
@@ -341,8 +367,20 @@ fn text(seed: u64, len: usize) -> Bytes {
     let mut at = 0;
     let mut state = seed;
     loop {
-        state = state.wrapping_add(0x9E37_79B9_7F4A_7C15);
+        state = state.wrapping_add(SPLITMIX_STEP);
         let random = splitmix(state);
+        if len - at >= 32 {
+            let indices = pair_indices(random);
+            let window = &mut out[at..at + 32];
+            let mut used = 0;
+            for lane in 0..4 {
+                let pair = usize::from((indices >> (16 * lane)) as u16);
+                window[used..used + 8].copy_from_slice(&TEXT_PAIR_BYTES[pair].to_le_bytes());
+                used += usize::from(TEXT_PAIR_WIDTHS[pair]);
+            }
+            at += used;
+            continue;
+        }
         let mut k = 0;
         while k < 8 && len - at >= 8 {
             let pair = (random >> (8 * k)) & 7 | ((random >> (8 * k + 8)) & 7) << 3;
@@ -368,6 +406,35 @@ fn text(seed: u64, len: usize) -> Bytes {
         }
     }
 }
+
+/// The four [`TEXT_PAIRS`] indices of a random word, one in each 16-bit lane:
+/// lane `j` holds the character of byte `2j` (its low three bits) plus eight
+/// times that of byte `2j + 1`, as the pair-at-a-time path computes them.
+fn pair_indices(random: u64) -> u64 {
+    random & 0x0007_0007_0007_0007 | (random >> 5) & 0x0038_0038_0038_0038
+}
+
+/// [`TEXT_PAIRS`]' bytes as one little-endian word each.
+const TEXT_PAIR_BYTES: [u64; 64] = {
+    let mut out = [0u64; 64];
+    let mut i = 0;
+    while i < 64 {
+        out[i] = u64::from_le_bytes(TEXT_PAIRS[i].0);
+        i += 1;
+    }
+    out
+};
+
+/// [`TEXT_PAIRS`]' widths.
+const TEXT_PAIR_WIDTHS: [u8; 64] = {
+    let mut out = [0u8; 64];
+    let mut i = 0;
+    while i < 64 {
+        out[i] = TEXT_PAIRS[i].1;
+        i += 1;
+    }
+    out
+};
 
 /// Every two characters of [`TEXT_ALPHABET`] back to back, indexed by the first
 /// one's index plus eight times the second's: their bytes (zero after them) and
@@ -501,6 +568,25 @@ mod tests {
                     }
                 }
             }
+        }
+    }
+
+    /// Noise is SplitMix64's outputs, eight little-endian bytes a step, cut
+    /// at `len`: pinned against the plain definition (the text test below
+    /// reads its characters from noise, so it cannot catch a change here).
+    #[test]
+    fn noise_is_the_splitmix_stream() {
+        for (seed, len) in
+            (0..8u64).flat_map(|seed| (0..=40).chain([4099]).map(move |len| (seed, len)))
+        {
+            let mut plain = Vec::new();
+            let mut state = seed;
+            while plain.len() < len {
+                state = state.wrapping_add(0x9E37_79B9_7F4A_7C15);
+                plain.extend_from_slice(&splitmix(state).to_le_bytes());
+            }
+            plain.truncate(len);
+            assert_eq!(&noise(seed, len)[..], &plain[..], "{seed} {len}");
         }
     }
 

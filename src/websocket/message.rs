@@ -60,12 +60,19 @@ impl Reassembler {
 
     /// Feeds one frame; returns the message it completes, if any.
     pub fn push(&mut self, located: &Located) -> Result<Option<Message>, MessageError> {
-        let frame = &located.frame;
-        let range = located.range.clone();
+        self.push_owned(located.clone())
+    }
+
+    /// [`Reassembler::push`] of a frame the caller is done with: its payload
+    /// moves into the message instead of being shared with the caller's copy
+    /// (sharing a payload decoded into a `Vec` allocates its reference count,
+    /// one block a frame: BENCHMARKS.md, issue 26, seventh pass).
+    pub fn push_owned(&mut self, located: Located) -> Result<Option<Message>, MessageError> {
+        let Located { frame, range } = located;
         if frame.opcode.is_control() {
             return Ok(Some(Message {
                 opcode: frame.opcode,
-                payload: frame.payload.clone(),
+                payload: frame.payload,
                 frames: vec![range],
             }));
         }
@@ -88,7 +95,7 @@ impl Reassembler {
             (opcode, None) => (
                 Message {
                     opcode,
-                    payload: frame.payload.clone(),
+                    payload: frame.payload,
                     frames: vec![range],
                 },
                 None,

@@ -22,12 +22,14 @@
 use std::collections::VecDeque;
 use std::io;
 use std::pin::Pin;
-use std::sync::{Arc, Mutex, MutexGuard};
+use std::sync::{Arc, Mutex, MutexGuard, Weak};
 use std::task::{Context, Poll, Waker};
 
+use bytes::Bytes;
 use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
 
-use super::trace::{Closing, Direction, Event, Recorder, Side};
+use super::stream_log::StreamLog;
+use super::trace::{Closing, Direction, Event, Recorder, Side, StreamSource};
 
 /// Where each direction is cut into segments.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -92,11 +94,14 @@ const HELD_ROOM_MIN: usize = 4096;
 /// The most room [`Pipe::write`] makes ahead of the bytes it is given.
 const HELD_ROOM_MAX: usize = 1 << 20;
 
-/// One direction of the wire. Its bytes are kept by the recorder, in one buffer
-/// per direction ([`Recorder::write`]); the pipe knows them by stream offset.
+/// One direction of the wire. It keeps its bytes in one buffer (`log`), which
+/// its reads copy from under the wire's one lock, and which the trace borrows
+/// when it is taken ([`StreamSource`]); the segments are stream offsets in it.
 #[derive(Debug)]
 struct Pipe {
     dir: Direction,
+    /// Every byte written, from the first.
+    log: StreamLog,
     /// Where the segments the reader may take end (stream offsets), oldest
     /// first. The front one may be partly read.
     ready: VecDeque<usize>,
@@ -130,16 +135,22 @@ enum Fault {
 }
 
 impl Pipe {
-    fn new(dir: Direction, mut cuts: Vec<usize>) -> Self {
+    /// A pipe cut at `cuts`, with room for `room` bytes before its buffer grows.
+    fn new(dir: Direction, cuts: &[usize], room: usize) -> Self {
+        // One list, sorted in place, then the queue on its buffer.
+        let mut cuts: Vec<usize> = cuts.iter().copied().filter(|&cut| cut > 0).collect();
         cuts.sort_unstable();
         cuts.dedup();
+        let mut log = StreamLog::default();
+        log.reserve(room);
         Pipe {
             dir,
+            log,
             ready: VecDeque::new(),
             read_at: 0,
             held_from: 0,
             written: 0,
-            cuts: cuts.into_iter().filter(|&cut| cut > 0).collect(),
+            cuts: VecDeque::from(cuts),
             segments_sent: 0,
             closed: None,
             fin_sent: false,
@@ -175,7 +186,9 @@ impl Pipe {
             .back()
             .map_or(0, |&last| last.saturating_sub(self.written))
             .min(HELD_ROOM_MAX);
-        recorder.write(self.dir, data, to_come.max(HELD_ROOM_MIN));
+        if self.log.write(data, to_come.max(HELD_ROOM_MIN)) {
+            recorder.regrew(self.dir);
+        }
         self.written += data.len();
         while let Some(&cut) = self.cuts.front() {
             if cut > self.written {
@@ -244,20 +257,13 @@ impl Pipe {
         !self.ready.is_empty() || self.fin_sent || self.reset_sent
     }
 
-    fn poll_read(
-        &mut self,
-        cx: &mut Context<'_>,
-        buf: &mut ReadBuf<'_>,
-        recorder: &Recorder,
-    ) -> Poll<io::Result<()>> {
+    fn poll_read(&mut self, cx: &mut Context<'_>, buf: &mut ReadBuf<'_>) -> Poll<io::Result<()>> {
         if let Some(&end) = self.ready.front() {
             let want = (end - self.read_at).min(buf.remaining());
-            let range = self.read_at..self.read_at + want;
             // After the trace was taken, a teardown's read may get fewer.
-            let n = recorder.read(self.dir, range, |bytes| {
-                buf.put_slice(bytes);
-                bytes.len()
-            });
+            let bytes = self.log.bytes(self.read_at..self.read_at + want);
+            let n = bytes.len();
+            buf.put_slice(bytes);
             self.read_at += if n == 0 && want > 0 {
                 end - self.read_at
             } else {
@@ -295,6 +301,14 @@ impl WireState {
             Direction::ServerToClient => &mut self.server_to_client,
         }
     }
+
+    /// Both directions' bytes so far, client to server first.
+    fn logs(&mut self) -> [&mut StreamLog; 2] {
+        [
+            &mut self.client_to_server.log,
+            &mut self.server_to_client.log,
+        ]
+    }
 }
 
 #[derive(Debug)]
@@ -310,6 +324,29 @@ impl Shared {
         self.state
             .lock()
             .unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+}
+
+/// The recorder's segments are ranges of the pipes' buffers: it gets them
+/// from here when its trace is taken, while the wire lives.
+impl StreamSource for Shared {
+    fn freeze(&self) -> [Bytes; 2] {
+        self.lock().logs().map(StreamLog::freeze)
+    }
+
+    fn copy(&self) -> [Bytes; 2] {
+        self.lock().logs().map(|log| log.copy())
+    }
+}
+
+/// A wire that goes before its trace is taken leaves the recorder its bytes.
+impl Drop for Shared {
+    fn drop(&mut self) {
+        let state = self
+            .state
+            .get_mut()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
+        self.recorder.keep(state.logs().map(StreamLog::freeze));
     }
 }
 
@@ -340,9 +377,10 @@ pub fn pair_with_faults(
     faults: Faults,
     recorder: Recorder,
 ) -> (Endpoint, Endpoint, WireHandle) {
+    let [c2s_room, s2c_room] = recorder.take_room();
     let mut state = WireState {
-        client_to_server: Pipe::new(Direction::ClientToServer, cuts.client_to_server.clone()),
-        server_to_client: Pipe::new(Direction::ServerToClient, cuts.server_to_client.clone()),
+        client_to_server: Pipe::new(Direction::ClientToServer, &cuts.client_to_server, c2s_room),
+        server_to_client: Pipe::new(Direction::ServerToClient, &cuts.server_to_client, s2c_room),
     };
     for (fault, at) in [(Fault::Reset, faults.reset), (Fault::Fin, faults.fin)]
         .into_iter()
@@ -358,6 +396,8 @@ pub fn pair_with_faults(
         recorder,
         faults,
     });
+    let source: Weak<dyn StreamSource> = Arc::downgrade(&shared) as Weak<Shared>;
+    shared.recorder.lend_from(source);
     let end = |side| Endpoint {
         shared: shared.clone(),
         side,
@@ -444,10 +484,7 @@ impl AsyncRead for Endpoint {
                 return Poll::Pending;
             }
         }
-        self.shared
-            .lock()
-            .pipe(dir)
-            .poll_read(cx, buf, &self.shared.recorder)
+        self.shared.lock().pipe(dir).poll_read(cx, buf)
     }
 }
 
@@ -550,10 +587,11 @@ mod tests {
         // The last write is more than the least room `held` is given.
         let last = vec![b'x'; 2 * HELD_ROOM_MIN];
         let end = 10 + last.len();
-        let mut pipe = Pipe::new(Direction::ClientToServer, vec![4, 10, end]);
+        let mut pipe = Pipe::new(Direction::ClientToServer, &[4, 10, end], 0);
         for write in [&b"abcdef"[..], b"ghij", &last] {
             assert_eq!(pipe.write(write, &recorder), write.len());
         }
+        recorder.keep([pipe.log.freeze(), Bytes::new()]);
         let trace = recorder.take();
         let segments: Vec<Bytes> = trace.segments(Direction::ClientToServer).cloned().collect();
         assert_eq!(segments.concat(), [&b"abcdefghij"[..], &last].concat());
@@ -566,6 +604,28 @@ mod tests {
                 pair[1].as_ptr()
             );
         }
+    }
+
+    /// The recorder's segments are ranges of the pipes' buffers; a wire
+    /// dropped before the trace is taken leaves it those buffers.
+    #[test]
+    fn a_wire_dropped_before_its_trace_is_taken_leaves_it_the_bytes() {
+        let recorder = Recorder::new();
+        let (mut client, server, wire) = pair(&Cuts::default(), recorder.clone());
+        let (_, ending) = drive(
+            async {
+                client.write_all(b"hello").await.unwrap();
+                client.shutdown().await.unwrap();
+            },
+            &wire,
+            100,
+        );
+        assert_eq!(ending, Ending::Completed);
+        drop((client, server, wire));
+        let trace = recorder.take();
+        assert_eq!(trace.stream(Direction::ClientToServer), &b"hello"[..]);
+        let segments: Vec<_> = trace.segments(Direction::ClientToServer).collect();
+        assert_eq!(segments, [&Bytes::from_static(b"hello")]);
     }
 
     #[test]

@@ -3,6 +3,7 @@
 pub mod driver;
 pub mod memory;
 pub mod pcap;
+mod stream_log;
 pub mod tcp;
 pub mod text;
 pub mod trace;

@@ -6,17 +6,17 @@
 //! ordered log, rather than one log per direction, is what lets the oracle say
 //! "the server closed the connection *before* its application shut down".
 //!
-//! The in-memory wire also keeps each direction's bytes in the recorder, as one
-//! buffer ([`Recorder::write`]): its segments are ranges of that buffer until the
-//! trace is taken, and then slices of it, so the oracle's view of a whole
-//! direction ([`Trace::stream`]) is that buffer lent, not the segments copied
-//! end to end.
+//! The in-memory wire keeps each direction's bytes in one buffer of its own
+//! (its [`StreamSource`]): the segments it records ([`Recorder::send`]) are
+//! ranges of that buffer until the trace is taken, and then slices of it, so
+//! the oracle's view of a whole direction ([`Trace::stream`]) is that buffer
+//! lent, not the segments copied end to end.
 
 use std::fmt;
 use std::ops::Range;
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, Weak};
 
-use bytes::{Bytes, BytesMut};
+use bytes::Bytes;
 
 /// Which way bytes travel.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -281,86 +281,67 @@ impl Trace {
 /// a run (BENCHMARKS.md, issue 26, sixth pass).
 const EVENTS_A_RUN: usize = 20;
 
+/// The segments lent by the in-memory wire [`Recorder::new`] makes room
+/// for: a WebSocket case sends two to four, an HTTP one a few more; growing
+/// the list from nothing was two allocations a case (BENCHMARKS.md, issue 26,
+/// seventh pass).
+const SEGMENTS_A_RUN: usize = 8;
+
 /// A shared, append-only handle on a [`Trace`], given to the wire and to the
 /// applications so that all of them log into one ordered history.
 ///
 /// Once [`Recorder::seal`] is called, further events are ignored: that is how the
 /// teardown of a finished run (dropping sockets) stays out of the verdict.
 ///
-/// The in-memory wire keeps the bytes of each direction here too
-/// ([`Recorder::write`], [`Recorder::send`], [`Recorder::read`]), so a
-/// recorder serves one in-memory connection: a second one would write its
-/// bytes into the same two logs.
+/// The in-memory wire lends this recorder the bytes of its segments
+/// ([`Recorder::send`], [`Recorder::lend_from`]), so a recorder serves one
+/// in-memory connection: a second one's ranges would name the first one's bytes.
 #[derive(Debug, Clone, Default)]
 pub struct Recorder {
     inner: Arc<Mutex<RecorderState>>,
+}
+
+/// Where the bytes of the segments a recorder was lent are: the in-memory
+/// wire, which keeps each direction in one buffer (by [`Direction::slot`]).
+pub(crate) trait StreamSource: Send + Sync + fmt::Debug {
+    /// Each direction's bytes so far, lent (the buffers frozen): for the
+    /// trace taken at the end of a run.
+    fn freeze(&self) -> [Bytes; 2];
+    /// Each direction's bytes so far, copied: for a snapshot of a run that
+    /// may go on.
+    fn copy(&self) -> [Bytes; 2];
 }
 
 #[derive(Debug, Default)]
 struct RecorderState {
     trace: Trace,
     sealed: bool,
-    /// The bytes written through [`Recorder::write`], by [`Direction::slot`].
-    logs: [StreamLog; 2],
     /// The segments sent through [`Recorder::send`] whose events do not hold
     /// their bytes yet: the event's position, and the range of its direction's
-    /// log. They get slices of the log when the trace is taken or copied.
+    /// buffer. They get slices of it when the trace is taken or copied.
     lent: Vec<(usize, Range<usize>)>,
-    /// How many times [`Recorder::write`] had to grow each direction's buffer.
+    /// Where those bytes are while the wire lives ([`Recorder::lend_from`]);
+    /// weak, since the wire holds this recorder.
+    source: Option<Weak<dyn StreamSource>>,
+    /// Those bytes once the wire is gone ([`Recorder::keep`]).
+    kept: Option<[Bytes; 2]>,
+    /// The room asked for each direction's buffer ([`Recorder::reserve`]).
+    room: [usize; 2],
+    /// How many times the wire had to grow each direction's buffer.
     #[cfg(test)]
     regrown: [usize; 2],
-}
-
-/// The bytes of one direction, from its first: `taken` (frozen when the trace
-/// was taken, and still read by a teardown), then `open`.
-#[derive(Debug, Default)]
-struct StreamLog {
-    taken: Bytes,
-    open: BytesMut,
-}
-
-impl StreamLog {
-    /// Every byte so far, as one buffer: without a copy the first time (the
-    /// open bytes are frozen into `taken`), with one only if bytes came after that.
-    fn freeze(&mut self) -> Bytes {
-        if !self.open.is_empty() {
-            self.taken = if self.taken.is_empty() {
-                self.open.split().freeze()
-            } else {
-                [&self.taken[..], &self.open.split()[..]].concat().into()
-            };
-        }
-        self.taken.clone()
-    }
-
-    /// Every byte so far, copied.
-    fn copy(&self) -> Bytes {
-        [&self.taken[..], &self.open[..]].concat().into()
-    }
-
-    /// The bytes of `range` (stream offsets) that are in one buffer: all of
-    /// them, or those before the point where the log was frozen.
-    fn bytes(&self, range: Range<usize>) -> &[u8] {
-        let frozen = self.taken.len();
-        if range.start < frozen {
-            self.taken
-                .get(range.start..range.end.min(frozen))
-                .unwrap_or_default()
-        } else {
-            self.open
-                .get(range.start - frozen..range.end - frozen)
-                .unwrap_or_default()
-        }
-    }
 }
 
 impl RecorderState {
     /// The trace, its lent segments given the bytes of `wholes`, and those
     /// buffers kept as the directions' streams (as far as segments reach).
+    /// A range past its buffer (a source that lost bytes) gets none.
     fn resolve(mut trace: Trace, lent: &[(usize, Range<usize>)], wholes: [Bytes; 2]) -> Trace {
         let mut reach = [0; 2];
         for (at, range) in lent {
-            if let Some(Event::Segment { dir, bytes, .. }) = trace.events.get_mut(*at) {
+            if let Some(Event::Segment { dir, bytes, .. }) = trace.events.get_mut(*at)
+                && range.end <= wholes[dir.slot()].len()
+            {
                 *bytes = wholes[dir.slot()].slice(range.clone());
                 reach[dir.slot()] = range.end;
             }
@@ -382,6 +363,7 @@ impl Recorder {
         Recorder {
             inner: Arc::new(Mutex::new(RecorderState {
                 trace: Trace::from(Vec::with_capacity(EVENTS_A_RUN)),
+                lent: Vec::with_capacity(SEGMENTS_A_RUN),
                 ..RecorderState::default()
             })),
         }
@@ -395,42 +377,72 @@ impl Recorder {
         }
     }
 
-    /// Appends `data` to the bytes written in `dir` (sealed or not: the wire
-    /// still carries a teardown's bytes), first making room for at least
-    /// `room` bytes when `data` does not fit: the in-memory wire's buffer.
-    pub fn write(&self, dir: Direction, data: &[u8], room: usize) {
-        let mut guard = self.lock();
-        let state = &mut *guard;
-        let open = &mut state.logs[dir.slot()].open;
-        if open.capacity() - open.len() < data.len() {
-            open.reserve(room.max(data.len()));
-            #[cfg(test)]
-            {
-                state.regrown[dir.slot()] += 1;
-            }
+    /// Counts one growth of the wire's buffer for `dir` (test builds only:
+    /// a run that reserved enough up front has none).
+    pub(crate) fn regrew(&self, dir: Direction) {
+        #[cfg(test)]
+        {
+            self.lock().regrown[dir.slot()] += 1;
         }
-        open.extend_from_slice(data);
+        let _ = dir;
     }
 
-    /// How many times [`Recorder::write`] grew each direction's buffer (by
+    /// How many times the wire grew each direction's buffer (by
     /// [`Direction::slot`]): none when the run reserved enough up front.
     #[cfg(test)]
     pub(crate) fn regrown(&self) -> [usize; 2] {
         self.lock().regrown
     }
 
-    /// Makes room for `bytes` more bytes written in `dir` with
-    /// [`Recorder::write`]: a run that knows how much its wire should carry
+    /// Asks the in-memory wire made with this recorder for room for `bytes`
+    /// bytes in `dir`: a run that knows how much its wire should carry
     /// allocates each direction's buffer once, instead of regrowing it (a copy
-    /// of every byte so far each time).
+    /// of every byte so far each time). The wire takes it when it is made
+    /// ([`Recorder::take_room`]).
     pub fn reserve(&self, dir: Direction, bytes: usize) {
-        self.lock().logs[dir.slot()].open.reserve(bytes);
+        let room = &mut self.lock().room[dir.slot()];
+        *room = (*room).max(bytes);
+    }
+
+    /// The room asked for each direction ([`Recorder::reserve`]), by
+    /// [`Direction::slot`], taken out.
+    pub(crate) fn take_room(&self) -> [usize; 2] {
+        std::mem::take(&mut self.lock().room)
+    }
+
+    /// Where the bytes of the segments sent with [`Recorder::send`] are, while
+    /// `source` lives.
+    pub(crate) fn lend_from(&self, source: Weak<dyn StreamSource>) {
+        self.lock().source = Some(source);
+    }
+
+    /// Those bytes, handed over by a source that goes away.
+    pub(crate) fn keep(&self, wholes: [Bytes; 2]) {
+        self.lock().kept = Some(wholes);
+    }
+
+    /// The bytes of the lent segments: kept, or asked of the source (with
+    /// this recorder's lock released: the wire takes it under its own).
+    fn lent_bytes(
+        kept: Option<[Bytes; 2]>,
+        source: Option<Weak<dyn StreamSource>>,
+        freeze: bool,
+    ) -> [Bytes; 2] {
+        kept.or_else(|| {
+            let source = source?.upgrade()?;
+            Some(if freeze {
+                source.freeze()
+            } else {
+                source.copy()
+            })
+        })
+        .unwrap_or_default()
     }
 
     /// Records a segment of `dir` (its `index` among them) that carries the
-    /// bytes `range` (stream offsets) written with [`Recorder::write`], unless
-    /// the recorder is sealed. Its event gets its bytes, a slice of the
-    /// direction's buffer, when the trace is taken or copied.
+    /// bytes `range` (stream offsets) of the direction's buffer kept by the
+    /// [`StreamSource`], unless the recorder is sealed. Its event gets its
+    /// bytes, a slice of that buffer, when the trace is taken or copied.
     pub fn send(&self, dir: Direction, index: usize, range: Range<usize>) {
         let mut state = self.lock();
         if state.sealed {
@@ -445,13 +457,6 @@ impl Recorder {
         state.lent.push((at, range));
     }
 
-    /// Calls `read` with the bytes `range` (stream offsets) written in `dir`
-    /// with [`Recorder::write`]: all of them, or fewer (a prefix, none past
-    /// what was written) when the trace was taken in between.
-    pub fn read<T>(&self, dir: Direction, range: Range<usize>, read: impl FnOnce(&[u8]) -> T) -> T {
-        read(self.lock().logs[dir.slot()].bytes(range))
-    }
-
     /// Stops recording.
     pub fn seal(&self) {
         self.lock().sealed = true;
@@ -459,28 +464,38 @@ impl Recorder {
 
     /// A copy of the trace so far.
     pub fn snapshot(&self) -> Trace {
-        let state = self.lock();
-        let trace = state.trace.clone();
-        if state.lent.is_empty() {
-            return trace;
-        }
-        let wholes = [state.logs[0].copy(), state.logs[1].copy()];
-        RecorderState::resolve(trace, &state.lent, wholes)
+        let (trace, lent, kept, source) = {
+            let state = self.lock();
+            if state.lent.is_empty() {
+                return state.trace.clone();
+            }
+            let trace = state.trace.clone();
+            (
+                trace,
+                state.lent.clone(),
+                state.kept.clone(),
+                state.source.clone(),
+            )
+        };
+        let wholes = Self::lent_bytes(kept, source, false);
+        RecorderState::resolve(trace, &lent, wholes)
     }
 
     /// The trace so far, taken out: the recorder is sealed and records nothing
     /// more. For the end of a run, where a copy of every event is wasted work;
-    /// the bytes written with [`Recorder::write`] are lent to it, not copied.
+    /// the bytes of the segments the wire lent are lent to it, not copied.
     pub fn take(&self) -> Trace {
-        let mut state = self.lock();
-        state.sealed = true;
-        let trace = std::mem::take(&mut state.trace);
-        if state.lent.is_empty() {
-            return trace;
-        }
-        let lent = std::mem::take(&mut state.lent);
-        let [c2s, s2c] = &mut state.logs;
-        let wholes = [c2s.freeze(), s2c.freeze()];
+        let (trace, lent, kept, source) = {
+            let mut state = self.lock();
+            state.sealed = true;
+            let trace = std::mem::take(&mut state.trace);
+            if state.lent.is_empty() {
+                return trace;
+            }
+            let lent = std::mem::take(&mut state.lent);
+            (trace, lent, state.kept.clone(), state.source.clone())
+        };
+        let wholes = Self::lent_bytes(kept, source, true);
         RecorderState::resolve(trace, &lent, wholes)
     }
 
@@ -543,34 +558,55 @@ mod tests {
         assert_eq!(recorder.snapshot(), Trace::default());
     }
 
-    /// A recorder that kept `abcdef` client to server, sent as `ab` and
-    /// `cdef`, and `xyz` the other way, as the in-memory wire does.
-    fn written() -> Recorder {
+    /// The bytes a wire kept: `abcdef` client to server, `xyz` the other way.
+    #[derive(Debug)]
+    struct Kept([Bytes; 2]);
+
+    impl StreamSource for Kept {
+        fn freeze(&self) -> [Bytes; 2] {
+            self.0.clone()
+        }
+
+        fn copy(&self) -> [Bytes; 2] {
+            self.0.clone().map(|b| Bytes::copy_from_slice(&b))
+        }
+    }
+
+    /// A recorder lent [`Kept`]'s bytes, sent as `ab` and `cdef` client to
+    /// server and `xyz` the other way, as the in-memory wire does; and the
+    /// source, which lends them while it lives.
+    fn written() -> (Recorder, Arc<Kept>) {
         let recorder = Recorder::new();
-        recorder.write(Direction::ClientToServer, b"abc", 0);
+        let kept = Arc::new(Kept([
+            Bytes::from_static(b"abcdef"),
+            Bytes::from_static(b"xyz"),
+        ]));
+        let source: Arc<dyn StreamSource> = kept.clone();
+        recorder.lend_from(Arc::downgrade(&source));
         recorder.send(Direction::ClientToServer, 0, 0..2);
-        recorder.write(Direction::ServerToClient, b"xyz", 0);
-        recorder.write(Direction::ClientToServer, b"def", 0);
         recorder.send(Direction::ClientToServer, 1, 2..6);
         recorder.send(Direction::ServerToClient, 0, 0..3);
-        recorder
+        (recorder, kept)
     }
 
     #[test]
     fn a_taken_trace_lends_each_direction_as_one_buffer() {
-        let trace = written().take();
+        let (recorder, kept) = written();
+        let trace = recorder.take();
         let segments: Vec<&Bytes> = trace.segments(Direction::ClientToServer).collect();
         assert_eq!(segments, [&b"ab"[..], b"cdef"]);
         let stream = trace.stream(Direction::ClientToServer);
         assert_eq!(stream, &b"abcdef"[..]);
-        // The recorder's buffer, not a concatenation of the segments.
+        // The source's buffer, not a concatenation of the segments.
         assert_eq!(stream.as_ptr(), segments[0].as_ptr());
+        assert_eq!(stream.as_ptr(), kept.0[0].as_ptr());
         assert_eq!(trace.stream(Direction::ServerToClient), &b"xyz"[..]);
     }
 
     #[test]
     fn an_edited_trace_is_concatenated_not_lent() {
-        let mut trace = written().take();
+        let (recorder, _kept) = written();
+        let mut trace = recorder.take();
         trace.events.push(Event::Segment {
             dir: Direction::ClientToServer,
             index: 2,
@@ -578,36 +614,36 @@ mod tests {
         });
         assert_eq!(trace.stream(Direction::ClientToServer), &b"abcdefgh"[..]);
         // The same bytes in another buffer: still right, and not the kept one.
-        let mut trace = written().take();
+        let (recorder, _kept) = written();
+        let mut trace = recorder.take();
         if let Some(Event::Segment { bytes, .. }) = trace.events.get_mut(1) {
             *bytes = Bytes::copy_from_slice(b"cdef");
         }
         let stream = trace.stream(Direction::ClientToServer);
         assert_eq!(stream, &b"abcdef"[..]);
         assert_ne!(stream.as_ptr(), trace.events_bytes_at(0));
-        assert_eq!(trace, written().snapshot(), "equal events, equal traces");
+        assert_eq!(trace, written().0.snapshot(), "equal events, equal traces");
     }
 
     #[test]
-    fn a_snapshot_copies_the_kept_bytes_and_a_teardown_reads_past_the_take() {
-        let recorder = written();
+    fn a_snapshot_copies_the_lent_bytes_and_a_gone_source_leaves_what_it_kept() {
+        let (recorder, kept) = written();
         let snapshot = recorder.snapshot();
-        assert_eq!(snapshot.stream(Direction::ClientToServer), &b"abcdef"[..]);
+        let stream = snapshot.stream(Direction::ClientToServer);
+        assert_eq!(stream, &b"abcdef"[..]);
+        assert_ne!(stream.as_ptr(), kept.0[0].as_ptr(), "lent, not copied");
+        // A source that goes away hands its bytes over first (the wire's drop).
+        recorder.keep(kept.freeze());
+        drop(kept);
         let trace = recorder.take();
         assert_eq!(snapshot, trace);
-        // The wire goes on after the trace is taken (a teardown): new bytes
-        // are readable, the frozen ones too, and nothing more is recorded.
-        recorder.write(Direction::ClientToServer, b"gh", 0);
-        recorder.send(Direction::ClientToServer, 2, 6..8);
-        let read = |range| recorder.read(Direction::ClientToServer, range, <[u8]>::to_vec);
-        assert_eq!(read(6..8), b"gh");
-        assert_eq!(read(1..3), b"bc");
-        assert_eq!(
-            read(4..8),
-            b"ef",
-            "a read does not straddle the frozen bytes"
-        );
-        assert_eq!(read(8..12), b"", "nothing past what was written");
+        assert_eq!(trace.stream(Direction::ServerToClient), &b"xyz"[..]);
         assert_eq!(recorder.snapshot(), Trace::default());
+        // Without either, the segments get no bytes, and nothing panics.
+        let (recorder, kept) = written();
+        drop(kept);
+        let trace = recorder.take();
+        assert_eq!(trace.segments(Direction::ClientToServer).count(), 2);
+        assert_eq!(trace.stream(Direction::ClientToServer), Bytes::new());
     }
 }

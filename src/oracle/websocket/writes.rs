@@ -92,9 +92,10 @@ pub(super) fn writes(
             }],
         );
     };
-    for located in &frames {
+    // By value: each frame's payload moves into its message (`push_owned`).
+    for located in frames {
+        let range = &located.range.clone();
         let frame = &located.frame;
-        let range = &located.range;
         if frame.mask.is_some() != must_mask || frame.rsv != 0 {
             let why = if frame.rsv != 0 {
                 "RSV bits set with no extension negotiated".to_string()
@@ -129,7 +130,7 @@ pub(super) fn writes(
             );
             break;
         }
-        let message = match reassembler.push(located) {
+        let message = match reassembler.push_owned(located) {
             Ok(Some(message)) => message,
             Ok(None) => continue,
             Err(e) => {
