@@ -80,8 +80,11 @@ pub fn drive<F: Future>(
 /// libraries it is not free (tungstenite zeroes its 128 KiB read buffer before
 /// every read, a `Pending` one included). In one round `a` is polled before `b`,
 /// so `b` still sees in the same round whatever `a` just did.
+///
+/// The two futures are pinned in the join's own future, not boxed: two
+/// allocations a run fewer.
 pub async fn join<A: Future, B: Future>(a: A, b: B) -> (A::Output, B::Output) {
-    let (mut a, mut b) = (Box::pin(a), Box::pin(b));
+    let (mut a, mut b) = (pin!(a), pin!(b));
     let (mut out_a, mut out_b) = (None, None);
     let mut branches: Option<(Waker, [Branch; 2])> = None;
     std::future::poll_fn(move |cx| {
