@@ -223,15 +223,29 @@ impl ResponseHead {
     /// [`ResponseHead::to_bytes`] for the head with that field pushed, without
     /// building (cloning) that head.
     pub fn to_bytes_with_length(&self, length: Option<usize>) -> Bytes {
-        let extra = length.map_or(0, |_| b"Content-Length: 18446744073709551615\r\n".len());
-        let mut out = BytesMut::with_capacity(self.encoded_len() + extra);
-        put_status_line(&mut out, self.status, &self.reason);
-        write_fields(&mut out, &self.headers);
+        let mut out = BytesMut::new();
+        self.put_with_length(&mut out, length);
+        out.freeze()
+    }
+
+    /// Writes [`ResponseHead::to_bytes_with_length`]'s bytes at the end of
+    /// `out`, in one reservation: for a writer that buffers the head with more
+    /// (the server's write buffer), without a buffer of the head's own.
+    pub fn put_with_length(&self, out: &mut BytesMut, length: Option<usize>) {
+        out.reserve(self.len_with_length(length));
+        put_status_line(out, self.status, &self.reason);
+        write_fields(out, &self.headers);
         if let Some(length) = length {
             let _ = write!(out, "Content-Length: {length}\r\n");
         }
         out.put_slice(b"\r\n");
-        out.freeze()
+    }
+
+    /// Room enough for [`ResponseHead::to_bytes_with_length`]'s bytes (the
+    /// length field is counted at its longest).
+    pub fn len_with_length(&self, length: Option<usize>) -> usize {
+        let extra = length.map_or(0, |_| b"Content-Length: 18446744073709551615\r\n".len());
+        self.encoded_len() + extra
     }
 
     /// The length of [`ResponseHead::to_bytes`], without writing it.
