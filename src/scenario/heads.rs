@@ -95,9 +95,9 @@ impl Scenario {
     /// The length of the request head's bytes ([`Scenario::put_request_head`]).
     pub(super) fn request_head_len(&self) -> usize {
         let (method, target) = self.request_line();
-        let mut len = head::request_line_len(method, target) + 2;
-        self.request_fields(|name, value| len += head::field_len(name, value));
-        len
+        fields_len(head::request_line_len(method, target), |field| {
+            self.request_fields(field)
+        })
     }
 
     /// Writes the request head's bytes, the bytes of
@@ -105,8 +105,7 @@ impl Scenario {
     pub(super) fn put_request_head(&self, out: &mut BytesMut) {
         let (method, target) = self.request_line();
         head::put_request_line(out, method, target);
-        self.request_fields(|name, value| head::put_field(out, name, value));
-        out.extend_from_slice(b"\r\n");
+        put_fields(out, |field| self.request_fields(field));
     }
 
     /// The status of the final answer ([`Scenario::response_head`]'s), without
@@ -180,9 +179,9 @@ impl Scenario {
     /// The length of the final response head's bytes ([`Scenario::put_response_head`]).
     pub(super) fn response_head_len(&self) -> usize {
         let (status, reason) = self.status_line();
-        let mut len = head::status_line_len(status, reason) + 2;
-        self.response_fields(|name, value| len += head::field_len(name, value));
-        len
+        fields_len(head::status_line_len(status, reason), |field| {
+            self.response_fields(field)
+        })
     }
 
     /// Writes the final response head's bytes, the bytes of
@@ -190,9 +189,26 @@ impl Scenario {
     pub(super) fn put_response_head(&self, out: &mut BytesMut) {
         let (status, reason) = self.status_line();
         head::put_status_line(out, status, reason);
-        self.response_fields(|name, value| head::put_field(out, name, value));
-        out.extend_from_slice(b"\r\n");
+        put_fields(out, |field| self.response_fields(field));
     }
+}
+
+/// Something that calls its argument with each field of a head, in order
+/// ([`Scenario::request_fields`], [`Scenario::response_fields`]).
+type Fields<'a> = &'a mut dyn FnMut(&str, &str);
+
+/// The length of a head whose first line is `line` bytes long, with the
+/// fields `visit` gives, and the blank line that ends it.
+fn fields_len(line: usize, visit: impl FnOnce(Fields<'_>)) -> usize {
+    let mut len = line + 2;
+    visit(&mut |name, value| len += head::field_len(name, value));
+    len
+}
+
+/// Writes the fields `visit` gives, and the blank line that ends the head.
+fn put_fields(out: &mut BytesMut, visit: impl FnOnce(Fields<'_>)) {
+    visit(&mut |name, value| head::put_field(out, name, value));
+    out.extend_from_slice(b"\r\n");
 }
 
 fn reason_phrase(status: u16) -> &'static str {
