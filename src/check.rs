@@ -61,13 +61,20 @@ fn totals(sizes: &Sizes) -> [usize; 2] {
     [sizes.request + after, sizes.response + sizes.first + after]
 }
 
+/// Room made in each direction of the trace beyond what the scenario's
+/// messages take: a subject writes heads of its own (hyper adds a `date` field
+/// and writes its names in lower case), and a buffer a few bytes short is
+/// copied in full to a new one twice its size (up to 140 KB), which was 3,000
+/// instructions of a differential case (BENCHMARKS.md, issue 26, seventh pass).
+const HEAD_SLACK: usize = 512;
+
 /// [`cuts_of`], and room made in `recorder` for the bytes each direction
-/// should carry ([`Recorder::reserve`]): the in-memory wire's buffers are then
-/// allocated once, not regrown (and copied) write by write.
+/// should carry ([`Recorder::reserve`]), and [`HEAD_SLACK`] more: the in-memory
+/// wire's buffers are then allocated once, not regrown (and copied) write by write.
 fn wire_of(scenario: &Scenario, sizes: &Sizes, recorder: &Recorder) -> Cuts {
     let [c2s, s2c] = totals(sizes);
-    recorder.reserve(Direction::ClientToServer, c2s);
-    recorder.reserve(Direction::ServerToClient, s2c);
+    recorder.reserve(Direction::ClientToServer, c2s + HEAD_SLACK);
+    recorder.reserve(Direction::ServerToClient, s2c + HEAD_SLACK);
     cuts_of(scenario, sizes)
 }
 
@@ -83,12 +90,13 @@ pub fn run_client(subject: &dyn ClientSubject, scenario: &Scenario) -> Run {
 
 /// The subject's result, kept as soon as its future ends: a run that ends quiet
 /// (the peer still waiting) must not lose the error that ended the subject.
-#[derive(Clone, Default)]
-pub(crate) struct Outcome(Arc<Mutex<Option<String>>>);
+/// The run's future borrows it (both live in one call of [`Exchange::run`]).
+#[derive(Default)]
+pub(crate) struct Outcome(Mutex<Option<String>>);
 
 impl Outcome {
     pub(crate) async fn keep<E: std::fmt::Display>(
-        self,
+        &self,
         future: impl Future<Output = Result<(), E>>,
     ) {
         if let Err(e) = future.await {
@@ -264,7 +272,7 @@ impl<P: Protocol> Exchange<'_, P> {
             Side::Client => (server_end, client_end),
         };
         let outcome = Outcome::default();
-        let subject = outcome.clone().keep(subject(subject_end));
+        let subject = outcome.keep(subject(subject_end));
         // The order of the two futures is the order they are polled in, which
         // the traces (and their snapshots) depend on: the client first.
         let ending = match side {

@@ -9,6 +9,14 @@
 //! `MALLOC_TRIM_THRESHOLD_` would do) removes that cost without touching what
 //! the harness does. The fuzz targets ([`crate::fuzzing::init`]) and every
 //! property check ([`crate::properties::check_drawn`]) call it.
+//!
+//! [`ReadBuffer`] goes further for the read buffers the harness itself
+//! allocates in every run (its scripted peers' and applications'): their
+//! allocations are kept on the thread for the next run.
+
+mod read_buffer;
+
+pub use read_buffer::ReadBuffer;
 
 /// Sets glibc's trim and mmap thresholds so that freed memory stays in the
 /// process: once per process, however often it is called. A no-op on other C

@@ -5,13 +5,15 @@
 
 use std::io;
 
-use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
+use tokio::io::{AsyncRead, AsyncWrite, AsyncWriteExt};
 
 use crate::reference::head;
 use crate::scenario::{Messages, Scenario};
 
 pub mod proxy;
 pub mod websocket;
+
+use crate::heap::ReadBuffer;
 
 /// The most a peer buffers while looking for the end of a head.
 const MAX_HEAD_SEARCH: usize = 1 << 20;
@@ -29,23 +31,25 @@ async fn write_both<IO: AsyncWrite + Unpin>(io: &mut IO, a: &[u8], b: &[u8]) -> 
     io.write_all(&both).await
 }
 
-/// Reads until EOF, throwing the bytes away (the trace keeps them).
+/// Reads until EOF, throwing the bytes away (the trace keeps them), each read
+/// at most [`READ_SIZE`] bytes.
 async fn read_to_eof<IO: AsyncRead + Unpin>(io: &mut IO) -> io::Result<()> {
-    // `read_buf` fills spare capacity, so the buffer is never zeroed.
-    let mut buf = Vec::with_capacity(READ_SIZE);
+    let mut buf = ReadBuffer::with_capacity(READ_SIZE);
     loop {
-        buf.clear();
-        if io.read_buf(&mut buf).await? == 0 {
+        buf.restart(READ_SIZE);
+        if buf.read_from(io).await? == 0 {
             return Ok(());
         }
     }
 }
 
 /// Reads into `received` until `parse` finds what it looks for; `None` at EOF,
-/// on a parse error, or past [`MAX_HEAD_SEARCH`].
+/// on a parse error, or past [`MAX_HEAD_SEARCH`]. Each read may take up to
+/// [`READ_SIZE`] bytes more than `received` holds, the room `Vec::reserve`
+/// would make for them.
 async fn read_until<IO: AsyncRead + Unpin, T>(
     io: &mut IO,
-    received: &mut Vec<u8>,
+    received: &mut ReadBuffer,
     parse: impl Fn(&[u8]) -> head_result::Parsed<T>,
 ) -> io::Result<Option<T>> {
     loop {
@@ -55,33 +59,20 @@ async fn read_until<IO: AsyncRead + Unpin, T>(
             head_result::Parsed::More if received.len() > MAX_HEAD_SEARCH => return Ok(None),
             head_result::Parsed::More => {}
         }
-        reserve_copying_unread(received, READ_SIZE);
-        if io.read_buf(received).await? == 0 {
+        received.reserve(READ_SIZE);
+        if received.read_from(io).await? == 0 {
             return Ok(None);
         }
     }
 }
 
-/// `buf.reserve(additional)`, to the same capacity, but a buffer that must grow
-/// is copied into a new allocation by its length: `Vec::reserve` grows with
-/// `realloc`, which copies the whole old capacity (16 KiB to keep a 200-byte
-/// head). The capacity, and so how much the next read may take, is the one
-/// `Vec` would choose: the runs stay the same, byte for byte.
-fn reserve_copying_unread(buf: &mut Vec<u8>, additional: usize) {
-    if buf.capacity() - buf.len() >= additional {
-        return;
-    }
-    let capacity = (buf.len() + additional).max(2 * buf.capacity()).max(8);
-    let mut fresh = Vec::with_capacity(capacity);
-    fresh.extend_from_slice(buf);
-    *buf = fresh;
-}
-
 /// Reads a request message: every byte received so far (the message, and
 /// whatever came with it) and the message's length; `None` at EOF, on a bad
 /// head, or past [`MAX_HEAD_SEARCH`].
-async fn read_request<IO: AsyncRead + Unpin>(io: &mut IO) -> io::Result<Option<(Vec<u8>, usize)>> {
-    let mut received = Vec::new();
+async fn read_request<IO: AsyncRead + Unpin>(
+    io: &mut IO,
+) -> io::Result<Option<(ReadBuffer, usize)>> {
+    let mut received = ReadBuffer::new();
     let found = read_until(io, &mut received, |buf| {
         head::request_message_len(buf).into()
     })
@@ -124,22 +115,25 @@ pub async fn client<IO: AsyncRead + AsyncWrite + Unpin>(
     scenario: &Scenario,
     messages: &Messages,
 ) -> io::Result<()> {
-    let mut received = Vec::new();
+    let mut received = ReadBuffer::new();
+    // The request and the early bytes are one buffer already: one write.
+    let (head, rest) = messages.request_early.split_at(messages.request_head_len);
     if scenario.client.waits_for_continue {
-        let (head, body) = messages.request.split_at(messages.request_head_len);
         io.write_all(head).await?;
         read_until(&mut io, &mut received, |buf| {
             head::response_status(buf).into()
         })
         .await?;
-        write_both(&mut io, body, &messages.early).await?;
+        io.write_all(rest).await?;
     } else {
-        write_both(&mut io, &messages.request, &messages.early).await?;
+        io.write_all(&messages.request_early).await?;
     }
     let answer = read_until(&mut io, &mut received, |buf| {
         head::final_response_status(buf).into()
     })
     .await?;
+    // Its allocation goes to the next buffer (the one that reads to EOF).
+    drop(received);
     let switched =
         answer.is_some_and(|(status, _)| scenario.accepted() && status == scenario.answer_status());
     finish_client(
@@ -180,17 +174,16 @@ pub async fn server<IO: AsyncRead + AsyncWrite + Unpin>(
     };
     write_both(&mut io, &messages.response, &messages.first).await?;
     if scenario.accepted() {
-        let leftover = received.split_off(message_len);
-        io.write_all(&leftover).await?;
-        let mut buf = Vec::with_capacity(READ_SIZE);
+        io.write_all(&received[message_len..]).await?;
         loop {
-            buf.clear();
-            if io.read_buf(&mut buf).await? == 0 {
+            received.restart(READ_SIZE);
+            if received.read_from(&mut io).await? == 0 {
                 break;
             }
-            io.write_all(&buf).await?;
+            io.write_all(&received).await?;
         }
     } else {
+        drop(received);
         read_to_eof(&mut io).await?;
     }
     io.shutdown().await

@@ -12,6 +12,7 @@
 //! shows up in the wrong place can be traced back to where it came from.
 
 mod choices;
+mod heads;
 mod messages;
 mod payload;
 mod prepared;

@@ -90,6 +90,12 @@ impl<IO> BufferedConn<IO> {
         self.write_buf.put_slice(data);
     }
 
+    /// The write buffer, to write into in place (a head formatted straight
+    /// into it rather than into a buffer of its own and copied).
+    pub fn write_buffer(&mut self) -> &mut BytesMut {
+        &mut self.write_buf
+    }
+
     /// The bytes read but not yet consumed.
     pub fn read_ahead(&self) -> &[u8] {
         &self.read_buf

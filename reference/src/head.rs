@@ -144,21 +144,14 @@ impl RequestHead {
     /// The head as it goes on the wire.
     pub fn to_bytes(&self) -> Bytes {
         let mut out = BytesMut::with_capacity(self.encoded_len());
-        out.put_slice(self.method.as_bytes());
-        out.put_u8(b' ');
-        out.put_slice(self.target.as_bytes());
-        out.put_slice(b" HTTP/1.1\r\n");
+        put_request_line(&mut out, &self.method, &self.target);
         write_headers(&mut out, &self.headers);
         out.freeze()
     }
 
     /// The length of [`RequestHead::to_bytes`], without writing it.
     pub fn encoded_len(&self) -> usize {
-        self.method.len()
-            + 1
-            + self.target.len()
-            + b" HTTP/1.1\r\n".len()
-            + headers_len(&self.headers)
+        request_line_len(&self.method, &self.target) + headers_len(&self.headers)
     }
 }
 
@@ -230,33 +223,81 @@ impl ResponseHead {
     /// [`ResponseHead::to_bytes`] for the head with that field pushed, without
     /// building (cloning) that head.
     pub fn to_bytes_with_length(&self, length: Option<usize>) -> Bytes {
-        let extra = length.map_or(0, |_| b"Content-Length: 18446744073709551615\r\n".len());
-        let mut out = BytesMut::with_capacity(self.encoded_len() + extra);
-        // `write!` into a `BytesMut` formats in place (no `String`) and cannot fail.
-        let _ = write!(out, "HTTP/1.1 {} ", self.status);
-        out.put_slice(self.reason.as_bytes());
-        out.put_slice(b"\r\n");
-        write_fields(&mut out, &self.headers);
+        let mut out = BytesMut::new();
+        self.put_with_length(&mut out, length);
+        out.freeze()
+    }
+
+    /// Writes [`ResponseHead::to_bytes_with_length`]'s bytes at the end of
+    /// `out`, in one reservation: for a writer that buffers the head with more
+    /// (the server's write buffer), without a buffer of the head's own.
+    pub fn put_with_length(&self, out: &mut BytesMut, length: Option<usize>) {
+        out.reserve(self.len_with_length(length));
+        put_status_line(out, self.status, &self.reason);
+        write_fields(out, &self.headers);
         if let Some(length) = length {
             let _ = write!(out, "Content-Length: {length}\r\n");
         }
         out.put_slice(b"\r\n");
-        out.freeze()
+    }
+
+    /// Room enough for [`ResponseHead::to_bytes_with_length`]'s bytes (the
+    /// length field is counted at its longest).
+    pub fn len_with_length(&self, length: Option<usize>) -> usize {
+        let extra = length.map_or(0, |_| b"Content-Length: 18446744073709551615\r\n".len());
+        self.encoded_len() + extra
     }
 
     /// The length of [`ResponseHead::to_bytes`], without writing it.
     pub fn encoded_len(&self) -> usize {
-        let digits = self.status.checked_ilog10().map_or(1, |d| d as usize + 1);
-        b"HTTP/1.1 ".len() + digits + 1 + self.reason.len() + 2 + headers_len(&self.headers)
+        status_line_len(self.status, &self.reason) + headers_len(&self.headers)
     }
+}
+
+/// Writes a request line (`METHOD target HTTP/1.1`), as [`RequestHead::to_bytes`]
+/// does: for a writer that has the parts of a head but not a [`RequestHead`].
+pub fn put_request_line(out: &mut BytesMut, method: &str, target: &str) {
+    out.put_slice(method.as_bytes());
+    out.put_u8(b' ');
+    out.put_slice(target.as_bytes());
+    out.put_slice(b" HTTP/1.1\r\n");
+}
+
+/// The length of what [`put_request_line`] writes.
+pub fn request_line_len(method: &str, target: &str) -> usize {
+    method.len() + 1 + target.len() + b" HTTP/1.1\r\n".len()
+}
+
+/// Writes a status line (`HTTP/1.1 status reason`), as [`ResponseHead::to_bytes`] does.
+pub fn put_status_line(out: &mut BytesMut, status: u16, reason: &str) {
+    // `write!` into a `BytesMut` formats in place (no `String`) and cannot fail.
+    let _ = write!(out, "HTTP/1.1 {status} ");
+    out.put_slice(reason.as_bytes());
+    out.put_slice(b"\r\n");
+}
+
+/// The length of what [`put_status_line`] writes.
+pub fn status_line_len(status: u16, reason: &str) -> usize {
+    let digits = status.checked_ilog10().map_or(1, |d| d as usize + 1);
+    b"HTTP/1.1 ".len() + digits + 1 + reason.len() + 2
+}
+
+/// Writes one header field line (`name: value`), as every head here does.
+pub fn put_field(out: &mut BytesMut, name: &str, value: &str) {
+    out.put_slice(name.as_bytes());
+    out.put_slice(b": ");
+    out.put_slice(value.as_bytes());
+    out.put_slice(b"\r\n");
+}
+
+/// The length of what [`put_field`] writes.
+pub fn field_len(name: &str, value: &str) -> usize {
+    name.len() + 2 + value.len() + 2
 }
 
 /// The length of what [`write_headers`] writes.
 fn headers_len(headers: &[Header]) -> usize {
-    let fields: usize = headers
-        .iter()
-        .map(|h| h.name.len() + 2 + h.value.len() + 2)
-        .sum();
+    let fields: usize = headers.iter().map(|h| field_len(&h.name, &h.value)).sum();
     fields + 2
 }
 
@@ -267,10 +308,7 @@ fn write_headers(out: &mut BytesMut, headers: &[Header]) {
 
 fn write_fields(out: &mut BytesMut, headers: &[Header]) {
     for h in headers {
-        out.put_slice(h.name.as_bytes());
-        out.put_slice(b": ");
-        out.put_slice(h.value.as_bytes());
-        out.put_slice(b"\r\n");
+        put_field(out, &h.name, &h.value);
     }
 }
 
@@ -592,19 +630,48 @@ pub fn request_message_len(buf: &[u8]) -> Result<Option<(RequestHead, usize)>> {
 
 /// Encodes `chunks` as a chunked body, ending with the last chunk `0\r\n\r\n`.
 pub fn encode_chunked(chunks: &[Bytes]) -> Bytes {
-    let mut out = BytesMut::new();
+    let mut out = BytesMut::with_capacity(encoded_chunked_len(chunks));
+    put_chunked(&mut out, chunks);
+    out.freeze()
+}
+
+/// Writes [`encode_chunked`]'s bytes at the end of `out`.
+pub fn put_chunked(out: &mut BytesMut, chunks: &[Bytes]) {
     for chunk in chunks.iter().filter(|c| !c.is_empty()) {
-        out.put_slice(format!("{:x}\r\n", chunk.len()).as_bytes());
+        let _ = write!(out, "{:x}\r\n", chunk.len());
         out.put_slice(chunk);
         out.put_slice(b"\r\n");
     }
     out.put_slice(b"0\r\n\r\n");
-    out.freeze()
+}
+
+/// The length of [`encode_chunked`]'s bytes.
+pub fn encoded_chunked_len(chunks: &[Bytes]) -> usize {
+    let framed: usize = chunks
+        .iter()
+        .filter(|c| !c.is_empty())
+        .map(|c| (c.len().ilog(16) as usize + 1) + 2 + c.len() + 2)
+        .sum();
+    framed + b"0\r\n\r\n".len()
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn encoded_chunked_len_is_the_length_of_the_encoded_body() {
+        for lens in [
+            &[][..],
+            &[0],
+            &[1, 15, 16],
+            &[255, 256, 0, 4095, 4096, 70_000],
+        ] {
+            let chunks: Vec<Bytes> = lens.iter().map(|&n| Bytes::from(vec![b'x'; n])).collect();
+            let encoded = encode_chunked(&chunks);
+            assert_eq!(encoded_chunked_len(&chunks), encoded.len(), "{lens:?}");
+        }
+    }
 
     #[test]
     fn the_summary_of_the_final_response_is_that_of_its_parsed_head() {

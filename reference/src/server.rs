@@ -206,10 +206,13 @@ impl<IO: AsyncRead + AsyncWrite + Unpin> ServerConn<IO> {
         }
         let length = (!switches && head::header_value(&head.headers, "content-length").is_none())
             .then_some(body.len());
-        self.conn.buffer_write(&head.to_bytes_with_length(length));
-        if !switches {
-            self.conn.buffer_write(body);
-        }
+        // The head is formatted in the write buffer, which grows once for it
+        // and the body.
+        let body = if switches { &[][..] } else { body };
+        let out = self.conn.write_buffer();
+        out.reserve(head.len_with_length(length) + body.len());
+        head.put_with_length(out, length);
+        out.extend_from_slice(body);
         self.answered = Some(head.status);
     }
     /// Appends raw bytes to the write buffer (the application's own, before the hand-over).

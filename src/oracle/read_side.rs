@@ -77,11 +77,10 @@ pub(super) fn check_read_side(
         let message = describe(&who, what, sent_after.len(), read, &found, place);
         verdict.fail_marked(point, message, marks);
     }
-    let who = side.to_string();
     check_eof(
         verdict,
         point,
-        &who,
+        side,
         peer,
         trace.fin(dir).is_some(),
         app,
@@ -111,7 +110,7 @@ fn body_handed_over(
 fn check_eof(
     verdict: &mut Verdict,
     point: Point,
-    who: &str,
+    who: Side,
     peer: &str,
     peer_fin: bool,
     app: &AppRecord,

@@ -21,7 +21,8 @@ pub(super) fn check_write_side(
     base: usize,
 ) {
     let dir = Direction::written_by(side);
-    let who = side.to_string();
+    // Written by `Display` into each message: a run that passes formats nothing.
+    let who = side;
     if app.hijacked || !on_wire.is_empty() {
         for d in compare(&app.written, on_wire) {
             let place = locate(trace, dir, base + d.at_actual(), base);

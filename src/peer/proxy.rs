@@ -14,7 +14,7 @@ use crate::reference::head;
 use crate::scenario::proxy::forwarded::forwarded_request;
 use crate::scenario::proxy::{Ask, ProxyBytes, ProxyScenario, Version};
 
-use super::{finish_client, read_to_eof, read_until, write_both};
+use super::{ReadBuffer, finish_client, read_to_eof, read_until, write_both};
 
 /// The scripted client: the request and its early bytes in one write; once
 /// the answer arrived, the late bytes if it switched, or its bytes after a
@@ -27,7 +27,7 @@ pub async fn client<IO: AsyncRead + AsyncWrite + Unpin>(
     bytes: &ProxyBytes,
 ) -> io::Result<()> {
     write_both(&mut io, &bytes.request, &bytes.early).await?;
-    let mut received = Vec::new();
+    let mut received = ReadBuffer::new();
     let answer = read_until(&mut io, &mut received, |buf| {
         head::final_response_status(buf).into()
     })
@@ -58,7 +58,7 @@ pub async fn upstream<IO: AsyncRead + AsyncWrite + Unpin>(
     bytes: &ProxyBytes,
     answered: Rc<Cell<Option<usize>>>,
 ) -> io::Result<()> {
-    let mut received = Vec::new();
+    let mut received = ReadBuffer::new();
     let found = read_until(&mut io, &mut received, |buf| forwarded_request(buf).into()).await?;
     let Some((_, message_len, _)) = found else {
         return Ok(());

@@ -13,18 +13,18 @@ use std::sync::Arc;
 
 use bytes::{BufMut, Bytes, BytesMut};
 
-use super::{
-    Answer, Body, Handshake, MAX_PAYLOAD, NEXT_REQUEST, RAW_STREAM, REFUSAL_BODY, Role, Scenario,
-    Sizes,
-};
+use super::{Answer, Body, NEXT_REQUEST, REFUSAL_BODY, Role, Scenario, Sizes};
 use crate::reference::RequestBody;
-use crate::reference::head::{Header, RequestHead, ResponseHead, encode_chunked};
+use crate::reference::head::{ResponseHead, encoded_chunked_len, put_chunked};
 
 /// Everything both sides of one scenario send.
+///
+/// The request head is not kept as a [`RequestHead`](crate::reference::head::RequestHead):
+/// the bytes are written straight from the scenario, and only a client subject,
+/// whose library writes the request itself, needs the owned head
+/// ([`Scenario::request_head`], built by [`ClientApp::request`](crate::subject::ClientApp::request)).
 #[derive(Debug, Clone)]
 pub struct Messages {
-    /// The request head the client sends.
-    pub request_head: RequestHead,
     /// The request body as the client library sends it (chunks unframed).
     pub request_body: RequestBody,
     /// The whole request message (head and framed body), as the scripted client
@@ -36,6 +36,10 @@ pub struct Messages {
     pub body: Bytes,
     /// The client's bytes after the request, before the answer.
     pub early: Bytes,
+    /// [`Messages::request`] then [`Messages::early`], in one buffer: what the
+    /// scripted client writes in one write (joined once for every run of the
+    /// scenario, not in each run).
+    pub request_early: Bytes,
     /// The client's bytes once the answer arrived (only when accepted).
     pub late: Bytes,
     /// The final response head the server's handler gives (shared: the
@@ -53,10 +57,25 @@ pub struct Messages {
 impl Messages {
     /// Builds every message of `scenario`.
     pub fn new(scenario: &Scenario) -> Self {
-        let request_head = scenario.request_head();
+        Messages::with_head(scenario, Arc::new(scenario.response_head()))
+    }
+
+    /// Makes these the messages of `scenario`, the response head refilled in
+    /// place when nothing else holds it ([`Scenario::fill_response_head`]).
+    pub(super) fn renew(&mut self, scenario: &Scenario) {
+        match Arc::get_mut(&mut self.response_head) {
+            Some(head) => scenario.fill_response_head(head),
+            None => self.response_head = Arc::new(scenario.response_head()),
+        }
+        *self = Messages::with_head(scenario, Arc::clone(&self.response_head));
+    }
+
+    /// Every message of `scenario`, whose response head is `response_head`.
+    fn with_head(scenario: &Scenario, response_head: Arc<ResponseHead>) -> Self {
         let request_body = scenario.request_body();
-        let (request, request_head_len) =
-            Scenario::request_message_of(&request_head, &request_body);
+        let early = scenario.client_early();
+        let (request_early, request_head_len) = scenario.request_message_of(&request_body, &early);
+        let request = request_early.slice(..request_early.len() - early.len());
         let body = match &request_body {
             RequestBody::Empty => Bytes::new(),
             RequestBody::Length(bytes) => bytes.clone(),
@@ -68,21 +87,27 @@ impl Messages {
                 joined.freeze()
             }
         };
-        let response_head = scenario.response_head();
-        let (response, response_head_end) = scenario.response_message_of(&response_head);
+        let (response, response_head_end) = scenario.response_message();
         Messages {
-            request_head,
             request_body,
             request,
             request_head_len,
             body,
-            early: scenario.client_early(),
+            early,
+            request_early,
             late: scenario.client_late(),
-            response_head: Arc::new(response_head),
+            response_head,
             response,
             response_head_end,
             first: scenario.server_first(),
         }
+    }
+
+    /// The final response head's bytes, [`Messages::response_head`] as it goes
+    /// on the wire: a slice of [`Messages::response`], not a copy.
+    pub fn final_head(&self) -> Bytes {
+        let start = self.response_head_end - self.response_head.encoded_len();
+        self.response.slice(start..self.response_head_end)
     }
 
     /// The lengths of everything the peers send.
@@ -99,55 +124,8 @@ impl Messages {
     }
 }
 
-/// The heads and bytes of a scenario, as each peer builds them.
+/// The bytes of a scenario, as each peer builds them.
 impl Scenario {
-    /// The request head the client sends.
-    pub fn request_head(&self) -> RequestHead {
-        // Host, Connection, Upgrade, the framing field, Expect: sized once.
-        let mut headers = Vec::with_capacity(5 + self.request_headers.len());
-        headers.push(Header::new("Host", "example.test"));
-        let (method, target) = match self.handshake {
-            Handshake::Upgrade(protocol) => {
-                headers.push(Header::new("Connection", "Upgrade"));
-                headers.push(Header::new("Upgrade", protocol.token()));
-                (
-                    if self.body == Body::None {
-                        "GET"
-                    } else {
-                        "POST"
-                    },
-                    "/upgrade",
-                )
-            }
-            Handshake::Connect => ("CONNECT", "example.test:443"),
-            Handshake::Explicit => (
-                "POST",
-                "/containers/c0ffee/attach?stream=1&stdin=1&stdout=1",
-            ),
-        };
-        match &self.body {
-            Body::None => {}
-            Body::Length(payload) => headers.push(Header::new(
-                "Content-Length",
-                payload.len.min(MAX_PAYLOAD).to_string(),
-            )),
-            Body::Chunked(_) => headers.push(Header::new("Transfer-Encoding", "chunked")),
-        }
-        if self.expect_continue {
-            headers.push(Header::new("Expect", "100-continue"));
-        }
-        headers.extend(
-            self.request_headers
-                .iter()
-                .map(|(n, v)| Header::new(n.clone(), v.clone())),
-        );
-        RequestHead {
-            method: method.into(),
-            target: target.into(),
-            headers,
-        }
-    }
-
     /// The request body as the client library sends it.
     pub fn request_body(&self) -> RequestBody {
         match &self.body {
@@ -166,21 +144,28 @@ impl Scenario {
     /// The whole request message (head and framed body), as the scripted client
     /// writes it, and the length of its head.
     pub fn request_message(&self) -> (Bytes, usize) {
-        Self::request_message_of(&self.request_head(), &self.request_body())
+        self.request_message_of(&self.request_body(), &[])
     }
 
-    fn request_message_of(head: &RequestHead, body: &RequestBody) -> (Bytes, usize) {
-        let head = head.to_bytes();
-        let head_len = head.len();
-        let framed = match body {
-            RequestBody::Empty => return (head, head_len),
-            RequestBody::Length(bytes) => bytes.clone(),
-            RequestBody::Chunked(chunks) => encode_chunked(chunks),
+    /// The request message with `body`, followed by `after`: the head written
+    /// straight from the scenario ([`Scenario::put_request_head`]), into one
+    /// buffer sized once. The second value is the length of the head.
+    fn request_message_of(&self, body: &RequestBody, after: &[u8]) -> (Bytes, usize) {
+        let head_len = self.request_head_len();
+        let body_len = match body {
+            RequestBody::Empty => 0,
+            RequestBody::Length(bytes) => bytes.len(),
+            RequestBody::Chunked(chunks) => encoded_chunked_len(chunks),
         };
-        let mut out = Vec::with_capacity(head_len + framed.len());
-        out.extend_from_slice(&head);
-        out.extend_from_slice(&framed);
-        (out.into(), head_len)
+        let mut out = BytesMut::with_capacity(head_len + body_len + after.len());
+        self.put_request_head(&mut out);
+        match body {
+            RequestBody::Empty => {}
+            RequestBody::Length(bytes) => out.put_slice(bytes),
+            RequestBody::Chunked(chunks) => put_chunked(&mut out, chunks),
+        }
+        out.put_slice(after);
+        (out.freeze(), head_len)
     }
 
     /// The bytes the client sends after the request and before the answer.
@@ -207,86 +192,27 @@ impl Scenario {
         }
     }
 
-    /// The status of the final answer ([`Scenario::response_head`]'s), without
-    /// building the head.
-    pub fn answer_status(&self) -> u16 {
-        match (self.answer, self.handshake) {
-            (Answer::Refuse(status), _) => status,
-            (Answer::Accept, Handshake::Upgrade(_)) => 101,
-            (Answer::Accept, Handshake::Connect | Handshake::Explicit) => 200,
-        }
-    }
-
-    /// The final response head the server's handler gives.
-    pub fn response_head(&self) -> ResponseHead {
-        // Connection and Upgrade, or Content-Type, or Content-Length: sized once.
-        let mut headers = Vec::with_capacity(2 + self.response_headers.len());
-        let (status, reason) = match (self.answer, self.handshake) {
-            (Answer::Refuse(status), _) => (status, reason_phrase(status)),
-            (Answer::Accept, Handshake::Upgrade(protocol)) => {
-                headers.push(Header::new("Connection", "Upgrade"));
-                headers.push(Header::new("Upgrade", protocol.token()));
-                (101, "Switching Protocols")
-            }
-            (Answer::Accept, Handshake::Connect) => (200, "Connection Established"),
-            (Answer::Accept, Handshake::Explicit) => {
-                headers.push(Header::new("Content-Type", RAW_STREAM));
-                (200, "OK")
-            }
-        };
-        if let Answer::Refuse(_) = self.answer {
-            headers.push(Header::new(
-                "Content-Length",
-                REFUSAL_BODY.len().to_string(),
-            ));
-        }
-        headers.extend(
-            self.response_headers
-                .iter()
-                .map(|(n, v)| Header::new(n.clone(), v.clone())),
-        );
-        ResponseHead {
-            status,
-            reason: reason.into(),
-            headers,
-        }
-    }
-
     /// The bytes the scripted server writes before any new-protocol byte: interim
     /// response, final head, and (for a refusal) its body. The second value is the
     /// length up to the end of the final head.
+    ///
+    /// The head is written straight from the scenario
+    /// ([`Scenario::put_response_head`]), into one buffer sized once.
     pub fn response_message(&self) -> (Bytes, usize) {
-        self.response_message_of(&self.response_head())
-    }
-
-    fn response_message_of(&self, head: &ResponseHead) -> (Bytes, usize) {
         const CONTINUE: &[u8] = b"HTTP/1.1 100 Continue\r\n\r\n";
-        let head = head.to_bytes();
         let interim = if self.interim_continue { CONTINUE } else { b"" };
         let body = if self.accepted() {
             b"" as &[u8]
         } else {
             REFUSAL_BODY
         };
-        let mut out = Vec::with_capacity(interim.len() + head.len() + body.len());
-        out.extend_from_slice(interim);
-        out.extend_from_slice(&head);
+        let mut out =
+            BytesMut::with_capacity(interim.len() + self.response_head_len() + body.len());
+        out.put_slice(interim);
+        self.put_response_head(&mut out);
         let head_end = out.len();
-        out.extend_from_slice(body);
-        (out.into(), head_end)
-    }
-}
-
-fn reason_phrase(status: u16) -> &'static str {
-    match status {
-        200 => "OK",
-        400 => "Bad Request",
-        401 => "Unauthorized",
-        403 => "Forbidden",
-        404 => "Not Found",
-        426 => "Upgrade Required",
-        500 => "Internal Server Error",
-        _ => "Other",
+        out.put_slice(body);
+        (out.freeze(), head_end)
     }
 }
 
@@ -316,5 +242,22 @@ mod tests {
         assert!(messages.response.ends_with(super::super::REFUSAL_BODY));
         assert!(messages.first.is_empty());
         assert_eq!(messages.early, super::super::NEXT_REQUEST);
+    }
+
+    proptest::proptest! {
+        /// What a scripted peer writes in one write is the message then the
+        /// new-protocol bytes, and the message is the one built alone.
+        #[test]
+        fn the_joined_buffers_are_the_message_then_the_payload(s in super::super::scenario()) {
+            let m = Messages::new(&s);
+            let (request, head_len) = s.request_message();
+            proptest::prop_assert_eq!(&m.request, &request);
+            proptest::prop_assert_eq!(m.request_head_len, head_len);
+            proptest::prop_assert_eq!(&m.request_early[..], &[&request[..], &m.early[..]].concat()[..]);
+            let (response, head_end) = s.response_message();
+            proptest::prop_assert_eq!(&m.response, &response);
+            proptest::prop_assert_eq!(m.response_head_end, head_end);
+            proptest::prop_assert_eq!(m.final_head(), m.response_head.to_bytes());
+        }
     }
 }

@@ -4,7 +4,9 @@
 use std::sync::{Arc, Mutex, MutexGuard};
 
 use bytes::Bytes;
-use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
+use tokio::io::{AsyncRead, AsyncWrite, AsyncWriteExt};
+
+use crate::heap::ReadBuffer;
 
 use crate::reference::RequestBody;
 use crate::reference::head::{Header, RequestHead, ResponseHead};
@@ -163,12 +165,19 @@ impl ServerHandler {
     /// answer; any later one (a pipelined request after a refusal) gets `200 OK`
     /// with body `next`.
     pub fn reply(&self, head: &RequestHead, body: &[u8]) -> Reply {
+        self.reply_to(head.target.clone(), Bytes::copy_from_slice(body))
+    }
+
+    /// [`ServerHandler::reply`] to a request whose target is `target`, with
+    /// the body read so far as `Bytes` (kept as they are, not copied): the
+    /// handler reads nothing else of the head, so a subject whose library gives
+    /// it no [`RequestHead`] need not build one (a string for every field) only
+    /// to be answered.
+    pub fn reply_to(&self, target: String, body: Bytes) -> Reply {
         let scenario = &self.shared.prepared.scenario;
         let first_request = {
             let mut record = self.shared.record();
-            record
-                .requests
-                .push((head.target.clone(), Bytes::copy_from_slice(body)));
+            record.requests.push((target, body));
             record.requests.len() == 1
         };
         if !first_request {
@@ -225,7 +234,7 @@ impl ServerHandler {
         let app = scenario.server.app;
         let mut session = Session::start(&self.shared, Side::Server);
         if scenario.accepted() && scenario.server.writer == AnswerWriter::Application {
-            let head = self.shared.prepared.messages.response_head.to_bytes();
+            let head = self.shared.prepared.messages.final_head();
             if let Err(e) = session.write_answer(&mut stream, &head).await {
                 session.finish(Err(e));
                 return;
@@ -293,10 +302,13 @@ impl ClientApp {
         std::mem::take(&mut *self.shared.record())
     }
 
-    /// The request to send.
+    /// The request to send (the head built now: a server run never needs it).
     pub fn request(&self) -> (RequestHead, RequestBody) {
-        let messages = &self.shared.prepared.messages;
-        (messages.request_head.clone(), messages.request_body.clone())
+        let prepared = &self.shared.prepared;
+        (
+            prepared.scenario.request_head(),
+            prepared.messages.request_body.clone(),
+        )
     }
 
     /// The bytes the application writes right after the request, before the
@@ -396,15 +408,15 @@ impl<'a> Session<'a> {
         stream.shutdown().await
     }
 
-    /// Reads once into `buf` (cleared first); `None` at EOF.
+    /// Reads once into `buf` (emptied first, with room for [`APP_READ`]
+    /// bytes); `None` at EOF.
     async fn read<S: AsyncRead + Unpin>(
         &mut self,
         stream: &mut S,
-        buf: &mut Vec<u8>,
+        buf: &mut ReadBuffer,
     ) -> std::io::Result<Option<usize>> {
-        buf.clear();
-        // `read_buf` fills spare capacity: the buffer is never zeroed.
-        let n = stream.read_buf(buf).await?;
+        buf.restart(APP_READ);
+        let n = buf.read_from(stream).await?;
         let mut record = self.shared.record();
         if n == 0 {
             record.saw_eof = true;
@@ -415,7 +427,7 @@ impl<'a> Session<'a> {
     }
 
     async fn drain<S: AsyncRead + Unpin>(&mut self, stream: &mut S) -> std::io::Result<()> {
-        let mut buf = Vec::with_capacity(APP_READ);
+        let mut buf = ReadBuffer::new();
         while self.read(stream, &mut buf).await?.is_some() {}
         Ok(())
     }
@@ -432,7 +444,7 @@ impl<'a> Session<'a> {
         stream.flush().await?;
         match app {
             ServerApp::Echo => {
-                let mut buf = Vec::with_capacity(APP_READ);
+                let mut buf = ReadBuffer::new();
                 while self.read(stream, &mut buf).await?.is_some() {
                     self.write(stream, &buf).await?;
                 }

@@ -107,7 +107,7 @@ async fn answer(
             Some(Flaw::LeavesChunkedBody) => !flaws::skips_body(&request.head).map_err(library)?,
             _ => true,
         };
-        let reply = handler.reply(&request.head, &request.body);
+        let reply = handler.reply_to(request.head.target.clone(), request.body.clone());
         if flaw == Some(Flaw::SendsContinueLate)
             && head::has_token(&request.head.headers, "expect", "100-continue")
         {

@@ -9,6 +9,7 @@
 //! itself: an echo that was never sent a FIN waits forever by design, and the
 //! oracle decides from what was delivered whether the wait was a lost byte.
 
+use std::cell::RefCell;
 use std::future::Future;
 use std::pin::pin;
 use std::sync::Arc;
@@ -50,17 +51,19 @@ pub fn drive<F: Future>(
     wire: &WireHandle,
     max_polls: usize,
 ) -> (Option<F::Output>, Ending) {
-    let flag = Arc::new(Flag(AtomicBool::new(false)));
-    let waker = Waker::from(flag.clone());
+    // Declared before the future and its waker, so dropped after them: the
+    // flag goes back to the thread once nothing else holds it.
+    let flag = Kept::take(&SPARE_FLAGS, || Flag(AtomicBool::new(false)));
+    let waker = Waker::from(Arc::clone(&flag.0));
     let mut cx = Context::from_waker(&waker);
     let mut future = pin!(future);
     for _ in 0..max_polls {
-        flag.0.store(false, Ordering::Release);
+        flag.0.0.store(false, Ordering::Release);
         if let Poll::Ready(output) = future.as_mut().poll(&mut cx) {
             wire.seal();
             return (Some(output), Ending::Completed);
         }
-        if flag.0.load(Ordering::Acquire) {
+        if flag.0.0.load(Ordering::Acquire) {
             continue;
         }
         if !wire.release_held() {
@@ -120,10 +123,77 @@ pub async fn join<A: Future, B: Future>(a: A, b: B) -> (A::Output, B::Output) {
     .await
 }
 
+/// How many wake-up flags of each kind a thread keeps for the next run.
+const SPARES: usize = 4;
+
+thread_local! {
+    /// The driver's flags of the runs that ended on this thread.
+    static SPARE_FLAGS: RefCell<Vec<Arc<Flag>>> = const { RefCell::new(Vec::new()) };
+    /// The branches' flags of the joins that ended on this thread.
+    static SPARE_BRANCHES: RefCell<Vec<Arc<BranchFlag>>> = const { RefCell::new(Vec::new()) };
+}
+
+/// A wake-up flag taken from the thread's spares (a run allocated three of
+/// them, and freed them, every time), given back when dropped if nothing
+/// else holds it any more.
+struct Kept<T: Spare + 'static>(Arc<T>, &'static std::thread::LocalKey<RefCell<Vec<Arc<T>>>>);
+
+/// A flag that can wait among the spares.
+trait Spare {
+    /// Lets go of what it holds of the run that ended.
+    fn release(&mut self);
+}
+
+impl Spare for Flag {
+    fn release(&mut self) {}
+}
+
+impl Spare for BranchFlag {
+    fn release(&mut self) {
+        // The parent waker holds the ended run's driver flag.
+        self.parent = Waker::noop().clone();
+    }
+}
+
+impl<T: Spare> Kept<T> {
+    /// A spare one made `fresh()`, or a new one.
+    fn take(
+        spares: &'static std::thread::LocalKey<RefCell<Vec<Arc<T>>>>,
+        fresh: impl FnOnce() -> T,
+    ) -> Self {
+        let arc = match spares.with_borrow_mut(Vec::pop) {
+            Some(mut arc) => match Arc::get_mut(&mut arc) {
+                Some(slot) => {
+                    *slot = fresh();
+                    arc
+                }
+                None => Arc::new(fresh()),
+            },
+            None => Arc::new(fresh()),
+        };
+        Kept(arc, spares)
+    }
+}
+
+impl<T: Spare> Drop for Kept<T> {
+    fn drop(&mut self) {
+        if let Some(slot) = Arc::get_mut(&mut self.0) {
+            slot.release();
+            let arc = Arc::clone(&self.0);
+            self.1.with_borrow_mut(|spares| {
+                if spares.len() < SPARES {
+                    spares.push(arc);
+                }
+            });
+        }
+    }
+}
+
 /// One future of a [`join`]: whether it was woken since its last poll, and its waker.
 struct Branch {
-    woken: Arc<BranchFlag>,
+    // The waker first: dropped before the flag it holds, which then goes back.
     waker: Waker,
+    woken: Kept<BranchFlag>,
 }
 
 /// A branch's wake-up: raises its flag and wakes the driver.
@@ -147,12 +217,12 @@ impl Branch {
     /// Two branches under `parent`, both due for their first poll.
     fn pair(parent: &Waker) -> [Branch; 2] {
         [(); 2].map(|()| {
-            let woken = Arc::new(BranchFlag {
+            let woken = Kept::take(&SPARE_BRANCHES, || BranchFlag {
                 woken: AtomicBool::new(true),
                 parent: parent.clone(),
             });
             Branch {
-                waker: Waker::from(woken.clone()),
+                waker: Waker::from(Arc::clone(&woken.0)),
                 woken,
             }
         })
@@ -160,7 +230,7 @@ impl Branch {
 
     /// Whether the branch was woken since its last poll (the flag is lowered).
     fn due(&self) -> bool {
-        self.woken.woken.swap(false, Ordering::AcqRel)
+        self.woken.0.woken.swap(false, Ordering::AcqRel)
     }
 }
 
@@ -193,6 +263,29 @@ mod tests {
             Poll::Pending
         })
         .await
+    }
+
+    /// A run's wake-up flags go back to the thread, and the next run takes
+    /// those same ones instead of allocating its own.
+    #[test]
+    fn the_next_run_reuses_the_wake_up_flags() {
+        let (_client, _server, wire) = pair(&Cuts::default(), Recorder::new());
+        let kept = || {
+            let flags = SPARE_FLAGS.with_borrow(|s| s.iter().map(Arc::as_ptr).collect::<Vec<_>>());
+            let branches =
+                SPARE_BRANCHES.with_borrow(|s| s.iter().map(Arc::as_ptr).collect::<Vec<_>>());
+            (flags, branches)
+        };
+        drive(join(yields(1), yields(2)), &wire, 100);
+        let after_one = kept();
+        assert_eq!((after_one.0.len(), after_one.1.len()), (1, 2));
+        drive(join(yields(2), yields(1)), &wire, 100);
+        let mut after_two = kept();
+        after_two.1.reverse();
+        assert_eq!(
+            after_two, after_one,
+            "the second run allocated flags of its own"
+        );
     }
 
     #[test]

@@ -12,7 +12,7 @@ use tokio::sync::oneshot;
 
 use super::{HyperServerOptions, header_pair, library};
 use crate::reference::Hijacked;
-use crate::reference::head::{Header, RequestHead, ResponseHead};
+use crate::reference::head::ResponseHead;
 use crate::scenario::{AnswerWriter, BodyRead, Handshake, Scenario};
 use crate::subject::{
     BoxFuture, BoxIo, HandOver, ServerHandler, ServerSubject, SubjectError, Support,
@@ -179,12 +179,12 @@ async fn answer(
 ) -> Result<Response<Full<Bytes>>, SubjectError> {
     // Taken before the body is read: `on` removes the extension from the request.
     let on_upgrade = hyper::upgrade::on(&mut req);
-    let head = request_head(&req);
+    let target = req.uri().to_string();
     // Reading the body is what makes hyper send `100 Continue` to `Expect`. The
     // application reads as much of it as the scenario says, and drops the rest
     // (`Incoming` dropped unread, or after a part): hyper's to deal with.
     let body = read_body(req.into_body(), handler.body_to_read()).await?;
-    let reply = handler.reply(&head, &body);
+    let reply = handler.reply_to(target, body);
     let response = response(&reply.head, reply.body.clone())?;
     match reply.hand_over {
         HandOver::Switch => {
@@ -224,20 +224,6 @@ async fn read_body(mut body: Incoming, wanted: BodyRead) -> Result<Bytes, Subjec
         }
     }
     Ok(read.freeze())
-}
-
-fn request_head(req: &Request<Incoming>) -> RequestHead {
-    RequestHead {
-        method: req.method().as_str().to_owned(),
-        target: req.uri().to_string(),
-        headers: req
-            .headers()
-            .iter()
-            .map(|(name, value)| {
-                Header::new(name.as_str(), String::from_utf8_lossy(value.as_bytes()))
-            })
-            .collect(),
-    }
 }
 
 fn response(head: &ResponseHead, body: Bytes) -> Result<Response<Full<Bytes>>, SubjectError> {
