@@ -213,12 +213,8 @@ fn runner(config: &Config) -> TestRunner {
 /// repeated byte ([`Config::seeded`]) would otherwise start XorShift from four
 /// equal words, a state whose first outputs are poorly mixed.
 fn fold_seed(seed: &[u8; 32]) -> [u8; 16] {
-    fn splitmix(state: u64) -> u64 {
-        let mut z = state.wrapping_add(0x9E37_79B9_7F4A_7C15);
-        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-        z ^ (z >> 31)
-    }
+    // The next output of a SplitMix64 generator whose state is `state`.
+    let splitmix = |mut state: u64| crate::websocket::splitmix(&mut state);
     let state = seed.chunks_exact(8).fold(0u64, |state, word| {
         let mut w = [0u8; 8];
         w.copy_from_slice(word);

@@ -20,5 +20,6 @@ pub mod message;
 pub use frame::{
     DecodeError, Frame, Located, OpCode, Tail, decode, decode_all, decode_all_shared, whole,
 };
+pub(crate) use handshake::splitmix;
 pub use handshake::{Masks, accept, key_from_seed, valid_key};
 pub use message::{DECODE_LIMIT, Message, MessageError, Reassembler, messages, unframe};
